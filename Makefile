@@ -1,0 +1,27 @@
+# postfixtls — build and test entry points.
+#   make test         install missing real components (root, Debian), gofmt check, go vet, go test -race
+#   make deps         only install the real components (postfix, nsd, unbound, ldnsutils, openssl)
+#   make bench        Go benchmarks
+GO ?= go
+export PATH := $(PATH):/usr/local/go/bin:/usr/sbin:/sbin
+
+.PHONY: test deps fmt vet unit bench
+
+test: deps fmt vet
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+deps:
+	@bash scripts/setup-deps.sh
+
+fmt:
+	@out=$$(gofmt -l .); \
+	if [ -n "$$out" ]; then echo "gofmt: these files need formatting:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -count=1 ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
