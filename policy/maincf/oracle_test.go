@@ -1,0 +1,114 @@
+package maincf
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// postconfPath finds the real postconf(1), or skips (fails in CI) when it is missing.
+func postconfPath(t testing.TB) string {
+	t.Helper()
+	for _, p := range []string{"/usr/sbin/postconf"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("postconf"); err == nil {
+		return p
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("postconf not found: install the postfix package")
+	}
+	t.Skip("postconf not found: install the postfix package (Debian: apt-get install postfix)")
+	return ""
+}
+
+// postconfDir writes main.cf (and master.cf) into a fresh directory.
+func postconfDir(t testing.TB, mainCF, masterCF string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.cf"), []byte(mainCF), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "master.cf"), []byte(masterCF), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+type postconfResult struct {
+	stdout   string
+	warnings []string // text after "postconf: warning: "
+	fatal    string   // text after "postconf: fatal: "
+}
+
+// runPostconf runs postconf -c dir args... and splits its output.
+func runPostconf(t testing.TB, dir string, args ...string) postconfResult {
+	t.Helper()
+	bin := postconfPath(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, append([]string{"-c", dir}, args...)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.Env = append(os.Environ(), "LANG=C", "LC_ALL=C")
+	_ = cmd.Run() // a fatal exit is part of the result
+	res := postconfResult{stdout: out.String()}
+	for _, l := range strings.Split(errb.String(), "\n") {
+		switch {
+		case strings.HasPrefix(l, "postconf: warning: "):
+			res.warnings = append(res.warnings, strings.TrimPrefix(l, "postconf: warning: "))
+		case strings.HasPrefix(l, "postconf: fatal: "):
+			res.fatal = strings.TrimPrefix(l, "postconf: fatal: ")
+		}
+	}
+	return res
+}
+
+// normWS collapses whitespace the way postconf's output routine does.
+func normWS(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// rawNames367 is the raw-parameter table of Postfix 3.7 (postconf raw_table.h).
+var rawNames367 = map[string]bool{
+	"smtpd_expansion_filter": true, "default_rbl_reply": true, "smtpd_reject_footer": true,
+	"command_execution_directory": true, "forward_path": true, "mailbox_command": true,
+	"luser_relay": true, "postscreen_reject_footer": true, "postscreen_expansion_filter": true,
+}
+
+// oracleDefaults is the real Postfix's default table (postconf -d).
+type oracleDefaults map[string]string
+
+func (d oracleDefaults) Default(n string) (string, bool) { v, ok := d[n]; return v, ok }
+func (d oracleDefaults) IsRaw(n string) bool             { return rawNames367[n] }
+
+func loadOracleDefaults(t testing.TB) oracleDefaults {
+	t.Helper()
+	dir := postconfDir(t, "", "")
+	res := runPostconf(t, dir, "-d")
+	if res.fatal != "" {
+		t.Fatalf("postconf -d: %s", res.fatal)
+	}
+	return parsePostconfListing(res.stdout)
+}
+
+func parsePostconfListing(s string) map[string]string {
+	m := map[string]string{}
+	for _, l := range strings.Split(s, "\n") {
+		name, value, ok := strings.Cut(l, " = ")
+		if !ok {
+			if n, found := strings.CutSuffix(l, " ="); found {
+				name, value, ok = n, "", true
+			}
+		}
+		if ok {
+			m[name] = value
+		}
+	}
+	return m
+}

@@ -1,0 +1,157 @@
+package policy
+
+import (
+	"fmt"
+	"strings"
+)
+
+// The DSN and reason Postfix uses when a policy is invalid (postfix-semantics.md §1.4).
+const (
+	InvalidDSN    = "4.7.5"
+	InvalidReason = "client TLS configuration problem"
+)
+
+// SourceKind says which mechanism decided a policy's level (postfix-semantics.md §2.4).
+type SourceKind string
+
+// The mechanisms, in Postfix's precedence order.
+const (
+	FromTLSRequiredHeader SourceKind = "tls-required-header" // "TLS-Required: no" (3.10+)
+	FromPolicyTable       SourceKind = "policy-table"        // smtp_tls_policy_maps hit
+	FromPerSiteTable      SourceKind = "per-site-table"      // obsolete smtp_tls_per_site
+	FromGlobal            SourceKind = "global"              // smtp_tls_security_level
+	FromLegacy            SourceKind = "legacy"              // smtp_use_tls / smtp_enforce_tls
+)
+
+// Source says where a policy came from: the table, key, file and line of the entry that
+// decided it, or the main.cf parameter.
+type Source struct {
+	// Kind is the mechanism.
+	Kind SourceKind `json:"kind"`
+	// Table is the table as configured ("texthash:/etc/postfix/tls_policy"), for table kinds.
+	Table string `json:"table,omitempty"`
+	// Key is the lookup key that was found (".example.com" after parent-domain recursion).
+	Key string `json:"key,omitempty"`
+	// File and Line locate the entry (Line is the first line of a multi-line entry).
+	File string `json:"file,omitempty"`
+	Line int    `json:"line,omitempty"`
+	// Raw is the entry as written (continuation lines joined).
+	Raw string `json:"raw,omitempty"`
+	// Note says how the table was read ("read from the source file beside ...").
+	Note string `json:"note,omitempty"`
+	// Params are the main.cf parameters that decided the level, for the global and legacy
+	// kinds, and for a table miss.
+	Params []Param `json:"params,omitempty"`
+}
+
+// String renders the source as the check tool's JSON does:
+// "texthash:/etc/postfix/tls_policy:3: example.com secure" or
+// "smtp_tls_security_level = may (/etc/postfix/main.cf:40)".
+func (s Source) String() string {
+	switch s.Kind {
+	case FromPolicyTable, FromPerSiteTable:
+		var b strings.Builder
+		b.WriteString(s.Table)
+		if s.Line > 0 {
+			fmt.Fprintf(&b, ":%d", s.Line)
+		}
+		if s.Raw != "" {
+			b.WriteString(": " + s.Raw)
+		} else if s.Key != "" {
+			b.WriteString(": " + s.Key)
+		}
+		return b.String()
+	case FromTLSRequiredHeader:
+		return "TLS-Required: no (message header)"
+	}
+	parts := make([]string, 0, len(s.Params))
+	for _, p := range s.Params {
+		parts = append(parts, p.String())
+	}
+	return strings.Join(parts, ", ")
+}
+
+// DANEConfig holds what decides DANE before any DNS query: whether DNSSEC lookups are on and
+// the parameters the DNS-dependent steps use. The DNS-dependent adjustments (no TLSA → may,
+// unusable TLSA → encrypt, insecure MX, TLSA lookup errors) belong to the evaluator.
+type DANEConfig struct {
+	// Problem is the configuration reason why DANE cannot work, in Postfix's words
+	// ("example.com: dane configured with dnssec lookups disabled"); empty when DANE can
+	// proceed. At dane the level has then already become may; at dane-only the policy is
+	// invalid.
+	Problem string `json:"problem,omitempty"`
+	// InsecureMXPolicy is smtp_tls_dane_insecure_mx_policy (may, encrypt or dane).
+	InsecureMXPolicy string `json:"insecure_mx_policy,omitempty"`
+	// Digests is tls_dane_digests, most preferred first.
+	Digests []string `json:"digests,omitempty"`
+	// ForceInsecureHostTLSA is smtp_tls_force_insecure_host_tlsa_lookup.
+	ForceInsecureHostTLSA bool `json:"force_insecure_host_tlsa_lookup,omitempty"`
+}
+
+// Policy is the TLS policy Postfix would apply to one next hop (and, for a host-specific
+// computation, one server host name): the level, everything the handshake and the
+// verification will use, and where it came from.
+type Policy struct {
+	// Level is the effective security level. For an invalid policy it is the level that
+	// was configured (LevelNotSet when even that was unreadable).
+	Level Level `json:"level"`
+	// ConfiguredLevel is the level before configuration-only DANE adjustments (a dane
+	// policy with DNSSEC lookups disabled becomes may).
+	ConfiguredLevel Level `json:"configured_level"`
+	// Valid is false when Postfix would mark the policy invalid: it does not connect to the
+	// server and defers with DSN and Reason.
+	Valid bool `json:"valid"`
+	// DSN and Reason are Postfix's status for an invalid policy ("4.7.5", "client TLS
+	// configuration problem"); empty for a valid one.
+	DSN    string `json:"dsn,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// Warnings are the warnings Postfix logs while computing the policy, in its words.
+	Warnings []string `json:"warnings,omitempty"`
+
+	// Match is the match list for fingerprint, verify and secure (strategies such as
+	// "nexthop", "dot-nexthop", "hostname", ".suffix" patterns, literal names, or
+	// fingerprint values), and MatchFrom where it came from ("policy entry" or the main.cf
+	// parameter name).
+	Match     []string `json:"match,omitempty"`
+	MatchFrom string   `json:"match_from,omitempty"`
+	// FingerprintDigest is smtp_tls_fingerprint_digest (fingerprint level).
+	FingerprintDigest string `json:"fingerprint_digest,omitempty"`
+
+	// Ciphers is the cipher grade, Exclude the exclusion list (including the eNULL or aNULL
+	// Postfix adds), Protocols the protocol list, each from the policy entry or from the
+	// opportunistic or mandatory main.cf parameter for the level.
+	Ciphers   string   `json:"ciphers,omitempty"`
+	Exclude   []string `json:"exclude,omitempty"`
+	Protocols string   `json:"protocols,omitempty"`
+
+	// CAFile and CAPath are smtp_tls_CAfile and smtp_tls_CApath; AppendDefaultCA is
+	// tls_append_default_CA. TrustAnchorFiles are the tafile= attributes or
+	// smtp_tls_trust_anchor_file (verify and secure), which then replace the CAs.
+	CAFile           string   `json:"ca_file,omitempty"`
+	CAPath           string   `json:"ca_path,omitempty"`
+	AppendDefaultCA  bool     `json:"append_default_ca,omitempty"`
+	TrustAnchorFiles []string `json:"trust_anchor_files,omitempty"`
+
+	// ServerName is the SNI setting: "" (none), "hostname", "nexthop" or a literal name.
+	// DANE levels ignore it and send the TLSA base domain.
+	ServerName string `json:"servername,omitempty"`
+	// ConnectionReuse and EnableRPK are the effective connection_reuse and enable_rpk.
+	ConnectionReuse bool `json:"connection_reuse,omitempty"`
+	EnableRPK       bool `json:"enable_rpk,omitempty"`
+	// WrapperMode is smtp_tls_wrappermode (TLS from the first byte, port 465).
+	WrapperMode bool `json:"wrapper_mode,omitempty"`
+
+	// DANE holds the DANE settings, for the dane and dane-only levels.
+	DANE *DANEConfig `json:"dane,omitempty"`
+
+	// Source says what decided the level.
+	Source Source `json:"source"`
+	// Entry is the parsed table entry, when a table decided.
+	Entry *Entry `json:"-"`
+}
+
+func (p *Policy) invalid(dsn, reason string, warnings ...string) {
+	p.Valid = false
+	p.DSN, p.Reason = dsn, reason
+	p.Warnings = append(p.Warnings, warnings...)
+}

@@ -1,0 +1,329 @@
+package policy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/postfixtls/postfixtls/policy/maincf"
+	"github.com/postfixtls/postfixtls/policy/tables"
+)
+
+// ErrNotSMTP is wrapped when a destination is not delivered by the SMTP or LMTP client at
+// all (local delivery, a pipe, error: or discard: transports).
+var ErrNotSMTP = errors.New("not delivered by the Postfix SMTP/LMTP client")
+
+// Route is how Postfix would route a destination: the transport and the next-hop string the
+// queue manager hands to the SMTP or LMTP client, and where that came from.
+type Route struct {
+	// Destination is the input as given.
+	Destination string `json:"destination"`
+	// Recipient is the recipient address when one was given.
+	Recipient string `json:"recipient,omitempty"`
+	// Domain is the recipient domain (empty when the destination was an explicit next hop).
+	Domain string `json:"domain,omitempty"`
+	// Transport is the master.cf service that delivers ("smtp", "relay", "lmtp", ...).
+	Transport string `json:"transport"`
+	// Client is the program behind it: smtp or lmtp.
+	Client Client `json:"client"`
+	// Nexthop is the next-hop string (possibly a list) the client receives.
+	Nexthop string `json:"nexthop"`
+	// From says what decided transport and next hop, e.g. "transport_maps
+	// texthash:/etc/postfix/transport:3: example.com smtp:[relay.example]" or
+	// "relayhost = [relay.example]:587 (/etc/postfix/main.cf:20)".
+	From []string `json:"from"`
+}
+
+// Hop is one element of the next-hop list (plus fallback relays) with its TLS policy.
+type Hop struct {
+	NextHop
+	Policy Policy `json:"policy"`
+}
+
+// Resolution is the answer of Resolve.
+type Resolution struct {
+	Route Route `json:"route"`
+	// Hops lists every next hop in the order the client tries them.
+	Hops []Hop `json:"hops"`
+	// Warnings are configuration warnings that are not tied to one hop (e.g.
+	// "smtp_tls_per_site ignored when smtp_tls_policy_maps is not empty.").
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Resolve answers, for a destination (recipient address, domain, "[host]", "[host]:port" or
+// "host:port"), how Postfix routes it and which TLS policy each next hop gets. The policy is
+// the next-hop policy: for a host-specific answer (per-site host entries, the hostname match
+// strategy, DANE) call PolicyFor with the server's host name.
+func (s *Settings) Resolve(ctx context.Context, destination string) (*Resolution, error) {
+	rt, err := s.Route(ctx, destination)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.client(rt.Transport, rt.Client)
+	if err != nil {
+		return nil, err
+	}
+	hops, err := v.hops(rt.Nexthop)
+	if err != nil {
+		return nil, err
+	}
+	res := &Resolution{Route: *rt}
+	res.Warnings = v.globalWarnings()
+	for _, h := range hops {
+		host := ""
+		if !h.MX {
+			host = h.Domain
+		}
+		p, err := v.policy(ctx, h, host, false)
+		if err != nil {
+			return nil, err
+		}
+		res.Hops = append(res.Hops, Hop{NextHop: h, Policy: p})
+	}
+	return res, nil
+}
+
+// PolicyFor computes the policy for one server of a next hop, as smtp(8) does when it is
+// about to connect to host (the MX exchange name, or the next-hop domain for [host] and
+// A-record fallback). The route gives the transport (for master.cf overrides).
+func (s *Settings) PolicyFor(ctx context.Context, rt Route, hop NextHop, host string) (Policy, error) {
+	v, err := s.client(rt.Transport, rt.Client)
+	if err != nil {
+		return Policy{}, err
+	}
+	return v.policy(ctx, hop, host, false)
+}
+
+// clientView is the configuration as one transport's client process sees it: main.cf, that
+// service's master.cf -o overrides, and the explicit overrides.
+type clientView struct {
+	s       *Settings
+	conf    *maincf.Config
+	client  Client
+	service string
+	mu      sync.Mutex
+	lists   map[string]*tables.List
+}
+
+func (s *Settings) client(transport string, c Client) (*clientView, error) {
+	if c == "" {
+		c = SMTP
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := transport + "/" + string(c)
+	if v, ok := s.views[key]; ok {
+		return v, nil
+	}
+	var svc *maincf.Service
+	if s.master != nil {
+		if sv, ok := s.master.Service(transport, "unix"); ok {
+			svc = sv
+		}
+	}
+	v := &clientView{s: s, conf: s.config(svc), client: c, service: transport, lists: map[string]*tables.List{}}
+	if s.views == nil {
+		s.views = map[string]*clientView{}
+	}
+	s.views[key] = v
+	return v, nil
+}
+
+// name returns the client's parameter name for a suffix: "smtp_tls_ciphers".
+func (v *clientView) name(suffix string) string { return string(v.client) + "_" + suffix }
+
+// get returns an expanded parameter (with its client prefix when suffix starts with "@").
+func (v *clientView) param(name string) (Param, error) { return paramOf(v.conf, name) }
+
+func (v *clientView) get(suffix string) (string, error) {
+	p, err := v.param(v.name(suffix))
+	return p.Value, err
+}
+
+// boolParam reads a Postfix boolean; a bad value is Postfix's fatal error.
+func (v *clientView) boolParam(name string) (bool, error) {
+	p, err := v.param(name)
+	if err != nil {
+		return false, err
+	}
+	switch strings.ToLower(p.Value) {
+	case "yes", "true", "1":
+		return true, nil
+	case "no", "false", "0":
+		return false, nil
+	}
+	return false, fmt.Errorf("%w: bad boolean configuration: %s = %s", ErrConfig, name, p.Value)
+}
+
+func (v *clientView) globalWarnings() []string {
+	pm, _ := v.get("tls_policy_maps")
+	ps, _ := v.get("tls_per_site")
+	if pm != "" && ps != "" {
+		return []string{fmt.Sprintf("%s ignored when %s is not empty.", v.name("tls_per_site"), v.name("tls_policy_maps"))}
+	}
+	return nil
+}
+
+// hops splits the next-hop list, appends the fallback relays (SMTP) and parses each element.
+func (v *clientView) hops(nexthop string) ([]NextHop, error) {
+	defService, err := v.get("tcp_port")
+	if err != nil {
+		return nil, err
+	}
+	dnsOn, err := v.dnsEnabled()
+	if err != nil {
+		return nil, err
+	}
+	myhost, err := v.param("myhostname")
+	if err != nil {
+		return nil, err
+	}
+	utf8, err := v.boolParam("smtputf8_enable")
+	if err != nil {
+		return nil, err
+	}
+	opt := NextHopOptions{DefaultService: defService, MyHostname: myhost.Value, DNS: dnsOn, SMTPUTF8: utf8}
+	sites := SplitNextHopList(nexthop)
+	if len(sites) == 0 {
+		return nil, fmt.Errorf("%w: null destination: %q", ErrNextHop, nexthop)
+	}
+	primary := len(sites)
+	if v.client == SMTP {
+		fb, err := v.get("fallback_relay")
+		if err != nil {
+			return nil, err
+		}
+		sites = append(sites, SplitNextHopList(fb)...)
+	}
+	out := make([]NextHop, 0, len(sites))
+	for i, site := range sites {
+		h, err := ParseNextHop(v.client, site, opt)
+		if err != nil {
+			return nil, err
+		}
+		h.Fallback = i >= primary
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+// dnsEnabled reports whether the client makes DNS lookups (smtp_dns_support_level,
+// disable_dns_lookups, smtp_host_lookup).
+func (v *clientView) dnsEnabled() (bool, error) {
+	lvl, err := v.get("dns_support_level")
+	if err != nil {
+		return false, err
+	}
+	switch lvl {
+	case "":
+		dis, err := v.boolParamDefault("disable_dns_lookups", false)
+		if err != nil || dis {
+			return false, err
+		}
+	case "disabled":
+		return false, nil
+	case "enabled", "dnssec":
+	default:
+		return false, fmt.Errorf("%w: invalid %s: %q", ErrConfig, v.name("dns_support_level"), lvl)
+	}
+	hl, err := v.get("host_lookup")
+	if err != nil {
+		return false, err
+	}
+	return hasWord(hl, "dns"), nil
+}
+
+func (v *clientView) boolParamDefault(name string, def bool) (bool, error) {
+	if _, ok := v.conf.Raw(name); !ok {
+		return def, nil
+	}
+	return v.boolParam(name)
+}
+
+func hasWord(list, w string) bool {
+	for _, f := range strings.FieldsFunc(list, isListSep) {
+		if strings.EqualFold(f, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func isListSep(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\r' || r == '\n' }
+
+// globalLevel computes the global level as smtp(8) does (smtp.c and global_tls_level()).
+func (v *clientView) globalLevel() (Level, Source, error) {
+	lp, err := v.param(v.name("tls_security_level"))
+	if err != nil {
+		return LevelNotSet, Source{}, err
+	}
+	if lp.Value != "" {
+		l, ok := ParseLevel(lp.Value)
+		if !ok {
+			return LevelNotSet, Source{}, fmt.Errorf("%w: Invalid TLS level %q", ErrConfig, lp.Value)
+		}
+		return l, Source{Kind: FromGlobal, Params: []Param{lp}}, nil
+	}
+	src := Source{Kind: FromLegacy, Params: []Param{lp}}
+	enforce, err := v.boolParam(v.name("enforce_tls"))
+	if err != nil {
+		return LevelNotSet, src, err
+	}
+	ep, _ := v.param(v.name("enforce_tls"))
+	src.Params = append(src.Params, ep)
+	if enforce {
+		peer, err := v.boolParam(v.name("tls_enforce_peername"))
+		if err != nil {
+			return LevelNotSet, src, err
+		}
+		pp, _ := v.param(v.name("tls_enforce_peername"))
+		src.Params = append(src.Params, pp)
+		if peer {
+			return Verify, src, nil
+		}
+		return Encrypt, src, nil
+	}
+	use, err := v.boolParam(v.name("use_tls"))
+	if err != nil {
+		return LevelNotSet, src, err
+	}
+	up, _ := v.param(v.name("use_tls"))
+	src.Params = append(src.Params, up)
+	if use {
+		return May, src, nil
+	}
+	return None, src, nil
+}
+
+// openList opens (once per view) the table list a parameter names, such as
+// smtp_tls_policy_maps.
+func (v *clientView) openList(ctx context.Context, param string) (*tables.List, error) {
+	val, err := v.param(param)
+	if err != nil {
+		return nil, err
+	}
+	return v.openListValue(ctx, param, val.Value)
+}
+
+// openListValue opens (once per view) a table list with the given title and value. Tables
+// are opened as smtp(8) and trivial-rewrite open them: fixed-string keys folded, UTF-8
+// checks when smtputf8_enable is on.
+func (v *clientView) openListValue(ctx context.Context, title, value string) (*tables.List, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	key := title + "\x00" + value
+	if l, ok := v.lists[key]; ok {
+		return l, nil
+	}
+	opt := v.s.opt.Tables
+	opt.FoldFixed = true
+	opt.UTF8, _ = v.boolParam("smtputf8_enable")
+	l, err := tables.OpenList(ctx, title, value, opt)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrConfig, title, err)
+	}
+	v.lists[key] = l
+	return l, nil
+}

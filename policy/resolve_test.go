@@ -1,0 +1,235 @@
+package policy
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// world writes main.cf and tables into a temp config directory and loads it.
+func world(t *testing.T, v Version, mainCF string, files map[string]string) *Settings {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644))
+	}
+	mainCF = strings.ReplaceAll(mainCF, "{{dir}}", dir)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.cf"), []byte(mainCF), 0o644))
+	s, err := Load(context.Background(), LoadOptions{Version: v, ConfigDir: dir, MyHostname: "client.example.net"})
+	require.NoError(t, err)
+	return s
+}
+
+func resolve1(t *testing.T, s *Settings, dest string) (Route, Hop) {
+	t.Helper()
+	r, err := s.Resolve(context.Background(), dest)
+	require.NoError(t, err)
+	require.NotEmpty(t, r.Hops)
+	return r.Route, r.Hops[0]
+}
+
+const base = "compatibility_level = 3.6\nsmtp_tls_CAfile = /etc/ssl/certs/ca-certificates.crt\n"
+
+func TestResolvePolicyTable(t *testing.T) {
+	v := V(3, 7, 11)
+	policyMain := base + "smtp_tls_security_level = may\nsmtp_tls_policy_maps = texthash:{{dir}}/tls_policy\n"
+	cases := []struct {
+		name      string
+		table     string
+		extraMain string
+		dest      string
+		wantKey   string // the key that hit ("" = global level)
+		wantLevel Level
+		valid     bool
+		warning   string // a warning that must be present
+		match     []string
+	}{
+		{"§9.1 valid secure entry with attributes", "example.com secure match=nexthop:dot-nexthop ciphers=high protocols=>=TLSv1.2\n", "",
+			"user@example.com", "example.com", Secure, true, "", []string{"nexthop", "dot-nexthop"}},
+		{"§9.2 unknown attribute invalidates (no fallback to the global level)", "example.com secure tls_connection_reuse=yes\n", "",
+			"user@example.com", "example.com", Secure, false, `smtp_tls_policy_maps, next-hop destination "example.com": invalid attribute name: "tls_connection_reuse"`, nil},
+		{"§9.20 parent-domain recursion finds .example.com", ".example.com secure\n", "",
+			"user@a.b.example.com", ".example.com", Secure, true, "", []string{"nexthop", "dot-nexthop"}},
+		{"§9.21 bare key does not match subdomains", "example.com secure\n", "",
+			"user@sub.example.com", "", May, true, "", nil},
+		{"§9.22 [host] key misses [host]:587 relayhost", "[smtp.example.net] secure\n", "relayhost = [smtp.example.net]:587\n",
+			"user@example.com", "", May, true, "", nil},
+		{"§2.1 [host]:587 key hits [host]:587 relayhost", "[smtp.example.net]:587 encrypt\n", "relayhost = [smtp.example.net]:587\n",
+			"user@example.com", "[smtp.example.net]:587", Encrypt, true, "", nil},
+		{"§9.25 table beats a stronger global level", ".com may\n", "smtp_tls_security_level = secure\n",
+			"user@example.com", ".com", May, true, "", nil},
+		{"§0.1 table none beats a global secure", "example.com none\n", "smtp_tls_security_level = secure\n",
+			"user@example.com", "example.com", None, true, "", nil},
+		{"§1.1 keys folded: upper-case key in the table and lower-case lookup", "EXAMPLE.COM verify\n", "",
+			"user@Example.Com", "example.com", Verify, true, "", []string{"hostname"}},
+		{"§9.15 trailing comment makes the entry invalid", "example.com secure # primary MX\n", "",
+			"user@example.com", "example.com", Secure, false, `malformed attribute/value pair "#": missing '=' after attribute name`, nil},
+		{"§9.16 comment line inside a multi-line entry", "example.com verify\n# note\n  match=mx.example.com\n", "",
+			"user@example.com", "example.com", Verify, true, "", []string{"mx.example.com"}},
+		{"§5.1/§9.54 fingerprint with no usable value is invalid", "example.com fingerprint match=zz:11\n", "",
+			"user@example.com", "example.com", Fingerprint, false, "nexthop domain example.com: configured at fingerprint security level, but with no fingerprints to match.", nil},
+		{"§6.1 dane without dnssec lookups becomes may with a warning", "example.com dane\n", "",
+			"user@example.com", "example.com", May, true, "example.com: dane configured with dnssec lookups disabled", nil},
+		{"§6.1 dane-only without dnssec lookups is invalid", "example.com dane-only\n", "",
+			"user@example.com", "example.com", DaneOnly, false, "example.com: dane-only configured with dnssec lookups disabled", nil},
+		{"§6.1 dane with dnssec stays dane", "example.com dane\n", "smtp_dns_support_level = dnssec\n",
+			"user@example.com", "example.com", Dane, true, "", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := world(t, v, policyMain+c.extraMain, map[string]string{"tls_policy": c.table})
+			_, h := resolve1(t, s, c.dest)
+			p := h.Policy
+			require.Equal(t, c.wantLevel, p.Level, "level; warnings %q", p.Warnings)
+			require.Equal(t, c.valid, p.Valid, "valid; warnings %q", p.Warnings)
+			if c.wantKey == "" {
+				require.Equal(t, FromGlobal, p.Source.Kind)
+			} else {
+				require.Equal(t, FromPolicyTable, p.Source.Kind)
+				require.Equal(t, c.wantKey, p.Source.Key)
+				require.Equal(t, 1, p.Source.Line)
+				require.Contains(t, p.Source.String(), "texthash:")
+			}
+			if !c.valid {
+				require.Equal(t, "4.7.5", p.DSN)
+				require.Equal(t, "client TLS configuration problem", p.Reason)
+			}
+			if c.warning != "" {
+				require.Contains(t, strings.Join(p.Warnings, "\n"), c.warning)
+			}
+			if c.match != nil {
+				require.Equal(t, c.match, p.Match)
+			}
+		})
+	}
+}
+
+func TestResolveNextHopNamesAndTransport(t *testing.T) {
+	v := V(3, 7, 11)
+	main := base + "smtp_tls_policy_maps = texthash:{{dir}}/tls_policy\ntransport_maps = texthash:{{dir}}/transport\n"
+	s := world(t, v, main, map[string]string{
+		"tls_policy": "[mx.example.net] secure\nexample.net secure\n",
+		"transport":  "example.com smtp:[mx.example.net]\nexample.org smtp:example.net\nexample.info :[relay.example]\nexample.biz lmtp:\n",
+	})
+	// §9.23: transport smtp:[mx.example.net] gives key [mx.example.net]; names mx.example.net.
+	rt, h := resolve1(t, s, "user@example.com")
+	require.Equal(t, "[mx.example.net]", rt.Nexthop)
+	require.Equal(t, "[mx.example.net]", h.Key)
+	require.Equal(t, "mx.example.net", h.Domain)
+	require.False(t, h.MX)
+	require.Equal(t, Secure, h.Policy.Level)
+	require.Contains(t, strings.Join(rt.From, "\n"), "transport_maps texthash:")
+	// §9.24: transport smtp:example.net: key example.net, MX lookups of example.net.
+	_, h = resolve1(t, s, "user@example.org")
+	require.Equal(t, "example.net", h.Key)
+	require.True(t, h.MX)
+	require.Equal(t, Secure, h.Policy.Level)
+	// transport(5): a null transport keeps the transport and changes the nexthop.
+	rt, h = resolve1(t, s, "user@example.info")
+	require.Equal(t, "smtp", rt.Transport)
+	require.Equal(t, "[relay.example]", h.Key)
+	// transport(5): a transport with a null nexthop resets the nexthop to the domain.
+	rt, h = resolve1(t, s, "user@example.biz")
+	require.Equal(t, "lmtp", rt.Transport)
+	require.Equal(t, LMTP, h.Client)
+	require.Equal(t, "example.biz", h.Key)
+	require.Equal(t, 24, h.Port)
+}
+
+func TestResolveGlobalAndLegacyLevels(t *testing.T) {
+	cases := []struct {
+		name string
+		v    Version
+		main string
+		want Level
+		kind SourceKind
+	}{
+		{"§2.4 empty level and no booleans: none", V(3, 7, 11), "", None, FromLegacy},
+		{"§9.28 smtp_enforce_tls=yes and enforce_peername=no: encrypt", V(3, 7, 11), "smtp_enforce_tls = yes\nsmtp_tls_enforce_peername = no\n", Encrypt, FromLegacy},
+		{"§2.4 smtp_enforce_tls=yes (peername default yes): verify", V(3, 7, 11), "smtp_enforce_tls = yes\n", Verify, FromLegacy},
+		{"§2.4 smtp_use_tls=yes: may", V(3, 7, 11), "smtp_use_tls = yes\n", May, FromLegacy},
+		{"§9.28 3.11 at compatibility 3.11 ignores the booleans: may", V(3, 11, 0), "compatibility_level = 3.11\nsmtp_enforce_tls = yes\nsmtp_tls_enforce_peername = no\n", May, FromGlobal},
+		{"§2.4 3.11 at compatibility 3.6 keeps the empty default", V(3, 11, 0), "compatibility_level = 3.6\nsmtp_use_tls = yes\n", May, FromLegacy},
+		{"§2.4 explicit global level", V(3, 7, 11), "smtp_tls_security_level = encrypt\n", Encrypt, FromGlobal},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := world(t, c.v, c.main, nil)
+			_, h := resolve1(t, s, "user@example.com")
+			require.Equal(t, c.want, h.Policy.Level)
+			require.Equal(t, c.kind, h.Policy.Source.Kind)
+		})
+	}
+}
+
+func TestResolvePerSite(t *testing.T) {
+	main := base + "smtp_tls_per_site = texthash:{{dir}}/per_site\n"
+	s := world(t, V(3, 7, 11), main+"smtp_tls_security_level = encrypt\n", map[string]string{"per_site": "example.com MAY\nmx.example.com MUST\nnone.example NONE\n"})
+	ctx := context.Background()
+	r, err := s.Resolve(ctx, "user@example.com")
+	require.NoError(t, err)
+	// §9.27: nexthop MAY, host not listed, global encrypt -> encrypt.
+	p, err := s.PolicyFor(ctx, r.Route, r.Hops[0].NextHop, "other.example.com")
+	require.NoError(t, err)
+	require.Equal(t, Encrypt, p.Level)
+	// §9.27: nexthop MAY, host MUST -> verify.
+	p, err = s.PolicyFor(ctx, r.Route, r.Hops[0].NextHop, "mx.example.com")
+	require.NoError(t, err)
+	require.Equal(t, Verify, p.Level)
+	require.Equal(t, []string{"hostname"}, p.Match)
+	// per-site NONE overrides the global level.
+	_, h := resolve1(t, s, "user@none.example")
+	require.Equal(t, None, h.Policy.Level)
+
+	// §9.26: both tables set -> warning, per-site ignored.
+	s2 := world(t, V(3, 7, 11), main+"smtp_tls_policy_maps = inline:{ {example.com = encrypt} }\n", map[string]string{"per_site": "example.com MUST\n"})
+	r2, err := s2.Resolve(ctx, "user@example.com")
+	require.NoError(t, err)
+	require.Equal(t, []string{"smtp_tls_per_site ignored when smtp_tls_policy_maps is not empty."}, r2.Warnings)
+	require.Equal(t, Encrypt, r2.Hops[0].Policy.Level)
+}
+
+func TestResolveConfigErrors(t *testing.T) {
+	s := world(t, V(3, 7, 11), "smtp_tls_security_level = halfdane\n", nil)
+	_, err := s.Resolve(context.Background(), "user@example.com")
+	require.True(t, errors.Is(err, ErrConfig))
+	require.Contains(t, err.Error(), `Invalid TLS level "halfdane"`)
+
+	s = world(t, V(3, 7, 11), "smtp_tls_security_level = dane\nsmtp_tls_dane_insecure_mx_policy = bogus\n", nil)
+	_, err = s.Resolve(context.Background(), "user@example.com")
+	require.True(t, errors.Is(err, ErrConfig))
+	require.Contains(t, err.Error(), `invalid smtp_tls_dane_insecure_mx_policy: "bogus"`)
+
+	s = world(t, V(3, 7, 11), "mydestination = example.com\n", nil)
+	_, err = s.Resolve(context.Background(), "user@example.com")
+	require.True(t, errors.Is(err, ErrNotSMTP))
+}
+
+func TestResolveRelayhostListAndFallback(t *testing.T) {
+	s := world(t, V(3, 7, 11), base+"relayhost = [a.example]:587, [b.example]:587\nsmtp_fallback_relay = [c.example]\nsmtp_tls_security_level = encrypt\n", nil)
+	r, err := s.Resolve(context.Background(), "user@example.com")
+	require.NoError(t, err)
+	require.Len(t, r.Hops, 3)
+	require.Equal(t, "[a.example]:587", r.Hops[0].Key)
+	require.Equal(t, "[b.example]:587", r.Hops[1].Key)
+	require.Equal(t, "[c.example]", r.Hops[2].Key)
+	require.True(t, r.Hops[2].Fallback)
+	require.Equal(t, Encrypt, r.Hops[2].Policy.Level)
+	require.Equal(t, []string{"eNULL"}, r.Hops[0].Policy.Exclude, "§7.1 encrypt adds eNULL")
+	require.Equal(t, ">=TLSv1", r.Hops[0].Policy.Protocols, "§7.1 mandatory protocols at encrypt")
+	require.Equal(t, "medium", r.Hops[0].Policy.Ciphers)
+}
+
+func TestResolveExplicitNextHop(t *testing.T) {
+	s := world(t, V(3, 7, 11), base+"smtp_tls_policy_maps = inline:{ {[mx.example.test]:2525 = fingerprint match=AB:CD} }\nsmtp_tls_fingerprint_digest = md5\n", nil)
+	_, h := resolve1(t, s, "[mx.example.test]:2525")
+	require.Equal(t, Fingerprint, h.Policy.Level)
+	require.Equal(t, []string{"AB:CD"}, h.Policy.Match)
+	require.Equal(t, "md5", h.Policy.FingerprintDigest)
+	require.Equal(t, []string{"aNULL"}, h.Policy.Exclude, "§7.1 aNULL above encrypt")
+}

@@ -1,0 +1,266 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Route answers how Postfix routes a destination (trivial-rewrite's address classes and
+// transport(5) lookups, simplified to what decides the SMTP next hop):
+//
+//   - "[host]", "[host]:port" and "host:port" are explicit next hops for default_transport.
+//   - A recipient address or domain is matched against transport_maps (user@domain,
+//     domain, .parent domains, then "*"); without a hit the address class decides:
+//     mydestination (local), virtual_mailbox_domains, relay_domains (relay_transport),
+//     otherwise default_transport. relayhost replaces the recipient domain as next hop for
+//     the relay and default classes; an explicit transport:nexthop wins over both.
+//
+// Sender-dependent relayhost and transport maps are not consulted (Route has no sender).
+func (s *Settings) Route(ctx context.Context, destination string) (*Route, error) {
+	rt := &Route{Destination: destination}
+	d := strings.TrimSpace(destination)
+	if d == "" {
+		return nil, fmt.Errorf("%w: empty destination", ErrNextHop)
+	}
+	explicit := strings.HasPrefix(d, "[") || (!strings.Contains(d, "@") && strings.Contains(d, ":"))
+	if explicit {
+		tr, from, err := s.transportOf("default_transport")
+		if err != nil {
+			return nil, err
+		}
+		rt.Transport, rt.Nexthop = tr.transport, d
+		rt.From = append(rt.From, "explicit next hop "+d+" via "+from)
+		return s.finishRoute(rt)
+	}
+	if i := strings.LastIndexByte(d, '@'); i >= 0 {
+		rt.Recipient = d
+		d = d[i+1:]
+	}
+	d = strings.TrimSuffix(strings.ToLower(d), ".")
+	if d == "" {
+		return nil, fmt.Errorf("%w: no domain in %q", ErrNextHop, destination)
+	}
+	rt.Domain = d
+
+	// Address class and its default transport:nexthop.
+	class, cfrom, err := s.addressClass(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	var tr transportSpec
+	switch class {
+	case "local":
+		tr, cfrom, err = s.transportOf("local_transport")
+	case "virtual":
+		tr, cfrom, err = s.transportOf("virtual_transport")
+	case "relay":
+		tr, cfrom, err = s.transportOf("relay_transport")
+	default:
+		tr, cfrom, err = s.transportOf("default_transport")
+	}
+	if err != nil {
+		return nil, err
+	}
+	rt.Transport, rt.Nexthop = tr.transport, tr.nexthop
+	rt.From = append(rt.From, cfrom)
+	if rt.Nexthop == "" {
+		rt.Nexthop = d
+		if class == "relay" || class == "default" {
+			rh, err := s.Param("relayhost")
+			if err != nil {
+				return nil, err
+			}
+			if rh.Value != "" {
+				rt.Nexthop = rh.Value
+				rt.From = append(rt.From, rh.String())
+			}
+		}
+	}
+
+	// transport_maps.
+	hit, err := s.transportMaps(ctx, rt)
+	if err != nil {
+		return nil, err
+	}
+	if !hit && rt.Nexthop == d {
+		rt.From = append(rt.From, "recipient domain "+d)
+	}
+	return s.finishRoute(rt)
+}
+
+type transportSpec struct{ transport, nexthop string }
+
+// transportOf reads a transport:nexthop parameter such as default_transport.
+func (s *Settings) transportOf(param string) (transportSpec, string, error) {
+	p, err := s.Param(param)
+	if err != nil {
+		return transportSpec{}, "", err
+	}
+	t, nh, _ := strings.Cut(p.Value, ":")
+	return transportSpec{t, nh}, p.String(), nil
+}
+
+// finishRoute decides which client runs the transport.
+func (s *Settings) finishRoute(rt *Route) (*Route, error) {
+	prog := rt.Transport
+	if s.master != nil {
+		if svc, ok := s.master.Service(rt.Transport, "unix"); ok {
+			prog = svc.ProcessName()
+		} else {
+			return nil, fmt.Errorf("%w: transport %q has no master.cf service (%s)", ErrNotSMTP, rt.Transport, s.master.Name())
+		}
+	}
+	switch prog {
+	case "smtp", "relay":
+		rt.Client = SMTP
+	case "lmtp":
+		rt.Client = LMTP
+	case "local", "virtual", "pipe", "error", "discard", "retry":
+		return nil, fmt.Errorf("%w: %s is delivered by the %s transport (%s)", ErrNotSMTP, rt.Destination, rt.Transport, prog)
+	default:
+		// Without master.cf an unknown transport name is assumed to run smtp(8).
+		rt.Client = SMTP
+		rt.From = append(rt.From, fmt.Sprintf("transport %q assumed to run smtp(8) (no master.cf entry read)", rt.Transport))
+	}
+	return rt, nil
+}
+
+// addressClass classifies the recipient domain as trivial-rewrite does.
+func (s *Settings) addressClass(ctx context.Context, domain string) (class, from string, err error) {
+	myhost, err := s.Param("myhostname")
+	if err != nil {
+		return "", "", err
+	}
+	if strings.EqualFold(domain, myhost.Value) {
+		return "local", "", nil
+	}
+	for _, c := range []struct{ class, param string }{
+		{"local", "mydestination"}, {"virtual-alias", "virtual_alias_domains"},
+		{"virtual", "virtual_mailbox_domains"}, {"relay", "relay_domains"},
+	} {
+		p, err := s.Param(c.param)
+		if err != nil {
+			return "", "", err
+		}
+		hit, err := s.domainListMatch(ctx, c.param, p.Value, domain, c.param == "relay_domains")
+		if err != nil {
+			return "", "", err
+		}
+		if hit {
+			if c.class == "virtual-alias" {
+				return "", "", fmt.Errorf("%w: %s is a virtual alias domain (%s); route the rewritten address instead", ErrNotSMTP, domain, p)
+			}
+			return c.class, p.String(), nil
+		}
+	}
+	return "default", "", nil
+}
+
+// domainListMatch is a simplified match_list(3) for domain lists: names (and, when parent
+// matches, their subdomains) and type:table entries looked up by domain and parents.
+func (s *Settings) domainListMatch(ctx context.Context, param, list, domain string, parent bool) (bool, error) {
+	for _, item := range strings.FieldsFunc(list, isListSep) {
+		neg := strings.HasPrefix(item, "!")
+		item = strings.TrimPrefix(item, "!")
+		hit := false
+		if strings.Contains(item, ":") && !strings.HasPrefix(item, "[") {
+			v, err := s.client("", SMTP)
+			if err != nil {
+				return false, err
+			}
+			l, err := v.openListValue(ctx, param, item)
+			if err != nil {
+				return false, err
+			}
+			for _, k := range domainKeys(domain, parent) {
+				r, err := l.Lookup(ctx, k)
+				if err != nil {
+					return false, fmt.Errorf("%w: %s: %w", ErrConfig, param, err)
+				}
+				if r.Found {
+					hit = true
+					break
+				}
+			}
+		} else {
+			item = strings.ToLower(strings.TrimSuffix(item, "."))
+			hit = domain == item || (parent && strings.HasSuffix(domain, "."+item)) ||
+				(strings.HasPrefix(item, ".") && strings.HasSuffix(domain, item))
+		}
+		if hit {
+			return !neg, nil
+		}
+	}
+	return false, nil
+}
+
+// domainKeys lists domain, then (with parent) each parent domain and its dotted form.
+func domainKeys(domain string, parent bool) []string {
+	keys := []string{domain}
+	for i := 0; i < len(domain); i++ {
+		if domain[i] == '.' {
+			if parent {
+				keys = append(keys, domain[i+1:])
+			}
+			keys = append(keys, domain[i:])
+		}
+	}
+	return keys
+}
+
+// transportMaps applies transport_maps (transport(5) search order and result rules).
+func (s *Settings) transportMaps(ctx context.Context, rt *Route) (bool, error) {
+	tm, err := s.Param("transport_maps")
+	if err != nil || tm.Value == "" {
+		return false, err
+	}
+	v, err := s.client("", SMTP)
+	if err != nil {
+		return false, err
+	}
+	l, err := v.openListValue(ctx, "transport_maps", tm.Value)
+	if err != nil {
+		return false, err
+	}
+	var keys []string
+	if rt.Recipient != "" {
+		keys = append(keys, strings.ToLower(rt.Recipient))
+	}
+	keys = append(keys, rt.Domain)
+	for i := 0; i < len(rt.Domain); i++ {
+		if rt.Domain[i] == '.' {
+			keys = append(keys, rt.Domain[i:])
+		}
+	}
+	keys = append(keys, "*")
+	for i, k := range keys {
+		// Pattern tables (regexp, pcre) see only the full address; partial keys go to
+		// fixed-string tables only, as in trivial-rewrite's transport.c.
+		lookup := l.LookupFixed
+		if i == 0 && rt.Recipient != "" {
+			lookup = l.Lookup
+		}
+		r, err := lookup(ctx, k)
+		if err != nil {
+			return false, fmt.Errorf("%w: transport_maps lookup of %q: %w", ErrConfig, k, err)
+		}
+		if !r.Found {
+			continue
+		}
+		t, nh, _ := strings.Cut(strings.TrimSpace(r.Value), ":")
+		switch {
+		case t == "" && nh == "":
+			// "do not change"
+		case t != "" && nh == "":
+			rt.Transport, rt.Nexthop = t, rt.Domain
+		case t == "":
+			rt.Nexthop = nh
+		default:
+			rt.Transport, rt.Nexthop = t, nh
+		}
+		rt.From = append(rt.From, "transport_maps "+r.Source.String())
+		return true, nil
+	}
+	return false, nil
+}

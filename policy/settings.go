@@ -1,0 +1,229 @@
+package policy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/postfixtls/postfixtls/policy/maincf"
+	"github.com/postfixtls/postfixtls/policy/tables"
+)
+
+// ErrConfig is wrapped by every configuration error that would stop Postfix's SMTP client
+// (a fatal error in Postfix's log), such as an invalid smtp_tls_security_level.
+var ErrConfig = errors.New("postfix configuration error")
+
+// LoadOptions says which configuration to read and which Postfix to emulate.
+type LoadOptions struct {
+	// Version is the Postfix release to emulate. The zero Version means Latest(); see
+	// DetectVersion to use the installed Postfix's.
+	Version Version
+	// ConfigDir is Postfix's configuration directory (the -C / -c argument). main.cf is read
+	// from it, and master.cf when present. Empty: no files, built-in defaults only.
+	ConfigDir string
+	// Overrides are "name=value" settings that win over main.cf and master.cf, like
+	// postconf -o.
+	Overrides []string
+	// MyHostname is $myhostname when main.cf does not set it. Empty: the system's host
+	// name, as Postfix would take it.
+	MyHostname string
+	// Tables controls how lookup tables are opened (base directory, file system,
+	// socketmap dialer). FoldFixed and UTF8 are set per table as smtp(8) sets them.
+	Tables tables.Options
+}
+
+// Settings is a Postfix configuration as the emulated release sees it: built-in defaults for
+// that release and compatibility_level, main.cf, and explicit overrides. master.cf service
+// overrides are applied per transport (see Resolve). A Settings is safe for concurrent use.
+type Settings struct {
+	version Version
+	dir     string
+	main    *maincf.File
+	master  *maincf.Master
+	over    maincf.Layer
+	conf    *maincf.Config
+	opt     LoadOptions
+	myhost  string
+
+	mu    sync.Mutex
+	views map[string]*clientView // per transport and client, with their opened tables
+}
+
+// Load reads DIR/main.cf and DIR/master.cf (when ConfigDir is set) and returns the Settings.
+// A malformed main.cf or master.cf line is an error naming file and line, in Postfix's words.
+func Load(ctx context.Context, o LoadOptions) (*Settings, error) {
+	s := &Settings{version: o.Version, dir: o.ConfigDir, opt: o}
+	if s.version == (Version{}) {
+		s.version = Latest()
+	}
+	if o.ConfigDir != "" {
+		f, err := maincf.ParseFile(ctx, filepath.Join(o.ConfigDir, "main.cf"))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+		s.main = f
+		mp := filepath.Join(o.ConfigDir, "master.cf")
+		if _, err := os.Stat(mp); err == nil {
+			m, err := maincf.ParseMasterFile(ctx, mp)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+			}
+			s.master = m
+		}
+	}
+	return s.finish(o)
+}
+
+// NewSettings builds Settings from main.cf-style values (name → raw value, "$name"
+// references allowed) without reading files. It is handy in tests and for callers that keep
+// their configuration elsewhere.
+func NewSettings(v Version, params map[string]string) (*Settings, error) {
+	o := LoadOptions{Version: v}
+	for name, value := range params {
+		o.Overrides = append(o.Overrides, name+"="+value)
+	}
+	return (&Settings{version: v, opt: o}).finish(o)
+}
+
+// ParseSettings reads main.cf (and optionally master.cf) text from readers; either may be nil.
+func ParseSettings(v Version, mainCF, masterCF io.Reader) (*Settings, error) {
+	s := &Settings{version: v}
+	if mainCF != nil {
+		f, err := maincf.Parse(mainCF, "main.cf")
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+		s.main = f
+	}
+	if masterCF != nil {
+		m, err := maincf.ParseMaster(masterCF, "master.cf")
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+		s.master = m
+	}
+	return s.finish(LoadOptions{Version: v})
+}
+
+func (s *Settings) finish(o LoadOptions) (*Settings, error) {
+	if s.version == (Version{}) {
+		s.version = Latest()
+	}
+	s.opt = o
+	s.opt.Version = s.version
+	over, err := maincf.OverrideLayer(o.Overrides...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	s.over = over
+	s.myhost = o.MyHostname
+	if s.myhost == "" {
+		if h, err := os.Hostname(); err == nil {
+			s.myhost = h
+		} else {
+			s.myhost = "localhost.localdomain"
+		}
+	}
+	s.conf = s.config(nil)
+	return s, nil
+}
+
+// config layers defaults, main.cf, an optional master.cf service and the overrides.
+func (s *Settings) config(svc *maincf.Service) *maincf.Config {
+	layers := []maincf.Layer{maincf.MainLayer(s.main)}
+	if svc != nil {
+		layers = append(layers, maincf.ServiceLayer(svc))
+	}
+	layers = append(layers, s.over)
+	feat := maincf.FeaturesOf(s.version.Major, s.version.Minor)
+	return maincf.NewConfigWithOptions(maincf.Options{Features: feat}, maincf.DefaultsFunc(s.builtin), layers...)
+}
+
+// builtin is the Defaults callback: the release's built-in defaults plus the host-dependent
+// ones (myhostname, mydomain).
+func (s *Settings) builtin(name string) (string, bool) {
+	switch name {
+	case "myhostname":
+		return s.myhost, true
+	case "mydomain":
+		if i := strings.IndexByte(s.myhost, '.'); i > 0 && i+1 < len(s.myhost) {
+			return s.myhost[i+1:], true
+		}
+		return "localdomain", true
+	case "mail_version":
+		return s.version.String(), true
+	}
+	return BuiltinDefault(s.version, name)
+}
+
+// Version returns the emulated Postfix release.
+func (s *Settings) Version() Version { return s.version }
+
+// ConfigDir returns the configuration directory the settings were read from ("" if none).
+func (s *Settings) ConfigDir() string { return s.dir }
+
+// Param is one parameter's value as the emulated Postfix sees it.
+type Param struct {
+	// Name is the parameter name.
+	Name string `json:"name"`
+	// Value is the expanded value.
+	Value string `json:"value"`
+	// Raw is the value before $name expansion.
+	Raw string `json:"raw"`
+	// Origin says where it was set: "/etc/postfix/main.cf:12", "master.cf:30 (service
+	// relay/unix)", "override", or "default".
+	Origin string `json:"origin"`
+}
+
+// String renders "name = value (origin)".
+func (p Param) String() string {
+	return fmt.Sprintf("%s = %s (%s)", p.Name, p.Value, p.Origin)
+}
+
+// Param returns a parameter from main.cf, the overrides or the built-in defaults, expanded
+// as Postfix expands it. An expansion error (a $name loop, a syntax error) is returned
+// wrapping ErrConfig.
+func (s *Settings) Param(name string) (Param, error) { return paramOf(s.conf, name) }
+
+func paramOf(c *maincf.Config, name string) (Param, error) {
+	raw, _ := c.Raw(name)
+	p := Param{Name: name, Raw: raw.Raw, Origin: raw.Origin.String()}
+	v, err := c.Expand(name)
+	if err != nil {
+		return p, fmt.Errorf("%w: %s: %w", ErrConfig, name, err)
+	}
+	p.Value = v
+	return p, nil
+}
+
+// DetectVersion asks the installed Postfix for its version (postconf -h mail_version). The
+// configDir is passed with -c when not empty. It fails when postconf is not installed.
+func DetectVersion(ctx context.Context, configDir string) (Version, error) {
+	bin, err := exec.LookPath("postconf")
+	if err != nil {
+		for _, p := range []string{"/usr/sbin/postconf", "/usr/local/sbin/postconf"} {
+			if _, e := os.Stat(p); e == nil {
+				bin, err = p, nil
+				break
+			}
+		}
+	}
+	if err != nil {
+		return Version{}, fmt.Errorf("detect Postfix version: postconf not found: %w", err)
+	}
+	args := []string{"-h", "mail_version"}
+	if configDir != "" {
+		args = append([]string{"-c", configDir}, args...)
+	}
+	out, err := exec.CommandContext(ctx, bin, args...).Output()
+	if err != nil {
+		return Version{}, fmt.Errorf("detect Postfix version: %s %s: %w", bin, strings.Join(args, " "), err)
+	}
+	return ParseVersion(strings.TrimSpace(string(out)))
+}

@@ -1,0 +1,212 @@
+package tables
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// balpar returns the length of the balanced {...} group at the start of s, or 0
+// (util/balpar.c).
+func balpar(s string) int {
+	if s == "" || s[0] != '{' {
+		return 0
+	}
+	level := 1
+	for i := 1; i < len(s); i++ {
+		switch s[i] {
+		case '}':
+			level--
+			if level == 0 {
+				return i + 1
+			}
+		case '{':
+			level++
+		}
+	}
+	return 0
+}
+
+// tokenizeQ splits s like mystrtokq(s, sep, "{}"): separators inside braces do not split.
+func tokenizeQ(s, sep string) []string {
+	var out []string
+	for {
+		i := 0
+		for i < len(s) && strings.IndexByte(sep, s[i]) >= 0 {
+			i++
+		}
+		s = s[i:]
+		if s == "" {
+			return out
+		}
+		level := 0
+		j := 0
+		for ; j < len(s); j++ {
+			c := s[j]
+			if c == '{' {
+				level++
+			} else if level > 0 && c == '}' {
+				level--
+			} else if level == 0 && strings.IndexByte(sep, c) >= 0 {
+				break
+			}
+		}
+		out = append(out, s[:j])
+		if j < len(s) {
+			j++
+		}
+		s = s[j:]
+	}
+}
+
+// extpar reproduces extpar(&s, "{}", flags): it returns the text inside the braces and
+// Postfix's error text, if any.
+func extpar(s string, strip bool) (string, string) {
+	var err string
+	var inner string
+	if s == "" || s[0] != '{' {
+		return s, fmt.Sprintf("no '{' at start of text in \"%s\"", s)
+	}
+	n := balpar(s)
+	if n == 0 {
+		err = "missing '}' in \"" + s + "\""
+		inner = s[1:]
+	} else {
+		if n != len(s) {
+			err = "syntax error after '}' in \"" + s + "\""
+		}
+		inner = s[1 : n-1]
+	}
+	if strip {
+		inner = trimLeft(trimRight(inner))
+	}
+	return inner, err
+}
+
+// splitQNameval reproduces split_qnameval(): "key = value" with an optionally quoted key.
+func splitQNameval(s string) (key, value, err string) {
+	s = trimLeft(s)
+	if s == "" {
+		return "", "", "no key found; expected format: key = value"
+	}
+	inQuotes := false
+	i := 0
+	for i < len(s) {
+		c := s[i]
+		if c == '\\' {
+			i++
+			if i >= len(s) {
+				break
+			}
+		} else if isSpace(c) || c == '=' {
+			if !inQuotes {
+				break
+			}
+		} else if c == '"' {
+			inQuotes = !inQuotes
+		}
+		i++
+	}
+	if inQuotes {
+		return "", "", "unbalanced '\"'"
+	}
+	if i > len(s) {
+		i = len(s)
+	}
+	key = s[:i]
+	rest := trimLeft(s[i:])
+	if rest == "" || rest[0] != '=' {
+		return "", "", "missing '=' after attribute name"
+	}
+	value = trimRight(trimLeft(rest[1:]))
+	return key, value, ""
+}
+
+// inlineTable is inline:{...} (util/dict_inline.c): an in-memory table whose later
+// entries replace earlier ones with the same key.
+type inlineTable struct {
+	name    string
+	fold    bool
+	entries map[string]Entry
+	diags   []Diagnostic
+}
+
+// ParseInline parses the name part of an inline: table ("{ key=value, {key = value} }")
+// and returns the table, or a surrogate with Postfix's error text.
+func ParseInline(name string, opt Options) Table { return openInline("inline:"+name, name, opt) }
+
+func openInline(full, name string, opt Options) Table {
+	need := func(what string) string {
+		return fmt.Sprintf("%s: \"inline:%s\"; need \"inline:{name=value...}\"", what, name)
+	}
+	if opt.UTF8 && !isASCII(name) && !utf8.ValidString(name) {
+		return newSurrogate(full, "", fmt.Sprintf("bad UTF-8 syntax: \"inline:%s\"; need \"inline:{name=value...}\"", name), nil)
+	}
+	cname := cstr(name)
+	n := balpar(cname)
+	if n == 0 || n != len(cname) || n == 2 {
+		return newSurrogate(full, "", fmt.Sprintf("bad syntax: \"inline:%s\"; need \"inline:{name=value...}\"", name), nil)
+	}
+	t := &inlineTable{name: full, fold: opt.FoldFixed, entries: map[string]Entry{}}
+	for _, tok := range tokenizeQ(cname[1:n-1], charsCommaSP) {
+		nameval := tok
+		if nameval[0] == '{' {
+			inner, err := extpar(nameval, true)
+			if err != "" {
+				return newSurrogate(full, "", need(err), nil)
+			}
+			nameval = inner
+		}
+		k, v, err := splitQNameval(nameval)
+		if err != "" {
+			return newSurrogate(full, "", need(err), nil)
+		}
+		if t.fold {
+			k = lowerASCII(k)
+		}
+		t.entries[k] = Entry{Key: k, Value: v, Raw: tok}
+	}
+	if len(t.entries) == 0 {
+		return newSurrogate(full, "", need("empty table"), nil)
+	}
+	return t
+}
+
+func (t *inlineTable) Name() string              { return t.name }
+func (t *inlineTable) Diagnostics() []Diagnostic { return t.diags }
+func (t *inlineTable) Lookup(ctx context.Context, key string) (Result, error) {
+	if t.fold {
+		key = lowerASCII(key)
+	}
+	e, ok := t.entries[key]
+	if !ok {
+		return Result{}, nil
+	}
+	return Result{Found: true, Value: e.Value, Source: Source{Table: t.name, Key: e.Key, Raw: e.Raw}}, nil
+}
+
+// staticTable is static:value or static:{ value } (util/dict_static.c): every key finds
+// the same value.
+type staticTable struct {
+	name  string
+	value string
+}
+
+func openStatic(full, name string) Table {
+	value := name
+	if strings.HasPrefix(name, "{") {
+		inner, err := extpar(cstr(name), true)
+		if err != "" {
+			return newSurrogate(full, "", "bad static:name syntax: "+err, nil)
+		}
+		value = inner
+	}
+	return &staticTable{name: full, value: cstr(value)}
+}
+
+func (t *staticTable) Name() string              { return t.name }
+func (t *staticTable) Diagnostics() []Diagnostic { return nil }
+func (t *staticTable) Lookup(ctx context.Context, key string) (Result, error) {
+	return Result{Found: true, Value: t.value, Source: Source{Table: t.name, Raw: t.value}}, nil
+}

@@ -1,0 +1,491 @@
+package tables
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+const (
+	opMatch = iota
+	opIf
+	opEndif
+)
+
+// replPart is one piece of a replacement text: literal text or a $number.
+type replPart struct {
+	lit string
+	sub int // > 0: substitute this group
+}
+
+type reRule struct {
+	op          int
+	line        int
+	raw         string
+	first       *regexp.Regexp
+	firstMatch  bool
+	second      *regexp.Regexp
+	secondMatch bool
+	repl        []replPart
+	literal     string // the whole replacement when it has no $number
+	maxSub      int
+	endif       int // index of the matching ENDIF rule, -1 when there is none
+}
+
+// RegexpTable is a regexp: or pcre: table (util/dict_regexp.c, util/dict_pcre.c) with
+// its patterns translated to Go regular expressions.
+type RegexpTable struct {
+	name  string
+	typ   string
+	file  string
+	rules []reRule
+	diags []Diagnostic
+}
+
+// ParseRegexp reads a regexp: (typ "regexp") or pcre: (typ "pcre") table from data. file
+// names the table in messages (for inline tables it is the "{...}" text). It returns an
+// *OpenError wrapping ErrNotEmulated when a rule uses a construct Go's regexp cannot
+// express.
+func ParseRegexp(typ, file, data string) (*RegexpTable, error) {
+	if typ != "regexp" && typ != "pcre" {
+		return nil, &OpenError{Spec: typ + ":" + file, Message: "not a regexp or pcre table", Err: ErrSpec}
+	}
+	t := &RegexpTable{name: typ + ":" + file, typ: typ, file: file}
+	lr := lineReader{data: data, file: file, diags: &t.diags}
+	var stack []int
+	for {
+		ll, ok := lr.next()
+		if !ok {
+			break
+		}
+		p := trimRight(cstr(ll.text))
+		if p == "" {
+			continue
+		}
+		rule, err := t.parseLine(ll.first, p, len(stack))
+		if err != nil {
+			return nil, err
+		}
+		if rule == nil {
+			continue
+		}
+		rule.raw = p
+		idx := len(t.rules)
+		switch rule.op {
+		case opIf:
+			stack = append(stack, idx)
+		case opEndif:
+			t.rules[stack[len(stack)-1]].endif = idx
+			stack = stack[:len(stack)-1]
+		}
+		t.rules = append(t.rules, *rule)
+	}
+	for n := len(stack) - 1; n >= 0; n-- {
+		t.warn(t.rules[stack[n]].line, "IF has no matching ENDIF")
+	}
+	return t, nil
+}
+
+func openRegexp(ctx context.Context, typ, name string, opt Options) (Table, error) {
+	full := typ + ":" + name
+	var data string
+	if strings.HasPrefix(name, "{") {
+		var err string
+		data, err = inlineToMultiline(name)
+		if err != "" {
+			return newSurrogate(full, "", fmt.Sprintf("%s map: %s", typ, err), nil), nil
+		}
+	} else {
+		file := resolve(opt, name)
+		var rerr error
+		data, _, rerr = readFile(opt, file)
+		if rerr != nil {
+			return newSurrogate(full, name, fmt.Sprintf("open %s: %s", name, strerror(rerr)), nil), nil
+		}
+	}
+	return ParseRegexp(typ, name, data)
+}
+
+// inlineToMultiline reproduces dict_inline_to_multiline(): "{ {rule}, {rule} }" becomes
+// one rule per line.
+func inlineToMultiline(name string) (string, string) {
+	inner, err := extpar(cstr(name), false)
+	if err != "" {
+		return "", err
+	}
+	var b strings.Builder
+	for _, tok := range tokenizeQ(inner, charsCommaSP) {
+		rule, err := extpar(tok, true)
+		if err != "" {
+			return "", err
+		}
+		b.WriteString(rule)
+		b.WriteByte('\n')
+	}
+	return b.String(), ""
+}
+
+func (t *RegexpTable) warn(line int, msg string) {
+	t.diags = append(t.diags, Diagnostic{File: t.file, Line: line, Severity: Warning,
+		Message: fmt.Sprintf("%s map %s, line %d: %s", t.typ, t.file, line, msg)})
+}
+
+func (t *RegexpTable) notEmulated(line int, construct string) error {
+	return &OpenError{Spec: t.name, File: t.file, Line: line, Err: ErrNotEmulated,
+		Message: construct + " cannot be expressed with Go's regexp package; postfixtls cannot emulate this table"}
+}
+
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// pattern is one /regexp/flags with its negation.
+type pattern struct {
+	text  string
+	flags string
+	match bool
+}
+
+// getPattern reproduces dict_regexp_get_pat / dict_pcre_get_pattern. ok is false when the
+// rule is skipped (a warning was recorded).
+func (t *RegexpTable) getPattern(line int, p string) (pattern, string, bool) {
+	pat := pattern{match: true}
+	i := 0
+	for ; i < len(p); i++ {
+		if p[i] == '!' {
+			pat.match = !pat.match
+		} else if !isSpace(p[i]) {
+			break
+		}
+	}
+	if i >= len(p) {
+		t.warn(line, "no regexp: skipping this rule")
+		return pat, "", false
+	}
+	delim := p[i]
+	i++
+	start := i
+	for i < len(p) {
+		if p[i] == '\\' {
+			if i+1 < len(p) {
+				i++
+			} else if t.typ == "pcre" {
+				i++
+				break
+			} else {
+				break // dict_regexp.c treats a trailing backslash as the delimiter
+			}
+		} else if p[i] == delim {
+			break
+		}
+		i++
+	}
+	if i >= len(p) {
+		word := "skipping"
+		if t.typ == "pcre" {
+			word = "ignoring"
+		}
+		t.warn(line, fmt.Sprintf("no closing regexp delimiter \"%c\": %s this rule", delim, word))
+		return pat, "", false
+	}
+	pat.text = p[start:i]
+	i++
+	fstart := i
+	for i < len(p) && !isSpace(p[i]) && (t.typ == "pcre" || p[i] != '!') {
+		c := p[i]
+		known := strings.IndexByte("imx", c) >= 0
+		if t.typ == "pcre" {
+			known = strings.IndexByte("imsxAEUX", c) >= 0
+		}
+		if !known {
+			t.warn(line, fmt.Sprintf("unknown regexp option \"%c\": skipping this rule", c))
+			return pat, "", false
+		}
+		if t.typ == "pcre" && c == 'X' {
+			t.warn(line, "ignoring obsolete regexp option \"X\"")
+		}
+		i++
+	}
+	pat.flags = p[fstart:i]
+	return pat, p[i:], true
+}
+
+// parseLine reproduces dict_regexp_parseline / dict_pcre_parse_rule.
+func (t *RegexpTable) parseLine(line int, p string, nesting int) (*reRule, error) {
+	switch {
+	case !isAlnum(p[0]):
+		first, rest, ok := t.getPattern(line, p)
+		if !ok {
+			return nil, nil
+		}
+		var second pattern
+		hasSecond := false
+		if t.typ == "regexp" && rest != "" && rest[0] == '!' {
+			second, rest, ok = t.getPattern(line, rest)
+			if !ok {
+				return nil, nil
+			}
+			hasSecond = true
+		}
+		rest = trimLeft(rest)
+		if rest == "" {
+			t.warn(line, "no replacement text: using empty string")
+		}
+		repl, maxSub, ok := t.prescan(line, rest)
+		if !ok {
+			t.warn(line, "bad replacement syntax: skipping this rule")
+			return nil, nil
+		}
+		if maxSub > 0 && !first.match {
+			t.warn(line, "$number found in negative match replacement text: skipping this rule")
+			return nil, nil
+		}
+		re, ok, err := t.compile(line, first)
+		if err != nil || !ok {
+			return nil, err
+		}
+		if maxSub > re.NumSubexp() {
+			t.warn(line, fmt.Sprintf("out of range replacement index \"%d\": skipping this rule", maxSub))
+			return nil, nil
+		}
+		rule := &reRule{op: opMatch, line: line, first: re, firstMatch: first.match, repl: repl, maxSub: maxSub, endif: -1}
+		if maxSub == 0 {
+			var b strings.Builder
+			for _, part := range repl {
+				b.WriteString(part.lit)
+			}
+			rule.literal = b.String()
+		}
+		if hasSecond {
+			re2, ok, err := t.compile(line, second)
+			if err != nil || !ok {
+				return nil, err
+			}
+			rule.second, rule.secondMatch = re2, second.match
+		}
+		return rule, nil
+	case len(p) >= 2 && strings.EqualFold(p[:2], "IF") && (len(p) == 2 || !isAlnum(p[2])):
+		pat, rest, ok := t.getPattern(line, trimLeft(p[2:]))
+		if !ok {
+			return nil, nil
+		}
+		if rest = trimLeft(rest); rest != "" {
+			t.warn(line, fmt.Sprintf("ignoring extra text after IF statement: \"%s\"", rest))
+			t.warn(line, "do not prepend whitespace to statements between IF and ENDIF")
+		}
+		re, ok, err := t.compile(line, pat)
+		if err != nil || !ok {
+			return nil, err
+		}
+		return &reRule{op: opIf, line: line, first: re, firstMatch: pat.match, endif: -1}, nil
+	case len(p) >= 5 && strings.EqualFold(p[:5], "ENDIF") && (len(p) == 5 || !isAlnum(p[5])):
+		if nesting == 0 {
+			t.warn(line, "ignoring ENDIF without matching IF")
+			return nil, nil
+		}
+		if trimLeft(p[5:]) != "" {
+			t.warn(line, "ignoring extra text after ENDIF")
+		}
+		return &reRule{op: opEndif, line: line, endif: -1}, nil
+	}
+	t.warn(line, "ignoring unrecognized request")
+	return nil, nil
+}
+
+// macParse reproduces mac_parse() for replacement text: it returns the literal and
+// $name pieces, and whether the syntax was valid.
+func macParse(value string, warn func(string)) (parts []replPart, names []string, ok bool) {
+	ok = true
+	var buf strings.Builder
+	i := 0
+	for i < len(value) {
+		c := value[i]
+		switch {
+		case c != '$':
+			buf.WriteByte(c)
+			i++
+		case i+1 < len(value) && value[i+1] == '$':
+			buf.WriteByte('$')
+			i += 2
+		default:
+			if buf.Len() > 0 {
+				parts = append(parts, replPart{lit: buf.String()})
+				buf.Reset()
+			}
+			i++
+			var name string
+			if i < len(value) && (value[i] == '{' || value[i] == '(') {
+				open := value[i]
+				closeCh := byte('}')
+				if open == '(' {
+					closeCh = ')'
+				}
+				level := 1
+				i++
+				j := i
+				for level > 0 {
+					if j >= len(value) {
+						warn(fmt.Sprintf("truncated macro reference: \"%s\"", value))
+						return parts, names, false
+					}
+					if value[j] == open {
+						level++
+					}
+					if value[j] == closeCh {
+						level--
+					}
+					j++
+				}
+				name = value[i : j-1]
+				i = j
+			} else {
+				j := i
+				for j < len(value) && (isAlnum(value[j]) || value[j] == '_') {
+					j++
+				}
+				name = value[i:j]
+				i = j
+			}
+			if name == "" {
+				warn(fmt.Sprintf("empty macro name: \"%s\"", value))
+				return parts, names, false
+			}
+			names = append(names, name)
+			parts = append(parts, replPart{lit: name, sub: -1})
+		}
+	}
+	if buf.Len() > 0 {
+		parts = append(parts, replPart{lit: buf.String()})
+	}
+	return parts, names, ok
+}
+
+// prescan checks the $number references like dict_regexp_prescan / dict_pcre_prescan.
+func (t *RegexpTable) prescan(line int, text string) ([]replPart, int, bool) {
+	parts, _, ok := macParse(text, func(m string) {
+		t.diags = append(t.diags, Diagnostic{File: t.file, Line: line, Severity: Warning, Message: m})
+	})
+	maxSub := 0
+	for k := range parts {
+		if parts[k].sub != -1 {
+			continue
+		}
+		name := parts[k].lit
+		digits := name != ""
+		for j := 0; j < len(name); j++ {
+			if name[j] < '0' || name[j] > '9' {
+				digits = false
+			}
+		}
+		if !digits {
+			t.warn(line, fmt.Sprintf("non-numeric replacement index \"%s\"", name))
+			ok = false
+			continue
+		}
+		n, err := strconv.Atoi(name)
+		if err != nil || n > 1<<20 {
+			n = 1 << 20 // atoi overflow: certainly out of range
+		}
+		if n < 1 {
+			if t.typ == "pcre" {
+				t.warn(line, fmt.Sprintf("out of range replacement index \"%s\"", name))
+			} else {
+				t.warn(line, fmt.Sprintf("out-of-range replacement index \"%s\"", name))
+			}
+			ok = false
+			continue
+		}
+		parts[k] = replPart{sub: n}
+		if n > maxSub {
+			maxSub = n
+		}
+	}
+	return parts, maxSub, ok
+}
+
+// compile translates and compiles one pattern. ok false means Postfix would reject the
+// pattern (a warning was recorded); err means we cannot emulate it.
+func (t *RegexpTable) compile(line int, pat pattern) (*regexp.Regexp, bool, error) {
+	var tr translation
+	if t.typ == "pcre" {
+		tr = translatePCRE(pat.text, pat.flags)
+	} else {
+		tr = translatePOSIX(pat.text, pat.flags)
+	}
+	if tr.postfixErr != "" {
+		t.warn(line, tr.postfixErr)
+		return nil, false, nil
+	}
+	if tr.notEmulated != "" {
+		return nil, false, t.notEmulated(line, tr.notEmulated)
+	}
+	re, err := regexp.Compile(tr.goExpr)
+	if err != nil {
+		return nil, false, t.notEmulated(line, fmt.Sprintf("pattern /%s/ (Go: %v)", pat.text, err))
+	}
+	if t.typ == "regexp" {
+		re.Longest()
+	}
+	return re, true, nil
+}
+
+// Name returns "regexp:<file>" or "pcre:<file>".
+func (t *RegexpTable) Name() string { return t.name }
+
+// Diagnostics returns the warnings Postfix would log while reading the table.
+func (t *RegexpTable) Diagnostics() []Diagnostic { return t.diags }
+
+// Lookup runs the rules in order as dict_regexp_lookup / dict_pcre_lookup do. The key is
+// never folded (smtp(8) asks only fixed tables to fold); the patterns are
+// case-insensitive unless their "i" flag turned that off.
+func (t *RegexpTable) Lookup(ctx context.Context, key string) (Result, error) {
+	key = cstr(key)
+	for i := 0; i < len(t.rules); i++ {
+		r := &t.rules[i]
+		switch r.op {
+		case opMatch:
+			var m []int
+			var hit bool
+			if r.maxSub > 0 {
+				m = r.first.FindStringSubmatchIndex(key)
+				hit = m != nil
+			} else {
+				hit = r.first.MatchString(key)
+			}
+			if hit != r.firstMatch {
+				continue
+			}
+			if r.second != nil && r.second.MatchString(key) != r.secondMatch {
+				continue
+			}
+			var value string
+			if r.maxSub == 0 {
+				value = r.literal
+			} else {
+				var b strings.Builder
+				for _, p := range r.repl {
+					if p.sub > 0 {
+						if 2*p.sub+1 < len(m) && m[2*p.sub] >= 0 {
+							b.WriteString(key[m[2*p.sub]:m[2*p.sub+1]])
+						}
+						continue
+					}
+					b.WriteString(p.lit)
+				}
+				value = b.String()
+			}
+			return Result{Found: true, Value: value, Source: Source{Table: t.name, File: t.file, Line: r.line, Key: r.raw, Raw: r.raw}}, nil
+		case opIf:
+			if r.first.MatchString(key) == r.firstMatch {
+				continue
+			}
+			if r.endif < 0 {
+				return Result{}, nil
+			}
+			i = r.endif
+		}
+	}
+	return Result{}, nil
+}

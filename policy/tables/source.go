@@ -1,0 +1,412 @@
+package tables
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+)
+
+// isSpace is C isspace() in the C locale, which Postfix's ISSPACE() uses.
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+}
+
+// logicalLine is one logical line as readllines() returns it.
+type logicalLine struct {
+	text  string // continuation lines appended without their newline, leading whitespace kept
+	first int    // line number of the first physical line
+	last  int    // line number of the last physical line
+}
+
+// lineReader reproduces Postfix's readllines() (util/readlline.c) over an in-memory file.
+type lineReader struct {
+	data   string
+	pos    int
+	lineno int
+	file   string
+	diags  *[]Diagnostic
+	join   []byte
+}
+
+// next returns the next logical line. Single physical lines are substrings of data (no
+// allocation); only continued lines are copied.
+func (r *lineReader) next() (logicalLine, bool) {
+	for {
+		ll, ok := r.readOne()
+		if !ok {
+			return ll, false
+		}
+		if isSpace(ll.text[0]) {
+			// readllines: "logical line must not start with whitespace", then tries again.
+			shown := ll.text
+			dots := ""
+			if len(shown) > 30 {
+				shown, dots = shown[:30], "..."
+			}
+			r.warn(ll.first, fmt.Sprintf("%s: logical line must not start with whitespace: \"%s%s\"", r.file, shown, dots))
+			continue
+		}
+		return ll, true
+	}
+}
+
+func (r *lineReader) warn(line int, msg string) {
+	if r.diags != nil {
+		*r.diags = append(*r.diags, Diagnostic{File: r.file, Line: line, Message: msg, Severity: Warning})
+	}
+}
+
+func (r *lineReader) readOne() (logicalLine, bool) {
+	var ll logicalLine
+	var cur string // the logical line so far, when it is one segment
+	joined := false
+	r.join = r.join[:0]
+	length := 0
+	gotNull := false
+	for {
+		start := length
+		// Read one physical line, possibly not newline terminated.
+		i := strings.IndexByte(r.data[r.pos:], '\n')
+		var seg string
+		eof := false
+		if i < 0 {
+			seg = r.data[r.pos:]
+			r.pos = len(r.data)
+			eof = true
+		} else {
+			seg = r.data[r.pos : r.pos+i]
+			r.pos += i + 1
+		}
+		if !eof || len(seg) > 0 {
+			r.lineno++
+		}
+		// Ignore comment lines, all-whitespace lines and empty lines.
+		k := 0
+		for k < len(seg) && isSpace(seg[k]) {
+			k++
+		}
+		if k < len(seg) && seg[k] != '#' {
+			if strings.IndexByte(seg, 0) >= 0 {
+				gotNull = true
+			}
+			switch {
+			case length == 0:
+				cur = seg
+			case !joined:
+				r.join = append(r.join, cur...)
+				r.join = append(r.join, seg...)
+				joined = true
+			default:
+				r.join = append(r.join, seg...)
+			}
+			length += len(seg)
+		}
+		if start == 0 {
+			ll.first = r.lineno
+		}
+		if eof {
+			break
+		}
+		if length > 0 {
+			if r.pos >= len(r.data) {
+				break
+			}
+			if next := r.data[r.pos]; next != '#' && !isSpace(next) {
+				break
+			}
+		}
+	}
+	ll.last = r.lineno
+	if length == 0 {
+		return ll, false
+	}
+	if joined {
+		ll.text = string(r.join)
+	} else {
+		ll.text = cur
+	}
+	if gotNull {
+		// Postfix >= 3.10 warns; all versions ignore the text after the null byte.
+		if ll.first == ll.last {
+			r.warn(ll.first, fmt.Sprintf("%s, line %d: text after null byte may be ignored", r.file, ll.last))
+		} else {
+			r.warn(ll.first, fmt.Sprintf("%s, line %d-%d: text after null byte may be ignored", r.file, ll.first, ll.last))
+		}
+	}
+	return ll, true
+}
+
+// cstr cuts s at the first null byte, as C string handling does.
+func cstr(s string) string {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// trimRight removes trailing ISSPACE characters (Postfix trimblanks()).
+func trimRight(s string) string {
+	for len(s) > 0 && isSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// trimLeft removes leading ISSPACE characters.
+func trimLeft(s string) string {
+	for len(s) > 0 && isSpace(s[0]) {
+		s = s[1:]
+	}
+	return s
+}
+
+// splitKeyValue splits a logical line as dict_thash.c and postmap.c do: the key ends at the
+// first whitespace outside "..." (a backslash protects the next character), the value is
+// the rest, trimmed. The key keeps its quotes and backslashes. ok is false for unbalanced
+// quotes.
+func splitKeyValue(line string) (key, value string, ok bool) {
+	line = cstr(line)
+	inQuotes := false
+	i := 0
+	for i < len(line) {
+		c := line[i]
+		if c == '\\' {
+			i++
+			if i >= len(line) {
+				break
+			}
+		} else if isSpace(c) {
+			if !inQuotes {
+				break
+			}
+		} else if c == '"' {
+			inQuotes = !inQuotes
+		}
+		i++
+	}
+	if inQuotes {
+		return "", "", false
+	}
+	key = line[:i]
+	if i < len(line) {
+		i++
+	}
+	value = trimRight(trimLeft(line[i:]))
+	return key, value, true
+}
+
+// hasUpperASCII reports whether s contains an ASCII upper-case letter.
+func hasUpperASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
+
+// lowerASCII is Postfix's lowercase(): ASCII letters only.
+func lowerASCII(s string) string {
+	if !hasUpperASCII(s) {
+		return s
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// Entry is one key/value pair of a source file.
+type Entry struct {
+	Key   string // as stored: folded when the table folds keys, quotes and backslashes kept
+	Value string
+	Line  int    // first line of the logical line
+	Raw   string // the logical line
+}
+
+// sourceFormat says which program's reading rules apply.
+type sourceFormat struct {
+	postmapBuild bool   // postmap building an indexed file (hash, lmdb, ...): message variants
+	dupPrefix    string // postmap build: the dict name used in the duplicate warning
+	foldKeys     bool   // fold keys when storing
+	dupWarn      bool   // duplicates are warnings (first wins); else the table becomes a surrogate
+	utf8Check    bool   // postmap with UTF-8 active: reject non-UTF-8 lines
+	utf8Fold     bool   // fold non-ASCII keys too (postmap with UTF-8 active casefolds)
+}
+
+// SourceTable is a table read from a Postfix source file: a texthash: table, or the
+// source file of an indexed table (hash:, lmdb:, ...). Lookups need no locking and do not
+// allocate when the key is found without case folding.
+type SourceTable struct {
+	name      string // "texthash:/etc/postfix/tls_policy"
+	file      string
+	note      string
+	fold      bool // fold the query key (FOLD_FIX on a fixed table)
+	utf8      bool
+	entries   []Entry
+	index     map[string]int32
+	diags     []Diagnostic
+	surrogate *surrogate
+}
+
+// ParseSource reads a Postfix source file (postmap(1) / texthash format) from r. file is
+// the path used in messages, spec the table name for Source.Table ("" means
+// "texthash:"+file). The returned table behaves as the texthash: table smtp(8) would open
+// with these options (with DuplicateWarn: as postmap -s would show it).
+func ParseSource(r io.Reader, file, spec string, opt Options) (*SourceTable, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", file, err)
+	}
+	if spec == "" {
+		spec = "texthash:" + file
+	}
+	return parseSourceString(string(data), file, spec, "", thashFormat(opt), opt), nil
+}
+
+func thashFormat(opt Options) sourceFormat {
+	return sourceFormat{foldKeys: opt.FoldFixed, dupWarn: opt.DuplicateWarn}
+}
+
+func parseSourceString(data, file, spec, note string, f sourceFormat, opt Options) *SourceTable {
+	t := &SourceTable{name: spec, file: file, note: note, fold: opt.FoldFixed, utf8: opt.UTF8}
+	est := strings.Count(data, "\n") + 1
+	if est > 1<<20 {
+		est = est * 9 / 10
+	}
+	t.entries = make([]Entry, 0, est)
+	t.index = make(map[string]int32, est)
+	lr := lineReader{data: data, file: file, diags: &t.diags}
+	for {
+		ll, ok := lr.next()
+		if !ok {
+			break
+		}
+		if f.utf8Check && !isASCII(cstr(ll.text)) && !utf8.ValidString(cstr(ll.text)) {
+			t.warn(ll.first, fmt.Sprintf("%s, line %d: non-UTF-8 input \"%s\" -- ignoring this line", file, ll.first, cstr(ll.text)))
+			continue
+		}
+		key, value, ok := splitKeyValue(ll.text)
+		if !ok {
+			t.warn(ll.first, fmt.Sprintf("%s, line %d: unbalanced '\"' in '%s' -- ignoring this line", file, ll.first, cstr(ll.text)))
+			continue
+		}
+		if key == "" || value == "" {
+			if f.postmapBuild {
+				t.warn(ll.first, fmt.Sprintf("%s, line %d: expected format: key whitespace value", file, ll.first))
+			} else {
+				t.warn(ll.first, fmt.Sprintf("%s, line %d: expected format: key whitespace value -- ignoring this line", file, ll.first))
+			}
+			continue
+		}
+		if key[len(key)-1] == ':' {
+			t.warn(ll.first, fmt.Sprintf("%s, line %d: record is in \"key: value\" format; is this an alias file?", file, ll.first))
+		}
+		if f.foldKeys {
+			if f.utf8Fold && !isASCII(key) {
+				key = foldUTF8(key)
+			} else {
+				key = lowerASCII(key)
+			}
+		}
+		if _, dup := t.index[key]; dup {
+			switch {
+			case f.postmapBuild:
+				t.warn(ll.first, fmt.Sprintf("%s: duplicate entry: \"%s\"", f.dupPrefix, key))
+			case f.dupWarn:
+				t.warn(ll.first, fmt.Sprintf("%s, line %d: duplicate entry: \"%s\"", file, ll.first, key))
+			default:
+				reason := fmt.Sprintf("%s, line %d: duplicate entry: \"%s\"", file, ll.first, key)
+				t.diags = append(t.diags, Diagnostic{File: file, Line: ll.first, Message: reason, Severity: Error})
+				t.surrogate = &surrogate{name: spec, reason: reason}
+				t.entries, t.index = nil, nil
+				return t
+			}
+			continue
+		}
+		t.index[key] = int32(len(t.entries))
+		t.entries = append(t.entries, Entry{Key: key, Value: value, Line: ll.first, Raw: cstr(ll.text)})
+	}
+	return t
+}
+
+func (t *SourceTable) warn(line int, msg string) {
+	t.diags = append(t.diags, Diagnostic{File: t.file, Line: line, Message: msg, Severity: Warning})
+}
+
+// Name returns the table's "type:name".
+func (t *SourceTable) Name() string { return t.name }
+
+// Diagnostics returns the warnings Postfix would log while reading the file.
+func (t *SourceTable) Diagnostics() []Diagnostic { return t.diags }
+
+// Entries returns the stored entries in file order (duplicates and skipped lines are not
+// included). The slice must not be modified.
+func (t *SourceTable) Entries() []Entry { return t.entries }
+
+// Len returns the number of stored entries.
+func (t *SourceTable) Len() int { return len(t.entries) }
+
+// Lookup finds key as dict_get() on this table would.
+func (t *SourceTable) Lookup(ctx context.Context, key string) (Result, error) {
+	if t.surrogate != nil {
+		return Result{}, t.surrogate.err(key)
+	}
+	var (
+		i     int32
+		found bool
+	)
+	if t.utf8 && !isASCII(key) {
+		if !utf8.ValidString(key) {
+			// dict_utf8_lookup: warning, and the key "does not exist".
+			return Result{Warnings: []string{fmt.Sprintf("%s: non-UTF-8 key \"%s\": malformed UTF-8 or invalid codepoint", t.name, key)}}, nil
+		}
+		if t.fold {
+			key = foldUTF8(key)
+		}
+		i, found = t.index[key]
+	} else if t.fold && hasUpperASCII(key) {
+		var buf [256]byte
+		b := buf[:0]
+		if len(key) > len(buf) {
+			b = make([]byte, 0, len(key))
+		}
+		for j := 0; j < len(key); j++ {
+			c := key[j]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b = append(b, c)
+		}
+		i, found = t.index[string(b)]
+	} else {
+		i, found = t.index[key]
+	}
+	if !found {
+		return Result{}, nil
+	}
+	e := &t.entries[i]
+	if t.utf8 && !isASCII(e.Value) && !utf8.ValidString(e.Value) {
+		return Result{}, &TableError{Table: t.name, Key: key, Config: true, Messages: []string{
+			fmt.Sprintf("%s: key \"%s\": non-UTF-8 value \"%s\": malformed UTF-8 or invalid codepoint", t.name, key, e.Value)}}
+	}
+	return Result{Found: true, Value: e.Value, Source: Source{
+		Table: t.name, File: t.file, Line: e.Line, Key: e.Key, Raw: e.Raw, Note: t.note}}, nil
+}
+
+// foldUTF8 approximates Postfix's casefold() (ICU full case folding) for valid UTF-8.
+func foldUTF8(s string) string { return strings.ToLower(s) }
