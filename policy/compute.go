@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
+	"github.com/postfixtls/postfixtls/dane"
+	"github.com/postfixtls/postfixtls/fingerprint"
 	"github.com/postfixtls/postfixtls/policy/tables"
 )
 
@@ -15,104 +18,75 @@ import (
 // configuration checks, protocols, SNI, ciphers, match lists and trust anchors.
 // host may be empty when the server is not known yet (MX next hops before the MX lookup).
 func (v *clientView) policy(ctx context.Context, hop NextHop, host string, tlsNotRequired bool) (Policy, error) {
-	global, gsrc, err := v.globalLevel()
-	if err != nil {
-		return Policy{}, err
+	st := v.static()
+	if st.err != nil {
+		return Policy{}, st.err
 	}
-	p := Policy{Level: global, Valid: true, Source: gsrc}
+	p := Policy{Level: st.global, Valid: true, Source: st.globalSrc}
 	if host == "" {
 		host = hop.Domain
 	}
-	policyMaps, err := v.get("tls_policy_maps")
-	if err != nil {
-		return Policy{}, err
-	}
-	perSite, err := v.get("tls_per_site")
-	if err != nil {
-		return Policy{}, err
-	}
 	switch {
 	case tlsNotRequired:
-		wrapper, err := v.boolParam(v.name("tls_wrappermode"))
-		if err != nil {
-			return Policy{}, err
-		}
 		p.Source = Source{Kind: FromTLSRequiredHeader}
 		limit := May
-		if wrapper && v.s.version.AtLeast(3, 10, 6) {
+		if st.wrapper && v.s.version.AtLeast(3, 10, 6) {
 			limit = Encrypt
 		}
 		if p.Level > limit {
 			p.Level = limit
 		}
-	case policyMaps != "":
-		if done, err := v.tableLookup(ctx, &p, hop); err != nil || done {
+	case st.policyMaps != "":
+		if done, err := v.tableLookup(ctx, st, &p, hop); err != nil || done {
 			return p, err
 		}
-	case perSite != "":
-		if done, err := v.perSiteLookup(ctx, &p, hop, host, global); err != nil || done {
+	case st.perSite != "":
+		if done, err := v.perSiteLookup(ctx, &p, hop, host, st.global); err != nil || done {
 			return p, err
 		}
 	}
 	p.ConfiguredLevel = p.Level
+	if hop.Unix && p.Level == May {
+		// smtp_connect_local(): opportunistic TLS over a UNIX-domain socket becomes none.
+		p.Level = None
+		p.Warnings = append(p.Warnings, "smtp_connect_local: opportunistic TLS encryption is not appropriate for unix-domain destinations.")
+	}
 
 	// DANE configuration checks (dane_init, the parts that need no DNS).
 	if p.Level.IsDANE() {
-		if err := v.daneConfig(&p, hop); err != nil {
-			return Policy{}, err
-		}
+		v.daneConfig(st, &p, hop)
 		if !p.Valid {
 			return p, nil
 		}
 	}
 
 	// Protocols and SNI from main.cf unless the entry set them.
-	var e *Entry = p.Entry
+	e := p.Entry
 	if p.Level > None {
-		if e != nil && e.Protocols != nil {
+		switch {
+		case e != nil && e.Protocols != nil:
 			p.Protocols = *e.Protocols
-		} else if p.Level == May {
-			p.Protocols, err = v.get("tls_protocols")
-		} else {
-			p.Protocols, err = v.get("tls_mandatory_protocols")
-		}
-		if err != nil {
-			return Policy{}, err
+		case p.Level == May:
+			p.Protocols = st.protoMay
+		default:
+			p.Protocols = st.protoMand
 		}
 		if e != nil && e.ServerName != nil {
 			p.ServerName = *e.ServerName
 		} else {
-			sni, err := v.get("tls_servername")
-			if err != nil {
-				return Policy{}, err
+			if st.sniWarning != "" {
+				p.invalid(InvalidDSN, InvalidReason, st.sniWarning)
+				return p, nil
 			}
-			if sni != "" {
-				if ok, _ := pfValidHostname(sni); !ok && sni != ServerNameHostname && sni != ServerNameNexthop {
-					p.invalid(InvalidDSN, InvalidReason, fmt.Sprintf("%q specifies an invalid hostname", v.name("tls_servername")+" = "+sni))
-					return p, nil
-				}
-			}
-			p.ServerName = sni
+			p.ServerName = st.sni
 		}
 	}
-	if err := v.ciphers(&p); err != nil {
-		return Policy{}, err
-	}
-	if err := v.matchAndAnchors(&p, hop); err != nil {
-		return Policy{}, err
-	}
-	p.CAFile, _ = v.get("tls_CAfile")
-	p.CAPath, _ = v.get("tls_CApath")
-	p.AppendDefaultCA, _ = v.boolParam("tls_append_default_CA")
-	p.WrapperMode, _ = v.boolParam(v.name("tls_wrappermode"))
-	if p.ConnectionReuse, err = v.boolParamDefault(v.name("tls_connection_reuse"), false); err != nil {
-		return Policy{}, err
-	}
+	v.ciphers(st, &p)
+	v.matchAndAnchors(st, &p, hop)
+	p.CAFile, p.CAPath, p.AppendDefaultCA = st.caFile, st.caPath, st.appendCA
+	p.WrapperMode, p.ConnectionReuse, p.EnableRPK = st.wrapper, st.reuse, st.rpk
 	if e != nil && e.ConnectionReuse != nil {
 		p.ConnectionReuse = *e.ConnectionReuse
-	}
-	if p.EnableRPK, err = v.boolParamDefault(v.name("tls_enable_rpk"), false); err != nil {
-		return Policy{}, err
 	}
 	if e != nil && e.EnableRPK != nil {
 		p.EnableRPK = *e.EnableRPK
@@ -122,17 +96,23 @@ func (v *clientView) policy(ctx context.Context, hop NextHop, host string, tlsNo
 
 // tableLookup searches smtp_tls_policy_maps with parent-domain recursion for bare domain
 // keys (tls_policy_lookup). done is true when the policy is final (invalid).
-func (v *clientView) tableLookup(ctx context.Context, p *Policy, hop NextHop) (done bool, err error) {
-	title := v.name("tls_policy_maps")
-	list, err := v.openList(ctx, title)
+func (v *clientView) tableLookup(ctx context.Context, st *clientStatic, p *Policy, hop NextHop) (done bool, err error) {
+	title := st.policyMapsTitle
+	list, err := v.openListValue(ctx, title, st.policyMaps)
 	if err != nil {
 		return false, err
 	}
-	utf8, err := v.boolParam("smtputf8_enable")
-	if err != nil {
-		return false, err
-	}
-	for _, key := range PolicyKeys(hop.Key, utf8) {
+	// The key, then (for a valid host name only) each parent domain with its leading dot.
+	key := hop.Key
+	recurse := validUTF8Hostname(key, st.utf8)
+	for next := 0; next >= 0; {
+		key = key[next:]
+		next = -1
+		if recurse {
+			if i := strings.IndexByte(key[1:], '.'); i >= 0 {
+				next = i + 1
+			}
+		}
 		res, lerr := list.Lookup(ctx, key)
 		if lerr != nil {
 			var msgs []string
@@ -142,7 +122,7 @@ func (v *clientView) tableLookup(ctx context.Context, p *Policy, hop NextHop) (d
 			} else {
 				msgs = append(msgs, lerr.Error())
 			}
-			msgs = append(msgs, fmt.Sprintf("%s, next-hop destination %q: policy table lookup error", title, key))
+			msgs = append(msgs, fmt.Sprintf("%s, next-hop destination \"%s\": policy table lookup error", title, key))
 			p.Source = Source{Kind: FromPolicyTable, Key: key}
 			p.invalid(InvalidDSN, InvalidReason, msgs...)
 			return true, nil
@@ -154,7 +134,7 @@ func (v *clientView) tableLookup(ctx context.Context, p *Policy, hop NextHop) (d
 		p.Source = Source{Kind: FromPolicyTable, Table: res.Source.Table, Key: key, File: res.Source.File,
 			Line: res.Source.Line, Raw: res.Source.Raw, Note: res.Source.Note}
 		e := ParseEntry(res.Value, EntryContext{Version: v.s.version, MapsTitle: title, Key: key,
-			LoadTrustAnchors: v.loadTrustAnchors})
+			LoadTrustAnchors: v.loadTrustAnchors, DisableSTSMXPatterns: !st.enforceSTSMX, SMTPUTF8Disabled: !st.utf8})
 		p.Entry = &e
 		p.Warnings = append(p.Warnings, e.Warnings...)
 		p.Level = e.Level
@@ -170,8 +150,9 @@ func (v *clientView) tableLookup(ctx context.Context, p *Policy, hop NextHop) (d
 // perSiteLookup is tls_site_lookup() for the obsolete smtp_tls_per_site table: the next-hop
 // string, then the server host name, combined by Postfix's precedence rules.
 func (v *clientView) perSiteLookup(ctx context.Context, p *Policy, hop NextHop, host string, global Level) (bool, error) {
-	title := v.name("tls_per_site")
-	list, err := v.openList(ctx, title)
+	st := v.static()
+	title := st.perSiteTitle
+	list, err := v.openListValue(ctx, title, st.perSite)
 	if err != nil {
 		return false, err
 	}
@@ -181,14 +162,14 @@ func (v *clientView) perSiteLookup(ctx context.Context, p *Policy, hop NextHop, 
 		res, lerr := list.Lookup(ctx, name)
 		if lerr != nil {
 			p.Source = Source{Kind: FromPerSiteTable, Key: name}
-			p.invalid("4.3.0", "Temporary lookup error", fmt.Sprintf("%s: %s %q: per-site table lookup error", title, class, name))
+			p.invalid("4.3.0", "Temporary lookup error", fmt.Sprintf("%s: %s \"%s\": per-site table lookup error", title, class, name))
 			return false
 		}
 		if !res.Found {
 			return true
 		}
 		s := Source{Kind: FromPerSiteTable, Table: res.Source.Table, Key: name, File: res.Source.File, Line: res.Source.Line, Raw: res.Source.Raw}
-		switch strings.ToUpper(res.Value) {
+		switch asciiUpper(res.Value) {
 		case "NONE":
 			if site <= May {
 				site, src = None, s
@@ -215,7 +196,7 @@ func (v *clientView) perSiteLookup(ctx context.Context, p *Policy, hop NextHop, 
 	if !look(hop.Key, "next-hop destination") {
 		return true, nil
 	}
-	if !strings.EqualFold(hop.Key, host) && !look(host, "server hostname") {
+	if !pfStrcaseEq(hop.Key, host) && !look(host, "server hostname") {
 		return true, nil
 	}
 	if site == May && global > May {
@@ -227,212 +208,146 @@ func (v *clientView) perSiteLookup(ctx context.Context, p *Policy, hop NextHop, 
 	return false, nil
 }
 
-// loadTrustAnchors checks that a tafile can be opened and holds at least one PEM object,
-// as Postfix's tls_dane_load_trustfile() does when the entry is parsed.
+// loadTrustAnchors loads a tafile as Postfix's tls_dane_load_trustfile() does when the entry
+// is parsed or the policy built: an open failure or a file without PEM objects invalidates
+// the policy. The returned error's text is Postfix's warning ("" when Postfix logs none).
 func (v *clientView) loadTrustAnchors(path string) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("error opening trust anchor file: %s: %s", path, errnoText(err))
+	name := path
+	if !filepath.IsAbs(name) && v.s.opt.Tables.BaseDir != "" {
+		name = filepath.Join(v.s.opt.Tables.BaseDir, name)
 	}
-	if !strings.Contains(string(data), "-----BEGIN ") {
-		return errors.New("")
+	fsys, rel := v.s.opt.Tables.FS, strings.TrimPrefix(name, "/")
+	if fsys == nil {
+		fsys, rel = os.DirFS("/"), strings.TrimPrefix(filepath.Clean(absPath(name)), "/")
 	}
-	return nil
+	_, err := dane.LoadTrustAnchorFile(context.Background(), fsys, rel)
+	if err == nil {
+		return nil
+	}
+	var te *dane.TrustAnchorError
+	if errors.As(err, &te) {
+		if te.Warning != "" && te.File != path {
+			return errors.New(strings.Replace(te.Warning, te.File, path, 1))
+		}
+		return errors.New(te.Warning)
+	}
+	return err
 }
 
-// errnoText renders an *os.PathError the way strerror(3) would ("No such file or directory").
-func errnoText(err error) string {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		s := pe.Err.Error()
-		if s != "" {
-			return strings.ToUpper(s[:1]) + s[1:]
-		}
+func absPath(name string) string {
+	if a, err := filepath.Abs(name); err == nil {
+		return a
 	}
-	return err.Error()
+	return name
 }
 
 // daneConfig applies dane_init()'s configuration-only checks.
-func (v *clientView) daneConfig(p *Policy, hop NextHop) error {
+func (v *clientView) daneConfig(st *clientStatic, p *Policy, hop NextHop) {
 	if hop.Unix {
 		p.invalid(InvalidDSN, InvalidReason, fmt.Sprintf("%s: the \"dane\" security level is invalid for delivery via unix-domain sockets", hop.Key))
-		return nil
+		return
 	}
-	dc := &DANEConfig{}
+	dc := &DANEConfig{InsecureMXPolicy: st.insecureMX, Digests: st.daneDigests, ForceInsecureHostTLSA: st.forceInsecTLSA}
 	p.DANE = dc
-	lvl, err := v.get("dns_support_level")
-	if err != nil {
-		return err
+	if st.daneProblemFmt == "" {
+		return
 	}
-	hl, err := v.get("host_lookup")
-	if err != nil {
-		return err
+	dc.Problem = fmt.Sprintf(st.daneProblemFmt, hop.Key, p.Level)
+	p.Warnings = append(p.Warnings, dc.Problem)
+	if p.Level == DaneOnly {
+		p.invalid(InvalidDSN, InvalidReason)
+		return
 	}
-	ign, err := v.boolParam("ignore_mx_lookup_error")
-	if err != nil {
-		return err
-	}
-	resopt, err := v.get("dns_resolver_options")
-	if err != nil {
-		return err
-	}
-	switch {
-	case lvl != "dnssec" || !hasWord(hl, "dns"):
-		dc.Problem = fmt.Sprintf("%s: %s configured with dnssec lookups disabled", hop.Key, p.Level)
-	case v.client == SMTP && ign:
-		dc.Problem = fmt.Sprintf("%s: %s configured with MX lookup errors ignored", hop.Key, p.Level)
-	case hasWord(resopt, "res_defnames") || hasWord(resopt, "res_dnsrch"):
-		dc.Problem = fmt.Sprintf("%s: dns resolver options incompatible with %s TLS", hop.Key, p.Level)
-	}
-	if v.client == SMTP {
-		imx, err := v.get("tls_dane_insecure_mx_policy")
-		if err != nil {
-			return err
-		}
-		switch strings.ToLower(imx) {
-		case "may", "encrypt", "dane":
-			dc.InsecureMXPolicy = strings.ToLower(imx)
-		default:
-			return fmt.Errorf("%w: invalid %s: %q", ErrConfig, v.name("tls_dane_insecure_mx_policy"), imx)
-		}
-	}
-	dg, _ := v.param("tls_dane_digests")
-	dc.Digests = strings.FieldsFunc(dg.Value, func(r rune) bool { return isListSep(r) || r == ':' })
-	dc.ForceInsecureHostTLSA, _ = v.boolParam(v.name("tls_force_insecure_host_tlsa_lookup"))
-	if dc.Problem != "" {
-		p.Warnings = append(p.Warnings, dc.Problem)
-		if p.Level == DaneOnly {
-			p.invalid(InvalidDSN, InvalidReason)
-			return nil
-		}
-		p.Level = May
-	}
-	return nil
+	p.Level = May
 }
 
 // ciphers is set_cipher_grade(): the grade and the exclusion list for the level.
-func (v *clientView) ciphers(p *Policy) error {
+func (v *clientView) ciphers(st *clientStatic, p *Policy) {
 	e := p.Entry
-	var mandExcl, also string
-	var err error
+	var mandExcl []string
+	also := ""
 	switch {
 	case p.Level <= None:
-		return nil
+		return
 	case p.Level == May:
-		if e == nil || e.Ciphers == nil {
-			p.Ciphers, err = v.get("tls_ciphers")
-		}
+		p.Ciphers = st.ciphMay
 	default:
-		if e == nil || e.Ciphers == nil {
-			p.Ciphers, err = v.get("tls_mandatory_ciphers")
-		}
-		mandExcl, err = v.get("tls_mandatory_exclude_ciphers")
+		p.Ciphers = st.ciphMand
+		mandExcl = st.mandExclude
 		also = "aNULL"
 		if p.Level == Encrypt {
 			also = "eNULL"
 		}
 	}
-	if err != nil {
-		return err
-	}
 	if e != nil && e.Ciphers != nil {
 		p.Ciphers = *e.Ciphers
 	}
-	split := func(s string) []string {
-		return strings.FieldsFunc(s, func(r rune) bool { return isListSep(r) || r == ':' })
-	}
 	if e != nil && e.Exclude != nil {
-		p.Exclude = split(*e.Exclude)
+		p.Exclude = strings.FieldsFunc(*e.Exclude, func(r rune) bool { return isListSep(r) || r == ':' })
 	} else {
-		ex, err := v.get("tls_exclude_ciphers")
-		if err != nil {
-			return err
-		}
-		p.Exclude = append(split(ex), split(mandExcl)...)
+		p.Exclude = make([]string, 0, len(st.exclude)+len(mandExcl)+1)
+		p.Exclude = append(append(p.Exclude, st.exclude...), mandExcl...)
 	}
 	if also != "" {
 		p.Exclude = append(p.Exclude, also)
 	}
-	return nil
 }
 
 // matchAndAnchors fills the match list, fingerprint digest and trust anchors.
-func (v *clientView) matchAndAnchors(p *Policy, hop NextHop) error {
+func (v *clientView) matchAndAnchors(st *clientStatic, p *Policy, hop NextHop) {
 	e := p.Entry
 	switch p.Level {
 	case Fingerprint:
-		d, err := v.get("tls_fingerprint_digest")
-		if err != nil {
-			return err
-		}
-		p.FingerprintDigest = d
+		p.FingerprintDigest = st.fpDigest
 		if e != nil && len(e.MatchRaw) > 0 {
 			p.Match, p.MatchFrom = e.Match, "policy entry"
 		} else {
-			m, err := v.get("tls_fingerprint_cert_match")
-			if err != nil {
-				return err
-			}
-			p.Match = strings.FieldsFunc(m, isListSep)
-			p.MatchFrom = v.name("tls_fingerprint_cert_match")
+			p.Match, p.MatchFrom = st.fpMatch, st.fpMatchParam
 		}
-		if !anyFingerprint(p.Match, v.s.version) {
+		from := fingerprint.Table
+		if p.MatchFrom != "policy entry" {
+			from = fingerprint.MainCF
+		}
+		_, warns, err := fingerprint.ParseList(p.Match, from, fingerprint.Options{ColonsOptional: v.s.version.AtLeast(3, 6, 0)})
+		for _, w := range warns {
+			p.Warnings = append(p.Warnings, w.Text)
+		}
+		if errors.Is(err, fingerprint.ErrNoFingerprints) {
 			p.invalid(InvalidDSN, InvalidReason, fmt.Sprintf("nexthop domain %s: configured at fingerprint security level, but with no fingerprints to match.", hop.Key))
 		}
 	case Verify, Secure:
-		if e != nil && len(e.MatchRaw) > 0 {
+		switch {
+		case e != nil && len(e.MatchRaw) > 0:
 			p.Match, p.MatchFrom = e.Match, "policy entry"
-		} else {
-			param := v.name("tls_verify_cert_match")
-			if p.Level == Secure {
-				param = v.name("tls_secure_cert_match")
-			}
-			m, err := v.param(param)
-			if err != nil {
-				return err
-			}
-			if m.Value == "" {
-				return fmt.Errorf("%w: bad parameter value: %s = ", ErrConfig, param)
-			}
-			p.Match = strings.FieldsFunc(m.Value, func(r rune) bool { return isListSep(r) || r == ':' })
-			p.MatchFrom = param
+		case p.Level == Verify:
+			p.Match, p.MatchFrom = st.verifyMatch, st.verifyParam
+		default:
+			p.Match, p.MatchFrom = st.secureMatch, st.secureParam
 		}
 		if e != nil && len(e.TAFiles) > 0 {
 			p.TrustAnchorFiles = e.TAFiles
-		} else {
-			ta, err := v.get("tls_trust_anchor_file")
-			if err != nil {
-				return err
-			}
-			for _, f := range strings.FieldsFunc(ta, isListSep) {
-				if lerr := v.loadTrustAnchors(f); lerr != nil {
-					if msg := lerr.Error(); msg != "" {
-						p.Warnings = append(p.Warnings, msg)
-					}
-					p.invalid(InvalidDSN, InvalidReason)
-					return nil
+			return
+		}
+		for _, f := range st.trustAnchors {
+			if lerr := v.loadTrustAnchors(f); lerr != nil {
+				if msg := lerr.Error(); msg != "" {
+					p.Warnings = append(p.Warnings, msg)
 				}
-				p.TrustAnchorFiles = append(p.TrustAnchorFiles, f)
+				p.invalid(InvalidDSN, InvalidReason)
+				return
 			}
+			p.TrustAnchorFiles = append(p.TrustAnchorFiles, f)
 		}
 	}
-	return nil
 }
 
-// anyFingerprint reports whether at least one value decodes as a fingerprint the way the
-// emulated release reads them (3.6+: hex pairs with optional single colons; earlier:
-// colon-separated pairs). Wrong-length values still count: they fail only at handshake.
-func anyFingerprint(values []string, ver Version) bool {
-	for _, val := range values {
-		if ver.AtLeast(3, 6, 0) {
-			if pfHexDecodeColon(val) {
-				return true
-			}
-			continue
-		}
-		if val != "" {
-			return true
+// asciiUpper upper-cases ASCII letters only, as Postfix's strcasecmp() compares them.
+func asciiUpper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'a' <= c && c <= 'z' {
+			b[i] = c - ('a' - 'A')
 		}
 	}
-	return false
+	return string(b)
 }

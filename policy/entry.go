@@ -50,6 +50,11 @@ type EntryContext struct {
 	// list of an entry with policy_type=sts, match= and mx_host_pattern= attributes by
 	// the single strategy "hostname" (see Entry.STSMatchReplaced).
 	DisableSTSMXPatterns bool
+
+	// SMTPUTF8Disabled is true when smtputf8_enable is "no" (its default below
+	// compatibility_level 1). Postfix's logger then replaces every non-ASCII byte of a
+	// warning with '?', as releases before 3.0 always do; otherwise valid UTF-8 is kept.
+	SMTPUTF8Disabled bool
 }
 
 // TokenKind says what Postfix did with one token of a policy value.
@@ -218,6 +223,7 @@ func ParseEntry(value string, ec EntryContext) Entry {
 	return p.e
 }
 
+// where is Postfix's WHERE prefix: "<maps title>, next-hop destination \"<key>\": ".
 func (p *entryParser) where() string {
 	if p.prefix == "" {
 		title := p.ec.MapsTitle
@@ -234,12 +240,12 @@ func (p *entryParser) where() string {
 
 // warn logs a warning with the WHERE prefix.
 func (p *entryParser) warn(msg string) {
-	p.e.Warnings = append(p.e.Warnings, pfPrintable(p.where()+msg, p.v))
+	p.e.Warnings = append(p.e.Warnings, pfPrintable(p.where()+msg, p.utf8Log()))
 }
 
 // warnBare logs a warning that Postfix logs without the WHERE prefix.
 func (p *entryParser) warnBare(msg string) {
-	p.e.Warnings = append(p.e.Warnings, pfPrintable(msg, p.v))
+	p.e.Warnings = append(p.e.Warnings, pfPrintable(msg, p.utf8Log()))
 }
 
 // fail logs msg with the prefix and marks the entry invalid because of token idx.
@@ -301,7 +307,7 @@ func (p *entryParser) addToken(start, end int, kind TokenKind) int {
 	return len(p.e.Tokens) - 1
 }
 
-// rest records the remaining tokens from pos with the given kind and returns them.
+// rest records the tokens from pos to the end of the value with the given kind.
 func (p *entryParser) rest(pos int, kind TokenKind) {
 	for {
 		s, e, ok := pfNextToken(p.value, pos, p.braces)
@@ -933,11 +939,13 @@ func pfStrcaseEq(a, b string) bool {
 	return true
 }
 
-// printable is what Postfix's logger does to every message (pfPrintable(text, '?')): ASCII
-// control characters and bytes that are not valid UTF-8 become '?'. Releases before 3.0
-// had no UTF-8 support and replace every non-ASCII byte.
-func pfPrintable(s string, v Version) string {
-	utf := v.AtLeast(3, 0, 0)
+// utf8Log reports whether Postfix's logger keeps valid UTF-8 (util_utf8_enable).
+func (p *entryParser) utf8Log() bool { return p.v.AtLeast(3, 0, 0) && !p.ec.SMTPUTF8Disabled }
+
+// pfPrintable is what Postfix's logger does to every message (printable(text, '?')): ASCII
+// control characters and bytes that are not valid UTF-8 become '?'; without UTF-8 support
+// (utf false) every non-ASCII byte does.
+func pfPrintable(s string, utf bool) string {
 	clean := true
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= 0x7f {

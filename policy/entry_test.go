@@ -1,7 +1,10 @@
 package policy
 
 import (
+	"bufio"
+	"encoding/json"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -283,7 +286,7 @@ func TestParseEntryWarnings(t *testing.T) {
 			}
 			if !c.valid {
 				require.NotEmpty(t, e.Problem)
-				assert.True(t, strings.HasSuffix(e.Warnings[len(e.Warnings)-1], pfPrintable(e.Problem, e.effectiveVersionForTest(c.version))))
+				assert.True(t, strings.HasSuffix(e.Warnings[len(e.Warnings)-1], pfPrintable(e.Problem, !testVersion(c.version).Before(3, 0, 0))))
 			} else {
 				assert.Empty(t, e.Problem)
 			}
@@ -291,8 +294,8 @@ func TestParseEntryWarnings(t *testing.T) {
 	}
 }
 
-// effectiveVersionForTest returns the version a test case ran with.
-func (e Entry) effectiveVersionForTest(v string) Version {
+// testVersion returns the version a test case runs with.
+func testVersion(v string) Version {
 	if v == "" {
 		return Latest()
 	}
@@ -455,6 +458,12 @@ func TestParseEntryPrefix(t *testing.T) {
 		assert.Equal(t, []string{`smtp_tls_policy_maps, next-hop destination "[mx.example.net]:587": invalid empty policy`}, e.Warnings)
 		assert.Equal(t, "invalid empty policy", e.Problem)
 	})
+	t.Run("§1.4 smtputf8_enable=no logs non-ASCII bytes as '?'", func(t *testing.T) {
+		e := ParseEntry("bücher", EntryContext{Key: testKey, SMTPUTF8Disabled: true})
+		assert.Equal(t, []string{w(`invalid security level "b??cher"`)}, e.Warnings)
+		e = ParseEntry("bücher", EntryContext{Key: testKey})
+		assert.Equal(t, []string{w(`invalid security level "bücher"`)}, e.Warnings)
+	})
 	t.Run("§1.4 zero Version means the newest release", func(t *testing.T) {
 		e := ParseEntry("may policy_type=sts { enable_rpk = yes }", EntryContext{Key: testKey})
 		assert.True(t, e.Valid, e.Warnings)
@@ -499,6 +508,54 @@ func TestParseEntryTrustAnchors(t *testing.T) {
 		assert.False(t, e.Valid)
 		assert.False(t, called)
 	})
+}
+
+// TestParseEntryPostfix3711 replays values that real Postfix 3.7.11 parsed (recorded with the
+// project's oracle, see testdata/entry/README.md) and compares the parser's warnings and
+// validity with what smtp(8) logged and did.
+func TestParseEntryPostfix3711(t *testing.T) {
+	f, err := os.Open("testdata/entry/postfix-3.7.11.jsonl")
+	require.NoError(t, err)
+	defer f.Close()
+	ec := EntryContext{Version: V(3, 7, 11), Key: "example.test", LoadTrustAnchors: func(p string) error {
+		if strings.HasPrefix(p, "/nonexistent/") {
+			return errors.New("error opening trust anchor file: " + p + ": No such file or directory")
+		}
+		return nil
+	}}
+	sc := bufio.NewScanner(f)
+	n := 0
+	for sc.Scan() {
+		var rec struct {
+			Value    string   `json:"value"`
+			Outcome  string   `json:"outcome"`
+			Reason   string   `json:"reason"`
+			Warnings []string `json:"warnings"`
+		}
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &rec))
+		n++
+		t.Run("oracle 3.7.11 "+rec.Value, func(t *testing.T) {
+			var want []string
+			configProblem, noFingerprints := false, false
+			for _, w := range rec.Warnings {
+				switch {
+				case strings.HasPrefix(w, "TLS policy lookup for "):
+					configProblem = configProblem || strings.HasSuffix(w, ": client TLS configuration problem")
+				case strings.HasPrefix(w, "nexthop domain "):
+					noFingerprints = true // a later check, not the entry parser's
+				case strings.HasPrefix(w, "mx.example.test["), strings.HasPrefix(w, "connect to private/tlsproxy"):
+					// handshake-time warnings
+				default:
+					want = append(want, w)
+				}
+			}
+			e := ParseEntry(rec.Value, ec)
+			assert.Equal(t, want, e.Warnings)
+			assert.Equal(t, configProblem && !noFingerprints, !e.Valid, "Valid (Postfix: %s %s)", rec.Outcome, rec.Reason)
+		})
+	}
+	require.NoError(t, sc.Err())
+	require.Greater(t, n, 30)
 }
 
 func TestValidHostname(t *testing.T) {

@@ -2,7 +2,6 @@ package policy
 
 import (
 	"fmt"
-	"strings"
 )
 
 // Level is a Postfix TLS security level. The constants are ordered as in Postfix's tls.h
@@ -47,7 +46,7 @@ func ParseLevel(s string) (Level, bool) {
 		if Level(i) == HalfDane {
 			continue
 		}
-		if strings.EqualFold(s, n) {
+		if pfStrcaseEq(s, n) {
 			return Level(i), true
 		}
 	}
@@ -79,7 +78,7 @@ func (l *Level) UnmarshalText(b []byte) error {
 	case s == "":
 		*l = LevelNotSet
 		return nil
-	case strings.EqualFold(s, "halfdane"):
+	case pfStrcaseEq(s, "halfdane"):
 		*l = HalfDane
 		return nil
 	}

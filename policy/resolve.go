@@ -70,7 +70,7 @@ func (s *Settings) Resolve(ctx context.Context, destination string) (*Resolution
 		return nil, err
 	}
 	res := &Resolution{Route: *rt}
-	res.Warnings = v.globalWarnings()
+	res.Warnings = v.static().perSiteWarnings
 	for _, h := range hops {
 		host := ""
 		if !h.MX {
@@ -105,6 +105,15 @@ type clientView struct {
 	service string
 	mu      sync.Mutex
 	lists   map[string]*tables.List
+	params  map[string]paramResult // expanded parameters (Settings never change)
+
+	staticOnce sync.Once
+	st         *clientStatic
+}
+
+type paramResult struct {
+	p   Param
+	err error
 }
 
 func (s *Settings) client(transport string, c Client) (*clientView, error) {
@@ -134,8 +143,23 @@ func (s *Settings) client(transport string, c Client) (*clientView, error) {
 // name returns the client's parameter name for a suffix: "smtp_tls_ciphers".
 func (v *clientView) name(suffix string) string { return string(v.client) + "_" + suffix }
 
-// get returns an expanded parameter (with its client prefix when suffix starts with "@").
-func (v *clientView) param(name string) (Param, error) { return paramOf(v.conf, name) }
+// param returns an expanded parameter, computed once per view.
+func (v *clientView) param(name string) (Param, error) {
+	v.mu.Lock()
+	r, ok := v.params[name]
+	v.mu.Unlock()
+	if ok {
+		return r.p, r.err
+	}
+	p, err := paramOf(v.conf, name)
+	v.mu.Lock()
+	if v.params == nil {
+		v.params = map[string]paramResult{}
+	}
+	v.params[name] = paramResult{p, err}
+	v.mu.Unlock()
+	return p, err
+}
 
 func (v *clientView) get(suffix string) (string, error) {
 	p, err := v.param(v.name(suffix))
@@ -155,15 +179,6 @@ func (v *clientView) boolParam(name string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("%w: bad boolean configuration: %s = %s", ErrConfig, name, p.Value)
-}
-
-func (v *clientView) globalWarnings() []string {
-	pm, _ := v.get("tls_policy_maps")
-	ps, _ := v.get("tls_per_site")
-	if pm != "" && ps != "" {
-		return []string{fmt.Sprintf("%s ignored when %s is not empty.", v.name("tls_per_site"), v.name("tls_policy_maps"))}
-	}
-	return nil
 }
 
 // hops splits the next-hop list, appends the fallback relays (SMTP) and parses each element.
@@ -226,7 +241,7 @@ func (v *clientView) dnsEnabled() (bool, error) {
 		return false, nil
 	case "enabled", "dnssec":
 	default:
-		return false, fmt.Errorf("%w: invalid %s: %q", ErrConfig, v.name("dns_support_level"), lvl)
+		return false, fmt.Errorf("%w: invalid %s: \"%s\"", ErrConfig, v.name("dns_support_level"), lvl)
 	}
 	hl, err := v.get("host_lookup")
 	if err != nil {
@@ -262,7 +277,7 @@ func (v *clientView) globalLevel() (Level, Source, error) {
 	if lp.Value != "" {
 		l, ok := ParseLevel(lp.Value)
 		if !ok {
-			return LevelNotSet, Source{}, fmt.Errorf("%w: Invalid TLS level %q", ErrConfig, lp.Value)
+			return LevelNotSet, Source{}, fmt.Errorf("%w: Invalid TLS level \"%s\"", ErrConfig, lp.Value)
 		}
 		return l, Source{Kind: FromGlobal, Params: []Param{lp}}, nil
 	}
@@ -311,6 +326,7 @@ func (v *clientView) openList(ctx context.Context, param string) (*tables.List, 
 // are opened as smtp(8) and trivial-rewrite open them: fixed-string keys folded, UTF-8
 // checks when smtputf8_enable is on.
 func (v *clientView) openListValue(ctx context.Context, title, value string) (*tables.List, error) {
+	utf8, _ := v.boolParam("smtputf8_enable")
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	key := title + "\x00" + value
@@ -319,7 +335,7 @@ func (v *clientView) openListValue(ctx context.Context, title, value string) (*t
 	}
 	opt := v.s.opt.Tables
 	opt.FoldFixed = true
-	opt.UTF8, _ = v.boolParam("smtputf8_enable")
+	opt.UTF8 = utf8
 	l, err := tables.OpenList(ctx, title, value, opt)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrConfig, title, err)

@@ -233,3 +233,97 @@ func TestResolveExplicitNextHop(t *testing.T) {
 	require.Equal(t, "md5", h.Policy.FingerprintDigest)
 	require.Equal(t, []string{"aNULL"}, h.Policy.Exclude, "§7.1 aNULL above encrypt")
 }
+
+func TestResolveTrustAnchorsAndAttributes(t *testing.T) {
+	dir := t.TempDir()
+	ta := filepath.Join(dir, "ta.pem")
+	require.NoError(t, os.WriteFile(ta, []byte("-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEWi6nhBWZ7sX+WZpIZCXqtaRJ3nI2\nvTkBXEQXqj0pNvdz+qaGBfMyXWg4O9QbVVM4ln+4A0MvCQjzWGPHp4lrzg==\n-----END PUBLIC KEY-----\n"), 0o644))
+	empty := filepath.Join(dir, "empty.pem")
+	require.NoError(t, os.WriteFile(empty, []byte("no pem here\n"), 0o644))
+	cases := []struct {
+		name    string
+		entry   string
+		main    string
+		level   Level
+		valid   bool
+		warning string
+		check   func(t *testing.T, p Policy)
+	}{
+		{"§6.5 tafile attribute loaded at parse time", "secure tafile=" + ta, "", Secure, true, "", func(t *testing.T, p Policy) {
+			require.Equal(t, []string{ta}, p.TrustAnchorFiles)
+		}},
+		{"§6.5 tafile that cannot be opened invalidates the policy", "secure tafile=" + filepath.Join(dir, "missing.pem"), "", Secure, false,
+			"error opening trust anchor file: " + filepath.Join(dir, "missing.pem") + ": No such file or directory", nil},
+		{"§6.5 tafile without any PEM object invalidates the policy", "verify tafile=" + empty, "", Verify, false, "", nil},
+		{"§6.5 smtp_tls_trust_anchor_file used when the entry has none", "secure", "smtp_tls_trust_anchor_file = " + ta + "\n", Secure, true, "", func(t *testing.T, p Policy) {
+			require.Equal(t, []string{ta}, p.TrustAnchorFiles)
+		}},
+		{"§9.9 tafile invalid at may", "may tafile=" + ta, "", May, false, `attribute "tafile" invalid at security level "may"`, nil},
+		{"§9.12 empty protocols= and exclude= remove the main.cf limits (aNULL stays)", "verify protocols= exclude=", "smtp_tls_exclude_ciphers = RC4\n", Verify, true, "", func(t *testing.T, p Policy) {
+			require.Equal(t, "", p.Protocols)
+			require.Equal(t, []string{"aNULL"}, p.Exclude)
+		}},
+		{"§7.1 main.cf exclusions at verify: exclude + mandatory exclude + aNULL", "verify", "smtp_tls_exclude_ciphers = RC4\nsmtp_tls_mandatory_exclude_ciphers = 3DES, MD5\n", Verify, true, "", func(t *testing.T, p Policy) {
+			require.Equal(t, []string{"RC4", "3DES", "MD5", "aNULL"}, p.Exclude)
+			require.Equal(t, "medium", p.Ciphers)
+		}},
+		{"§7.1 at may only the opportunistic settings apply", "may", "smtp_tls_exclude_ciphers = RC4\nsmtp_tls_mandatory_exclude_ciphers = 3DES\nsmtp_tls_protocols = >=TLSv1.2\n", May, true, "", func(t *testing.T, p Policy) {
+			require.Equal(t, []string{"RC4"}, p.Exclude)
+			require.Equal(t, ">=TLSv1.2", p.Protocols)
+		}},
+		{"§9.13 servername=HOSTNAME is literal", "encrypt servername=HOSTNAME", "", Encrypt, true, "", func(t *testing.T, p Policy) {
+			require.Equal(t, "HOSTNAME", p.ServerName)
+		}},
+		{"§1.4 invalid smtp_tls_servername invalidates every policy", "encrypt", "smtp_tls_servername = -bad.example\n", Encrypt, false,
+			`"smtp_tls_servername = -bad.example" specifies an invalid hostname`, nil},
+		{"§5.1 policy match= values replace smtp_tls_fingerprint_cert_match", "fingerprint match=AB:CD", "smtp_tls_fingerprint_cert_match = 11:22\n", Fingerprint, true, "", func(t *testing.T, p Policy) {
+			require.Equal(t, []string{"AB:CD"}, p.Match)
+			require.Equal(t, "policy entry", p.MatchFrom)
+			require.Equal(t, "sha256", p.FingerprintDigest, "§5.1 sha256 at compatibility_level 3.6")
+		}},
+		{"§9.56 fp1|fp2 in main.cf is one malformed value", "fingerprint", "smtp_tls_fingerprint_cert_match = AB:CD|EF:01\n", Fingerprint, false,
+			"configured at fingerprint security level, but with no fingerprints to match.", nil},
+		{"§5.1 md5 below compatibility_level 3.6", "fingerprint match=AB:CD", "compatibility_level = 2\n", Fingerprint, true, "", func(t *testing.T, p Policy) {
+			require.Equal(t, "md5", p.FingerprintDigest)
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			main := base + c.main + "smtp_tls_policy_maps = inline:{ {example.com = " + c.entry + "} }\n"
+			s := world(t, V(3, 7, 11), main, nil)
+			_, h := resolve1(t, s, "user@example.com")
+			require.Equal(t, c.level, h.Policy.Level)
+			require.Equal(t, c.valid, h.Policy.Valid, "warnings %q", h.Policy.Warnings)
+			if c.warning != "" {
+				require.Contains(t, strings.Join(h.Policy.Warnings, "\n"), c.warning)
+			}
+			if c.check != nil {
+				c.check(t, h.Policy)
+			}
+		})
+	}
+}
+
+func TestResolveLMTP(t *testing.T) {
+	s := world(t, V(3, 7, 11), base+"lmtp_tls_security_level = may\n", nil)
+	rt := Route{Transport: "lmtp", Client: LMTP}
+	ctx := context.Background()
+	hop, err := ParseNextHop(LMTP, "unix:private/dovecot-lmtp", NextHopOptions{MyHostname: "client.example.net", DefaultService: "24"})
+	require.NoError(t, err)
+	p, err := s.PolicyFor(ctx, rt, hop, "")
+	require.NoError(t, err)
+	require.Equal(t, None, p.Level, "§2.4 may over a UNIX-domain socket becomes none")
+	require.Contains(t, p.Warnings, "smtp_connect_local: opportunistic TLS encryption is not appropriate for unix-domain destinations.")
+
+	s = world(t, V(3, 7, 11), base+"lmtp_tls_security_level = dane\nlmtp_dns_support_level = dnssec\n", nil)
+	p, err = s.PolicyFor(ctx, rt, hop, "")
+	require.NoError(t, err)
+	require.False(t, p.Valid)
+	require.Contains(t, p.Warnings, `private/dovecot-lmtp: the "dane" security level is invalid for delivery via unix-domain sockets`)
+
+	s = world(t, V(3, 7, 11), base+"lmtp_tls_security_level = secure\n", nil)
+	p, err = s.PolicyFor(ctx, rt, hop, "")
+	require.NoError(t, err)
+	require.Equal(t, []string{"nexthop"}, p.Match, "§0 lmtp_tls_secure_cert_match defaults to nexthop")
+	require.Equal(t, "client.example.net", hop.Domain, "§4.4 LMTP unix names are $myhostname")
+}

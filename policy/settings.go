@@ -142,7 +142,7 @@ func (s *Settings) config(svc *maincf.Service) *maincf.Config {
 	}
 	layers = append(layers, s.over)
 	feat := maincf.FeaturesOf(s.version.Major, s.version.Minor)
-	return maincf.NewConfigWithOptions(maincf.Options{Features: feat}, maincf.DefaultsFunc(s.builtin), layers...)
+	return maincf.NewConfigWithOptions(maincf.Options{Features: &feat}, maincf.DefaultsFunc(s.builtin), layers...)
 }
 
 // builtin is the Defaults callback: the release's built-in defaults plus the host-dependent

@@ -21,6 +21,14 @@ type RawNames interface {
 	IsRaw(name string) bool
 }
 
+// DefaultNames may be implemented by a Defaults value that can list its parameter
+// names. Check then also scans the default values that are in effect, as postconf
+// does: a name referenced only from a default (often a legacy name kept for backwards
+// compatibility) is not "unused".
+type DefaultNames interface {
+	Names() []string
+}
+
 // DefaultsFunc adapts a function to Defaults.
 type DefaultsFunc func(name string) (string, bool)
 
@@ -34,6 +42,16 @@ type DefaultsMap map[string]string
 func (m DefaultsMap) Default(name string) (string, bool) {
 	v, ok := m[name]
 	return v, ok
+}
+
+// Names lists the map's names (DefaultNames).
+func (m DefaultsMap) Names() []string {
+	out := make([]string, 0, len(m))
+	for n := range m {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Kind says which layer a value comes from.
@@ -96,9 +114,14 @@ type Value struct {
 // ServiceLayer and OverrideLayer.
 type Layer struct {
 	kind   Kind
-	file   string
 	values []Value
 }
+
+// Kind returns the layer's kind.
+func (l Layer) Kind() Kind { return l.kind }
+
+// Values returns the layer's settings in order (a later one for the same name wins).
+func (l Layer) Values() []Value { return append([]Value(nil), l.values...) }
 
 // MainLayer makes a layer from main.cf.
 func MainLayer(f *File) Layer {
@@ -106,7 +129,6 @@ func MainLayer(f *File) Layer {
 	if f == nil {
 		return l
 	}
-	l.file = f.name
 	for _, p := range f.Params() {
 		l.values = append(l.values, Value{Name: p.Name, Raw: p.Value, Origin: Origin{Kind: KindMainCF, File: p.File, Line: p.Line}})
 	}
@@ -121,7 +143,6 @@ func ServiceLayer(s *Service) Layer {
 	if s == nil {
 		return l
 	}
-	l.file = s.File
 	key := s.Key()
 	for _, o := range s.Overrides {
 		l.values = append(l.values, Value{Name: o.Name, Raw: o.Value, Origin: Origin{Kind: KindMasterCF, File: o.File, Line: o.Line, Service: key}})
@@ -150,8 +171,8 @@ func OverrideLayer(settings ...string) (Layer, error) {
 
 // Options tune a Config.
 type Options struct {
-	Features Features // expansion grammar; the zero value means LatestFeatures()
-	Limits   Limits   // zero fields take the documented defaults
+	Features *Features // expansion grammar; nil means LatestFeatures()
+	Limits   Limits    // zero fields take the documented defaults
 }
 
 // Config is a layered Postfix parameter namespace: defaults, then the given layers in
@@ -159,7 +180,6 @@ type Options struct {
 // use once built.
 type Config struct {
 	defaults Defaults
-	layers   []Layer
 	values   map[string]Value // effective non-default values
 	order    []string
 	opts     Options
@@ -174,11 +194,13 @@ func NewConfig(d Defaults, layers ...Layer) *Config {
 
 // NewConfigWithOptions is NewConfig with explicit Options.
 func NewConfigWithOptions(o Options, d Defaults, layers ...Layer) *Config {
-	if o.Features == (Features{}) {
-		o.Features = LatestFeatures()
+	feat := LatestFeatures()
+	if o.Features != nil {
+		feat = *o.Features
 	}
+	o.Features = &feat
 	o.Limits = o.Limits.withDefaults()
-	c := &Config{defaults: d, layers: layers, values: map[string]Value{}, opts: o}
+	c := &Config{defaults: d, values: map[string]Value{}, opts: o}
 	for _, l := range layers {
 		for _, v := range l.values {
 			if _, ok := c.values[v.Name]; !ok {
@@ -235,27 +257,53 @@ func (c *Config) Expand(name string) (string, error) {
 
 // ExpandString expands $name references in s against the configuration.
 func (c *Config) ExpandString(s string) (string, error) {
-	e := &engine{lookup: c.lookup, recurse: true, feat: c.opts.Features, lim: c.opts.Limits}
+	x, err := c.ExpandReport(s)
+	return x.Value, err
+}
+
+// Expansion is the result of ExpandReport.
+type Expansion struct {
+	Value string
+	// Undefined lists, in order and with repeats, the names whose value was needed
+	// ($name outside a ?/: test) but that have neither a value nor a default: each
+	// contributed "" (mac_expand's MAC_PARSE_UNDEF, which Postfix ignores).
+	Undefined []string
+}
+
+// ExpandReport is ExpandString that also reports the undefined names it met.
+func (c *Config) ExpandReport(s string) (Expansion, error) {
+	e := &engine{lookup: c.lookup, recurse: true, feat: *c.opts.Features, lim: c.opts.Limits}
 	var b strings.Builder
 	e.expand(&b, s)
 	if e.err != nil {
-		return "", e.err
+		return Expansion{Undefined: e.undef}, e.err
 	}
-	return b.String(), nil
+	return Expansion{Value: b.String(), Undefined: e.undef}, nil
 }
 
 // References returns the parameter names that s refers to, in every branch of every
 // conditional, without expanding them (mac_expand's scan mode, used by postconf for
-// its checks). Syntax errors are reported like ExpandString's.
+// its checks), each name once in order of first appearance. Syntax errors are
+// reported like ExpandString's.
 func References(s string, f Features) ([]string, error) {
+	all, err := scanRefs(s, f)
 	var names []string
 	seen := map[string]bool{}
+	for _, n := range all {
+		if !seen[n] {
+			seen[n] = true
+			names = append(names, n)
+		}
+	}
+	return names, err
+}
+
+// scanRefs returns every reference occurrence, as postconf's scan sees them.
+func scanRefs(s string, f Features) ([]string, error) {
+	var names []string
 	e := &engine{
 		lookup: func(n string) (string, bool) {
-			if !seen[n] {
-				seen[n] = true
-				names = append(names, n)
-			}
+			names = append(names, n)
 			return "", false
 		},
 		scan: true, feat: f, lim: Limits{}.withDefaults(),
@@ -268,8 +316,8 @@ func References(s string, f Features) ([]string, error) {
 }
 
 // Check returns the warnings postconf prints about this namespace:
-// `<dir>/main.cf: undefined parameter: <name>` for a $name with neither a value nor a
-// default, and `<dir>/main.cf: unused parameter: <name>=<value>` for a name that is
+// `<dir>/main.cf: undefined parameter: <name>` for each $name occurrence (like postconf,
+// once per occurrence) with neither a value nor a default, and `<dir>/main.cf: unused parameter: <name>=<value>` for a name that is
 // neither a known Postfix parameter (per Defaults) nor referenced as $name anywhere.
 // dir is the configuration directory as postconf prints it. Without Defaults no
 // parameter counts as known, so Check is only meaningful with a complete default table.
@@ -284,18 +332,19 @@ func (c *Config) Check(dir string) []Diagnostic {
 	}
 	referenced := map[string]bool{}
 	var diags []Diagnostic
-	undefWarned := map[string]bool{}
 	scan := func(v Value) {
-		refs, _ := References(v.Raw, c.opts.Features)
+		refs, _ := scanRefs(v.Raw, *c.opts.Features)
 		for _, r := range refs {
 			referenced[r] = true
-			if _, ok := c.values[r]; ok || known(r) || undefWarned[r] {
+			if _, ok := c.values[r]; ok || known(r) {
 				continue
 			}
-			undefWarned[r] = true
 			file := "main.cf"
 			if v.Origin.Kind == KindMasterCF {
 				file = "master.cf"
+			}
+			if v.Origin.Kind == KindDefault {
+				v.Origin.File, v.Origin.Line = "", 0
 			}
 			diags = append(diags, Diagnostic{
 				Code: CodeUndefinedParameter, File: v.Origin.File, Line: v.Origin.Line,
@@ -303,7 +352,25 @@ func (c *Config) Check(dir string) []Diagnostic {
 			})
 		}
 	}
+	if dn, ok := c.defaults.(DefaultNames); ok {
+		names := dn.Names()
+		sort.Strings(names)
+		for _, n := range names {
+			if _, set := c.values[n]; set {
+				continue
+			}
+			if rn, ok := c.defaults.(RawNames); ok && rn.IsRaw(n) {
+				continue
+			}
+			if v, ok := c.Raw(n); ok {
+				scan(v)
+			}
+		}
+	}
 	for _, n := range c.Names() {
+		if rn, ok := c.defaults.(RawNames); ok && rn.IsRaw(n) {
+			continue
+		}
 		scan(c.values[n])
 	}
 	if rc, ok := c.Raw("smtpd_restriction_classes"); ok {

@@ -40,9 +40,15 @@ func LatestFeatures() Features { return FeaturesOf(3, 12) }
 // Limits bound the work of one expansion so hostile input cannot exhaust memory, CPU or
 // stack. Postfix itself has only the nesting limit; the others are this package's.
 type Limits struct {
-	MaxOutput int // bytes in one result (default 1 MiB)
-	MaxSteps  int // macro and literal pieces processed (default 1,000,000)
-	MaxDepth  int // nested evaluations across relational operands and functions (default 1,000)
+	// MaxOutput bounds the bytes written during one expansion, including the
+	// intermediate results of relational operands and functions (default 1 MiB).
+	MaxOutput int
+	// MaxSteps bounds the work of one expansion: each literal or $name piece counts
+	// one plus its length in bytes (default 16,000,000).
+	MaxSteps int
+	// MaxDepth bounds nested evaluations across relational operands and functions,
+	// which Postfix does not count (default 1,000).
+	MaxDepth int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -50,7 +56,7 @@ func (l Limits) withDefaults() Limits {
 		l.MaxOutput = 1 << 20
 	}
 	if l.MaxSteps <= 0 {
-		l.MaxSteps = 1_000_000
+		l.MaxSteps = 16_000_000
 	}
 	if l.MaxDepth <= 0 {
 		l.MaxDepth = 1000
@@ -99,7 +105,7 @@ type engine struct {
 	lim     Limits
 	steps   int
 	depth   int
-	out     int // bytes written to the top-level result
+	out     int // bytes written so far, all buffers
 	undef   []string
 	err     *ExpandError
 }
@@ -131,7 +137,8 @@ func (e *engine) write(ctx *macCtx, s string) {
 	if ctx.out == nil {
 		return
 	}
-	if ctx.out.Len()+len(s) > e.lim.MaxOutput {
+	e.out += len(s)
+	if e.out > e.lim.MaxOutput {
 		e.fail(ErrLimit, "expansion result longer than %d bytes", e.lim.MaxOutput)
 		return
 	}
@@ -274,7 +281,7 @@ func (e *engine) callback(ctx *macCtx, expr bool, buf string) {
 		return
 	}
 	ctx.level++
-	e.steps++
+	e.steps += 1 + len(buf)
 	if e.steps > e.lim.MaxSteps {
 		e.fail(ErrLimit, "expansion needs more than %d steps", e.lim.MaxSteps)
 		return

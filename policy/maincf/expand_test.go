@@ -80,7 +80,7 @@ var expandCases = []expandCase{
 	{name: "relational error: unknown operator", expr: "${{a} =~ {b}}", wantErr: `"==" or "!="" or "<"" or "<="" or ">="" or ">" expected at: "...a}>>>=~ {b}"`, kind: ErrMacro},
 	{name: "relational error: garbage after the expression", expr: "${{a} == {a} x}", wantErr: `"?" or ":" expected at: "...}>>>x"`, kind: ErrMacro},
 	{name: "relational error: right operand without braces", expr: "${{a} == b}", wantErr: `"{expression}" expected at: "...{a} ==>>> b"`, kind: ErrMacro},
-	{name: "relational error: long context is cut at 20 bytes", expr: "${{a} =~ {bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb}}", wantErr: `"==" or "!="" or "<"" or "<="" or ">="" or ">" expected at: "...a}>>>=~ {bbbbbbbbbbbbbbbbb"`, kind: ErrMacro},
+	{name: "relational error: long context is cut at 20 bytes", expr: "${{a} =~ {bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb}}", wantErr: `"==" or "!="" or "<"" or "<="" or ">="" or ">" expected at: "...a}>>>=~ {bbbbbbbbbbbbbbbb"`, kind: ErrMacro},
 	{name: "relational 3.6+ error: bad operator suffix", expr: "${{3.6} <levelx {3.10}}", wantErr: `bad operator suffix at: "...<>>>levelx"`, kind: ErrMacro},
 	{name: "relational 3.6+ error: malformed compatibility level", expr: "${{3.x} <level {3}}", wantErr: `malformed compatibility level syntax: "3.x"`, kind: ErrMacro},
 	{name: "relational error: number out of range is fatal", expr: "${{99999999999999999999} < {9}}", wantErr: `mac_exp_eval: bad conversion: 99999999999999999999`, kind: ErrMacro},
@@ -135,7 +135,7 @@ func caseConfig(t testing.TB, tc expandCase, d Defaults) *Config {
 	if tc.feat != nil {
 		feat = *tc.feat
 	}
-	return NewConfigWithOptions(Options{Features: feat}, d, MainLayer(f))
+	return NewConfigWithOptions(Options{Features: &feat}, d, MainLayer(f))
 }
 
 func TestExpand(t *testing.T) {
@@ -164,13 +164,18 @@ func TestExpand(t *testing.T) {
 func TestExpandOracle(t *testing.T) {
 	postconfPath(t)
 	defs := loadOracleDefaults(t)
+	var cases []expandCase
+	var jobs []postconfJob
 	for _, tc := range expandCases {
-		if tc.noOracle {
-			continue
+		if !tc.noOracle {
+			cases = append(cases, tc)
+			jobs = append(jobs, postconfJob{main: tc.main + "\nrelayhost = " + tc.expr + "\n", args: []string{"-x", "-h", "relayhost"}})
 		}
+	}
+	results := runPostconfAll(t, jobs)
+	for i, tc := range cases {
+		res := results[i]
 		t.Run(tc.name, func(t *testing.T) {
-			dir := postconfDir(t, tc.main+"\nrelayhost = "+tc.expr+"\n", "")
-			res := runPostconf(t, dir, "-x", "-h", "relayhost")
 			got, err := caseConfig(t, tc, defs).Expand("relayhost")
 			if res.fatal != "" {
 				want := res.fatal

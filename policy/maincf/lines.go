@@ -3,6 +3,7 @@ package maincf
 import (
 	"bytes"
 	"fmt"
+	"strings"
 )
 
 // isSpace is Postfix's ISSPACE: the C isspace() set restricted to ASCII.
@@ -50,19 +51,10 @@ func (l *logicalLine) lineAt(off int) int {
 
 // cstr returns the text up to the first NUL byte: what Postfix's C string code sees.
 func cstr(s string) string {
-	if i := indexByte(s, 0); i >= 0 {
+	if i := strings.IndexByte(s, 0); i >= 0 {
 		return s[:i]
 	}
 	return s
-}
-
-func indexByte(s string, c byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
-	}
-	return -1
 }
 
 // lineReader is a port of Postfix's readllines() (util/readlline.c) over a byte slice.

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -39,6 +40,14 @@ func postconfDir(t testing.TB, mainCF, masterCF string) string {
 	if err := os.WriteFile(filepath.Join(dir, "master.cf"), []byte(masterCF), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// dict_load_file_xt() re-reads a file modified within the last second ("hot"),
+	// repeating its warnings; age the files so postconf reads them once.
+	old := time.Now().Add(-time.Hour)
+	for _, n := range []string{"main.cf", "master.cf"} {
+		if err := os.Chtimes(filepath.Join(dir, n), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return dir
 }
 
@@ -55,6 +64,7 @@ func runPostconf(t testing.TB, dir string, args ...string) postconfResult {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, append([]string{"-c", dir}, args...)...)
+	cmd.Args[0] = "postconf" // message prefix "postconf: "
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	cmd.Env = append(os.Environ(), "LANG=C", "LC_ALL=C")
@@ -69,6 +79,17 @@ func runPostconf(t testing.TB, dir string, args ...string) postconfResult {
 		}
 	}
 	return res
+}
+
+// msgPrintable is what Postfix's logging does to control characters.
+func msgPrintable(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c < 0x20 || c == 0x7f {
+			b[i] = '?'
+		}
+	}
+	return string(b)
 }
 
 // normWS collapses whitespace the way postconf's output routine does.
@@ -86,6 +107,13 @@ type oracleDefaults map[string]string
 
 func (d oracleDefaults) Default(n string) (string, bool) { v, ok := d[n]; return v, ok }
 func (d oracleDefaults) IsRaw(n string) bool             { return rawNames367[n] }
+func (d oracleDefaults) Names() []string {
+	var out []string
+	for n := range d {
+		out = append(out, n)
+	}
+	return out
+}
 
 func loadOracleDefaults(t testing.TB) oracleDefaults {
 	t.Helper()
@@ -94,7 +122,19 @@ func loadOracleDefaults(t testing.TB) oracleDefaults {
 	if res.fatal != "" {
 		t.Fatalf("postconf -d: %s", res.fatal)
 	}
-	return parsePostconfListing(res.stdout)
+	d := oracleDefaults(parsePostconfListing(res.stdout))
+	// postconf -d hides its "legacy" parameters (postconf_builtin.c
+	// pcf_legacy_str_table): known, default "", referenced by newer defaults.
+	for _, n := range []string{"virtual_maps", "fallback_relay", "authorized_verp_clients",
+		"smtpd_client_connection_limit_exceptions", "postscreen_dnsbl_ttl",
+		"postscreen_blacklist_action", "postscreen_dnsbl_whitelist_threshold",
+		"postscreen_whitelist_interfaces", "lmtp_per_record_deadline", "smtp_per_record_deadline",
+		"smtpd_per_record_deadline", "tlsproxy_client_level", "tlsproxy_client_policy"} {
+		if _, ok := d[n]; !ok {
+			d[n] = ""
+		}
+	}
+	return d
 }
 
 func parsePostconfListing(s string) map[string]string {
@@ -112,3 +152,32 @@ func parsePostconfListing(s string) map[string]string {
 	}
 	return m
 }
+
+// runPostconfAll runs postconf for every job concurrently: each fatal error costs
+// postconf a sleep(1), so running them one by one would be slow.
+func runPostconfAll(t testing.TB, jobs []postconfJob) []postconfResult {
+	t.Helper()
+	postconfPath(t)
+	out := make([]postconfResult, len(jobs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	for i, j := range jobs {
+		dir := postconfDir(t, j.main, j.master)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			out[i] = runPostconf(t, dir, j.args...)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+type postconfJob struct {
+	main, master string
+	args         []string
+}
+
+func (r postconfResult) stdoutNames() map[string]string { return parsePostconfListing(r.stdout) }

@@ -83,4 +83,17 @@
 //
 // Every problem Postfix would log while opening a table is kept as a Diagnostic with
 // Postfix's words; nothing is skipped silently.
+//
+// # Known differences
+//
+// Non-ASCII case folding uses Go's strings.ToLower instead of ICU full case folding. PCRE's
+// "$" (without the E flag) also matches before a final newline, Go's only at the end;
+// lookup keys never end in a newline in practice. regexp: patterns are matched on UTF-8
+// runes rather than on bytes in the C locale. Compiled files are never read: an indexed
+// table whose source file is missing cannot be opened (ErrNotEmulated), and one whose
+// source is newer than the compiled file is answered from the source with a note that
+// Postfix would use the stale compiled file.
+//
+// Tables and lists are safe for concurrent use; socketmap tables serialize their queries
+// on one connection, as Postfix's single-threaded processes do.
 package tables

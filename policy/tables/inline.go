@@ -128,6 +128,7 @@ func splitQNameval(s string) (key, value, err string) {
 type inlineTable struct {
 	name    string
 	fold    bool
+	utf8    bool
 	entries map[string]Entry
 	diags   []Diagnostic
 }
@@ -148,7 +149,7 @@ func openInline(full, name string, opt Options) Table {
 	if n == 0 || n != len(cname) || n == 2 {
 		return newSurrogate(full, "", fmt.Sprintf("bad syntax: \"inline:%s\"; need \"inline:{name=value...}\"", name), nil)
 	}
-	t := &inlineTable{name: full, fold: opt.FoldFixed, entries: map[string]Entry{}}
+	t := &inlineTable{name: full, fold: opt.FoldFixed, utf8: opt.UTF8, entries: map[string]Entry{}}
 	for _, tok := range tokenizeQ(cname[1:n-1], charsCommaSP) {
 		nameval := tok
 		if nameval[0] == '{' {
@@ -176,7 +177,14 @@ func openInline(full, name string, opt Options) Table {
 func (t *inlineTable) Name() string              { return t.name }
 func (t *inlineTable) Diagnostics() []Diagnostic { return t.diags }
 func (t *inlineTable) Lookup(ctx context.Context, key string) (Result, error) {
-	if t.fold {
+	if t.utf8 && !isASCII(key) {
+		if !utf8.ValidString(key) {
+			return Result{Warnings: []string{printableText(fmt.Sprintf("%s: non-UTF-8 key \"%s\": malformed UTF-8 or invalid codepoint", t.name, key), true)}}, nil
+		}
+		if t.fold {
+			key = foldUTF8(key)
+		}
+	} else if t.fold {
 		key = lowerASCII(key)
 	}
 	e, ok := t.entries[key]

@@ -82,6 +82,7 @@ func (l *List) LookupFixed(ctx context.Context, key string) (Result, error) {
 }
 
 func (l *List) lookup(ctx context.Context, key string, fixedOnly bool) (Result, error) {
+	key = cstr(key) // Postfix keys are C strings
 	if key == "" {
 		return Result{}, nil
 	}

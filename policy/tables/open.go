@@ -62,7 +62,7 @@ type surrogate struct {
 }
 
 func (s *surrogate) err(key string) error {
-	return &TableError{Table: s.name, Key: key, Messages: []string{s.name + " is unavailable. " + s.reason}, Err: ErrUnavailable}
+	return &TableError{Table: s.name, Key: key, Messages: []string{printableText(s.name+" is unavailable. "+s.reason, true)}, Err: ErrUnavailable}
 }
 
 // surrogateTable is a Table that is only a surrogate.
@@ -72,7 +72,7 @@ type surrogateTable struct {
 }
 
 func newSurrogate(name, file, reason string, extra []Diagnostic) *surrogateTable {
-	d := append(extra, Diagnostic{File: file, Message: reason, Severity: Error})
+	d := append(extra, Diagnostic{File: file, Message: printableText(reason, true), Severity: Error})
 	return &surrogateTable{surrogate: surrogate{name: name, reason: reason}, diags: d}
 }
 

@@ -3,6 +3,7 @@ package tables
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand"
 	"os"
@@ -59,6 +60,10 @@ func runPostmapD(t *testing.T, dedup bool, bin, confDir, stdin string, args ...s
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.ExitCode() == 1 && strings.Contains(strings.Join(args, " "), "-q") && !strings.Contains(errb.String(), "fatal:") {
+		err = nil // postmap -q exits 1 when no key was found
+	}
 	require.NoError(t, err, "postmap %v: %s", args, errb.String())
 	seen := map[string]bool{}
 	var warns []string
@@ -170,3 +175,25 @@ func TestPostmapAgreementHash(t *testing.T) {
 		})
 	}
 }
+
+// runPostmapFail runs postmap expecting a fatal error and returns the fatal text.
+func runPostmapFail(t *testing.T, bin, confDir string, args ...string) (string, []string) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"-c", confDir}, args...)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	_ = cmd.Run()
+	var fatal string
+	var warns []string
+	for _, l := range strings.Split(errb.String(), "\n") {
+		if m, ok := strings.CutPrefix(l, "postmap: fatal: "); ok {
+			fatal = m
+		}
+		if m, ok := strings.CutPrefix(l, "postmap: warning: "); ok {
+			warns = append(warns, m)
+		}
+	}
+	return fatal, warns
+}
+
+func sortStrings(s []string) { sort.Strings(s) }

@@ -37,23 +37,25 @@ type reRule struct {
 // RegexpTable is a regexp: or pcre: table (util/dict_regexp.c, util/dict_pcre.c) with
 // its patterns translated to Go regular expressions.
 type RegexpTable struct {
-	name  string
-	typ   string
-	file  string
-	rules []reRule
-	diags []Diagnostic
+	name     string
+	typ      string
+	file     string
+	rules    []reRule
+	diags    []Diagnostic
+	utf8     bool // util_utf8_enable, for message sanitizing
+	noRegsub bool
 }
 
 // ParseRegexp reads a regexp: (typ "regexp") or pcre: (typ "pcre") table from data. file
-// names the table in messages (for inline tables it is the "{...}" text). It returns an
-// *OpenError wrapping ErrNotEmulated when a rule uses a construct Go's regexp cannot
-// express.
-func ParseRegexp(typ, file, data string) (*RegexpTable, error) {
+// names the table in messages (for inline tables it is the "{...}" text); opt.NoRegsub
+// and opt.UTF8 apply. It returns an *OpenError wrapping ErrNotEmulated when a rule uses a
+// construct Go's regexp cannot express.
+func ParseRegexp(typ, file, data string, opt Options) (*RegexpTable, error) {
 	if typ != "regexp" && typ != "pcre" {
 		return nil, &OpenError{Spec: typ + ":" + file, Message: "not a regexp or pcre table", Err: ErrSpec}
 	}
-	t := &RegexpTable{name: typ + ":" + file, typ: typ, file: file}
-	lr := lineReader{data: data, file: file, diags: &t.diags}
+	t := &RegexpTable{name: typ + ":" + file, typ: typ, file: file, utf8: opt.UTF8, noRegsub: opt.NoRegsub}
+	lr := lineReader{data: data, file: file, diags: &t.diags, utf8: opt.UTF8}
 	var stack []int
 	for {
 		ll, ok := lr.next()
@@ -105,7 +107,11 @@ func openRegexp(ctx context.Context, typ, name string, opt Options) (Table, erro
 			return newSurrogate(full, name, fmt.Sprintf("open %s: %s", name, strerror(rerr)), nil), nil
 		}
 	}
-	return ParseRegexp(typ, name, data)
+	t, err := ParseRegexp(typ, name, data, opt)
+	if err != nil {
+		return nil, err // not a typed nil in the interface
+	}
+	return t, nil
 }
 
 // inlineToMultiline reproduces dict_inline_to_multiline(): "{ {rule}, {rule} }" becomes
@@ -129,7 +135,7 @@ func inlineToMultiline(name string) (string, string) {
 
 func (t *RegexpTable) warn(line int, msg string) {
 	t.diags = append(t.diags, Diagnostic{File: t.file, Line: line, Severity: Warning,
-		Message: fmt.Sprintf("%s map %s, line %d: %s", t.typ, t.file, line, msg)})
+		Message: printableText(fmt.Sprintf("%s map %s, line %d: %s", t.typ, t.file, line, msg), t.utf8)})
 }
 
 func (t *RegexpTable) notEmulated(line int, construct string) error {
@@ -242,6 +248,10 @@ func (t *RegexpTable) parseLine(line int, p string, nesting int) (*reRule, error
 			t.warn(line, "$number found in negative match replacement text: skipping this rule")
 			return nil, nil
 		}
+		if maxSub > 0 && t.noRegsub {
+			t.warn(line, "regular expression substitution is not allowed: skipping this rule")
+			return nil, nil
+		}
 		re, ok, err := t.compile(line, first)
 		if err != nil || !ok {
 			return nil, err
@@ -294,10 +304,11 @@ func (t *RegexpTable) parseLine(line int, p string, nesting int) (*reRule, error
 	return nil, nil
 }
 
-// macParse reproduces mac_parse() for replacement text: it returns the literal and
-// $name pieces, and whether the syntax was valid.
-func macParse(value string, warn func(string)) (parts []replPart, names []string, ok bool) {
-	ok = true
+// macParse reproduces mac_parse() for replacement text: action is called for each
+// literal piece and each $name, in order, as they are found; it reports whether the
+// syntax was valid (mac_parse's own warnings go to warn).
+func macParse(value string, action func(isName bool, text string) bool, warn func(string)) bool {
+	ok := true
 	var buf strings.Builder
 	i := 0
 	for i < len(value) {
@@ -311,7 +322,9 @@ func macParse(value string, warn func(string)) (parts []replPart, names []string
 			i += 2
 		default:
 			if buf.Len() > 0 {
-				parts = append(parts, replPart{lit: buf.String()})
+				if !action(false, buf.String()) {
+					ok = false
+				}
 				buf.Reset()
 			}
 			i++
@@ -328,7 +341,7 @@ func macParse(value string, warn func(string)) (parts []replPart, names []string
 				for level > 0 {
 					if j >= len(value) {
 						warn(fmt.Sprintf("truncated macro reference: \"%s\"", value))
-						return parts, names, false
+						return false
 					}
 					if value[j] == open {
 						level++
@@ -350,30 +363,31 @@ func macParse(value string, warn func(string)) (parts []replPart, names []string
 			}
 			if name == "" {
 				warn(fmt.Sprintf("empty macro name: \"%s\"", value))
-				return parts, names, false
+				return false
 			}
-			names = append(names, name)
-			parts = append(parts, replPart{lit: name, sub: -1})
+			if !action(true, name) {
+				ok = false
+			}
 		}
 	}
-	if buf.Len() > 0 {
-		parts = append(parts, replPart{lit: buf.String()})
+	if buf.Len() > 0 && ok {
+		if !action(false, buf.String()) {
+			ok = false
+		}
 	}
-	return parts, names, ok
+	return ok
 }
 
 // prescan checks the $number references like dict_regexp_prescan / dict_pcre_prescan.
 func (t *RegexpTable) prescan(line int, text string) ([]replPart, int, bool) {
-	parts, _, ok := macParse(text, func(m string) {
-		t.diags = append(t.diags, Diagnostic{File: t.file, Line: line, Severity: Warning, Message: m})
-	})
+	var parts []replPart
 	maxSub := 0
-	for k := range parts {
-		if parts[k].sub != -1 {
-			continue
+	ok := macParse(text, func(isName bool, name string) bool {
+		if !isName {
+			parts = append(parts, replPart{lit: name})
+			return true
 		}
-		name := parts[k].lit
-		digits := name != ""
+		digits := true
 		for j := 0; j < len(name); j++ {
 			if name[j] < '0' || name[j] > '9' {
 				digits = false
@@ -381,8 +395,7 @@ func (t *RegexpTable) prescan(line int, text string) ([]replPart, int, bool) {
 		}
 		if !digits {
 			t.warn(line, fmt.Sprintf("non-numeric replacement index \"%s\"", name))
-			ok = false
-			continue
+			return false
 		}
 		n, err := strconv.Atoi(name)
 		if err != nil || n > 1<<20 {
@@ -394,14 +407,16 @@ func (t *RegexpTable) prescan(line int, text string) ([]replPart, int, bool) {
 			} else {
 				t.warn(line, fmt.Sprintf("out-of-range replacement index \"%s\"", name))
 			}
-			ok = false
-			continue
+			return false
 		}
-		parts[k] = replPart{sub: n}
+		parts = append(parts, replPart{sub: n})
 		if n > maxSub {
 			maxSub = n
 		}
-	}
+		return true
+	}, func(m string) {
+		t.diags = append(t.diags, Diagnostic{File: t.file, Line: line, Severity: Warning, Message: printableText(m, t.utf8)})
+	})
 	return parts, maxSub, ok
 }
 

@@ -28,6 +28,7 @@ type lineReader struct {
 	file   string
 	diags  *[]Diagnostic
 	join   []byte
+	utf8   bool
 }
 
 // next returns the next logical line. Single physical lines are substrings of data (no
@@ -54,7 +55,7 @@ func (r *lineReader) next() (logicalLine, bool) {
 
 func (r *lineReader) warn(line int, msg string) {
 	if r.diags != nil {
-		*r.diags = append(*r.diags, Diagnostic{File: r.file, Line: line, Message: msg, Severity: Warning})
+		*r.diags = append(*r.diags, Diagnostic{File: r.file, Line: line, Message: printableText(msg, r.utf8), Severity: Warning})
 	}
 }
 
@@ -290,7 +291,7 @@ func parseSourceString(data, file, spec, note string, f sourceFormat, opt Option
 	}
 	t.entries = make([]Entry, 0, est)
 	t.index = make(map[string]int32, est)
-	lr := lineReader{data: data, file: file, diags: &t.diags}
+	lr := lineReader{data: data, file: file, diags: &t.diags, utf8: opt.UTF8}
 	for {
 		ll, ok := lr.next()
 		if !ok {
@@ -316,6 +317,7 @@ func parseSourceString(data, file, spec, note string, f sourceFormat, opt Option
 		if key[len(key)-1] == ':' {
 			t.warn(ll.first, fmt.Sprintf("%s, line %d: record is in \"key: value\" format; is this an alias file?", file, ll.first))
 		}
+		asWritten := key
 		if f.foldKeys {
 			if f.utf8Fold && !isASCII(key) {
 				key = foldUTF8(key)
@@ -328,10 +330,11 @@ func parseSourceString(data, file, spec, note string, f sourceFormat, opt Option
 			case f.postmapBuild:
 				t.warn(ll.first, fmt.Sprintf("%s: duplicate entry: \"%s\"", f.dupPrefix, key))
 			case f.dupWarn:
-				t.warn(ll.first, fmt.Sprintf("%s, line %d: duplicate entry: \"%s\"", file, ll.first, key))
+				// dict_thash.c names the key as written, before dict_ht folds it.
+				t.warn(ll.first, fmt.Sprintf("%s, line %d: duplicate entry: \"%s\"", file, ll.first, asWritten))
 			default:
-				reason := fmt.Sprintf("%s, line %d: duplicate entry: \"%s\"", file, ll.first, key)
-				t.diags = append(t.diags, Diagnostic{File: file, Line: ll.first, Message: reason, Severity: Error})
+				reason := fmt.Sprintf("%s, line %d: duplicate entry: \"%s\"", file, ll.first, asWritten)
+				t.diags = append(t.diags, Diagnostic{File: file, Line: ll.first, Message: printableText(reason, t.utf8), Severity: Error})
 				t.surrogate = &surrogate{name: spec, reason: reason}
 				t.entries, t.index = nil, nil
 				return t
@@ -345,7 +348,7 @@ func parseSourceString(data, file, spec, note string, f sourceFormat, opt Option
 }
 
 func (t *SourceTable) warn(line int, msg string) {
-	t.diags = append(t.diags, Diagnostic{File: t.file, Line: line, Message: msg, Severity: Warning})
+	t.diags = append(t.diags, Diagnostic{File: t.file, Line: line, Message: printableText(msg, t.utf8), Severity: Warning})
 }
 
 // Name returns the table's "type:name".
@@ -373,7 +376,7 @@ func (t *SourceTable) Lookup(ctx context.Context, key string) (Result, error) {
 	if t.utf8 && !isASCII(key) {
 		if !utf8.ValidString(key) {
 			// dict_utf8_lookup: warning, and the key "does not exist".
-			return Result{Warnings: []string{fmt.Sprintf("%s: non-UTF-8 key \"%s\": malformed UTF-8 or invalid codepoint", t.name, key)}}, nil
+			return Result{Warnings: []string{printableText(fmt.Sprintf("%s: non-UTF-8 key \"%s\": malformed UTF-8 or invalid codepoint", t.name, key), true)}}, nil
 		}
 		if t.fold {
 			key = foldUTF8(key)
@@ -401,8 +404,8 @@ func (t *SourceTable) Lookup(ctx context.Context, key string) (Result, error) {
 	}
 	e := &t.entries[i]
 	if t.utf8 && !isASCII(e.Value) && !utf8.ValidString(e.Value) {
-		return Result{}, &TableError{Table: t.name, Key: key, Config: true, Messages: []string{
-			fmt.Sprintf("%s: key \"%s\": non-UTF-8 value \"%s\": malformed UTF-8 or invalid codepoint", t.name, key, e.Value)}}
+		return Result{}, &TableError{Table: t.name, Key: key, Config: true, Messages: []string{printableText(
+			fmt.Sprintf("%s: key \"%s\": non-UTF-8 value \"%s\": malformed UTF-8 or invalid codepoint", t.name, key, e.Value), true)}}
 	}
 	return Result{Found: true, Value: e.Value, Source: Source{
 		Table: t.name, File: t.file, Line: e.Line, Key: e.Key, Raw: e.Raw, Note: t.note}}, nil
@@ -410,3 +413,39 @@ func (t *SourceTable) Lookup(ctx context.Context, key string) (Result, error) {
 
 // foldUTF8 approximates Postfix's casefold() (ICU full case folding) for valid UTF-8.
 func foldUTF8(s string) string { return strings.ToLower(s) }
+
+// printableText is what Postfix's logging (msg_output.c: printable(text, '?')) does to a
+// message: non-printable characters become '?'. With util_utf8_enable (smtputf8_enable)
+// valid UTF-8 stays; without it every non-ASCII byte is replaced.
+func printableText(s string, utf8OK bool) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for len(s) > 0 {
+		c := s[0]
+		if c >= 0x20 && c < 0x7f {
+			b.WriteByte(c)
+			s = s[1:]
+			continue
+		}
+		if utf8OK && c >= 0x80 {
+			r, n := utf8.DecodeRuneInString(s)
+			if r != utf8.RuneError || n > 1 {
+				b.WriteString(s[:n])
+				s = s[n:]
+				continue
+			}
+		}
+		b.WriteByte('?')
+		s = s[1:]
+	}
+	return b.String()
+}

@@ -72,7 +72,7 @@ func TestSourceFormat(t *testing.T) {
 			"Example.COM v\n", []kv{{"Example.COM", "v", 1}}, nil},
 		{"§1.1 duplicate key: first wins with postmap's warning", fold,
 			"a first\nA second\n", []kv{{"a", "first", 1}},
-			[]string{`t, line 2: duplicate entry: "a"`}},
+			[]string{`t, line 2: duplicate entry: "A"`}},
 		{"§1.1 logical line must not start with whitespace", fold,
 			"  lead x\n  more\na b\n", []kv{{"a", "b", 3}},
 			[]string{`t: logical line must not start with whitespace: "  lead x  more"`}},
@@ -152,7 +152,7 @@ func TestSourceUTF8(t *testing.T) {
 	r, err = st.Lookup(ctx, "\xffx")
 	require.NoError(t, err)
 	assert.False(t, r.Found)
-	assert.Equal(t, []string{`texthash:f: non-UTF-8 key "` + "\xff" + `x": malformed UTF-8 or invalid codepoint`}, r.Warnings)
+	assert.Equal(t, []string{`texthash:f: non-UTF-8 key "?x": malformed UTF-8 or invalid codepoint`}, r.Warnings)
 	_, err = st.Lookup(ctx, "bad")
 	require.ErrorIs(t, err, ErrLookup, "a non-UTF-8 value is a configuration error")
 }

@@ -564,11 +564,17 @@ func translatePCRE(p, flags string) translation {
 			case d == 'S':
 				b.WriteString(`[^\t\n\v\f\r ]`)
 				i += 2
+			case (d == 'p' || d == 'P' || d == 'x') && i+2 < len(p) && p[i+2] == '{':
+				end := strings.IndexByte(p[i+2:], '}')
+				if end < 0 {
+					return pcreErr(len(p), "missing terminating } in escape")
+				}
+				b.WriteString(p[i : i+2+end+1])
+				i += 2 + end + 1
 			case strings.IndexByte("dDwWbBAzpPx0tnrfa", d) >= 0:
 				b.WriteByte('\\')
 				b.WriteByte(d)
 				i += 2
-				// \p{..}, \x{..}, \0nn continue as ordinary text below
 			case isAlnum(d):
 				return pcreErr(i+1, "unrecognized character follows \\")
 			default:
@@ -616,28 +622,45 @@ func translatePCRE(p, flags string) translation {
 				return translation{notEmulated: "callout (?C"}
 			case strings.HasPrefix(rest, "*"):
 				return translation{notEmulated: "backtracking control verb (*"}
-			case strings.HasPrefix(rest, "?'"):
-				end := strings.IndexByte(rest[2:], '\'')
-				if end < 0 {
-					return pcreErr(i+3, "syntax error in subpattern name (missing terminator?)")
+			case strings.HasPrefix(rest, "?'"), strings.HasPrefix(rest, "?P<"),
+				strings.HasPrefix(rest, "?<") && len(rest) > 2 && rest[2] != '=' && rest[2] != '!':
+				// named group: (?'name' (?P<name> (?<name>
+				skip := 2
+				term := byte('>')
+				if rest[1] == '\'' {
+					term = '\''
+				} else if rest[1] == 'P' {
+					skip = 3
 				}
-				b.WriteString("(?P<" + rest[2:2+end] + ">")
-				i += 1 + 2 + end + 1
+				end := strings.IndexByte(rest[skip:], term)
+				if end < 0 {
+					return pcreErr(i+1+skip, "syntax error in subpattern name (missing terminator?)")
+				}
+				b.WriteString("(?P<" + rest[skip:skip+end] + ">")
+				i += 1 + skip + end + 1
 				depth++
 				canRepeat = false
 				continue
 			case strings.HasPrefix(rest, "?"):
-				// inline options (?imsxU-imsxU) or (?imsx:...) or named groups
+				// (?:...), (?flags), (?flags:...)
 				j := 1
 				for j < len(rest) && strings.IndexByte("imsxUJn-^", rest[j]) >= 0 {
 					j++
 				}
-				if j < len(rest) && (rest[j] == ')' || rest[j] == ':') && j > 1 {
-					opts := rest[1:j]
-					if strings.ContainsAny(opts, "xJn^") {
-						return translation{notEmulated: "inline option (?" + opts + ")"}
-					}
+				if j >= len(rest) || (rest[j] != ')' && rest[j] != ':') {
+					return translation{notEmulated: "group syntax (" + rest[:min(len(rest), j+1)]}
 				}
+				opts := rest[1:j]
+				if strings.ContainsAny(opts, "xJn^") {
+					return translation{notEmulated: "inline option (?" + opts + ")"}
+				}
+				b.WriteString("(" + rest[:j+1])
+				i += 1 + j + 1
+				if rest[j] == ':' {
+					depth++
+				}
+				canRepeat = false
+				continue
 			}
 			depth++
 			b.WriteByte('(')

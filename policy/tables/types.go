@@ -148,6 +148,10 @@ type Options struct {
 	// surrogate: every lookup fails. The indexed types always behave as postmap built them
 	// (first entry wins, warning).
 	DuplicateWarn bool
+	// NoRegsub is DICT_FLAG_NO_REGSUB, which trivial-rewrite uses for transport_maps:
+	// regexp/pcre rules whose result contains $number are skipped with Postfix's
+	// warning "regular expression substitution is not allowed".
+	NoRegsub bool
 	// DefaultType is the type used for a table given without "type:" (postmap's
 	// default_database_type, "hash" on Debian, "cdb" on some builds). Empty means the
 	// daemon behaviour: such a name is an error ("open dictionary: expecting "type:name"

@@ -1,0 +1,75 @@
+package dane_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/postfixtls/postfixtls/dane"
+	"github.com/postfixtls/postfixtls/internal/testkit/pki"
+)
+
+// Classify shows what Postfix does with each record of a TLSA RRset.
+func ExampleClassify() {
+	recs, _ := dane.ParseRecords(`
+_25._tcp.mx.example.com. IN TLSA 1 1 1 ABCD
+_25._tcp.mx.example.com. IN TLSA 3 1 1 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCD
+`)
+	set := dane.Classify(recs, "_25._tcp.mx.example.com", "_25._tcp.mx.example.com",
+		dane.Options{NamAddrPort: "mx.example.com[192.0.2.10]:25"})
+	for _, r := range set.Reports {
+		fmt.Printf("%s: %s\n", r.Record.PostfixString(), r.Status)
+	}
+	for _, w := range set.Warnings(true) {
+		fmt.Println("warning:", w)
+	}
+	// Output:
+	// 1 1 1 ABCD: unsupported usage
+	// 3 1 1 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCD: unusable
+	// warning: _25._tcp.mx.example.com unsupported TLSA certificate usage: 1 1 1 ABCD
+	// warning: mx.example.com[192.0.2.10]:25: unusable TLSA RR: 3 1 1 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCD
+	// warning: mx.example.com[192.0.2.10]:25: all TLSA records unusable, fallback to unauthenticated TLS
+}
+
+// RecordSet.Verify checks the chain a server presented against DANE-EE and DANE-TA records.
+func ExampleRecordSet_Verify() {
+	key, _ := pki.New(pki.Spec{CN: []string{"self-signed"}}, nil)
+	sum := sha256.Sum256(key.SPKI())
+	rr, _ := dane.ParseRecord("3 1 1 " + strings.ToUpper(hex.EncodeToString(sum[:])))
+	set := dane.Classify([]dane.Record{rr}, "_25._tcp.mx.example.com", "_25._tcp.mx.example.com", dane.Options{})
+
+	res := set.Verify([]*x509.Certificate{key.Cert}, dane.VerifyOptions{Names: []string{"mx.example.com", "example.com"}})
+	fmt.Println("verified:", res.Verified, "at depth", res.Match.Depth)
+
+	other, _ := pki.New(pki.Spec{CN: []string{"someone else"}}, nil)
+	res = set.Verify([]*x509.Certificate{other.Cert}, dane.VerifyOptions{})
+	fmt.Println(res.Err.LogLine("mx.example.com[192.0.2.10]:25"))
+	// Output:
+	// verified: true at depth 0
+	// server certificate verification failed for mx.example.com[192.0.2.10]:25: num=65:no matching DANE TLSA records
+}
+
+// Decide turns the DNS facts into what Postfix does at level dane or dane-only.
+func ExampleDecide() {
+	none := &dane.TLSAResult{BaseDomain: "mx.example.com", Why: "no TLSA records at _25._tcp.mx.example.com"}
+	for _, daneOnly := range []bool{false, true} {
+		d := dane.Decide(dane.DecideInput{DaneOnly: daneOnly, HaveMX: true, MXSecure: true, TLSA: none})
+		fmt.Printf("%s reason=%q dsn=%q\n", d.Outcome, d.Reason, d.DSN)
+	}
+	// Output:
+	// may reason="no TLSA records found" dsn=""
+	// defer reason="no TLSA records found" dsn="4.7.5"
+}
+
+// ParseResolvConf decides whether the AD bit can be believed.
+func ExampleParseResolvConf() {
+	rc, _ := dane.ParseResolvConf(strings.NewReader("nameserver 192.0.2.53\noptions trust-ad\n"))
+	c := rc.Client()
+	fmt.Println(c.Servers, c.TrustAD == dane.TrustADAlways)
+	_ = context.Background() // c.Lookup(ctx, "_25._tcp.mx.example.com", dns.TypeTLSA) would ask the server
+	// Output:
+	// [192.0.2.53:53] true
+}

@@ -1,0 +1,61 @@
+package dnskit
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+func query(t *testing.T, s *Server, name string, qtype uint16) *dns.Msg {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion(name, qtype)
+	m.SetEdns0(1232, true)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	r, _, err := (&dns.Client{Timeout: 3 * time.Second}).ExchangeContext(ctx, m, s.Resolver)
+	if err != nil {
+		t.Fatalf("%s %s: %v", name, dns.TypeToString[qtype], err)
+	}
+	return r
+}
+
+func TestZones(t *testing.T) {
+	s := Start(t, Config{Records: []string{
+		"mx IN A 127.0.0.2",
+		"mx.insecure.test. IN A 127.0.0.3",
+		"mx.bogus.test. IN A 127.0.0.4",
+	}})
+	cases := []struct {
+		name          string
+		qname         string
+		rcode         int
+		authenticated bool
+	}{
+		{"signed zone validates (AD set)", "mx.test.", dns.RcodeSuccess, true},
+		{"unsigned child is insecure (no AD)", "mx.insecure.test.", dns.RcodeSuccess, false},
+		{"child with unrelated DS is bogus (SERVFAIL)", "mx.bogus.test.", dns.RcodeServerFailure, false},
+		{"names outside test. are refused, never sent off the host", "example.com.", dns.RcodeRefused, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := query(t, s, c.qname, dns.TypeA)
+			if r.Rcode != c.rcode || r.AuthenticatedData != c.authenticated {
+				t.Fatalf("rcode %s AD %v, want %s AD %v", dns.RcodeToString[r.Rcode], r.AuthenticatedData,
+					dns.RcodeToString[c.rcode], c.authenticated)
+			}
+		})
+	}
+}
+
+func TestBadRecordIsConfigError(t *testing.T) {
+	if err := Missing(); err != nil {
+		t.Skip(err)
+	}
+	_, err := start(t, Config{Records: []string{"www.example.com. IN A 127.0.0.1"}})
+	if err == nil {
+		t.Fatal("record outside test. accepted")
+	}
+}

@@ -1,0 +1,169 @@
+package policy
+
+import (
+	"fmt"
+	"strings"
+)
+
+// clientStatic is everything about a client's TLS policy that does not depend on the
+// destination: smtp(8) reads and checks these parameters once at startup. Computing them once
+// per transport keeps each policy lookup cheap.
+type clientStatic struct {
+	err error // a fatal configuration error: every policy computation fails with it
+
+	global    Level
+	globalSrc Source
+
+	policyMapsTitle, perSiteTitle string
+	policyMaps, perSite           string
+	utf8                          bool
+	enforceSTSMX                  bool // smtp_tls_enforce_sts_mx_patterns (3.10.5+)
+
+	wrapper         bool
+	protoMay        string
+	protoMand       string
+	sni             string
+	sniWarning      string // non-empty: smtp_tls_servername is invalid (every policy invalid)
+	ciphMay         string
+	ciphMand        string
+	exclude         []string // smtp_tls_exclude_ciphers
+	mandExclude     []string // smtp_tls_mandatory_exclude_ciphers
+	caFile, caPath  string
+	appendCA        bool
+	reuse, rpk      bool
+	fpDigest        string
+	fpMatch         []string
+	fpMatchParam    string
+	verifyMatch     []string
+	verifyParam     string
+	secureMatch     []string
+	secureParam     string
+	trustAnchors    []string
+	daneProblemFmt  string // "%s: %s configured with dnssec lookups disabled" style, "" when DANE can work
+	insecureMX      string
+	daneDigests     []string
+	forceInsecTLSA  bool
+	perSiteWarnings []string
+}
+
+// static computes (once) the client's startup-time settings.
+func (v *clientView) static() *clientStatic {
+	v.staticOnce.Do(func() { v.st = v.computeStatic() })
+	return v.st
+}
+
+func (v *clientView) computeStatic() *clientStatic {
+	st := &clientStatic{policyMapsTitle: v.name("tls_policy_maps"), perSiteTitle: v.name("tls_per_site")}
+	fail := func(err error) *clientStatic { st.err = err; return st }
+	var err error
+	if st.global, st.globalSrc, err = v.globalLevel(); err != nil {
+		return fail(err)
+	}
+	str := func(dst *string, suffix string) {
+		if err == nil {
+			*dst, err = v.get(suffix)
+		}
+	}
+	boolean := func(dst *bool, name string) {
+		if err == nil {
+			*dst, err = v.boolParamDefault(name, false)
+		}
+	}
+	str(&st.policyMaps, "tls_policy_maps")
+	str(&st.perSite, "tls_per_site")
+	boolean(&st.utf8, "smtputf8_enable")
+	boolean(&st.enforceSTSMX, v.name("tls_enforce_sts_mx_patterns"))
+	boolean(&st.wrapper, v.name("tls_wrappermode"))
+	str(&st.protoMay, "tls_protocols")
+	str(&st.protoMand, "tls_mandatory_protocols")
+	str(&st.sni, "tls_servername")
+	str(&st.ciphMay, "tls_ciphers")
+	str(&st.ciphMand, "tls_mandatory_ciphers")
+	var excl, mexcl, ta, fpm, dg, imx, dnsLevel, hostLookup, resopt string
+	str(&excl, "tls_exclude_ciphers")
+	str(&mexcl, "tls_mandatory_exclude_ciphers")
+	str(&st.caFile, "tls_CAfile")
+	str(&st.caPath, "tls_CApath")
+	boolean(&st.appendCA, "tls_append_default_CA")
+	boolean(&st.reuse, v.name("tls_connection_reuse"))
+	boolean(&st.rpk, v.name("tls_enable_rpk"))
+	str(&st.fpDigest, "tls_fingerprint_digest")
+	str(&fpm, "tls_fingerprint_cert_match")
+	str(&ta, "tls_trust_anchor_file")
+	str(&dnsLevel, "dns_support_level")
+	str(&hostLookup, "host_lookup")
+	str(&resopt, "dns_resolver_options")
+	boolean(&st.forceInsecTLSA, v.name("tls_force_insecure_host_tlsa_lookup"))
+	if err != nil {
+		return fail(err)
+	}
+	cipherList := func(s string) []string {
+		return strings.FieldsFunc(s, func(r rune) bool { return isListSep(r) || r == ':' })
+	}
+	st.exclude, st.mandExclude = cipherList(excl), cipherList(mexcl)
+	st.fpMatch, st.fpMatchParam = strings.FieldsFunc(fpm, isListSep), v.name("tls_fingerprint_cert_match")
+	st.trustAnchors = strings.FieldsFunc(ta, isListSep)
+
+	// Match lists: an empty value is fatal at startup (minimum length 1).
+	for _, m := range []struct {
+		dst   *[]string
+		param *string
+		name  string
+	}{{&st.verifyMatch, &st.verifyParam, v.name("tls_verify_cert_match")}, {&st.secureMatch, &st.secureParam, v.name("tls_secure_cert_match")}} {
+		val, perr := v.param(m.name)
+		if perr != nil {
+			return fail(perr)
+		}
+		if val.Value == "" {
+			return fail(fmt.Errorf("%w: bad parameter value: %s = ", ErrConfig, m.name))
+		}
+		*m.dst = strings.FieldsFunc(val.Value, func(r rune) bool { return isListSep(r) || r == ':' })
+		*m.param = m.name
+	}
+
+	// smtp_tls_servername is checked when a policy is built; an invalid one invalidates
+	// every policy.
+	if st.sni != "" {
+		if ok, _ := pfValidHostname(st.sni); !ok {
+			st.sniWarning = fmt.Sprintf("\"%s = %s\" specifies an invalid hostname", v.name("tls_servername"), st.sni)
+		}
+	}
+
+	// DNS support level: invalid is fatal at startup.
+	switch dnsLevel {
+	case "", "disabled", "enabled", "dnssec":
+	default:
+		return fail(fmt.Errorf("%w: invalid %s: \"%s\"", ErrConfig, v.name("dns_support_level"), dnsLevel))
+	}
+	ign, berr := v.boolParam("ignore_mx_lookup_error")
+	if berr != nil {
+		return fail(berr)
+	}
+	switch {
+	case dnsLevel != "dnssec" || !hasWord(hostLookup, "dns"):
+		st.daneProblemFmt = "%s: %s configured with dnssec lookups disabled"
+	case v.client == SMTP && ign:
+		st.daneProblemFmt = "%s: %s configured with MX lookup errors ignored"
+	case hasWord(resopt, "res_defnames") || hasWord(resopt, "res_dnsrch"):
+		st.daneProblemFmt = "%s: dns resolver options incompatible with %s TLS"
+	}
+	if v.client == SMTP {
+		if imx, err = v.get("tls_dane_insecure_mx_policy"); err != nil {
+			return fail(err)
+		}
+		switch strings.ToLower(imx) {
+		case "may", "encrypt", "dane":
+			st.insecureMX = strings.ToLower(imx)
+		default:
+			return fail(fmt.Errorf("%w: invalid %s: \"%s\"", ErrConfig, v.name("tls_dane_insecure_mx_policy"), imx))
+		}
+	}
+	if dgp, derr := v.param("tls_dane_digests"); derr == nil {
+		dg = dgp.Value
+	}
+	st.daneDigests = strings.FieldsFunc(dg, func(r rune) bool { return isListSep(r) || r == ':' })
+	if st.policyMaps != "" && st.perSite != "" {
+		st.perSiteWarnings = []string{fmt.Sprintf("%s ignored when %s is not empty.", st.perSiteTitle, st.policyMapsTitle)}
+	}
+	return st
+}
