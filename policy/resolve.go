@@ -336,6 +336,8 @@ func (v *clientView) openListValue(ctx context.Context, title, value string) (*t
 	opt := v.s.opt.Tables
 	opt.FoldFixed = true
 	opt.UTF8 = utf8
+	// trivial-rewrite opens transport_maps without $1 substitution (DICT_FLAG_NO_REGSUB).
+	opt.NoRegsub = title == "transport_maps"
 	l, err := tables.OpenList(ctx, title, value, opt)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrConfig, title, err)
