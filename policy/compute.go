@@ -98,9 +98,14 @@ func (v *clientView) policy(ctx context.Context, hop NextHop, host string, tlsNo
 // keys (tls_policy_lookup). done is true when the policy is final (invalid).
 func (v *clientView) tableLookup(ctx context.Context, st *clientStatic, p *Policy, hop NextHop) (done bool, err error) {
 	title := st.policyMapsTitle
-	list, err := v.openListValue(ctx, title, st.policyMaps)
-	if err != nil {
-		return false, err
+	list := v.policyList.Load()
+	if list == nil {
+		l, err := v.openListValue(ctx, title, st.policyMaps)
+		if err != nil {
+			return false, err
+		}
+		v.policyList.Store(l)
+		list = l
 	}
 	// The key, then (for a valid host name only) each parent domain with its leading dot.
 	key := hop.Key
@@ -133,9 +138,8 @@ func (v *clientView) tableLookup(ctx context.Context, st *clientStatic, p *Polic
 		p.Warnings = append(p.Warnings, res.Warnings...)
 		p.Source = Source{Kind: FromPolicyTable, Table: res.Source.Table, Key: key, File: res.Source.File,
 			Line: res.Source.Line, Raw: res.Source.Raw, Note: res.Source.Note}
-		e := ParseEntry(res.Value, EntryContext{Version: v.s.version, MapsTitle: title, Key: key,
-			LoadTrustAnchors: v.loadTrustAnchors, DisableSTSMXPatterns: !st.enforceSTSMX, SMTPUTF8Disabled: !st.utf8})
-		p.Entry = &e
+		e, shared := v.parseEntry(st, res.Value, key)
+		p.Entry, p.sharedEntry = e, shared
 		p.Warnings = append(p.Warnings, e.Warnings...)
 		p.Level = e.Level
 		if !e.Valid {
@@ -145,6 +149,74 @@ func (v *clientView) tableLookup(ctx context.Context, st *clientStatic, p *Polic
 		return false, nil
 	}
 	return false, nil
+}
+
+// maxEntryMemo bounds the memo of parsed policy entries per client view.
+const maxEntryMemo = 4096
+
+// parseEntry parses a table value, reusing an earlier parse of the same text: real tables
+// repeat a handful of values ("secure", "verify ...") over many keys. Only entries whose
+// parse cannot depend on the key or on files are remembered: valid, without warnings (whose
+// prefix names the key) and without tafile attributes (loaded from disk each time, as
+// Postfix does). A remembered Entry is shared and must not be modified.
+func (v *clientView) parseEntry(st *clientStatic, value, key string) (e *Entry, shared bool) {
+	v.mu.Lock()
+	e, ok := v.entries[value]
+	v.mu.Unlock()
+	if ok {
+		return e, true
+	}
+	parsed := ParseEntry(value, EntryContext{Version: v.s.version, MapsTitle: st.policyMapsTitle, Key: key,
+		LoadTrustAnchors: v.loadTrustAnchors, DisableSTSMXPatterns: !st.enforceSTSMX, SMTPUTF8Disabled: !st.utf8})
+	if parsed.Valid && len(parsed.Warnings) == 0 && len(parsed.TAFiles) == 0 {
+		v.mu.Lock()
+		if v.entries == nil || len(v.entries) >= maxEntryMemo {
+			v.entries = map[string]*Entry{}
+		}
+		v.entries[value] = &parsed
+		v.mu.Unlock()
+		return &parsed, true
+	}
+	return &parsed, false
+}
+
+// fpCheck is the policy-time reading of a fingerprint list.
+type fpCheck struct {
+	warnings []string // "malformed fingerprint value: ..."
+	none     bool     // no usable value: the policy is invalid
+}
+
+// fingerprintCheck reads a fingerprint list as tls_dane_add_fpt_digests() does when the policy
+// is built. The result is reused for the main.cf list (key nil) and for shared, remembered
+// entries (cacheable).
+func (v *clientView) fingerprintCheck(st *clientStatic, key *Entry, values []string, cacheable bool) fpCheck {
+	if cacheable {
+		v.mu.Lock()
+		r, ok := v.fpChecks[key]
+		v.mu.Unlock()
+		if ok {
+			return r
+		}
+	}
+	from := fingerprint.Table
+	if key == nil {
+		from = fingerprint.MainCF
+	}
+	var r fpCheck
+	_, warns, err := fingerprint.ParseList(values, from, fingerprint.Options{Digest: st.fpDigest, ColonsOptional: v.s.version.AtLeast(3, 6, 0)})
+	for _, w := range warns {
+		r.warnings = append(r.warnings, w.Text)
+	}
+	r.none = errors.Is(err, fingerprint.ErrNoFingerprints)
+	if cacheable {
+		v.mu.Lock()
+		if v.fpChecks == nil || len(v.fpChecks) >= maxEntryMemo {
+			v.fpChecks = map[*Entry]fpCheck{}
+		}
+		v.fpChecks[key] = r
+		v.mu.Unlock()
+	}
+	return r
 }
 
 // perSiteLookup is tls_site_lookup() for the obsolete smtp_tls_per_site table: the next-hop
@@ -261,35 +333,30 @@ func (v *clientView) daneConfig(st *clientStatic, p *Policy, hop NextHop) {
 	p.Level = May
 }
 
-// ciphers is set_cipher_grade(): the grade and the exclusion list for the level.
+// ciphers is set_cipher_grade(): the grade and the exclusion list for the level. The "exclude"
+// attribute replaces both main.cf exclusion lists; eNULL (encrypt) or aNULL (above) is always
+// added.
 func (v *clientView) ciphers(st *clientStatic, p *Policy) {
 	e := p.Entry
-	var mandExcl []string
 	also := ""
 	switch {
 	case p.Level <= None:
 		return
 	case p.Level == May:
-		p.Ciphers = st.ciphMay
+		p.Ciphers, p.Exclude = st.ciphMay, st.exclMay
+	case p.Level == Encrypt:
+		p.Ciphers, p.Exclude, also = st.ciphMand, st.exclEncrypt, "eNULL"
 	default:
-		p.Ciphers = st.ciphMand
-		mandExcl = st.mandExclude
-		also = "aNULL"
-		if p.Level == Encrypt {
-			also = "eNULL"
-		}
+		p.Ciphers, p.Exclude, also = st.ciphMand, st.exclAuth, "aNULL"
 	}
 	if e != nil && e.Ciphers != nil {
 		p.Ciphers = *e.Ciphers
 	}
 	if e != nil && e.Exclude != nil {
 		p.Exclude = strings.FieldsFunc(*e.Exclude, func(r rune) bool { return isListSep(r) || r == ':' })
-	} else {
-		p.Exclude = make([]string, 0, len(st.exclude)+len(mandExcl)+1)
-		p.Exclude = append(append(p.Exclude, st.exclude...), mandExcl...)
-	}
-	if also != "" {
-		p.Exclude = append(p.Exclude, also)
+		if also != "" {
+			p.Exclude = append(p.Exclude, also)
+		}
 	}
 }
 
@@ -304,15 +371,14 @@ func (v *clientView) matchAndAnchors(st *clientStatic, p *Policy, hop NextHop) {
 		} else {
 			p.Match, p.MatchFrom = st.fpMatch, st.fpMatchParam
 		}
-		from := fingerprint.Table
-		if p.MatchFrom != "policy entry" {
-			from = fingerprint.MainCF
+		var fc fpCheck
+		if e != nil && len(e.MatchRaw) > 0 {
+			fc = v.fingerprintCheck(st, e, p.Match, p.sharedEntry)
+		} else {
+			fc = v.fingerprintCheck(st, nil, p.Match, true)
 		}
-		_, warns, err := fingerprint.ParseList(p.Match, from, fingerprint.Options{ColonsOptional: v.s.version.AtLeast(3, 6, 0)})
-		for _, w := range warns {
-			p.Warnings = append(p.Warnings, w.Text)
-		}
-		if errors.Is(err, fingerprint.ErrNoFingerprints) {
+		p.Warnings = append(p.Warnings, fc.warnings...)
+		if fc.none {
 			p.invalid(InvalidDSN, InvalidReason, fmt.Sprintf("nexthop domain %s: configured at fingerprint security level, but with no fingerprints to match.", hop.Key))
 		}
 	case Verify, Secure:

@@ -146,8 +146,12 @@ type Policy struct {
 
 	// Source says what decided the level.
 	Source Source `json:"source"`
-	// Entry is the parsed table entry, when a table decided.
+	// Entry is the parsed table entry, when a table decided. It may be shared with other
+	// policies from the same table value and must not be modified; so must the slices
+	// Match, Exclude and TrustAnchorFiles.
 	Entry *Entry `json:"-"`
+
+	sharedEntry bool // Entry is the remembered parse of its value
 }
 
 func (p *Policy) invalid(dsn, reason string, warnings ...string) {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/postfixtls/postfixtls/policy/maincf"
 	"github.com/postfixtls/postfixtls/policy/tables"
@@ -70,7 +72,7 @@ func (s *Settings) Resolve(ctx context.Context, destination string) (*Resolution
 		return nil, err
 	}
 	res := &Resolution{Route: *rt}
-	res.Warnings = v.static().perSiteWarnings
+	res.Warnings = append(res.Warnings, v.static().perSiteWarnings...)
 	for _, h := range hops {
 		host := ""
 		if !h.MX {
@@ -82,6 +84,8 @@ func (s *Settings) Resolve(ctx context.Context, destination string) (*Resolution
 		}
 		res.Hops = append(res.Hops, Hop{NextHop: h, Policy: p})
 	}
+	// Problems Postfix reports when it opens the tables (malformed lines, duplicates).
+	res.Warnings = append(res.Warnings, s.tableDiagnostics()...)
 	return res, nil
 }
 
@@ -94,6 +98,36 @@ func (s *Settings) PolicyFor(ctx context.Context, rt Route, hop NextHop, host st
 		return Policy{}, err
 	}
 	return v.policy(ctx, hop, host, false)
+}
+
+// tableDiagnostics collects the open-time diagnostics of every table opened so far, once each.
+func (s *Settings) tableDiagnostics() []string {
+	s.mu.Lock()
+	views := make([]*clientView, 0, len(s.views))
+	for _, v := range s.views {
+		views = append(views, v)
+	}
+	s.mu.Unlock()
+	seen := map[string]bool{}
+	var out []string
+	for _, v := range views {
+		v.mu.Lock()
+		for _, l := range v.lists {
+			for _, d := range l.Diagnostics() {
+				msg := d.String()
+				if d.File != "" && d.Line > 0 && !strings.Contains(d.Message, d.File) {
+					msg = fmt.Sprintf("%s (%s:%d)", msg, d.File, d.Line)
+				}
+				if !seen[msg] {
+					seen[msg] = true
+					out = append(out, msg)
+				}
+			}
+		}
+		v.mu.Unlock()
+	}
+	sort.Strings(out)
+	return out
 }
 
 // clientView is the configuration as one transport's client process sees it: main.cf, that
@@ -109,6 +143,10 @@ type clientView struct {
 
 	staticOnce sync.Once
 	st         *clientStatic
+
+	policyList atomic.Pointer[tables.List] // smtp_tls_policy_maps, once opened
+	entries    map[string]*Entry           // memo of parsed policy values (see parseEntry)
+	fpChecks   map[*Entry]fpCheck          // memo of fingerprint list checks (nil key: main.cf)
 }
 
 type paramResult struct {
@@ -122,7 +160,7 @@ func (s *Settings) client(transport string, c Client) (*clientView, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	key := transport + "/" + string(c)
+	key := viewKey{transport, c}
 	if v, ok := s.views[key]; ok {
 		return v, nil
 	}
@@ -134,7 +172,7 @@ func (s *Settings) client(transport string, c Client) (*clientView, error) {
 	}
 	v := &clientView{s: s, conf: s.config(svc), client: c, service: transport, lists: map[string]*tables.List{}}
 	if s.views == nil {
-		s.views = map[string]*clientView{}
+		s.views = map[viewKey]*clientView{}
 	}
 	s.views[key] = v
 	return v, nil

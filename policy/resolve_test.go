@@ -327,3 +327,26 @@ func TestResolveLMTP(t *testing.T) {
 	require.Equal(t, []string{"nexthop"}, p.Match, "§0 lmtp_tls_secure_cert_match defaults to nexthop")
 	require.Equal(t, "client.example.net", hop.Domain, "§4.4 LMTP unix names are $myhostname")
 }
+
+func TestResolveReportsTableAndConfigProblems(t *testing.T) {
+	s := world(t, V(3, 7, 11), base+"smtp_tls_policy_maps = texthash:{{dir}}/tls_policy\nsmtp_tls_security_level = may\nsmtp_tls_security_level = encrypt\n",
+		map[string]string{"tls_policy": "example.com\nexample.net secure\n"})
+	r, err := s.Resolve(context.Background(), "user@example.net")
+	require.NoError(t, err)
+	require.Equal(t, Secure, r.Hops[0].Policy.Level)
+	// §1.1: a line without a value is skipped with postmap's warning, never silently.
+	require.Contains(t, strings.Join(r.Warnings, "\n"), "line 1: expected format: key whitespace value")
+	// main.cf duplicates: the last one wins, with Postfix's warning.
+	require.Contains(t, strings.Join(s.Diagnostics(), "\n"), "overriding earlier entry")
+	_, h := resolve1(t, s, "user@example.org")
+	require.Equal(t, Encrypt, h.Policy.Level)
+}
+
+func TestDetectVersion(t *testing.T) {
+	lookTool(t, "postconf", "postfix")
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.cf"), nil, 0o644))
+	v, err := DetectVersion(context.Background(), dir)
+	require.NoError(t, err)
+	require.True(t, v.AtLeast(2, 11, 0), "installed Postfix %s", v)
+}

@@ -52,7 +52,13 @@ type Settings struct {
 	myhost  string
 
 	mu    sync.Mutex
-	views map[string]*clientView // per transport and client, with their opened tables
+	views map[viewKey]*clientView // per transport and client, with their opened tables
+}
+
+// viewKey names one transport's client process.
+type viewKey struct {
+	transport string
+	client    Client
 }
 
 // Load reads DIR/main.cf and DIR/master.cf (when ConfigDir is set) and returns the Settings.
@@ -160,6 +166,24 @@ func (s *Settings) builtin(name string) (string, bool) {
 		return s.version.String(), true
 	}
 	return BuiltinDefault(s.version, name)
+}
+
+// Diagnostics returns what Postfix would warn about while reading main.cf and master.cf
+// (duplicate parameters, text that starts with whitespace, bad master.cf options), each with
+// its file and line, plus postconf's check of undefined and unused parameters.
+func (s *Settings) Diagnostics() []string {
+	var out []string
+	if s.main != nil {
+		for _, d := range s.main.Diagnostics {
+			out = append(out, d.String())
+		}
+	}
+	if s.master != nil {
+		for _, d := range s.master.Diagnostics {
+			out = append(out, d.String())
+		}
+	}
+	return out
 }
 
 // Version returns the emulated Postfix release.

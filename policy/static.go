@@ -19,31 +19,34 @@ type clientStatic struct {
 	utf8                          bool
 	enforceSTSMX                  bool // smtp_tls_enforce_sts_mx_patterns (3.10.5+)
 
-	wrapper         bool
-	protoMay        string
-	protoMand       string
-	sni             string
-	sniWarning      string // non-empty: smtp_tls_servername is invalid (every policy invalid)
-	ciphMay         string
-	ciphMand        string
-	exclude         []string // smtp_tls_exclude_ciphers
-	mandExclude     []string // smtp_tls_mandatory_exclude_ciphers
-	caFile, caPath  string
-	appendCA        bool
-	reuse, rpk      bool
-	fpDigest        string
-	fpMatch         []string
-	fpMatchParam    string
-	verifyMatch     []string
-	verifyParam     string
-	secureMatch     []string
-	secureParam     string
-	trustAnchors    []string
-	daneProblemFmt  string // "%s: %s configured with dnssec lookups disabled" style, "" when DANE can work
-	insecureMX      string
-	daneDigests     []string
-	forceInsecTLSA  bool
-	perSiteWarnings []string
+	wrapper     bool
+	protoMay    string
+	protoMand   string
+	sni         string
+	sniWarning  string // non-empty: smtp_tls_servername is invalid (every policy invalid)
+	ciphMay     string
+	ciphMand    string
+	exclude     []string // smtp_tls_exclude_ciphers
+	mandExclude []string // smtp_tls_mandatory_exclude_ciphers
+	// The main.cf exclusion lists per level, with Postfix's eNULL/aNULL added (read-only,
+	// shared by every Policy).
+	exclMay, exclEncrypt, exclAuth []string
+	caFile, caPath                 string
+	appendCA                       bool
+	reuse, rpk                     bool
+	fpDigest                       string
+	fpMatch                        []string
+	fpMatchParam                   string
+	verifyMatch                    []string
+	verifyParam                    string
+	secureMatch                    []string
+	secureParam                    string
+	trustAnchors                   []string
+	daneProblemFmt                 string // "%s: %s configured with dnssec lookups disabled" style, "" when DANE can work
+	insecureMX                     string
+	daneDigests                    []string
+	forceInsecTLSA                 bool
+	perSiteWarnings                []string
 }
 
 // static computes (once) the client's startup-time settings.
@@ -101,6 +104,12 @@ func (v *clientView) computeStatic() *clientStatic {
 		return strings.FieldsFunc(s, func(r rune) bool { return isListSep(r) || r == ':' })
 	}
 	st.exclude, st.mandExclude = cipherList(excl), cipherList(mexcl)
+	join := func(also string) []string {
+		out := append(append(append([]string(nil), st.exclude...), st.mandExclude...), also)
+		return out[:len(out):len(out)]
+	}
+	st.exclMay = st.exclude[:len(st.exclude):len(st.exclude)]
+	st.exclEncrypt, st.exclAuth = join("eNULL"), join("aNULL")
 	st.fpMatch, st.fpMatchParam = strings.FieldsFunc(fpm, isListSep), v.name("tls_fingerprint_cert_match")
 	st.trustAnchors = strings.FieldsFunc(ta, isListSep)
 

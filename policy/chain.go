@@ -1,0 +1,527 @@
+package policy
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"sort"
+	"time"
+
+	"github.com/postfixtls/postfixtls/dane"
+	"github.com/postfixtls/postfixtls/fingerprint"
+)
+
+// PKIX chain verification as OpenSSL 3 does it inside Postfix (X509_verify_cert with the
+// trust store built from smtp_tls_CAfile and smtp_tls_CApath, trusted-first chain
+// building, no partial chains, purpose "ssl_server").
+//
+// crypto/x509 is used only for parsing and for single signature checks
+// (Certificate.CheckSignature). x509.Certificate.Verify is not used because it differs
+// from OpenSSL in ways that change Postfix's answer (each pinned by a test in
+// chain_test.go):
+//
+//   - Go rejects SHA-1 signed certificates in Verify; OpenSSL (security level 0 and 1 as
+//     Postfix sets them) accepts them. CheckSignature still accepts SHA-1.
+//   - Go always stops at the first error; OpenSSL reports every error to Postfix's
+//     callback, which keeps the one closest to the leaf (update_error_state). So a chain
+//     with an unknown root and a wrong name is reported as "hostname mismatch".
+//   - Go accepts a trusted intermediate as an anchor; OpenSSL without
+//     X509_V_FLAG_PARTIAL_CHAIN (Postfix does not set it for CAfile/CApath) needs a
+//     self-issued anchor and reports "num=2:unable to get issuer certificate".
+//   - Go treats anyExtendedKeyUsage as satisfying serverAuth; OpenSSL's ssl_server purpose
+//     does not (xku_reject).
+//   - Go does not report which certificate failed nor at which depth, which decides
+//     Postfix's "server" / "CA" prefix and the "untrusted issuer <DN>" text.
+//
+// Remaining known differences: MD5 signatures (accepted by OpenSSL at security level 0,
+// i.e. may/encrypt; Go's CheckSignature rejects them), OpenSSL's "alternative chains"
+// search, name constraints, policy constraints and revocation (Postfix configures none).
+
+// OpenSSL X509_V_ERR_* numbers and texts (OpenSSL 3.0) that chain verification reports.
+const (
+	X509UnableToGetIssuer        = 2
+	X509SignatureFailure         = 7
+	X509NotYetValid              = 9
+	X509Expired                  = 10
+	X509DepthZeroSelfSigned      = 18
+	X509SelfSignedInChain        = 19
+	X509UnableToGetIssuerLocally = 20
+	X509UnableToVerifyLeaf       = 21
+	X509ChainTooLong             = 22
+	X509PathLengthExceeded       = 25
+	X509InvalidPurpose           = 26
+	X509Unspecified              = 1
+	X509HostnameMismatch         = 62
+	X509IPMismatch               = 64
+	X509DANENoMatch              = 65
+	X509InvalidCA                = 79
+)
+
+var x509Texts = map[int]string{
+	X509Unspecified:              "unspecified certificate verification error",
+	X509UnableToGetIssuer:        "unable to get issuer certificate",
+	X509SignatureFailure:         "certificate signature failure",
+	X509NotYetValid:              "certificate is not yet valid",
+	X509Expired:                  "certificate has expired",
+	X509DepthZeroSelfSigned:      "self-signed certificate",
+	X509SelfSignedInChain:        "self-signed certificate in certificate chain",
+	X509UnableToGetIssuerLocally: "unable to get local issuer certificate",
+	X509UnableToVerifyLeaf:       "unable to verify the first certificate",
+	X509ChainTooLong:             "certificate chain too long",
+	X509PathLengthExceeded:       "path length constraint exceeded",
+	X509InvalidPurpose:           "unsupported certificate purpose",
+	X509HostnameMismatch:         "hostname mismatch",
+	X509IPMismatch:               "IP address mismatch",
+	X509DANENoMatch:              "no matching DANE TLSA records",
+	X509InvalidCA:                "invalid CA certificate",
+}
+
+// X509ErrorText returns OpenSSL's X509_verify_cert_error_string text for a number.
+func X509ErrorText(num int) string {
+	if t, ok := x509Texts[num]; ok {
+		return t
+	}
+	return fmt.Sprintf("error number %d", num)
+}
+
+// ChainError is one error OpenSSL reports during verification: its number, text, the chain
+// depth (0 is the leaf) and the certificate it concerns.
+type ChainError struct {
+	Num   int    `json:"num"`
+	Text  string `json:"text"`
+	Depth int    `json:"depth"`
+	// Subject and Issuer are the error certificate's DNs in OpenSSL's one-line form.
+	Subject string `json:"subject,omitempty"`
+	Issuer  string `json:"issuer,omitempty"`
+	// Detail says what went wrong in plain words.
+	Detail string `json:"detail,omitempty"`
+	// stage orders errors as OpenSSL's verify_chain raises them.
+	stage int
+}
+
+// Verification stages, in OpenSSL's order (verify_chain).
+const (
+	stageBuild = iota
+	stageExtensions
+	stageNames
+	stageSignatures
+)
+
+// LogLine renders the line Postfix's tls_log_verify_error logs for this error (Postfix
+// >= 3.6 wording), for the server "host[addr]:port".
+func (e ChainError) LogLine(namaddrport string) string {
+	purpose := "server"
+	if e.Depth > 0 {
+		purpose = "CA"
+	}
+	switch e.Num {
+	case X509DepthZeroSelfSigned:
+		return "certificate verification failed for " + namaddrport + ": self-signed certificate"
+	case X509UnableToGetIssuerLocally, X509SelfSignedInChain:
+		return "certificate verification failed for " + namaddrport + ": untrusted issuer " + e.Issuer
+	case X509NotYetValid:
+		return purpose + " certificate verification failed for " + namaddrport + ": certificate not yet valid"
+	case X509Expired:
+		return purpose + " certificate verification failed for " + namaddrport + ": certificate has expired"
+	case X509InvalidPurpose:
+		return "certificate verification failed for " + namaddrport + ": not designated for use as a " + purpose + " certificate"
+	case X509ChainTooLong:
+		return fmt.Sprintf("certificate verification failed for %s: certificate chain longer than limit(%d)", namaddrport, e.Depth-1)
+	}
+	return fmt.Sprintf("%s certificate verification failed for %s: num=%d:%s", purpose, namaddrport, e.Num, e.Text)
+}
+
+// ChainResult is the outcome of VerifyChain.
+type ChainResult struct {
+	// Trusted is true when the chain ends at a trust anchor of the store.
+	Trusted bool `json:"trusted"`
+	// OK is true when OpenSSL would report no error at all (names are checked separately).
+	OK bool `json:"ok"`
+	// Built lists the subjects of the chain OpenSSL builds, leaf first, and FromStore marks
+	// the elements that came from the trust store rather than from the server.
+	Built     []string `json:"built"`
+	FromStore []bool   `json:"from_store"`
+	// Errors are every error in the order OpenSSL raises them.
+	Errors []ChainError `json:"errors,omitempty"`
+	// Anchors is the number of trust anchors the store held.
+	Anchors int `json:"anchors"`
+
+	chain []*x509.Certificate
+}
+
+// ChainOptions are what VerifyChain needs besides the chain.
+type ChainOptions struct {
+	// Roots are the trusted certificates (CAfile, CApath, and the system's with
+	// tls_append_default_CA = yes).
+	Roots []*x509.Certificate
+	// Now is the verification time (zero: time.Now()).
+	Now time.Time
+	// MaxDepth is smtp_tls_scert_verifydepth (0: Postfix's default 9).
+	MaxDepth int
+}
+
+// VerifyChain verifies a chain as sent by a server (leaf first, order of the rest
+// irrelevant) against the trust store, the way OpenSSL does for Postfix (see the package
+// comment on chain.go for the differences from crypto/x509). Name checks are not part of
+// it; Evaluate adds them at the position OpenSSL checks them.
+func VerifyChain(sent []*x509.Certificate, opt ChainOptions) ChainResult {
+	var res ChainResult
+	res.Anchors = len(opt.Roots)
+	if len(sent) == 0 || sent[0] == nil {
+		return res
+	}
+	now := opt.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	maxDepth := opt.MaxDepth
+	if maxDepth <= 0 {
+		maxDepth = 9
+	}
+	add := func(e ChainError, c *x509.Certificate) {
+		if e.Text == "" {
+			e.Text = X509ErrorText(e.Num)
+		}
+		if c != nil {
+			e.Subject = fingerprint.OneLine(c.RawSubject)
+			e.Issuer = fingerprint.OneLine(c.RawIssuer)
+		}
+		res.Errors = append(res.Errors, e)
+	}
+
+	// build_chain, trusted first.
+	leaf := sent[0]
+	chain := []*x509.Certificate{leaf}
+	fromStore := []bool{false}
+	pool := make([]*x509.Certificate, 0, len(sent))
+	for _, c := range sent[1:] {
+		if c != nil {
+			pool = append(pool, c)
+		}
+	}
+	inChain := func(c *x509.Certificate) bool {
+		for _, x := range chain {
+			if bytes.Equal(x.Raw, c.Raw) {
+				return true
+			}
+		}
+		return false
+	}
+	storeMode := false
+	for len(chain) <= maxDepth+1 {
+		cur := chain[len(chain)-1]
+		if selfIssued(cur) {
+			break
+		}
+		if iss := findIssuer(cur, opt.Roots, now, inChain); iss != nil {
+			chain = append(chain, iss)
+			fromStore = append(fromStore, true)
+			storeMode = true
+			continue
+		}
+		if storeMode {
+			break
+		}
+		if iss := findIssuer(cur, pool, now, inChain); iss != nil {
+			chain = append(chain, iss)
+			fromStore = append(fromStore, false)
+			continue
+		}
+		break
+	}
+	top := len(chain) - 1
+	topCert := chain[top]
+	topSelf := selfIssued(topCert)
+	if topSelf && !fromStore[top] && inStore(topCert, opt.Roots) {
+		fromStore[top] = true
+	}
+	res.chain = chain
+	res.FromStore = fromStore
+	for _, c := range chain {
+		res.Built = append(res.Built, fingerprint.OneLine(c.RawSubject))
+	}
+	switch {
+	case len(chain) > maxDepth+1:
+		add(ChainError{Num: X509ChainTooLong, Depth: top, stage: stageBuild,
+			Detail: fmt.Sprintf("the chain has more than %d certificates", maxDepth+1)}, topCert)
+	case fromStore[top] && topSelf:
+		res.Trusted = true
+	case fromStore[top]:
+		add(ChainError{Num: X509UnableToGetIssuer, Depth: top, stage: stageBuild,
+			Detail: "the trusted certificate " + fingerprint.OneLine(topCert.RawSubject) +
+				" is not self-signed and its issuer is not trusted (OpenSSL does not accept partial chains here)"}, topCert)
+	case topSelf && len(chain) == 1:
+		add(ChainError{Num: X509DepthZeroSelfSigned, Depth: 0, stage: stageBuild,
+			Detail: "the server's certificate is self-signed and not in the trusted CAs"}, topCert)
+	case topSelf:
+		add(ChainError{Num: X509SelfSignedInChain, Depth: top, stage: stageBuild,
+			Detail: "the chain ends at the self-signed " + fingerprint.OneLine(topCert.RawSubject) + ", which is not a trusted CA"}, topCert)
+	default:
+		add(ChainError{Num: X509UnableToGetIssuerLocally, Depth: top, stage: stageBuild,
+			Detail: "the issuer " + fingerprint.OneLine(topCert.RawIssuer) + " was neither sent by the server nor found in the trusted CAs"}, topCert)
+	}
+
+	// check_chain_extensions.
+	plen := 0
+	for i, c := range chain {
+		if i > 0 {
+			if !isCA(c) {
+				add(ChainError{Num: X509InvalidCA, Depth: i, stage: stageExtensions,
+					Detail: fingerprint.OneLine(c.RawSubject) + " is not a CA certificate"}, c)
+			}
+			if !serverPurposeCA(c) {
+				add(ChainError{Num: X509InvalidPurpose, Depth: i, stage: stageExtensions,
+					Detail: "the CA's extended key usage does not include serverAuth"}, c)
+			}
+			if i > 1 && c.BasicConstraintsValid && (c.MaxPathLen > 0 || c.MaxPathLenZero) && plen > c.MaxPathLen {
+				add(ChainError{Num: X509PathLengthExceeded, Depth: i, stage: stageExtensions}, c)
+			}
+		} else if !serverPurposeLeaf(c) {
+			add(ChainError{Num: X509InvalidPurpose, Depth: 0, stage: stageExtensions,
+				Detail: "the certificate's key usage or extended key usage excludes TLS server use"}, c)
+		}
+		if i > 0 && !selfIssued(c) {
+			plen++
+		}
+	}
+
+	// internal_verify: signatures and dates, from the top down.
+	n := top
+	xi := chain[n]
+	var xs *x509.Certificate
+	checkTimeOnly := false
+	if selfIssued(xi) {
+		xs = xi
+	} else if n == 0 {
+		add(ChainError{Num: X509UnableToVerifyLeaf, Depth: 0, stage: stageSignatures}, xi)
+		xs = xi
+		checkTimeOnly = true
+	} else {
+		n--
+		xs = chain[n]
+	}
+	for n >= 0 {
+		if !checkTimeOnly && xs != xi {
+			if err := xi.CheckSignature(xs.SignatureAlgorithm, xs.RawTBSCertificate, xs.Signature); err != nil {
+				add(ChainError{Num: X509SignatureFailure, Depth: n, stage: stageSignatures, Detail: err.Error()}, xs)
+			}
+		}
+		checkTimeOnly = false
+		if now.Before(xs.NotBefore) {
+			add(ChainError{Num: X509NotYetValid, Depth: n, stage: stageSignatures,
+				Detail: "valid from " + xs.NotBefore.UTC().Format(time.RFC3339)}, xs)
+		} else if now.After(xs.NotAfter) {
+			add(ChainError{Num: X509Expired, Depth: n, stage: stageSignatures,
+				Detail: "expired at " + xs.NotAfter.UTC().Format(time.RFC3339)}, xs)
+		}
+		n--
+		if n >= 0 {
+			xi = xs
+			xs = chain[n]
+		}
+	}
+	res.OK = len(res.Errors) == 0
+	return res
+}
+
+// finalError picks the error Postfix reports: the one at the lowest depth, the first one
+// raised at that depth (update_error_state), after merging the name-check error at its
+// place in OpenSSL's order.
+func finalError(errs []ChainError) *ChainError {
+	sorted := append([]ChainError(nil), errs...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].stage < sorted[j].stage })
+	var best *ChainError
+	for i := range sorted {
+		if best == nil || sorted[i].Depth < best.Depth {
+			best = &sorted[i]
+		}
+	}
+	return best
+}
+
+func findIssuer(c *x509.Certificate, cands []*x509.Certificate, now time.Time, used func(*x509.Certificate) bool) *x509.Certificate {
+	var fallback *x509.Certificate
+	for _, x := range cands {
+		if x == nil || !issued(c, x) || used(x) {
+			continue
+		}
+		if x.KeyUsage != 0 && x.KeyUsage&x509.KeyUsageCertSign == 0 {
+			continue
+		}
+		if now.Before(x.NotBefore) || now.After(x.NotAfter) {
+			if fallback == nil {
+				fallback = x
+			}
+			continue
+		}
+		return x
+	}
+	return fallback
+}
+
+func inStore(c *x509.Certificate, roots []*x509.Certificate) bool {
+	for _, r := range roots {
+		if r != nil && bytes.Equal(r.Raw, c.Raw) {
+			return true
+		}
+	}
+	return false
+}
+
+// issued is X509_check_issued's name and key-identifier test.
+func issued(child, issuer *x509.Certificate) bool {
+	if !bytes.Equal(child.RawIssuer, issuer.RawSubject) {
+		return false
+	}
+	if len(child.AuthorityKeyId) > 0 && len(issuer.SubjectKeyId) > 0 && !bytes.Equal(child.AuthorityKeyId, issuer.SubjectKeyId) {
+		return false
+	}
+	return true
+}
+
+func selfIssued(c *x509.Certificate) bool { return issued(c, c) }
+
+// isCA is X509_check_ca as check_chain_extensions uses it.
+func isCA(c *x509.Certificate) bool {
+	if c.BasicConstraintsValid {
+		return c.IsCA
+	}
+	// A v1 self-signed certificate counts as a CA; a v3 certificate with keyCertSign but
+	// no basicConstraints too (OpenSSL's legacy rule 4).
+	return (c.Version == 1 && selfIssued(c)) || (c.KeyUsage&x509.KeyUsageCertSign != 0)
+}
+
+func hasEKU(c *x509.Certificate, u x509.ExtKeyUsage) bool {
+	for _, e := range c.ExtKeyUsage {
+		if e == u {
+			return true
+		}
+	}
+	return false
+}
+
+// ekuRejects is OpenSSL's xku_reject for the ssl_server purpose: an EKU extension without
+// serverAuth (or Netscape/Microsoft server gated crypto). anyExtendedKeyUsage is not enough.
+func ekuRejects(c *x509.Certificate) bool {
+	if len(c.ExtKeyUsage) == 0 && len(c.UnknownExtKeyUsage) == 0 {
+		return false
+	}
+	return !hasEKU(c, x509.ExtKeyUsageServerAuth) && !hasEKU(c, x509.ExtKeyUsageNetscapeServerGatedCrypto) &&
+		!hasEKU(c, x509.ExtKeyUsageMicrosoftServerGatedCrypto)
+}
+
+func serverPurposeLeaf(c *x509.Certificate) bool {
+	if ekuRejects(c) {
+		return false
+	}
+	if c.KeyUsage != 0 && c.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageKeyEncipherment|x509.KeyUsageKeyAgreement) == 0 {
+		return false
+	}
+	return true
+}
+
+func serverPurposeCA(c *x509.Certificate) bool { return !ekuRejects(c) }
+
+// Trust is the trust material a policy names, loaded: the CAs of smtp_tls_CAfile and
+// smtp_tls_CApath (plus the system's with tls_append_default_CA = yes) and the trust-anchor
+// files of tafile= / smtp_tls_trust_anchor_file.
+type Trust struct {
+	// CAs are the trusted certificates for verify and secure (and for the Trusted log word
+	// at may and encrypt).
+	CAs []*x509.Certificate
+	// TrustAnchors are the loaded trust-anchor files, keyed by file name as the policy
+	// names them.
+	TrustAnchors map[string]*dane.TrustAnchors
+	// Notes say what was read and what was skipped (CApath files OpenSSL never looks at).
+	Notes []string
+}
+
+// ErrCAFile is wrapped when smtp_tls_CAfile or smtp_tls_CApath cannot be loaded: Postfix
+// then logs "cannot load Certification Authority data" and disables TLS ("TLS is required,
+// but our TLS engine is unavailable").
+var ErrCAFile = errors.New("cannot load Certification Authority data")
+
+var hashName = regexp.MustCompile(`^[0-9a-f]{8}\.[0-9]+$`)
+
+// LoadTrust reads the files a policy names from fsys (paths are taken relative to fsys's
+// root, without a leading "/"): the CAfile (every certificate), the CApath (only files
+// named like OpenSSL's hash links "1a2b3c4d.0", which are all OpenSSL ever opens), the
+// trust-anchor files, and, when p.AppendDefaultCA is set, system (the system roots, given
+// by the caller). A CAfile or CApath problem is an error wrapping ErrCAFile, as Postfix
+// disables TLS for it; a trust-anchor file problem is recorded for Evaluate to report.
+func LoadTrust(ctx context.Context, fsys fs.FS, p Policy, system []*x509.Certificate) (*Trust, error) {
+	t := &Trust{TrustAnchors: map[string]*dane.TrustAnchors{}}
+	rel := func(name string) string {
+		for len(name) > 0 && name[0] == '/' {
+			name = name[1:]
+		}
+		if name == "" {
+			return "."
+		}
+		return name
+	}
+	if p.CAFile != "" {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		f, err := fsys.Open(rel(p.CAFile))
+		if err != nil {
+			return nil, fmt.Errorf("%w, CAfile=%q: %w", ErrCAFile, p.CAFile, err)
+		}
+		certs, err := ReadPEMChain(f)
+		_ = f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%w, CAfile=%q: %w", ErrCAFile, p.CAFile, err)
+		}
+		t.CAs = append(t.CAs, certs...)
+		t.Notes = append(t.Notes, fmt.Sprintf("smtp_tls_CAfile %s: %d certificates", p.CAFile, len(certs)))
+	}
+	if p.CAPath != "" {
+		dir := rel(p.CAPath)
+		ents, err := fs.ReadDir(fsys, dir)
+		if err != nil {
+			return nil, fmt.Errorf("%w, CApath=%q: %w", ErrCAFile, p.CAPath, err)
+		}
+		n, skipped := 0, 0
+		for _, e := range ents {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			if !hashName.MatchString(e.Name()) {
+				skipped++
+				continue
+			}
+			data, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
+			if err != nil {
+				continue
+			}
+			certs, _, err := parsePEMCerts(data)
+			if err != nil {
+				continue
+			}
+			t.CAs = append(t.CAs, certs...)
+			n += len(certs)
+		}
+		t.Notes = append(t.Notes, fmt.Sprintf("smtp_tls_CApath %s: %d certificates from hash-named files", p.CAPath, n))
+		if skipped > 0 {
+			t.Notes = append(t.Notes, fmt.Sprintf("smtp_tls_CApath %s: %d files not named like OpenSSL hash links (run c_rehash/openssl rehash); OpenSSL never reads them", p.CAPath, skipped))
+		}
+	}
+	if p.AppendDefaultCA {
+		t.CAs = append(t.CAs, system...)
+	}
+	for _, name := range p.TrustAnchorFiles {
+		ta, err := dane.LoadTrustAnchorFile(ctx, fsys, rel(name))
+		if err != nil {
+			t.Notes = append(t.Notes, err.Error())
+			continue
+		}
+		t.TrustAnchors[name] = ta
+	}
+	return t, nil
+}

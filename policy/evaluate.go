@@ -1,0 +1,915 @@
+package policy
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/postfixtls/postfixtls/dane"
+	"github.com/postfixtls/postfixtls/fingerprint"
+	"github.com/postfixtls/postfixtls/match"
+)
+
+// Outcome is what one delivery attempt to one server ends in.
+type Outcome string
+
+// The outcomes of Evaluate.
+const (
+	// OutcomeDeliver: the message is delivered over this connection (with TLS, or in
+	// plaintext where the level allows it).
+	OutcomeDeliver Outcome = "deliver"
+	// OutcomeDefer: this server failed with a 4xx reason; Postfix tries the next server
+	// and defers the message with this reason when none is left.
+	OutcomeDefer Outcome = "defer"
+	// OutcomePlaintextRetry: TLS failed at level may and §3.3 allows an immediate retry of
+	// the same server without TLS (which then delivers in plaintext).
+	OutcomePlaintextRetry Outcome = "plaintext-retry"
+	// OutcomeBounce: a 5xx reply (to STARTTLS) returns the message to the sender at once.
+	OutcomeBounce Outcome = "bounce"
+)
+
+// The words Postfix's TLS summary line starts with (§3.4).
+const (
+	TrustAnonymous = "Anonymous"
+	TrustUntrusted = "Untrusted"
+	TrustTrusted   = "Trusted"
+	TrustVerified  = "Verified"
+)
+
+// Reasons Postfix puts into status=... (§3.2).
+const (
+	ReasonNotVerified     = "Server certificate not verified"
+	ReasonNotTrusted      = "Server certificate not trusted"
+	ReasonHandshake       = "Cannot start TLS: handshake failure"
+	ReasonEngine          = "TLS is required, but our TLS engine is unavailable"
+	ReasonWrapperModeSkip = "server unavailable or unable to receive mail"
+)
+
+// EvalOptions are what Evaluate needs besides the policy and the observation.
+type EvalOptions struct {
+	// Version is the Postfix release emulated (zero: Latest()).
+	Version Version
+	// Now is the time certificates are checked at (zero: time.Now()).
+	Now time.Time
+	// Trust is the loaded trust material (LoadTrust). Nil means no CA and no trust anchor
+	// file was loaded, which is what Postfix has when smtp_tls_CAfile and smtp_tls_CApath
+	// are empty.
+	Trust *Trust
+	// MinimalBackoff is minimal_backoff_time (zero: 300s), for §3.3.
+	MinimalBackoff time.Duration
+	// LegacySingleLabelWildcards is tls_wildcard_matches_multiple_labels = no; it matters
+	// only for Postfix 2.11-3.5.
+	LegacySingleLabelWildcards bool
+	// TLSEngineUnavailable reports that Postfix's TLS initialisation failed (for example
+	// LoadTrust returned ErrCAFile): may runs in plaintext, stronger levels fail.
+	TLSEngineUnavailable bool
+	// NoFindings skips the Findings (Evaluate then does no extra evaluations).
+	NoFindings bool
+	// SigCache, when set, memoises DANE signature checks across calls.
+	SigCache *dane.SigCache
+}
+
+// Decision is Postfix's verdict on one connection attempt, with its evidence.
+type Decision struct {
+	// Host, Addr and Port name the server.
+	Host string `json:"host"`
+	Addr string `json:"addr,omitempty"`
+	Port int    `json:"port"`
+	// Level is the policy's level and EffectiveLevel the one used after the DNS-dependent
+	// DANE adjustments (dane may become may, encrypt or halfdane).
+	Level          Level `json:"level"`
+	EffectiveLevel Level `json:"effective_level"`
+	// Outcome, DSN and Reason are the attempt's result: Reason is the text Postfix puts in
+	// status=deferred (...) (empty when delivered).
+	Outcome Outcome `json:"outcome"`
+	DSN     string  `json:"dsn"`
+	Reason  string  `json:"reason,omitempty"`
+	// Connected is false when Postfix does not even connect (invalid policy, TLSA lookup
+	// error, dane-only failures, wrapper mode below encrypt): relay=none.
+	Connected bool `json:"connected"`
+	// TLS reports a TLS session; Trust is the word Postfix's summary line starts with for
+	// the emulated version ("" without TLS).
+	TLS   bool   `json:"tls"`
+	Trust string `json:"trust,omitempty"`
+	// Throttle reports that the failure throttles the destination (§3.2).
+	Throttle bool `json:"throttle,omitempty"`
+	// Rule cites the rule of postfix-semantics.md that decided.
+	Rule string `json:"rule"`
+	// Log holds the lines Postfix logs for this attempt (with smtp_tls_loglevel = 1), without
+	// the "postfix/smtp[pid]: " prefix and without the final status line.
+	Log []string `json:"log,omitempty"`
+	// Evidence is what the decision was based on.
+	Evidence Evidence `json:"evidence"`
+	// Notes record where this emulation may differ from Postfix with OpenSSL.
+	Notes []string `json:"notes,omitempty"`
+	// Findings explain a failure (or a risk) and propose fixes, narrowest first.
+	Findings []Finding `json:"findings,omitempty"`
+}
+
+// Evidence is what a Decision rests on.
+type Evidence struct {
+	// DANE is the DNS-dependent DANE decision and the TLSA verification (DANE levels, and
+	// trust-anchor files at verify/secure).
+	DANE *DANEEvidence `json:"dane,omitempty"`
+	// Chain is the PKIX chain verification against the CAs.
+	Chain *ChainResult `json:"chain,omitempty"`
+	// Error is the verification error Postfix reports ("certificate verification failed
+	// for ..."); nil when none.
+	Error *ChainError `json:"error,omitempty"`
+	// Match is the peer name check (verify, secure, DANE-TA).
+	Match *MatchEvidence `json:"match,omitempty"`
+	// Fingerprint is the fingerprint check.
+	Fingerprint *FingerprintEvidence `json:"fingerprint,omitempty"`
+}
+
+// MatchEvidence is the name check in words.
+type MatchEvidence struct {
+	// Items is the match list as configured, References the names Postfix installs.
+	Items      []string `json:"items"`
+	References []string `json:"references"`
+	// CertNames are the certificate names Postfix compares; CertNote says why the CN does or
+	// does not count.
+	CertNames []string `json:"cert_names"`
+	CertNote  string   `json:"cert_note,omitempty"`
+	// Matched, MatchedName and Error are the result; Summary says it in a sentence.
+	Matched     bool        `json:"matched"`
+	MatchedName string      `json:"matched_name,omitempty"`
+	Error       string      `json:"error,omitempty"`
+	Summary     string      `json:"summary"`
+	Tries       []match.Try `json:"tries,omitempty"`
+
+	refs   match.RefList
+	result match.Result
+}
+
+// FingerprintEvidence is the fingerprint check in words.
+type FingerprintEvidence struct {
+	Digest       string   `json:"digest"`
+	Certificate  string   `json:"certificate"`
+	PublicKey    string   `json:"public_key"`
+	Matched      bool     `json:"matched"`
+	MatchedValue string   `json:"matched_value,omitempty"`
+	Unusable     []string `json:"unusable,omitempty"`
+	Error        string   `json:"error,omitempty"`
+	Summary      string   `json:"summary"`
+	// Identified says, on a mismatch, what each configured value is.
+	Identified []fingerprint.Identification `json:"identified,omitempty"`
+
+	result fingerprint.Result
+}
+
+// DANEEvidence is the DANE part of a decision.
+type DANEEvidence struct {
+	// Outcome is dane.Decide's outcome ("dane", "halfdane", "may", "encrypt", "defer"), with
+	// Postfix's Reason, the Rule and an Explanation.
+	Outcome     string `json:"outcome"`
+	Reason      string `json:"reason,omitempty"`
+	Rule        string `json:"rule,omitempty"`
+	Explanation string `json:"explanation,omitempty"`
+	// BaseDomain is the TLSA base domain and Names the DANE-TA reference names.
+	BaseDomain string   `json:"base_domain,omitempty"`
+	Names      []string `json:"names,omitempty"`
+	// Records reports each record: status, whether it matched, and why not.
+	Records []RecordEvidence `json:"records,omitempty"`
+	// Verified, Fallback and Error are the verification result.
+	Verified bool   `json:"verified"`
+	Fallback bool   `json:"fallback,omitempty"`
+	Error    string `json:"error,omitempty"`
+	Matched  string `json:"matched,omitempty"`
+
+	set    *dane.RecordSet
+	result *dane.Result
+}
+
+// RecordEvidence is one TLSA (or trust-anchor) record and what happened to it.
+type RecordEvidence struct {
+	Record  string `json:"record"`
+	Status  string `json:"status"`
+	Reason  string `json:"reason,omitempty"`
+	Matched bool   `json:"matched,omitempty"`
+	Note    string `json:"note,omitempty"`
+}
+
+type evaluator struct {
+	p           Policy
+	hop         NextHop
+	obs         Observation
+	opt         EvalOptions
+	v           Version
+	now         time.Time
+	d           *Decision
+	namaddr     string
+	namaddrport string
+}
+
+// Evaluate judges one connection attempt as the emulated Postfix version would: the DANE
+// adjustments that depend on DNS (§6.1), the STARTTLS dialogue (§3.2), local TLS setup
+// errors and handshake failures with the plaintext fallback rule (§3.3), and the
+// verification the level requires (§4-§6): fingerprints, DANE TLSA records, or the PKIX
+// chain against exactly the configured CAs followed by the peer-name check. The Decision
+// carries the trust word Postfix logs, the outcome, DSN, reason, log lines and evidence.
+//
+// Evaluate does no I/O: the CAs and trust-anchor files come in opt.Trust (see LoadTrust).
+// It is safe to call concurrently; the same Observation may be judged under many policies
+// and versions.
+func Evaluate(p Policy, hop NextHop, obs Observation, opt EvalOptions) Decision {
+	e := newEvaluator(p, hop, obs, opt)
+	e.run()
+	if !opt.NoFindings && e.d.Outcome != OutcomeDeliver || (!opt.NoFindings && e.d.Trust == TrustUntrusted) {
+		e.d.Findings = findings(e)
+	}
+	return *e.d
+}
+
+func newEvaluator(p Policy, hop NextHop, obs Observation, opt EvalOptions) *evaluator {
+	v := opt.Version
+	if v == (Version{}) {
+		v = Latest()
+	}
+	now := opt.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	port := obs.Port
+	if port == 0 {
+		port = hop.Port
+	}
+	if port == 0 {
+		port = 25
+	}
+	obs.Port = port
+	if obs.Host == "" {
+		obs.Host = hop.Domain
+	}
+	d := &Decision{Host: obs.Host, Addr: obs.Addr, Port: port, Level: p.Level, EffectiveLevel: p.Level, Connected: true}
+	e := &evaluator{p: p, hop: hop, obs: obs, opt: opt, v: v, now: now, d: d}
+	e.namaddr = obs.namaddr()
+	e.namaddrport = e.namaddr + ":" + strconv.Itoa(port)
+	return e
+}
+
+func (e *evaluator) log(lines ...string) { e.d.Log = append(e.d.Log, lines...) }
+
+func (e *evaluator) warn(lines ...string) {
+	for _, l := range lines {
+		e.d.Log = append(e.d.Log, "warning: "+l)
+	}
+}
+
+func (e *evaluator) fail(o Outcome, dsn, reason, rule string) {
+	e.d.Outcome, e.d.DSN, e.d.Reason, e.d.Rule = o, dsn, reason, rule
+}
+
+// skip is a server that Postfix does not connect to (relay=none).
+func (e *evaluator) skip(dsn, reason, rule string) {
+	e.d.Connected = false
+	e.d.Throttle = true
+	e.fail(OutcomeDefer, dsn, reason, rule)
+}
+
+func (e *evaluator) deliver(rule string) {
+	e.d.Outcome, e.d.DSN, e.d.Reason, e.d.Rule = OutcomeDeliver, "2.0.0", "", rule
+}
+
+func (e *evaluator) run() {
+	p, obs, d := e.p, e.obs, e.d
+	if obs.LookupError != "" {
+		dsn, o := "4.4.3", OutcomeDefer
+		if obs.LookupPermanent {
+			dsn, o = "5.4.4", OutcomeBounce
+		}
+		e.d.Connected = false
+		e.fail(o, dsn, obs.LookupError, "§6.2 DNS lookup failure")
+		return
+	}
+	if !p.Valid {
+		e.warn(p.Warnings...)
+		reason, dsn := p.Reason, p.DSN
+		if reason == "" {
+			reason = InvalidReason
+		}
+		if dsn == "" {
+			dsn = InvalidDSN
+		}
+		e.warn(fmt.Sprintf("TLS policy lookup for %s/%s: %s", e.hop.Key, obs.Host, reason))
+		e.skip(dsn, reason, "§1.4")
+		return
+	}
+	for _, w := range p.Warnings {
+		e.warn(w)
+	}
+	if p.Level.IsDANE() && (p.DANE == nil || p.DANE.Problem == "") {
+		if !e.daneDecide() {
+			return
+		}
+	}
+	level := d.EffectiveLevel
+	if p.WrapperMode && level < Encrypt && level > None {
+		e.warn(`smtp_tls_wrappermode requires "smtp_tls_security_level = encrypt" (or stronger)`)
+		e.skip("4.3.0", ReasonWrapperModeSkip, "§2.4 wrappermode")
+		return
+	}
+	if obs.ConnectError != "" {
+		e.d.Connected = false
+		e.fail(OutcomeDefer, "4.4.1", obs.ConnectError, "§3.2 connection failure")
+		return
+	}
+	if level == None {
+		e.deliver("§3.1 level none: no TLS")
+		return
+	}
+	if e.opt.TLSEngineUnavailable {
+		if level == May {
+			e.deliver("§2.4 item 5: TLS engine unavailable, may runs in plaintext")
+			return
+		}
+		d.Throttle = true
+		e.fail(OutcomeDefer, "4.7.5", ReasonEngine, "§2.4 item 5")
+		return
+	}
+	if !p.WrapperMode && !obs.WrapperMode {
+		if !obs.STARTTLSOffered {
+			if level == May {
+				e.deliver("§3.1 may: STARTTLS not offered, plaintext")
+				return
+			}
+			d.Throttle = true
+			e.fail(OutcomeDefer, "4.7.4", "TLS is required, but was not offered by host "+e.namaddr, "§3.2 STARTTLS not offered")
+			return
+		}
+		if r := obs.STARTTLSReply; r != nil && (r.Code < 200 || r.Code > 299) {
+			if level == May {
+				e.deliver("§3.2 may: STARTTLS refused, plaintext")
+				return
+			}
+			dsn := r.Enhanced
+			if dsn == "" {
+				dsn = fmt.Sprintf("%d.0.0", r.Code/100)
+			}
+			d.Throttle = true
+			reason := "TLS is required, but host " + e.namaddr + " refused to start TLS: " + r.String()
+			if r.Code >= 500 {
+				e.fail(OutcomeBounce, dsn, reason, "§3.2 STARTTLS refused with 5xx")
+				return
+			}
+			e.fail(OutcomeDefer, dsn, reason, "§3.2 STARTTLS refused")
+			return
+		}
+	}
+	// Local TLS setup (tls_client_start): protocols, then ciphers.
+	if w := e.localSetupError(level); w != "" {
+		e.warn(w)
+		e.handshakeFailure(level, "§7 local TLS setup error")
+		return
+	}
+	if obs.HandshakeError != "" {
+		e.log(fmt.Sprintf("SSL_connect error to %s: -1", e.namaddrport))
+		e.d.Notes = append(e.d.Notes, "handshake error as observed: "+obs.HandshakeError)
+		e.handshakeFailure(level, "§3.2 handshake failure")
+		return
+	}
+	d.TLS = true
+	e.verify(level)
+}
+
+// daneDecide applies dane.Decide; it returns false when the host is skipped.
+func (e *evaluator) daneDecide() bool {
+	p, obs := e.p, e.obs
+	in := dane.DecideInput{
+		DaneOnly: p.Level == DaneOnly, HaveMX: obs.HaveMX, MXSecure: obs.MXSecure,
+		Options: e.daneOptions(), Host: obs.Host, Port: obs.Port,
+	}
+	if p.DANE != nil {
+		in.InsecureMXPolicy = p.DANE.InsecureMXPolicy
+	}
+	if t := obs.TLSA; t != nil {
+		recs, bad := t.records()
+		for _, b := range bad {
+			e.d.Notes = append(e.d.Notes, "unreadable TLSA record in the observation: "+b)
+		}
+		if t.Error != "" {
+			in.TLSAErr = &dane.TLSAError{Host: strings.TrimSuffix(obs.Host, "."), Port: obs.Port, Err: errors.New(t.Error)}
+			in.TLSA = &dane.TLSAResult{Warnings: []string{"DANE TLSA lookup problem: " + t.Error}}
+		} else {
+			base := t.BaseDomain
+			if base == "" {
+				base = strings.TrimSuffix(obs.Host, ".")
+			}
+			q := t.QName
+			if q == "" {
+				q = dane.QueryName(base, obs.Port)
+			}
+			r := t.RName
+			if r == "" {
+				r = q
+			}
+			in.TLSA = &dane.TLSAResult{BaseDomain: base, QName: q, RName: r, Records: recs}
+			if len(recs) == 0 {
+				in.TLSA.Why = "no validated TLSA records at " + q
+			}
+		}
+	} else {
+		in.TLSA = &dane.TLSAResult{Skipped: true, Why: "no TLSA lookup (the address lookup was not DNSSEC-validated, or none was observed)"}
+	}
+	dd := dane.Decide(in)
+	ev := &DANEEvidence{Outcome: dd.Outcome.String(), Reason: dd.Reason, Rule: dd.Rule, Explanation: dd.Explanation, set: dd.Records}
+	if in.TLSA != nil {
+		ev.BaseDomain = in.TLSA.BaseDomain
+	}
+	e.d.Evidence.DANE = ev
+	e.warn(dd.Warnings...)
+	switch dd.Outcome {
+	case dane.OutcomeDefer:
+		e.warn(fmt.Sprintf("TLS policy lookup for %s/%s: %s", e.hop.Key, obs.Host, dd.Reason))
+		e.skip("4.7.5", dd.Reason, dd.Rule)
+		return false
+	case dane.OutcomeMay:
+		e.d.EffectiveLevel = May
+	case dane.OutcomeEncrypt:
+		e.d.EffectiveLevel = Encrypt
+	case dane.OutcomeHalfDane:
+		e.d.EffectiveLevel = HalfDane
+	case dane.OutcomeDane:
+		e.d.EffectiveLevel = p.Level
+	default:
+		e.d.EffectiveLevel = May
+	}
+	return true
+}
+
+func (e *evaluator) daneOptions() dane.Options {
+	o := dane.Options{PreOpenSSLDANE: e.v.Before(3, 6, 0), NamAddrPort: e.namaddrport}
+	if e.p.DANE != nil && len(e.p.DANE.Digests) > 0 {
+		o.Digests = dane.ParseDigests(strings.Join(e.p.DANE.Digests, " "))
+	}
+	return o
+}
+
+// handshakeFailure applies §3.2/§3.3 to a failed or locally aborted handshake.
+func (e *evaluator) handshakeFailure(level Level, rule string) {
+	if level == May {
+		backoff := e.opt.MinimalBackoff
+		if backoff <= 0 {
+			backoff = 300 * time.Second
+		}
+		probeOK := e.obs.AddressProbe && e.v.AtLeast(3, 8, 0)
+		switch {
+		case e.obs.SASL:
+			e.d.Notes = append(e.d.Notes, "no plaintext fallback: a SASL password is configured for this server")
+		case e.obs.MessageAge >= backoff || probeOK:
+			e.log(ReasonHandshake)
+			e.fail(OutcomePlaintextRetry, "4.7.5", ReasonHandshake, "§3.3 plaintext fallback at may")
+			return
+		default:
+			e.d.Notes = append(e.d.Notes, fmt.Sprintf("no plaintext fallback yet: the message is younger than minimal_backoff_time (%s); a later retry falls back to plaintext", backoff))
+		}
+		e.fail(OutcomeDefer, "4.7.5", ReasonHandshake, "§3.3 "+rule)
+		return
+	}
+	e.d.Throttle = true
+	e.fail(OutcomeDefer, "4.7.5", ReasonHandshake, rule)
+}
+
+// localSetupError checks what tls_client_start checks before the handshake: the protocol
+// list and the cipher grade and exclusions. It returns Postfix's warning, or "".
+func (e *evaluator) localSetupError(level Level) string {
+	if !validProtocols(e.p.Protocols, e.v) {
+		return fmt.Sprintf("%s: Invalid TLS protocol list %q: aborting TLS session", e.namaddrport, e.p.Protocols)
+	}
+	grade := strings.ToLower(e.p.Ciphers)
+	switch grade {
+	case "", "high", "medium", "low", "export":
+	case "null":
+		if level >= Encrypt {
+			return fmt.Sprintf("%s: error setting cipher grade: %q", e.namaddrport, e.p.Ciphers)
+		}
+	default:
+		return fmt.Sprintf("%s: invalid cipher grade: %q", e.namaddrport, e.p.Ciphers)
+	}
+	for _, x := range e.p.Exclude {
+		for _, tok := range strings.FieldsFunc(x, func(r rune) bool { return strings.ContainsRune(", \t\r\n:", r) }) {
+			if strings.ContainsRune("!+-@", rune(tok[0])) {
+				return fmt.Sprintf("%s: invalid unary '!+-@' in cipher exclusion: %s", e.namaddrport, tok)
+			}
+		}
+	}
+	return ""
+}
+
+// validProtocols is tls_proto_mask_lims (§7.3): tokens split on whitespace, commas and
+// colons; names case-insensitive; ">=V"/"<=V" with a name, "None" or hex since 3.6.
+func validProtocols(list string, v Version) bool {
+	names := []string{"SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"}
+	isName := func(s string, tbl []string) bool {
+		for _, n := range tbl {
+			if strings.EqualFold(n, s) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, tok := range strings.FieldsFunc(list, func(r rune) bool { return strings.ContainsRune(", \t\r\n:", r) }) {
+		switch {
+		case strings.HasPrefix(tok, ">=") || strings.HasPrefix(tok, "<="):
+			if v.Before(3, 6, 0) {
+				return false
+			}
+			val := tok[2:]
+			if isName(val, []string{"None", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"}) {
+				continue
+			}
+			h := strings.TrimPrefix(strings.TrimPrefix(val, "0x"), "0X")
+			if h == "" {
+				continue
+			}
+			n, err := strconv.ParseUint(h, 16, 64)
+			if err != nil || n > 1<<31-1 {
+				return false
+			}
+		case strings.HasPrefix(tok, "!"):
+			if !isName(tok[1:], names) || (strings.EqualFold(tok[1:], "TLSv1.3") && v.Before(3, 4, 0)) {
+				return false
+			}
+		default:
+			if !isName(tok, names) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// matchOptions are the match package options for the emulated version.
+func (e *evaluator) matchOptions() match.Options {
+	o := match.Options{Mode: match.OpenSSL}
+	if e.v.Before(3, 6, 0) {
+		o.Mode = match.Legacy
+		o.WildcardMultipleLabels = !e.opt.LegacySingleLabelWildcards
+	}
+	if e.v.AtLeast(3, 12, 0) {
+		o.IPLiterals = match.IPAsDNSName
+	}
+	return o
+}
+
+// trustWordForNameMismatch is the word Postfix logs when the chain is valid but the name
+// check failed: Untrusted in 3.6.0-3.10.3 (the bug fixed in 3.10.4 and 3.11), Trusted
+// otherwise.
+func (e *evaluator) trustWordForNameMismatch() string {
+	if e.v.AtLeast(3, 6, 0) && e.v.Before(3, 10, 4) {
+		return TrustUntrusted
+	}
+	return TrustTrusted
+}
+
+func (e *evaluator) summaryLine(word string) string {
+	o := e.obs
+	bits, alg := o.CipherBits, o.CipherAlgBits
+	if bits == 0 {
+		bits = cipherBits(o.Cipher)
+	}
+	if alg == 0 {
+		alg = bits
+	}
+	ver := o.TLSVersion
+	if ver == "" {
+		ver = "TLSv1.3"
+	}
+	return fmt.Sprintf("%s TLS connection established to %s: %s with cipher %s (%d/%d bits)", word, e.namaddrport, ver, o.Cipher, bits, alg)
+}
+
+func cipherBits(name string) int {
+	u := strings.ToUpper(name)
+	switch {
+	case strings.Contains(u, "256"), strings.Contains(u, "CHACHA20"):
+		return 256
+	case strings.Contains(u, "128"):
+		return 128
+	case strings.Contains(u, "3DES"), strings.Contains(u, "DES-CBC3"):
+		return 112
+	}
+	return 0
+}
+
+// verify judges the established session at the effective level.
+func (e *evaluator) verify(level Level) {
+	d := e.d
+	chain := []*x509.Certificate(e.obs.Chain)
+	if len(chain) == 0 || chain[0] == nil {
+		d.Trust = TrustAnonymous
+		e.log(e.summaryLine(TrustAnonymous))
+		if level.MustMatch() {
+			d.Throttle = true
+			e.fail(OutcomeDefer, "4.7.5", ReasonNotVerified, "§3.4 anonymous session at a level that requires a certificate")
+			return
+		}
+		e.deliver("§3.1 " + level.String() + ": anonymous TLS accepted")
+		return
+	}
+	switch level {
+	case May, Encrypt:
+		cr := VerifyChain(chain, ChainOptions{Roots: e.roots(), Now: e.now})
+		d.Evidence.Chain = &cr
+		d.Trust = TrustUntrusted
+		if cr.OK {
+			d.Trust = TrustTrusted
+		}
+		e.log(e.summaryLine(d.Trust))
+		e.deliver("§3.1 " + level.String() + ": no authentication required")
+	case Fingerprint:
+		e.verifyFingerprint(chain[0])
+	case Dane, DaneOnly, HalfDane:
+		e.verifyDANE(level, chain)
+	case Verify, Secure:
+		if len(e.p.TrustAnchorFiles) > 0 {
+			e.verifyTrustAnchors(level, chain)
+			return
+		}
+		e.verifyPKIX(level, chain)
+	default:
+		e.log(e.summaryLine(TrustUntrusted))
+		e.deliver("§3.1")
+	}
+}
+
+func (e *evaluator) roots() []*x509.Certificate {
+	if e.opt.Trust == nil {
+		return nil
+	}
+	return e.opt.Trust.CAs
+}
+
+// notVerified records a failed verification at a level that requires a match.
+func (e *evaluator) notVerified(word string, chainTrusted bool, errLine string, rule string) {
+	d := e.d
+	d.Trust = word
+	if errLine != "" {
+		e.log(errLine)
+	}
+	e.log(e.summaryLine(word))
+	reason := ReasonNotVerified
+	if e.v.Before(3, 6, 0) && !chainTrusted && d.EffectiveLevel != Fingerprint {
+		reason = ReasonNotTrusted
+	}
+	d.Throttle = true
+	e.fail(OutcomeDefer, "4.7.5", reason, rule)
+}
+
+func (e *evaluator) verified(word, rule string) {
+	e.d.Trust = word
+	e.log(e.summaryLine(word))
+	e.deliver(rule)
+}
+
+func (e *evaluator) verifyFingerprint(leaf *x509.Certificate) {
+	p := e.p
+	from := fingerprint.Table
+	if p.MatchFrom != "policy entry" {
+		from = fingerprint.MainCF
+	}
+	list, _, err := fingerprint.ParseList(p.Match, from, fingerprint.Options{Digest: p.FingerprintDigest, ColonsOptional: e.v.AtLeast(3, 6, 0)})
+	if err != nil {
+		// compute.go marks an empty list invalid; an unknown digest disables TLS.
+		e.d.Notes = append(e.d.Notes, "fingerprint list: "+err.Error())
+	}
+	r := fingerprint.Check(leaf, list)
+	ev := &FingerprintEvidence{Digest: list.Digest, Certificate: r.Fingerprints.CertString(), PublicKey: r.Fingerprints.PublicKeyString(),
+		Matched: r.Matched, MatchedValue: r.MatchedValue, Unusable: r.Unusable, Error: r.Error, Summary: r.Summary(),
+		Identified: r.Identified, result: r}
+	e.d.Evidence.Fingerprint = ev
+	for _, w := range r.Warnings {
+		e.warn(w.Render(e.namaddrport))
+	}
+	if r.Matched {
+		e.verified(TrustVerified, "§5 fingerprint matched")
+		return
+	}
+	line := ""
+	if r.Error != "" {
+		num := X509DANENoMatch
+		if r.AllUnusable {
+			num = X509Unspecified
+		}
+		ce := ChainError{Num: num, Text: X509ErrorText(num), Depth: 0}
+		e.d.Evidence.Error = &ce
+		line = "server certificate verification failed for " + e.namaddrport + ": " + r.Error
+	}
+	e.notVerified(TrustUntrusted, false, line, "§5 fingerprint mismatch")
+}
+
+// nameChecker returns a dane.NameChecker using package match with fixed references.
+func (e *evaluator) nameChecker(refs match.RefList) dane.NameChecker {
+	opt := e.matchOptions()
+	return func(leaf *x509.Certificate, _ []string) error {
+		if refs.MustFail {
+			return errors.New("no usable reference names")
+		}
+		r := match.Check(leaf, refs, opt)
+		if r.Matched {
+			return nil
+		}
+		return errors.New(r.Summary())
+	}
+}
+
+func (e *evaluator) matchEvidence(items []string, refs match.RefList, leaf *x509.Certificate) *MatchEvidence {
+	opt := e.matchOptions()
+	r := match.Check(leaf, refs, opt)
+	names := match.Names(leaf, opt)
+	ev := &MatchEvidence{Items: items, References: refs.Names(), CertNote: names.Note, Matched: r.Matched,
+		MatchedName: r.MatchedName, Error: r.Error, Summary: r.Summary(), Tries: r.Tries, refs: refs, result: r}
+	for _, n := range names.All() {
+		if n.Considered {
+			ev.CertNames = append(ev.CertNames, n.Value)
+		}
+	}
+	return ev
+}
+
+func (e *evaluator) verifyDANE(level Level, chain []*x509.Certificate) {
+	d := e.d
+	ev := d.Evidence.DANE
+	if ev == nil || ev.set == nil {
+		e.verified(TrustUntrusted, "§6 no TLSA record set")
+		return
+	}
+	var mx *dane.MXResult
+	if e.obs.HaveMX {
+		owner := e.obs.MXOwner
+		if owner == "" {
+			owner = e.hop.Domain
+		}
+		mx = &dane.MXResult{Domain: e.hop.Domain, Owner: owner}
+	}
+	names := dane.MatchNames(ev.BaseDomain, mx)
+	ev.Names = names
+	mopt := e.matchOptions()
+	refs, _ := match.References(names, e.hop.Domain, e.obs.Host, mopt)
+	res := ev.set.Verify(chain, dane.VerifyOptions{Names: names, NameCheck: e.nameChecker(refs), Now: e.now,
+		SigCache: e.opt.SigCache, DaneOnly: level == DaneOnly})
+	ev.result = res
+	ev.Verified, ev.Fallback = res.Verified, res.Fallback
+	e.daneRecords(ev, res)
+	for _, w := range res.Warnings {
+		e.warn(w)
+	}
+	if res.Match != nil {
+		ev.Matched = fmt.Sprintf("%s at depth %d", res.Match.Record.PostfixString(), res.Match.Depth)
+	}
+	switch {
+	case res.Verified:
+		word := TrustVerified
+		if level == HalfDane {
+			word = TrustTrusted
+		}
+		e.verified(word, "§6.4 DANE verified")
+	case res.Fallback:
+		d.EffectiveLevel = Encrypt
+		cr := VerifyChain(chain, ChainOptions{Roots: e.roots(), Now: e.now})
+		d.Evidence.Chain = &cr
+		word := TrustUntrusted
+		if cr.OK {
+			word = TrustTrusted
+		}
+		e.verified(word, "§6.3 all TLSA records unusable: unauthenticated TLS")
+	default:
+		line := ""
+		if res.Err != nil {
+			ev.Error = res.Err.Error()
+			ce := ChainError{Num: res.Err.Num, Text: res.Err.Text, Depth: res.Err.Depth, Detail: res.Err.Detail}
+			d.Evidence.Error = &ce
+			line = res.Err.LogLine(e.namaddrport)
+		}
+		if len(chain) > 0 {
+			d.Evidence.Match = e.matchEvidence(names, refs, chain[0])
+		}
+		e.notVerified(TrustUntrusted, false, line, "§6.4 DANE verification failed")
+	}
+}
+
+func (e *evaluator) daneRecords(ev *DANEEvidence, res *dane.Result) {
+	results := map[string]dane.RecordResult{}
+	if res != nil {
+		for _, rr := range res.Records {
+			results[rr.Record.String()] = rr
+		}
+	}
+	for _, rep := range ev.set.Reports {
+		re := RecordEvidence{Record: rep.Record.String(), Status: rep.Status.String(), Reason: rep.Reason}
+		if rr, ok := results[rep.Record.String()]; ok {
+			re.Matched, re.Note = rr.Matched, rr.Note
+		}
+		ev.Records = append(ev.Records, re)
+	}
+}
+
+func (e *evaluator) verifyTrustAnchors(level Level, chain []*x509.Certificate) {
+	d := e.d
+	var recs []dane.Record
+	for _, f := range e.p.TrustAnchorFiles {
+		if e.opt.Trust == nil || e.opt.Trust.TrustAnchors[f] == nil {
+			d.Notes = append(d.Notes, "trust-anchor file "+f+" was not loaded by the caller (LoadTrust)")
+			continue
+		}
+		recs = append(recs, e.opt.Trust.TrustAnchors[f].Records...)
+	}
+	ta := &dane.TrustAnchors{File: strings.Join(e.p.TrustAnchorFiles, ","), Records: recs}
+	set := ta.RecordSet(e.daneOptions())
+	mopt := e.matchOptions()
+	refs, warns := match.References(e.p.Match, e.hop.Domain, e.obs.Host, mopt)
+	for _, w := range warns {
+		e.warn(w.Render(e.namaddrport))
+	}
+	ev := &DANEEvidence{Outcome: "trust-anchor-file", set: set, Names: refs.Names()}
+	d.Evidence.DANE = ev
+	d.Evidence.Match = e.matchEvidence(e.p.Match, refs, chain[0])
+	names := refs.Names()
+	if len(names) == 0 {
+		names = []string{"."}
+	}
+	res := set.Verify(chain, dane.VerifyOptions{Names: names, NameCheck: e.nameChecker(refs), EENameChecks: true,
+		Now: e.now, SigCache: e.opt.SigCache, DaneOnly: true})
+	ev.result = res
+	ev.Verified = res.Verified
+	e.daneRecords(ev, res)
+	if res.Verified && !refs.MustFail {
+		e.verified(TrustVerified, "§6.5 trust anchor matched")
+		return
+	}
+	line := ""
+	if refs.MustFail {
+		line = "server certificate verification failed for " + e.namaddrport + ": " + match.ErrUnspecified
+		d.Evidence.Error = &ChainError{Num: X509Unspecified, Text: X509ErrorText(X509Unspecified)}
+	} else if res.Err != nil {
+		ev.Error = res.Err.Error()
+		ce := ChainError{Num: res.Err.Num, Text: res.Err.Text, Depth: res.Err.Depth, Detail: res.Err.Detail}
+		d.Evidence.Error = &ce
+		line = res.Err.LogLine(e.namaddrport)
+	}
+	e.notVerified(TrustUntrusted, false, line, "§6.5 trust anchor verification failed")
+}
+
+func (e *evaluator) verifyPKIX(level Level, chain []*x509.Certificate) {
+	d := e.d
+	cr := VerifyChain(chain, ChainOptions{Roots: e.roots(), Now: e.now})
+	d.Evidence.Chain = &cr
+	mopt := e.matchOptions()
+	refs, warns := match.References(e.p.Match, e.hop.Domain, e.obs.Host, mopt)
+	for _, w := range warns {
+		e.warn(w.Render(e.namaddrport))
+	}
+	me := e.matchEvidence(e.p.Match, refs, chain[0])
+	d.Evidence.Match = me
+	if e.v.Before(3, 6, 0) {
+		// Postfix <= 3.5: OpenSSL checks the chain, Postfix its own names afterwards.
+		if !cr.OK {
+			fe := finalError(cr.Errors)
+			d.Evidence.Error = fe
+			e.notVerified(TrustUntrusted, false, fe.LogLine(e.namaddrport), "§3.2 chain not trusted (<= 3.5)")
+			return
+		}
+		if !me.Matched {
+			e.notVerified(TrustTrusted, true, "", "§4.3 name mismatch (<= 3.5)")
+			return
+		}
+		e.verified(TrustVerified, "§4.3 verified (<= 3.5)")
+		return
+	}
+	if refs.MustFail {
+		// must_fail: only the forced "unspecified" error at depth 0 is recorded.
+		ce := ChainError{Num: X509Unspecified, Text: X509ErrorText(X509Unspecified), Depth: 0}
+		d.Evidence.Error = &ce
+		e.notVerified(TrustUntrusted, false, ce.LogLine(e.namaddrport), "§4.1 could not configure peer name checks")
+		return
+	}
+	errs := append([]ChainError(nil), cr.Errors...)
+	if !me.Matched {
+		num := X509HostnameMismatch
+		if me.result.Error == match.ErrIPMismatch {
+			num = X509IPMismatch
+		}
+		errs = append(errs, ChainError{Num: num, Text: X509ErrorText(num), Depth: 0, stage: stageNames,
+			Subject: fingerprint.OneLine(chain[0].RawSubject), Detail: me.Summary})
+	}
+	fe := finalError(errs)
+	if fe == nil {
+		e.verified(TrustVerified, "§4.2 chain and name verified")
+		return
+	}
+	d.Evidence.Error = fe
+	word := TrustUntrusted
+	if cr.OK {
+		word = e.trustWordForNameMismatch()
+	}
+	e.notVerified(word, cr.OK, fe.LogLine(e.namaddrport), "§4.2 verification failed")
+}
+
+// isIPLiteral reports whether s is an IP address (a [192.0.2.1] next hop's domain).
+func isIPLiteral(s string) bool {
+	_, err := netip.ParseAddr(s)
+	return err == nil
+}
