@@ -12,6 +12,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
+	"strconv"
 	"strings"
 
 	"github.com/postfixtls/postfixtls/policy"
@@ -27,7 +29,14 @@ func main() {
 	ver := flag.String("version", "", "Postfix version to emulate (default: the newest known)")
 	var over multi
 	flag.Var(&over, "o", "override a main.cf parameter (name=value), repeatable")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
 	ctx := context.Background()
 	var v policy.Version
 	if *ver != "" {
@@ -61,12 +70,21 @@ func main() {
 		p, err := s.PolicyFor(ctx, rt, hop, hop.Domain)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "policyq:", err)
-			os.Exit(2)
+			out.Flush()
+			os.Exit(2) //nolint:gocritic // the profile is not needed on this path
 		}
 		n++
 		if p.Source.Kind == policy.FromPolicyTable {
 			hits++
-			fmt.Fprintf(out, "%s\t%s\t%s\n", key, p.Level, p.Source)
+			// key, level and the entry that decided, like postmap's "key<TAB>value".
+			out.WriteString(key)
+			out.WriteByte('\t')
+			out.WriteString(p.Level.String())
+			out.WriteByte('\t')
+			out.WriteString(p.Source.Table)
+			out.WriteByte(':')
+			out.WriteString(strconv.Itoa(p.Source.Line))
+			out.WriteByte('\n')
 		}
 	}
 	if err := in.Err(); err != nil {
