@@ -204,16 +204,17 @@ func (v *clientView) get(suffix string) (string, error) {
 	return p.Value, err
 }
 
-// boolParam reads a Postfix boolean; a bad value is Postfix's fatal error.
+// boolParam reads a Postfix boolean: "yes" or "no" in any ASCII case; anything else is
+// Postfix's fatal "bad boolean configuration" (mail_conf_bool.c).
 func (v *clientView) boolParam(name string) (bool, error) {
 	p, err := v.param(name)
 	if err != nil {
 		return false, err
 	}
-	switch strings.ToLower(p.Value) {
-	case "yes", "true", "1":
+	switch {
+	case pfStrcaseEq(p.Value, "yes"):
 		return true, nil
-	case "no", "false", "0":
+	case pfStrcaseEq(p.Value, "no"):
 		return false, nil
 	}
 	return false, fmt.Errorf("%w: bad boolean configuration: %s = %s", ErrConfig, name, p.Value)
@@ -225,10 +226,11 @@ func (v *clientView) hops(nexthop string) ([]NextHop, error) {
 	if err != nil {
 		return nil, err
 	}
-	dnsOn, err := v.dnsEnabled()
-	if err != nil {
-		return nil, err
+	st := v.static()
+	if st.err != nil {
+		return nil, st.err
 	}
+	dnsOn := st.dns
 	myhost, err := v.param("myhostname")
 	if err != nil {
 		return nil, err
@@ -260,32 +262,6 @@ func (v *clientView) hops(nexthop string) ([]NextHop, error) {
 		out = append(out, h)
 	}
 	return out, nil
-}
-
-// dnsEnabled reports whether the client makes DNS lookups (smtp_dns_support_level,
-// disable_dns_lookups, smtp_host_lookup).
-func (v *clientView) dnsEnabled() (bool, error) {
-	lvl, err := v.get("dns_support_level")
-	if err != nil {
-		return false, err
-	}
-	switch lvl {
-	case "":
-		dis, err := v.boolParamDefault("disable_dns_lookups", false)
-		if err != nil || dis {
-			return false, err
-		}
-	case "disabled":
-		return false, nil
-	case "enabled", "dnssec":
-	default:
-		return false, fmt.Errorf("%w: invalid %s: \"%s\"", ErrConfig, v.name("dns_support_level"), lvl)
-	}
-	hl, err := v.get("host_lookup")
-	if err != nil {
-		return false, err
-	}
-	return hasWord(hl, "dns"), nil
 }
 
 func (v *clientView) boolParamDefault(name string, def bool) (bool, error) {

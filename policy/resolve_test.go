@@ -350,3 +350,39 @@ func TestDetectVersion(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, v.AtLeast(2, 11, 0), "installed Postfix %s", v)
 }
+
+func TestResolveBadBoolean(t *testing.T) {
+	// mail_conf_bool.c: only yes/no (any case) are booleans.
+	s := world(t, V(3, 7, 11), "smtp_use_tls = true\n", nil)
+	_, err := s.Resolve(context.Background(), "user@example.com")
+	require.True(t, errors.Is(err, ErrConfig))
+	require.Contains(t, err.Error(), "bad boolean configuration: smtp_use_tls = true")
+	s = world(t, V(3, 7, 11), "smtp_use_tls = YES\n", nil)
+	_, h := resolve1(t, s, "user@example.com")
+	require.Equal(t, May, h.Policy.Level)
+}
+
+func TestResolveDNSLookupsSwitch(t *testing.T) {
+	cases := []struct {
+		name string
+		main string
+		mx   bool
+	}{
+		{"§4.4 default: MX lookups for a bare domain", "", true},
+		{"smtp_dns_support_level = disabled: no MX lookups", "smtp_dns_support_level = disabled\n", false},
+		{"obsolete disable_dns_lookups = yes with an empty support level", "disable_dns_lookups = yes\n", false},
+		{"smtp_host_lookup = native: no DNS", "smtp_host_lookup = native\n", false},
+		{"dnssec keeps MX lookups", "smtp_dns_support_level = dnssec\n", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := world(t, V(3, 7, 11), c.main, nil)
+			_, h := resolve1(t, s, "user@example.com")
+			require.Equal(t, c.mx, h.MX)
+		})
+	}
+	s := world(t, V(3, 7, 11), "smtp_dns_support_level = maybe\n", nil)
+	_, err := s.Resolve(context.Background(), "user@example.com")
+	require.ErrorIs(t, err, ErrConfig)
+	require.Contains(t, err.Error(), `invalid smtp_dns_support_level: "maybe"`)
+}

@@ -17,6 +17,7 @@ type clientStatic struct {
 	policyMapsTitle, perSiteTitle string
 	policyMaps, perSite           string
 	utf8                          bool
+	dns                           bool // DNS lookups on (MX lookups for bare domains)
 	enforceSTSMX                  bool // smtp_tls_enforce_sts_mx_patterns (3.10.5+)
 
 	wrapper     bool
@@ -143,6 +144,16 @@ func (v *clientView) computeStatic() *clientStatic {
 	case "", "disabled", "enabled", "dnssec":
 	default:
 		return fail(fmt.Errorf("%w: invalid %s: \"%s\"", ErrConfig, v.name("dns_support_level"), dnsLevel))
+	}
+	// Postfix's smtp(8) post_init(): an empty level means "enabled" unless the obsolete
+	// disable_dns_lookups is set; host lookups use DNS only if smtp_host_lookup says dns.
+	st.dns = dnsLevel != "disabled" && hasWord(hostLookup, "dns")
+	if dnsLevel == "" {
+		dis, derr := v.boolParamDefault("disable_dns_lookups", false)
+		if derr != nil {
+			return fail(derr)
+		}
+		st.dns = st.dns && !dis
 	}
 	ign, berr := v.boolParam("ignore_mx_lookup_error")
 	if berr != nil {
