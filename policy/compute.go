@@ -85,6 +85,9 @@ func (v *clientView) policy(ctx context.Context, hop NextHop, host string, tlsNo
 	v.matchAndAnchors(st, &p, hop)
 	p.CAFile, p.CAPath, p.AppendDefaultCA = st.caFile, st.caPath, st.appendCA
 	p.WrapperMode, p.ConnectionReuse, p.EnableRPK = st.wrapper, st.reuse, st.rpk
+	if p.Level > None {
+		p.EngineUnavailable = st.engineProblem
+	}
 	if e != nil && e.ConnectionReuse != nil {
 		p.ConnectionReuse = *e.ConnectionReuse
 	}

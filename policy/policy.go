@@ -140,6 +140,11 @@ type Policy struct {
 	EnableRPK       bool `json:"enable_rpk,omitempty"`
 	// WrapperMode is smtp_tls_wrappermode (TLS from the first byte, port 465).
 	WrapperMode bool `json:"wrapper_mode,omitempty"`
+	// EngineUnavailable holds Postfix's log lines when its TLS engine could not start (an
+	// unreadable smtp_tls_CAfile, an unknown smtp_tls_fingerprint_digest). Postfix then
+	// still connects: may runs in plaintext, and every level above may defers with
+	// "4.7.5 TLS is required, but our TLS engine is unavailable" (§2.4 item 5).
+	EngineUnavailable []string `json:"engine_unavailable,omitempty"`
 
 	// DANE holds the DANE settings, for the dane and dane-only levels.
 	DANE *DANEConfig `json:"dane,omitempty"`

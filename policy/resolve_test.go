@@ -386,3 +386,32 @@ func TestResolveDNSLookupsSwitch(t *testing.T) {
 	require.ErrorIs(t, err, ErrConfig)
 	require.Contains(t, err.Error(), `invalid smtp_dns_support_level: "maybe"`)
 }
+
+func TestResolveTLSEngineUnavailable(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "ca.pem")
+	require.NoError(t, os.WriteFile(good, []byte("-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n"), 0o644))
+	cases := []struct {
+		name string
+		main string
+		want []string
+	}{
+		{"§2.4.5 readable CAfile: engine starts", "smtp_tls_CAfile = " + good + "\n", nil},
+		{"§2.4.5 missing CAfile disables TLS", "smtp_tls_CAfile = " + filepath.Join(dir, "nope.pem") + "\n",
+			[]string{`cannot load Certification Authority data, CAfile="` + filepath.Join(dir, "nope.pem") + `": disabling TLS support`}},
+		{"§5.1 unknown fingerprint digest disables TLS", "smtp_tls_fingerprint_digest = sha3-999\n",
+			[]string{`Digest algorithm "sha3-999" not found`, "disabling TLS support"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := world(t, V(3, 7, 11), "smtp_tls_security_level = encrypt\n"+c.main, nil)
+			_, h := resolve1(t, s, "user@example.com")
+			require.Equal(t, c.want, h.Policy.EngineUnavailable)
+			require.True(t, h.Policy.Valid, "Postfix still connects; the failure comes at STARTTLS time")
+		})
+	}
+	// No TLS at all: the engine is never started, so nothing can fail.
+	s := world(t, V(3, 7, 11), "smtp_tls_fingerprint_digest = sha3-999\n", nil)
+	_, h := resolve1(t, s, "user@example.com")
+	require.Empty(t, h.Policy.EngineUnavailable)
+}

@@ -2,7 +2,11 @@ package policy
 
 import (
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
+
+	"github.com/postfixtls/postfixtls/fingerprint"
 )
 
 // clientStatic is everything about a client's TLS policy that does not depend on the
@@ -48,6 +52,7 @@ type clientStatic struct {
 	daneDigests                    []string
 	forceInsecTLSA                 bool
 	perSiteWarnings                []string
+	engineProblem                  []string // why tls_client_init() would fail ("disabling TLS support")
 }
 
 // static computes (once) the client's startup-time settings.
@@ -182,8 +187,44 @@ func (v *clientView) computeStatic() *clientStatic {
 		dg = dgp.Value
 	}
 	st.daneDigests = strings.FieldsFunc(dg, func(r rune) bool { return isListSep(r) || r == ':' })
+	st.engineProblem = v.engineProblem(st)
 	if st.policyMaps != "" && st.perSite != "" {
 		st.perSiteWarnings = []string{fmt.Sprintf("%s ignored when %s is not empty.", st.perSiteTitle, st.policyMapsTitle)}
 	}
 	return st
+}
+
+// engineProblem reproduces the configuration checks of tls_client_init(): the TLS engine is
+// only started when TLS may be used at all, and it fails on an unknown fingerprint digest or
+// CA data OpenSSL cannot load (SSL_CTX_load_verify_locations: a CAfile that cannot be read
+// or holds no certificate; a CApath is only searched later, so it cannot fail here).
+func (v *clientView) engineProblem(st *clientStatic) []string {
+	if st.global == None && st.policyMaps == "" && st.perSite == "" {
+		return nil
+	}
+	if _, err := fingerprint.CanonicalDigest(st.fpDigest); err != nil {
+		return []string{fmt.Sprintf("Digest algorithm \"%s\" not found", st.fpDigest), "disabling TLS support"}
+	}
+	if st.caFile == "" {
+		return nil
+	}
+	var data []byte
+	var err error
+	if fsys := v.s.opt.Tables.FS; fsys != nil {
+		data, err = fs.ReadFile(fsys, strings.TrimPrefix(st.caFile, "/"))
+	} else {
+		data, err = os.ReadFile(st.caFile)
+	}
+	if err == nil {
+		for _, b := range []string{"CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"} {
+			if strings.Contains(string(data), "-----BEGIN "+b+"-----") {
+				return nil
+			}
+		}
+	}
+	where := fmt.Sprintf("CAfile=\"%s\"", st.caFile)
+	if st.caPath != "" {
+		where += fmt.Sprintf(", CApath=\"%s\"", st.caPath)
+	}
+	return []string{"cannot load Certification Authority data, " + where + ": disabling TLS support"}
 }
