@@ -415,3 +415,37 @@ func TestResolveTLSEngineUnavailable(t *testing.T) {
 	_, h := resolve1(t, s, "user@example.com")
 	require.Empty(t, h.Policy.EngineUnavailable)
 }
+
+func TestResolveMasterCFOverrides(t *testing.T) {
+	master := `smtp      unix  -       -       y       -       -       smtp
+relay     unix  -       -       y       -       -       smtp
+  -o smtp_tls_security_level=encrypt
+  -o smtp_tls_mandatory_protocols=>=TLSv1.2
+lmtp      unix  -       -       y       -       -       lmtp
+local     unix  -       n       n       -       -       local
+secure-out unix -       -       y       -       -       smtp -o smtp_tls_security_level=secure
+`
+	main := base + "smtp_tls_security_level = may\nrelay_domains = relay.example\ntransport_maps = inline:{ {pinned.example = secure-out:[mx.pinned.example]} }\n"
+	s := world(t, V(3, 7, 11), main, map[string]string{"master.cf": master})
+	// §2.4 / design: a transport's master.cf -o settings apply to its deliveries.
+	rt, h := resolve1(t, s, "user@relay.example")
+	require.Equal(t, "relay", rt.Transport)
+	require.Equal(t, Encrypt, h.Policy.Level)
+	require.Equal(t, ">=TLSv1.2", h.Policy.Protocols)
+	require.Contains(t, h.Policy.Source.String(), "master.cf")
+	rt, h = resolve1(t, s, "user@other.example")
+	require.Equal(t, "smtp", rt.Transport)
+	require.Equal(t, May, h.Policy.Level)
+	rt, h = resolve1(t, s, "user@pinned.example")
+	require.Equal(t, "secure-out", rt.Transport)
+	require.Equal(t, Secure, h.Policy.Level)
+	require.Equal(t, "[mx.pinned.example]", h.Key)
+	// A transport master.cf does not define cannot deliver.
+	s2 := world(t, V(3, 7, 11), base+"transport_maps = inline:{ {x.example = nosuch:} }\n", map[string]string{"master.cf": master})
+	_, err := s2.Resolve(context.Background(), "user@x.example")
+	require.ErrorIs(t, err, ErrNotSMTP)
+	// Local delivery is not the SMTP client's.
+	s3 := world(t, V(3, 7, 11), base+"mydestination = $myhostname, local.example\n", map[string]string{"master.cf": master})
+	_, err = s3.Resolve(context.Background(), "user@local.example")
+	require.ErrorIs(t, err, ErrNotSMTP)
+}
