@@ -449,3 +449,23 @@ secure-out unix -       -       y       -       -       smtp -o smtp_tls_securit
 	_, err = s3.Resolve(context.Background(), "user@local.example")
 	require.ErrorIs(t, err, ErrNotSMTP)
 }
+
+func TestRouteTransportWildcardAndPatterns(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "transport.re"), []byte("/^special@/ smtp:[special.example]\n/example\\.org$/ smtp:[never.example]\n"), 0o644))
+	main := base + "transport_maps = regexp:" + filepath.Join(dir, "transport.re") + ", inline:{ {* = smtp:[wild.example]:2525} }\n"
+	s := world(t, V(3, 7, 11), main, nil)
+	ctx := context.Background()
+	// transport(5): pattern tables see the full address only.
+	rt, err := s.Route(ctx, "special@example.org")
+	require.NoError(t, err)
+	require.Equal(t, "[special.example]", rt.Nexthop)
+	// ... so the domain-only regexp rule never applies to the domain lookup; "*" does.
+	rt, err = s.Route(ctx, "user@example.net")
+	require.NoError(t, err)
+	require.Equal(t, "[wild.example]:2525", rt.Nexthop)
+	// transport(5): error: with an empty nexthop is not an SMTP delivery.
+	s2 := world(t, V(3, 7, 11), base+"transport_maps = inline:{ {blocked.example = error:} }\n", nil)
+	_, err = s2.Resolve(ctx, "user@blocked.example")
+	require.ErrorIs(t, err, ErrNotSMTP)
+}

@@ -237,8 +237,9 @@ func (s *Settings) transportMaps(ctx context.Context, rt *Route) (bool, error) {
 	for i, k := range keys {
 		// Pattern tables (regexp, pcre) see only the full address; partial keys go to
 		// fixed-string tables only, as in trivial-rewrite's transport.c.
+		// The wildcard "*" is looked up in every table (transport_wildcard_init).
 		lookup := l.LookupFixed
-		if i == 0 && rt.Recipient != "" {
+		if (i == 0 && rt.Recipient != "") || k == "*" {
 			lookup = l.Lookup
 		}
 		r, err := lookup(ctx, k)
@@ -252,6 +253,8 @@ func (s *Settings) transportMaps(ctx context.Context, rt *Route) (bool, error) {
 		switch {
 		case t == "" && nh == "":
 			// "do not change"
+		case t != "" && nh == "" && (t == "error" || t == "retry"):
+			rt.Transport, rt.Nexthop = t, "Address is undeliverable"
 		case t != "" && nh == "":
 			rt.Transport, rt.Nexthop = t, rt.Domain
 		case t == "":
