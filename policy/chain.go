@@ -3,6 +3,7 @@ package policy
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"path"
 	"regexp"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/postfixtls/postfixtls/dane"
@@ -150,8 +152,8 @@ type ChainResult struct {
 	Errors []ChainError `json:"errors,omitempty"`
 	// Anchors is the number of trust anchors the store held.
 	Anchors int `json:"anchors"`
-
-	chain []*x509.Certificate
+	// Certs is the built chain itself, leaf first (not marshalled).
+	Certs []*x509.Certificate `json:"-"`
 }
 
 // ChainOptions are what VerifyChain needs besides the chain.
@@ -163,7 +165,51 @@ type ChainOptions struct {
 	Now time.Time
 	// MaxDepth is smtp_tls_scert_verifydepth (0: Postfix's default 9).
 	MaxDepth int
+	// Cache, when set, remembers signature checks across calls.
+	Cache *SignatureCache
 }
+
+// SignatureCache remembers the outcome of certificate signature checks, so judging the same
+// chain again (another address of the host, another policy or Postfix version) does not
+// repeat the public-key operations, which dominate verification time. The zero value is
+// ready; it is safe for concurrent use and holds at most 4096 results.
+type SignatureCache struct {
+	mu sync.Mutex
+	m  map[[32]byte]bool
+}
+
+func (c *SignatureCache) check(child, issuer *x509.Certificate) error {
+	verify := func() error {
+		return issuer.CheckSignature(child.SignatureAlgorithm, child.RawTBSCertificate, child.Signature)
+	}
+	if c == nil {
+		return verify()
+	}
+	h := sha256.New()
+	h.Write(issuer.RawSubjectPublicKeyInfo)
+	h.Write(child.Raw)
+	var k [32]byte
+	h.Sum(k[:0])
+	c.mu.Lock()
+	ok, hit := c.m[k]
+	c.mu.Unlock()
+	if hit {
+		if ok {
+			return nil
+		}
+		return errSignature
+	}
+	err := verify()
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= 4096 {
+		c.m = make(map[[32]byte]bool)
+	}
+	c.m[k] = err == nil
+	c.mu.Unlock()
+	return err
+}
+
+var errSignature = errors.New("signature does not verify (cached result)")
 
 // VerifyChain verifies a chain as sent by a server (leaf first, order of the rest
 // irrelevant) against the trust store, the way OpenSSL does for Postfix (see the package
@@ -240,7 +286,7 @@ func VerifyChain(sent []*x509.Certificate, opt ChainOptions) ChainResult {
 	if topSelf && !fromStore[top] && inStore(topCert, opt.Roots) {
 		fromStore[top] = true
 	}
-	res.chain = chain
+	res.Certs = chain
 	res.FromStore = fromStore
 	for _, c := range chain {
 		res.Built = append(res.Built, fingerprint.OneLine(c.RawSubject))
@@ -307,7 +353,7 @@ func VerifyChain(sent []*x509.Certificate, opt ChainOptions) ChainResult {
 	}
 	for n >= 0 {
 		if !checkTimeOnly && xs != xi {
-			if err := xi.CheckSignature(xs.SignatureAlgorithm, xs.RawTBSCertificate, xs.Signature); err != nil {
+			if err := opt.Cache.check(xs, xi); err != nil {
 				add(ChainError{Num: X509SignatureFailure, Depth: n, stage: stageSignatures, Detail: err.Error()}, xs)
 			}
 		}
@@ -451,8 +497,8 @@ var hashName = regexp.MustCompile(`^[0-9a-f]{8}\.[0-9]+$`)
 // LoadTrust reads the files a policy names from fsys (paths are taken relative to fsys's
 // root, without a leading "/"): the CAfile (every certificate), the CApath (only files
 // named like OpenSSL's hash links "1a2b3c4d.0", which are all OpenSSL ever opens), the
-// trust-anchor files, and, when p.AppendDefaultCA is set, system (the system roots, given
-// by the caller). A CAfile or CApath problem is an error wrapping ErrCAFile, as Postfix
+// trust-anchor files, and, when p.AppendDefaultCA is set and a CAfile or CApath is
+// configured, system (the system roots, given by the caller). A CAfile or CApath problem is an error wrapping ErrCAFile, as Postfix
 // disables TLS for it; a trust-anchor file problem is recorded for Evaluate to report.
 func LoadTrust(ctx context.Context, fsys fs.FS, p Policy, system []*x509.Certificate) (*Trust, error) {
 	t := &Trust{TrustAnchors: map[string]*dane.TrustAnchors{}}
@@ -512,8 +558,10 @@ func LoadTrust(ctx context.Context, fsys fs.FS, p Policy, system []*x509.Certifi
 			t.Notes = append(t.Notes, fmt.Sprintf("smtp_tls_CApath %s: %d files not named like OpenSSL hash links (run c_rehash/openssl rehash); OpenSSL never reads them", p.CAPath, skipped))
 		}
 	}
-	if p.AppendDefaultCA {
+	if p.AppendDefaultCA && (p.CAFile != "" || p.CAPath != "") {
+		// tls_append_default_CA matters only when a CAfile or CApath is configured.
 		t.CAs = append(t.CAs, system...)
+		t.Notes = append(t.Notes, fmt.Sprintf("tls_append_default_CA = yes: %d system CAs added", len(system)))
 	}
 	for _, name := range p.TrustAnchorFiles {
 		ta, err := dane.LoadTrustAnchorFile(ctx, fsys, rel(name))

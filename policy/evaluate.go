@@ -65,12 +65,15 @@ type EvalOptions struct {
 	// only for Postfix 2.11-3.5.
 	LegacySingleLabelWildcards bool
 	// TLSEngineUnavailable reports that Postfix's TLS initialisation failed (for example
-	// LoadTrust returned ErrCAFile): may runs in plaintext, stronger levels fail.
+	// LoadTrust returned ErrCAFile): may runs in plaintext, stronger levels fail. Callers that
+	// read the CA files from the policy set it when Policy.EngineUnavailable is not empty.
 	TLSEngineUnavailable bool
 	// NoFindings skips the Findings (Evaluate then does no extra evaluations).
 	NoFindings bool
-	// SigCache, when set, memoises DANE signature checks across calls.
-	SigCache *dane.SigCache
+	// SigCache, when set, memoises DANE signature checks across calls; ChainCache does the
+	// same for PKIX chain verification.
+	SigCache   *dane.SigCache
+	ChainCache *SignatureCache
 }
 
 // Decision is Postfix's verdict on one connection attempt, with its evidence.
@@ -91,6 +94,8 @@ type Decision struct {
 	// Connected is false when Postfix does not even connect (invalid policy, TLSA lookup
 	// error, dane-only failures, wrapper mode below encrypt): relay=none.
 	Connected bool `json:"connected"`
+	// Relay is what Postfix's status line shows: "host[addr]:port", or "none".
+	Relay string `json:"relay"`
 	// TLS reports a TLS session; Trust is the word Postfix's summary line starts with for
 	// the emulated version ("" without TLS).
 	TLS   bool   `json:"tls"`
@@ -219,7 +224,12 @@ type evaluator struct {
 func Evaluate(p Policy, hop NextHop, obs Observation, opt EvalOptions) Decision {
 	e := newEvaluator(p, hop, obs, opt)
 	e.run()
-	if !opt.NoFindings && e.d.Outcome != OutcomeDeliver || (!opt.NoFindings && e.d.Trust == TrustUntrusted) {
+	e.d.Relay = "none"
+	if e.d.Connected {
+		e.d.Relay = e.namaddrport
+	}
+	daneInert := p.DANE != nil && p.DANE.Problem != ""
+	if !opt.NoFindings && (e.d.Outcome != OutcomeDeliver || daneInert) {
 		e.d.Findings = findings(e)
 	}
 	return *e.d
@@ -242,8 +252,22 @@ func newEvaluator(p Policy, hop NextHop, obs Observation, opt EvalOptions) *eval
 		port = 25
 	}
 	obs.Port = port
+	if len(obs.Chain) > 0 {
+		// Drop nil entries a caller may leave in a hand-filled chain.
+		compact := make(Chain, 0, len(obs.Chain))
+		for _, c := range obs.Chain {
+			if c != nil {
+				compact = append(compact, c)
+			}
+		}
+		obs.Chain = compact
+	}
 	if obs.Host == "" {
 		obs.Host = hop.Domain
+	}
+	if p.Level == LevelNotSet && p.Valid {
+		// An empty level is Postfix's "none".
+		p.Level = None
 	}
 	d := &Decision{Host: obs.Host, Addr: obs.Addr, Port: port, Level: p.Level, EffectiveLevel: p.Level, Connected: true}
 	e := &evaluator{p: p, hop: hop, obs: obs, opt: opt, v: v, now: now, d: d}
@@ -314,8 +338,14 @@ func (e *evaluator) run() {
 		return
 	}
 	if obs.ConnectError != "" {
-		e.d.Connected = false
-		e.fail(OutcomeDefer, "4.4.1", obs.ConnectError, "§3.2 connection failure")
+		// "connect to host[addr]:port: ..." never reached the server (4.4.1, relay=none);
+		// a lost or timed-out conversation did (4.4.2).
+		if strings.HasPrefix(obs.ConnectError, "connect to ") {
+			e.d.Connected = false
+			e.fail(OutcomeDefer, "4.4.1", obs.ConnectError, "§3.2 connection failure")
+			return
+		}
+		e.fail(OutcomeDefer, "4.4.2", obs.ConnectError, "§3.2 conversation failure")
 		return
 	}
 	if level == None {
@@ -386,7 +416,12 @@ func (e *evaluator) daneDecide() bool {
 	if p.DANE != nil {
 		in.InsecureMXPolicy = p.DANE.InsecureMXPolicy
 	}
-	if t := obs.TLSA; t != nil {
+	force := p.DANE != nil && p.DANE.ForceInsecureHostTLSA
+	if t := obs.TLSA; t != nil && !obs.AddrSecure && !force {
+		e.d.Notes = append(e.d.Notes, "TLSA data ignored: the address lookup of "+obs.Host+
+			" was not DNSSEC-validated, so Postfix makes no TLSA query (smtp_tls_force_insecure_host_tlsa_lookup = no)")
+		in.TLSA = &dane.TLSAResult{Skipped: true, Why: "the host's address records are not DNSSEC-validated"}
+	} else if t != nil {
 		recs, bad := t.records()
 		for _, b := range bad {
 			e.d.Notes = append(e.d.Notes, "unreadable TLSA record in the observation: "+b)
@@ -412,7 +447,7 @@ func (e *evaluator) daneDecide() bool {
 				in.TLSA.Why = "no validated TLSA records at " + q
 			}
 		}
-	} else {
+	} else if in.TLSA == nil {
 		in.TLSA = &dane.TLSAResult{Skipped: true, Why: "no TLSA lookup (the address lookup was not DNSSEC-validated, or none was observed)"}
 	}
 	dd := dane.Decide(in)
@@ -579,16 +614,26 @@ func (e *evaluator) summaryLine(word string) string {
 	if ver == "" {
 		ver = "TLSv1.3"
 	}
-	return fmt.Sprintf("%s TLS connection established to %s: %s with cipher %s (%d/%d bits)", word, e.namaddrport, ver, o.Cipher, bits, alg)
+	line := fmt.Sprintf("%s TLS connection established to %s: %s with cipher %s (%d/%d bits)", word, e.namaddrport, ver, o.Cipher, bits, alg)
+	if o.KeyExchange != "" {
+		line += " key-exchange " + o.KeyExchange
+	}
+	if o.ServerSignature != "" {
+		line += " server-signature " + o.ServerSignature
+	}
+	if o.ServerDigest != "" {
+		line += " server-digest " + o.ServerDigest
+	}
+	return line
 }
 
 func cipherBits(name string) int {
 	u := strings.ToUpper(name)
 	switch {
-	case strings.Contains(u, "256"), strings.Contains(u, "CHACHA20"):
-		return 256
-	case strings.Contains(u, "128"):
+	case strings.Contains(u, "AES_128"), strings.Contains(u, "AES128"):
 		return 128
+	case strings.Contains(u, "AES_256"), strings.Contains(u, "AES256"), strings.Contains(u, "CHACHA20"):
+		return 256
 	case strings.Contains(u, "3DES"), strings.Contains(u, "DES-CBC3"):
 		return 112
 	}
@@ -612,7 +657,7 @@ func (e *evaluator) verify(level Level) {
 	}
 	switch level {
 	case May, Encrypt:
-		cr := VerifyChain(chain, ChainOptions{Roots: e.roots(), Now: e.now})
+		cr := VerifyChain(chain, ChainOptions{Roots: e.roots(), Now: e.now, Cache: e.opt.ChainCache})
 		d.Evidence.Chain = &cr
 		d.Trust = TrustUntrusted
 		if cr.OK {
@@ -638,6 +683,10 @@ func (e *evaluator) verify(level Level) {
 
 func (e *evaluator) roots() []*x509.Certificate {
 	if e.opt.Trust == nil {
+		if e.p.CAFile != "" || e.p.CAPath != "" {
+			e.d.Notes = append(e.d.Notes, "no CA certificates were given (EvalOptions.Trust is nil), although the policy names smtp_tls_CAfile "+
+				e.p.CAFile+" / smtp_tls_CApath "+e.p.CAPath+"; load them with LoadTrust")
+		}
 		return nil
 	}
 	return e.opt.Trust.CAs
@@ -769,7 +818,7 @@ func (e *evaluator) verifyDANE(level Level, chain []*x509.Certificate) {
 		e.verified(word, "§6.4 DANE verified")
 	case res.Fallback:
 		d.EffectiveLevel = Encrypt
-		cr := VerifyChain(chain, ChainOptions{Roots: e.roots(), Now: e.now})
+		cr := VerifyChain(chain, ChainOptions{Roots: e.roots(), Now: e.now, Cache: e.opt.ChainCache})
 		d.Evidence.Chain = &cr
 		word := TrustUntrusted
 		if cr.OK {
@@ -787,7 +836,12 @@ func (e *evaluator) verifyDANE(level Level, chain []*x509.Certificate) {
 		if len(chain) > 0 {
 			d.Evidence.Match = e.matchEvidence(names, refs, chain[0])
 		}
-		e.notVerified(TrustUntrusted, false, line, "§6.4 DANE verification failed")
+		word := TrustUntrusted
+		if res.Err != nil && res.Err.Num == X509HostnameMismatch && level != HalfDane {
+			// A DANE-TA match whose only problem is the name: like a CA-valid misnamed chain.
+			word = e.trustWordForNameMismatch()
+		}
+		e.notVerified(word, false, line, "§6.4 DANE verification failed")
 	}
 }
 
@@ -850,12 +904,16 @@ func (e *evaluator) verifyTrustAnchors(level Level, chain []*x509.Certificate) {
 		d.Evidence.Error = &ce
 		line = res.Err.LogLine(e.namaddrport)
 	}
-	e.notVerified(TrustUntrusted, false, line, "§6.5 trust anchor verification failed")
+	word := TrustUntrusted
+	if !refs.MustFail && res.Err != nil && res.Err.Num == X509HostnameMismatch {
+		word = e.trustWordForNameMismatch()
+	}
+	e.notVerified(word, false, line, "§6.5 trust anchor verification failed")
 }
 
 func (e *evaluator) verifyPKIX(level Level, chain []*x509.Certificate) {
 	d := e.d
-	cr := VerifyChain(chain, ChainOptions{Roots: e.roots(), Now: e.now})
+	cr := VerifyChain(chain, ChainOptions{Roots: e.roots(), Now: e.now, Cache: e.opt.ChainCache})
 	d.Evidence.Chain = &cr
 	mopt := e.matchOptions()
 	refs, warns := match.References(e.p.Match, e.hop.Domain, e.obs.Host, mopt)
@@ -912,4 +970,54 @@ func (e *evaluator) verifyPKIX(level Level, chain []*x509.Certificate) {
 func isIPLiteral(s string) bool {
 	_, err := netip.ParseAddr(s)
 	return err == nil
+}
+
+// Conclusion is the result of one delivery attempt sequence: what Postfix's status line
+// says after it tried the servers of a destination in order.
+type Conclusion struct {
+	// Outcome is deliver, defer or bounce.
+	Outcome Outcome `json:"outcome"`
+	// DSN, Reason and Relay are the status line's; Reason is the last failure's when deferred.
+	DSN    string `json:"dsn"`
+	Reason string `json:"reason,omitempty"`
+	Relay  string `json:"relay"`
+	// Trust is the word of the last TLS summary line logged (the session that delivered, or
+	// the last one tried); "" when no TLS session was made.
+	Trust string `json:"trust,omitempty"`
+	// Deciding indexes the attempt that decided (-1 when there was none).
+	Deciding int `json:"deciding"`
+	// Log holds the "<queue id>: <reason>" info lines Postfix logs for failed servers before
+	// the last one (with "QUEUEID" standing for the queue id).
+	Log []string `json:"log,omitempty"`
+}
+
+// Conclude combines the decisions for the servers of a destination, in the order Postfix
+// tried them (§3.2, §10.1): the first delivery or bounce ends the walk; a plaintext retry
+// (§3.3) delivers over the same server without TLS; otherwise the message is deferred with
+// the last server's reason.
+func Conclude(attempts []Decision) Conclusion {
+	c := Conclusion{Outcome: OutcomeDefer, DSN: "4.4.1", Relay: "none", Deciding: -1}
+	for i, d := range attempts {
+		if d.TLS {
+			c.Trust = d.Trust
+		}
+		c.Deciding, c.Relay = i, d.Relay
+		switch d.Outcome {
+		case OutcomeDeliver:
+			c.Outcome, c.DSN, c.Reason = OutcomeDeliver, d.DSN, ""
+			return c
+		case OutcomePlaintextRetry:
+			c.Log = append(c.Log, "QUEUEID: "+d.Reason)
+			c.Outcome, c.DSN, c.Reason = OutcomeDeliver, "2.0.0", ""
+			return c
+		case OutcomeBounce:
+			c.Outcome, c.DSN, c.Reason = OutcomeBounce, d.DSN, d.Reason
+			return c
+		}
+		c.DSN, c.Reason = d.DSN, d.Reason
+		if i < len(attempts)-1 {
+			c.Log = append(c.Log, "QUEUEID: "+d.Reason)
+		}
+	}
+	return c
 }

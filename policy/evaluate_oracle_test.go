@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/sha512"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -67,7 +68,7 @@ func makeOraclePKI() (*oraclePKI, error) {
 	o := &oraclePKI{root: root, inter: inter, other: other, leaves: map[string]*pki.Cert{}, issuer: map[string]string{}}
 	type leaf struct {
 		name, iss, cn, sans string
-		nb, na            time.Time
+		nb, na              time.Time
 	}
 	y := func(s string) time.Time { t, _ := time.Parse("2006-01-02", s); return t }
 	list := []leaf{
@@ -183,11 +184,11 @@ func (o *oraclePKI) expand(t testing.TB, s string) string {
 
 // oracleCase is one case.env with Postfix's recorded result.
 type oracleCase struct {
-	Name                                       string
-	Env                                        map[string]string
-	Outcome, Reason, DSN, Relay                string
-	Trust                                      *string
-	SMTPLog                                    []string
+	Name                        string
+	Env                         map[string]string
+	Outcome, Reason, DSN, Relay string
+	Trust                       *string
+	SMTPLog, TLS                []string
 }
 
 var envLine = regexp.MustCompile(`^([A-Z_]+)=(.*)$`)
@@ -252,12 +253,13 @@ func loadOracleCases(t *testing.T) []oracleCase {
 			Outcome, Reason, DSN, Relay string
 			Trust                       *string
 			SMTPLog                     []string `json:"smtp_log"`
+			TLS                         []string `json:"tls"`
 		}
 		if err := json.Unmarshal(js, &rec); err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, oracleCase{Name: filepath.Base(dir), Env: parseEnv(string(envText)), Outcome: rec.Outcome,
-			Reason: rec.Reason, DSN: rec.DSN, Relay: rec.Relay, Trust: rec.Trust, SMTPLog: rec.SMTPLog})
+			Reason: rec.Reason, DSN: rec.DSN, Relay: rec.Relay, Trust: rec.Trust, SMTPLog: rec.SMTPLog, TLS: rec.TLS})
 	}
 	return out
 }
@@ -386,7 +388,7 @@ func deliver(t testing.TB, o *oraclePKI, env map[string]string, v policy.Version
 	if err != nil {
 		t.Fatal(err)
 	}
-	trust := &policy.Trust{CAs: []*x509Cert{o.root.Cert}}
+	trust := &policy.Trust{CAs: []*x509.Certificate{o.root.Cert}}
 	var atts []attempt
 	var last policy.Decision
 	for _, hop := range res.Hops {
@@ -422,7 +424,8 @@ func deliver(t testing.TB, o *oraclePKI, env map[string]string, v policy.Version
 			secure := zoneOf(h.name) == "signed"
 			obs := policy.Observation{Host: h.name, Addr: addr, Port: hop.Port, HaveMX: h.haveMX, MXPreference: h.pref,
 				MXSecure: zoneOf(hop.Domain) == "signed", AddrSecure: secure,
-				STARTTLSOffered: !srv.nostarttls, TLSVersion: "TLSv1.3", Cipher: "TLS_AES_128_GCM_SHA256"}
+				STARTTLSOffered: !srv.nostarttls, TLSVersion: "TLSv1.3", Cipher: "TLS_AES_128_GCM_SHA256",
+				KeyExchange: "X25519", ServerSignature: "ECDSA (prime256v1)", ServerDigest: "SHA256"}
 			if secure {
 				obs.TLSA = &policy.TLSAObservation{BaseDomain: h.name, Records: w.tlsa["_"+strconv.Itoa(hop.Port)+"._tcp."+h.name]}
 			}
@@ -468,7 +471,12 @@ func TestOracleCases(t *testing.T) {
 	o := oracleCerts(t)
 	for _, c := range loadOracleCases(t) {
 		t.Run(c.Name, func(t *testing.T) {
-			atts, final := deliver(t, o, c.Env, policy.V(3, 7, 11))
+			atts, _ := deliver(t, o, c.Env, policy.V(3, 7, 11))
+			var decs []policy.Decision
+			for _, a := range atts {
+				decs = append(decs, a.dec)
+			}
+			final := policy.Conclude(decs)
 			if got := oracleOutcome(final.Outcome); got != c.Outcome {
 				t.Fatalf("outcome %s, Postfix %s (decision %+v)", got, c.Outcome, final)
 			}
@@ -480,12 +488,40 @@ func TestOracleCases(t *testing.T) {
 					t.Errorf("dsn %q, Postfix %q", final.DSN, c.DSN)
 				}
 			}
+			if final.Relay != c.Relay {
+				t.Errorf("relay %q, Postfix %q", final.Relay, c.Relay)
+			}
 			want := ""
 			if c.Trust != nil {
 				want = *c.Trust
 			}
-			if got := lastTrust(atts); got != want {
-				t.Errorf("trust %q, Postfix %q", got, want)
+			if final.Trust != want {
+				t.Errorf("trust %q, Postfix %q", final.Trust, want)
+			}
+			// "<qid>: <reason>" lines for servers before the last one.
+			for _, l := range c.SMTPLog {
+				if i := strings.Index(l, ": "); i > 0 && !strings.Contains(l, " to=<") && !strings.Contains(l, "verification failed") &&
+					!strings.HasPrefix(l, "warning:") {
+					found := false
+					for _, x := range final.Log {
+						found = found || x == "QUEUEID"+l[i:]
+					}
+					if !found {
+						t.Errorf("Postfix logged %q; we logged %q", l, final.Log)
+					}
+				}
+			}
+			// The TLS summary lines, in order, exactly as Postfix logged them (§3.4).
+			var summaries []string
+			for _, a := range atts {
+				for _, l := range a.dec.Log {
+					if strings.Contains(l, " TLS connection established to ") {
+						summaries = append(summaries, l)
+					}
+				}
+			}
+			if strings.Join(summaries, "\n") != strings.Join(c.TLS, "\n") {
+				t.Errorf("summary lines\n%q\nPostfix\n%q", summaries, c.TLS)
 			}
 			// Every "certificate verification failed" and "unusable" line Postfix logged
 			// must be among ours.
@@ -508,5 +544,80 @@ func TestOracleCases(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOracleMatrix reproduces matrix.md (security level x server scenario, Postfix
+// 3.7.11): the smtp(8) outcome of each cell and, for deliveries, the trust word.
+func TestOracleMatrix(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(oracleDir, "matrix.md"))
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
+		t.Skip("oracle matrix not found: " + err.Error())
+	}
+	o := oracleCerts(t)
+	servers := map[string]string{
+		"good": "127.0.1.20:25 mx-example", "leafonly": "127.0.1.20:25 mx-example send=leaf",
+		"othername": "127.0.1.20:25 other-name", "selfsigned": "127.0.1.20:25 selfsigned",
+		"expired": "127.0.1.20:25 expired", "wrongca": "127.0.1.20:25 wrongca", "nostarttls": "127.0.1.20:25 - nostarttls",
+	}
+	var levels []string
+	cell := regexp.MustCompile(`→ (sent|deferred|bounced)(?: \(([A-Za-z]+)\))?`)
+	n := 0
+	for _, line := range strings.Split(string(data), "\n") {
+		cols := strings.Split(line, "|")
+		if len(cols) < 3 {
+			continue
+		}
+		for i := range cols {
+			cols[i] = strings.TrimSpace(cols[i])
+		}
+		cols = cols[1 : len(cols)-1]
+		if cols[0] == "scenario" {
+			levels = cols[1:]
+			continue
+		}
+		srv, ok := servers[cols[0]]
+		if !ok {
+			continue
+		}
+		for i, lv := range levels {
+			m := cell.FindStringSubmatch(cols[i+1])
+			if m == nil {
+				t.Fatalf("cannot read cell %q", cols[i+1])
+			}
+			name := fmt.Sprintf("%s/%s", cols[0], lv)
+			t.Run(name, func(t *testing.T) {
+				match := ""
+				if lv == "fingerprint" {
+					match = " match={{fp:mx-example}}"
+				}
+				env := map[string]string{
+					"RCPT":    "user@example.test",
+					"POLICY":  "example.test " + lv + match,
+					"ZONE":    "example.test. IN MX 10 mx.example.test.\nmx.example.test. IN A 127.0.1.20\n_25._tcp.mx.example.test. IN TLSA 3 1 1 {{spki:mx-example:sha256}}",
+					"SERVERS": srv,
+				}
+				atts, final := deliver(t, o, env, policy.V(3, 7, 11))
+				if got := oracleOutcome(final.Outcome); got != m[1] {
+					t.Fatalf("§3 matrix %s: outcome %s, Postfix %s (%s)", name, got, m[1], final.Reason)
+				}
+				if m[1] == "sent" {
+					want := m[2]
+					if want == "plain" {
+						want = ""
+					}
+					if got := lastTrust(atts); got != want {
+						t.Errorf("§3.4 matrix %s: trust %q, Postfix %q", name, got, want)
+					}
+				}
+			})
+			n++
+		}
+	}
+	if n != 56 {
+		t.Errorf("read %d matrix cells, want 56", n)
 	}
 }

@@ -48,8 +48,10 @@ type Observation struct {
 	// failure (NXDOMAIN), which bounces.
 	LookupError     string `json:"lookup_error,omitempty"`
 	LookupPermanent bool   `json:"lookup_permanent,omitempty"`
-	// ConnectError is set when the TCP connection (or the greeting, or EHLO) failed; it is
-	// then Postfix's reason text ("connect to host[addr]:25: Connection refused").
+	// ConnectError is set when the TCP connection (or the greeting, or EHLO) failed, as
+	// Postfix's reason text: "connect to host[addr]:25: Connection refused" (DSN 4.4.1,
+	// relay=none), or "lost connection with host[addr] while receiving the initial server
+	// greeting" / "conversation with ... timed out while ..." (DSN 4.4.2).
 	ConnectError string `json:"connect_error,omitempty"`
 	// WrapperMode is a connection that starts TLS at once (SMTPS, port 465).
 	WrapperMode bool `json:"wrapper_mode,omitempty"`
@@ -65,6 +67,12 @@ type Observation struct {
 	Cipher        string `json:"cipher,omitempty"`
 	CipherBits    int    `json:"cipher_bits,omitempty"`
 	CipherAlgBits int    `json:"cipher_alg_bits,omitempty"`
+	// KeyExchange ("X25519"), ServerSignature ("ECDSA (prime256v1)", "RSA-PSS (2048 bits)")
+	// and ServerDigest ("SHA256") are the TLS 1.3 details Postfix 3.4+ appends to its
+	// summary line; empty ones are left out.
+	KeyExchange     string `json:"key_exchange,omitempty"`
+	ServerSignature string `json:"server_signature,omitempty"`
+	ServerDigest    string `json:"server_digest,omitempty"`
 	// SNI is the server name sent in the ClientHello ("" when none).
 	SNI string `json:"sni,omitempty"`
 	// Chain is the peer's certificate chain as sent, leaf first. Empty after a successful

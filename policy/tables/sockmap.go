@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 )
 
 // Postfix's socketmap defaults (util/dict_sockmap.c).
@@ -181,28 +180,13 @@ func (t *SocketmapTable) Lookup(ctx context.Context, key string) (Result, error)
 	payload = trimLeft(payload)
 	msg := fmt.Sprintf("%s socketmap server %s error", t.name, class)
 	if hasPayload && payload != "" {
-		p := printable(payload)
+		p := printableText(payload, true)
 		if len(p) > 200 {
 			p = p[:200]
 		}
 		msg += ": " + p
 	}
 	return Result{}, &TableError{Table: t.name, Key: key, Config: config, Messages: []string{msg}}
-}
-
-// printable replaces what Postfix's printable() would with '?'.
-func printable(s string) string {
-	var b strings.Builder
-	for len(s) > 0 {
-		r, n := utf8.DecodeRuneInString(s)
-		if r == utf8.RuneError && n <= 1 || r < 0x20 || r == 0x7f {
-			b.WriteByte('?')
-		} else {
-			b.WriteString(s[:n])
-		}
-		s = s[n:]
-	}
-	return b.String()
 }
 
 func (t *SocketmapTable) connectLocked(ctx context.Context) error {

@@ -83,15 +83,15 @@ func (r *lineReader) readOne() (logicalLine, bool) {
 		if !eof || len(seg) > 0 {
 			r.lineno++
 		}
+		if strings.IndexByte(seg, 0) >= 0 {
+			gotNull = true // readllines notes it for every line read, comment lines too
+		}
 		// Ignore comment lines, all-whitespace lines and empty lines.
 		k := 0
 		for k < len(seg) && isSpace(seg[k]) {
 			k++
 		}
 		if k < len(seg) && seg[k] != '#' {
-			if strings.IndexByte(seg, 0) >= 0 {
-				gotNull = true
-			}
 			switch {
 			case length == 0:
 				cur = seg
@@ -120,6 +120,15 @@ func (r *lineReader) readOne() (logicalLine, bool) {
 		}
 	}
 	ll.last = r.lineno
+	if gotNull {
+		// Postfix >= 3.9 warns, also when only comment lines held the null byte; all
+		// versions ignore the text after it.
+		if ll.first == ll.last {
+			r.warn(ll.first, fmt.Sprintf("%s, line %d: text after null byte may be ignored", r.file, ll.last))
+		} else {
+			r.warn(ll.first, fmt.Sprintf("%s, line %d-%d: text after null byte may be ignored", r.file, ll.first, ll.last))
+		}
+	}
 	if length == 0 {
 		return ll, false
 	}
@@ -127,14 +136,6 @@ func (r *lineReader) readOne() (logicalLine, bool) {
 		ll.text = string(r.join)
 	} else {
 		ll.text = cur
-	}
-	if gotNull {
-		// Postfix >= 3.10 warns; all versions ignore the text after the null byte.
-		if ll.first == ll.last {
-			r.warn(ll.first, fmt.Sprintf("%s, line %d: text after null byte may be ignored", r.file, ll.last))
-		} else {
-			r.warn(ll.first, fmt.Sprintf("%s, line %d-%d: text after null byte may be ignored", r.file, ll.first, ll.last))
-		}
 	}
 	return ll, true
 }
@@ -245,8 +246,8 @@ type sourceFormat struct {
 	dupPrefix    string // postmap build: the dict name used in the duplicate warning
 	foldKeys     bool   // fold keys when storing
 	dupWarn      bool   // duplicates are warnings (first wins); else the table becomes a surrogate
-	utf8Check    bool   // postmap with UTF-8 active: reject non-UTF-8 lines
-	utf8Fold     bool   // fold non-ASCII keys too (postmap with UTF-8 active casefolds)
+	utf8Check    bool   // UTF-8 active: reject non-UTF-8 lines (postmap.c, dict_thash.c)
+	utf8Fold     bool   // UTF-8 active: fold non-ASCII keys too (dict_utf8 casefolds)
 }
 
 // SourceTable is a table read from a Postfix source file: a texthash: table, or the
@@ -279,8 +280,10 @@ func ParseSource(r io.Reader, file, spec string, opt Options) (*SourceTable, err
 	return parseSourceString(string(data), file, spec, "", thashFormat(opt), opt), nil
 }
 
+// thashFormat is dict_thash.c: with UTF-8 active it drops non-UTF-8 lines, and it stores
+// through the dict_utf8 wrapper, which casefolds non-ASCII keys when folding is on.
 func thashFormat(opt Options) sourceFormat {
-	return sourceFormat{foldKeys: opt.FoldFixed, dupWarn: opt.DuplicateWarn}
+	return sourceFormat{foldKeys: opt.FoldFixed, dupWarn: opt.DuplicateWarn, utf8Check: opt.UTF8, utf8Fold: opt.UTF8}
 }
 
 func parseSourceString(data, file, spec, note string, f sourceFormat, opt Options) *SourceTable {

@@ -87,6 +87,10 @@ func TestSourceFormat(t *testing.T) {
 			"# c\n\n\na b\n", []kv{{"a", "b", 4}}, nil},
 		{"§1.1 text after a null byte is ignored", fold,
 			"a b\x00c\n", []kv{{"a", "b", 1}}, []string{"t, line 1: text after null byte may be ignored"}},
+		{"§1.1 (readlline.c >= 3.9) a null byte in a comment line inside an entry is reported", fold,
+			"a b\n# x\x00y\n  c\n", []kv{{"a", "b  c", 1}}, []string{"t, line 1-3: text after null byte may be ignored"}},
+		{"§1.1 (readlline.c >= 3.9) a null byte in a trailing comment is reported", fold,
+			"a b\n# x\x00y\n", []kv{{"a", "b", 1}}, []string{"t, line 1-2: text after null byte may be ignored"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -153,8 +157,28 @@ func TestSourceUTF8(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, r.Found)
 	assert.Equal(t, []string{`texthash:f: non-UTF-8 key "?x": malformed UTF-8 or invalid codepoint`}, r.Warnings)
-	_, err = st.Lookup(ctx, "bad")
-	require.ErrorIs(t, err, ErrLookup, "a non-UTF-8 value is a configuration error")
+	// dict_thash.c drops a non-UTF-8 line when reading (postmap -q bad: not found, with
+	// this warning), so the non-UTF-8 value never reaches a lookup.
+	r, err = st.Lookup(ctx, "bad")
+	require.NoError(t, err)
+	assert.False(t, r.Found, "§1.1 a non-UTF-8 line is ignored under UTF-8")
+	assert.Contains(t, messagesOf(st.Diagnostics()), "f, line 2: non-UTF-8 input \"bad ?\" -- ignoring this line")
+}
+
+// §1.1 folding with UTF-8 active: dict_thash stores through the dict_utf8 wrapper, which
+// casefolds the key (dict_utf8_update), so an upper-case non-ASCII source key is found by
+// both spellings (postmap -q Ǫ and ǫ both answer for a file line "Ǫ 0").
+func TestSourceUTF8FoldsStoredKeys(t *testing.T) {
+	ctx := context.Background()
+	st, err := ParseSource(strings.NewReader("Ǫ 0\nBÜCHER.Example secure\nbücher.example dup\n"), "f", "", Options{FoldFixed: true, DuplicateWarn: true, UTF8: true})
+	require.NoError(t, err)
+	for _, key := range []string{"Ǫ", "ǫ", "bücher.example", "BÜCHER.EXAMPLE"} {
+		r, err := st.Lookup(ctx, key)
+		require.NoError(t, err)
+		assert.True(t, r.Found, "§1.1 casefolded non-ASCII key %q", key)
+	}
+	assert.Equal(t, []string{`f, line 3: duplicate entry: "bücher.example"`}, messagesOf(st.Diagnostics()),
+		"§1.1 duplicates are detected after casefolding")
 }
 
 func TestSourceLookupDoesNotAllocate(t *testing.T) {

@@ -1,0 +1,41 @@
+package policy_test
+
+import (
+	"crypto/x509"
+	"fmt"
+
+	"github.com/postfixtls/postfixtls/internal/testkit/pki"
+	"github.com/postfixtls/postfixtls/policy"
+)
+
+// Mail for fastmail.fm goes to in1-smtp.messagingengine.com, whose certificate names
+// *.messagingengine.com. Under "secure" Postfix 3.7 refuses it; Evaluate says so, with the
+// trust word Postfix logs, and proposes the narrow fix.
+func ExampleEvaluate() {
+	h, _ := pki.NewHierarchy()
+	leaf, _ := pki.New(pki.Spec{CN: []string{"*.messagingengine.com"}, DNS: []string{"*.messagingengine.com", "messagingengine.com"}}, h.Inter)
+
+	hop := policy.NextHop{Nexthop: "fastmail.fm", Key: "fastmail.fm", Domain: "fastmail.fm", Port: 25, MX: true, Client: policy.SMTP}
+	p := policy.Policy{Level: policy.Secure, Valid: true, Match: []string{"nexthop", "dot-nexthop"}, Protocols: ">=TLSv1", Ciphers: "medium"}
+	obs := policy.Observation{
+		Host: "in1-smtp.messagingengine.com", Addr: "192.0.2.10", HaveMX: true,
+		STARTTLSOffered: true, TLSVersion: "TLSv1.3", Cipher: "TLS_AES_256_GCM_SHA384",
+		Chain: policy.Chain{leaf.Cert, h.Inter.Cert},
+	}
+	d := policy.Evaluate(p, hop, obs, policy.EvalOptions{
+		Version: policy.V(3, 7, 11),
+		Trust:   &policy.Trust{CAs: []*x509.Certificate{h.Root.Cert}},
+	})
+	fmt.Println(d.Outcome, d.DSN, d.Reason)
+	for _, l := range d.Log {
+		fmt.Println(l)
+	}
+	fmt.Println(d.Findings[0].Code)
+	fmt.Println(d.Findings[0].Fixes[0])
+	// Output:
+	// defer 4.7.5 Server certificate not verified
+	// server certificate verification failed for in1-smtp.messagingengine.com[192.0.2.10]:25: num=62:hostname mismatch
+	// Untrusted TLS connection established to in1-smtp.messagingengine.com[192.0.2.10]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)
+	// secure-nexthop-mismatch
+	// fastmail.fm secure match=.messagingengine.com
+}
