@@ -117,10 +117,16 @@ type Reply struct {
 	Enhanced string `json:"enhanced,omitempty"`
 	// Text is the reply text, without code and enhanced code; lines joined with spaces.
 	Text string `json:"text"`
+	// Raw, when set, is the whole reply as Postfix quotes it in a reason: every stored line
+	// with its code, lines joined by spaces (smtpclient.Reply.Text). String returns it as is.
+	Raw string `json:"raw,omitempty"`
 }
 
 // String renders the reply as Postfix quotes it in a reason: "454 4.7.0 TLS not available".
 func (r Reply) String() string {
+	if r.Raw != "" {
+		return r.Raw
+	}
 	s := strconv.Itoa(r.Code)
 	if r.Enhanced != "" {
 		s += " " + r.Enhanced

@@ -1,0 +1,532 @@
+package smtpclient
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/postfixtls/postfixtls/dane"
+	"github.com/postfixtls/postfixtls/policy"
+)
+
+// CheckOptions say how Check talks to DNS and to servers.
+type CheckOptions struct {
+	// Resolver is the validating resolver for MX, address and TLSA lookups. Nil means the
+	// servers of /etc/resolv.conf (AD believed from loopback servers or with trust-ad).
+	Resolver dane.Resolver
+	// Dialer makes the TCP connections (tests point it at loopback servers). Nil means a
+	// net.Dialer.
+	Dialer Dialer
+	// HeloName is sent with EHLO; empty means $myhostname (smtp_helo_name's default).
+	HeloName string
+	// MessageAge is how long the message would have waited in the queue (§3.3: at may, a
+	// failed handshake falls back to plaintext only for messages at least
+	// minimal_backoff_time old). Zero is a new message.
+	MessageAge time.Duration
+	// Now is the time certificates are checked at; zero means time.Now().
+	Now time.Time
+	// FS is where CA files, CApath directories and trust-anchor files are read; nil means
+	// the operating system's files.
+	FS fs.FS
+	// SystemRoots are the roots tls_append_default_CA adds; nil means none.
+	SystemRoots []*x509.Certificate
+	// KeepSessions puts each session's full record (transcript, replies, timings) into the
+	// attempts.
+	KeepSessions bool
+}
+
+// Verdict is what Check found: the policy and where it came from, every attempt, and
+// Postfix's verdict with its explanation. It marshals to the JSON contract of the check tool
+// (design.md): fields may be added, never renamed.
+type Verdict struct {
+	Destination    string        `json:"destination"`
+	Nexthop        string        `json:"nexthop"`
+	PostfixVersion string        `json:"postfix_version"`
+	Policy         VerdictPolicy `json:"policy"`
+	// Outcome is deliver, defer or bounce; DSN and Reason are Postfix's status.
+	Outcome string `json:"outcome"`
+	DSN     string `json:"dsn"`
+	Reason  string `json:"reason"`
+	// Trust is Postfix's word for the last TLS session (Anonymous, Untrusted, Trusted,
+	// Verified); null without TLS.
+	Trust    *string          `json:"trust"`
+	Attempts []Attempt        `json:"attempts"`
+	Findings []policy.Finding `json:"findings"`
+	// Warnings are configuration warnings (table problems, ignored parameters).
+	Warnings []string `json:"warnings,omitempty"`
+	// Log holds the "<queue id>: <reason>" lines Postfix logs for servers that failed before
+	// the last one.
+	Log []string `json:"log,omitempty"`
+}
+
+// VerdictPolicy is the policy of the first next hop, as the JSON contract shows it.
+type VerdictPolicy struct {
+	Level  string   `json:"level"`
+	Match  []string `json:"match"`
+	Source string   `json:"source"`
+	// Valid is false for an entry Postfix cannot use (no connection, 4.7.5).
+	Valid    bool     `json:"valid"`
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Attempt is one server tried (or skipped).
+type Attempt struct {
+	Host    string   `json:"host"`
+	Addr    string   `json:"addr,omitempty"`
+	Port    int      `json:"port,omitempty"`
+	Trust   *string  `json:"trust"`
+	Outcome string   `json:"outcome"`
+	DSN     string   `json:"dsn,omitempty"`
+	Reason  string   `json:"reason,omitempty"`
+	Log     []string `json:"log,omitempty"`
+	// Level is the policy level for this server and EffectiveLevel the level after the DNS
+	// dependent DANE steps.
+	Level          string `json:"level,omitempty"`
+	EffectiveLevel string `json:"effective_level,omitempty"`
+	// Gaps are differences between this Go handshake and OpenSSL's inside Postfix.
+	Gaps []Gap `json:"gaps,omitempty"`
+	// Session is the full session record (with CheckOptions.KeepSessions).
+	Session *Session `json:"session,omitempty"`
+	// Decision is the evaluator's full decision (evidence, rule, notes).
+	Decision policy.Decision `json:"-"`
+}
+
+// Check answers whether Postfix, configured as s, would deliver to destination (an address,
+// a domain, "[host]" or "[host]:port"): it resolves the next hops, walks the MX and address
+// records with their DNSSEC status, computes each server's policy, dials each server as
+// Postfix would (STARTTLS, SNI, protocol and cipher limits), judges each session with
+// policy.Evaluate, and stops at the first server Postfix would deliver to.
+//
+// A configuration Postfix would refuse to run with is an error wrapping policy.ErrConfig; a
+// destination that is not delivered by the SMTP client wraps policy.ErrNotSMTP. Everything
+// that happens on the network is part of the Verdict, not an error.
+func Check(ctx context.Context, s *policy.Settings, destination string, opt CheckOptions) (*Verdict, error) {
+	res, err := s.Resolve(ctx, destination)
+	if err != nil {
+		return nil, err
+	}
+	r := opt.Resolver
+	if r == nil {
+		if r, err = systemResolver(); err != nil {
+			return nil, err
+		}
+	}
+	c := &checker{s: s, opt: opt, r: r, res: res, trust: map[string]*policy.Trust{}}
+	if err := c.limits(); err != nil {
+		return nil, err
+	}
+	v := &Verdict{Destination: destination, Nexthop: res.Route.Nexthop, PostfixVersion: s.Version().String(),
+		Warnings: res.Warnings, Attempts: []Attempt{}, Findings: []policy.Finding{}}
+	if len(res.Hops) > 0 {
+		p := res.Hops[0].Policy
+		v.Policy = VerdictPolicy{Level: p.Level.String(), Match: p.Match, Source: p.Source.String(), Valid: p.Valid, Warnings: p.Warnings}
+	}
+	var decisions []policy.Decision
+	for _, hop := range res.Hops {
+		stop, err := c.hop(ctx, hop, &decisions, v)
+		if err != nil {
+			return nil, err
+		}
+		if stop {
+			break
+		}
+	}
+	conc := policy.Conclude(decisions)
+	v.Outcome, v.DSN, v.Reason, v.Log = string(conc.Outcome), conc.DSN, conc.Reason, conc.Log
+	if conc.Trust != "" {
+		t := conc.Trust
+		v.Trust = &t
+	}
+	// Findings explain the deciding attempt, or the last one tried.
+	if i := conc.Deciding; i >= 0 && i < len(decisions) {
+		v.Findings = append(v.Findings, decisions[i].Findings...)
+	} else if n := len(decisions); n > 0 {
+		v.Findings = append(v.Findings, decisions[n-1].Findings...)
+	}
+	return v, nil
+}
+
+type checker struct {
+	s     *policy.Settings
+	opt   CheckOptions
+	r     dane.Resolver
+	res   *policy.Resolution
+	trust map[string]*policy.Trust
+
+	addrLimit, sessionLimit int
+	connectTimeout          time.Duration
+	heloTimeout             time.Duration
+	starttlsTimeout         time.Duration
+	ipv4, ipv6              bool
+	helo                    string
+	sessions, addrs         int
+}
+
+// limits reads the client's walk limits and timeouts.
+func (c *checker) limits() error {
+	cl := string(c.res.Route.Client)
+	num := func(name string) (int, error) {
+		p, err := c.s.Param(name)
+		if err != nil {
+			return 0, err
+		}
+		n, err := strconv.Atoi(p.Value)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%w: bad numerical configuration: %s = %s", policy.ErrConfig, name, p.Value)
+		}
+		return n, nil
+	}
+	dur := func(name string) (time.Duration, error) {
+		p, err := c.s.Param(name)
+		if err != nil {
+			return 0, err
+		}
+		return parseTime(name, p.Value)
+	}
+	var err error
+	if c.addrLimit, err = num(cl + "_mx_address_limit"); err != nil {
+		return err
+	}
+	if c.sessionLimit, err = num(cl + "_mx_session_limit"); err != nil {
+		return err
+	}
+	if c.connectTimeout, err = dur(cl + "_connect_timeout"); err != nil {
+		return err
+	}
+	helo := cl + "_helo_timeout"
+	if cl == "lmtp" {
+		helo = "lmtp_lhlo_timeout"
+	}
+	if c.heloTimeout, err = dur(helo); err != nil {
+		return err
+	}
+	if c.starttlsTimeout, err = dur(cl + "_starttls_timeout"); err != nil {
+		return err
+	}
+	ip, err := c.s.Param("inet_protocols")
+	if err != nil {
+		return err
+	}
+	for _, w := range strings.FieldsFunc(ip.Value, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+		switch strings.ToLower(w) {
+		case "all":
+			c.ipv4, c.ipv6 = true, true
+		case "ipv4":
+			c.ipv4 = true
+		case "ipv6":
+			c.ipv6 = true
+		}
+	}
+	c.helo = c.opt.HeloName
+	if c.helo == "" {
+		mh, err := c.s.Param("myhostname")
+		if err != nil {
+			return err
+		}
+		c.helo = mh.Value
+	}
+	return nil
+}
+
+// parseTime reads a Postfix time value: a number with an optional unit s, m, h, d, w
+// (seconds by default).
+func parseTime(name, v string) (time.Duration, error) {
+	unit := time.Second
+	num := v
+	if n := len(v); n > 0 && (v[n-1] < '0' || v[n-1] > '9') {
+		switch v[n-1] {
+		case 's':
+		case 'm':
+			unit = time.Minute
+		case 'h':
+			unit = time.Hour
+		case 'd':
+			unit = 24 * time.Hour
+		case 'w':
+			unit = 7 * 24 * time.Hour
+		default:
+			return 0, fmt.Errorf("%w: invalid %s parameter value: %s", policy.ErrConfig, name, v)
+		}
+		num = v[:n-1]
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%w: invalid %s parameter value: %s", policy.ErrConfig, name, v)
+	}
+	return time.Duration(n) * unit, nil
+}
+
+// server is one address to try, with the DNS facts Postfix's decision depends on.
+type server struct {
+	host       string
+	addr       netip.Addr
+	pref       int
+	haveMX     bool
+	mxSecure   bool
+	mxOwner    string
+	hostInfo   *dane.Host
+	lookupErr  string
+	permanent  bool
+	addrSecure bool
+}
+
+// hop tries the servers of one next hop. stop is true when Postfix would stop there.
+func (c *checker) hop(ctx context.Context, hop policy.Hop, decisions *[]policy.Decision, v *Verdict) (bool, error) {
+	if hop.Unix {
+		return false, fmt.Errorf("smtpclient: LMTP over UNIX-domain sockets (%s) is not checked", hop.Nexthop)
+	}
+	servers := c.walk(ctx, hop)
+	for _, sv := range servers {
+		d, att, err := c.attempt(ctx, hop, sv)
+		if err != nil {
+			return false, err
+		}
+		*decisions = append(*decisions, d)
+		v.Attempts = append(v.Attempts, att)
+		switch d.Outcome {
+		case policy.OutcomeDeliver, policy.OutcomeBounce, policy.OutcomePlaintextRetry:
+			return true, nil
+		}
+		if c.sessionLimit > 0 && c.sessions >= c.sessionLimit {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// walk lists the servers of a next hop in Postfix's order: MX hosts by preference (or the
+// bracketed host, or the domain itself without MX records), each host's addresses, up to
+// smtp_mx_address_limit addresses.
+func (c *checker) walk(ctx context.Context, hop policy.Hop) []server {
+	var out []server
+	name := strings.TrimSuffix(hop.Domain, ".")
+	if a, err := netip.ParseAddr(name); err == nil {
+		return []server{{host: name, addr: a, addrSecure: false}}
+	}
+	type cand struct {
+		host     string
+		pref     int
+		haveMX   bool
+		mxSecure bool
+		owner    string
+	}
+	var cands []cand
+	if hop.MX {
+		mx, err := dane.LookupMX(ctx, c.r, name)
+		switch {
+		case err != nil && dane.IsNotFound(err) && !errors.Is(err, dane.ErrNoData):
+			return []server{{host: name, lookupErr: err.Error(), permanent: true}}
+		case err != nil && !dane.IsNotFound(err):
+			return []server{{host: name, lookupErr: err.Error()}}
+		case err == nil && mx.NullMX:
+			return []server{{host: name, lookupErr: "Domain " + name + " does not accept mail (nullMX)", permanent: true}}
+		case err == nil && !mx.NoMX:
+			for _, h := range mx.Hosts {
+				cands = append(cands, cand{host: strings.TrimSuffix(h.Name, "."), pref: int(h.Preference), haveMX: true, mxSecure: mx.Authentic, owner: strings.TrimSuffix(mx.Owner, ".")})
+			}
+		}
+	}
+	if len(cands) == 0 {
+		cands = []cand{{host: name}}
+	}
+	for _, cd := range cands {
+		h, err := dane.LookupHost(ctx, c.r, cd.host)
+		if err != nil {
+			out = append(out, server{host: cd.host, pref: cd.pref, haveMX: cd.haveMX, mxSecure: cd.mxSecure, mxOwner: cd.owner,
+				lookupErr: err.Error(), permanent: dane.IsNotFound(err) && !cd.haveMX})
+			continue
+		}
+		for _, a := range h.Addrs {
+			if (a.Is4() && !c.ipv4) || (a.Is6() && !a.Is4In6() && !c.ipv6) {
+				continue
+			}
+			if c.addrLimit > 0 && c.addrs >= c.addrLimit {
+				return out
+			}
+			c.addrs++
+			out = append(out, server{host: cd.host, addr: a, pref: cd.pref, haveMX: cd.haveMX, mxSecure: cd.mxSecure,
+				mxOwner: cd.owner, hostInfo: h, addrSecure: h.Secure})
+		}
+	}
+	return out
+}
+
+// attempt computes the server's policy, dials it (unless the policy or DNS forbids it) and
+// judges the session.
+func (c *checker) attempt(ctx context.Context, hop policy.Hop, sv server) (policy.Decision, Attempt, error) {
+	p, err := c.s.PolicyFor(ctx, c.res.Route, hop.NextHop, sv.host)
+	if err != nil {
+		return policy.Decision{}, Attempt{}, err
+	}
+	obs := policy.Observation{Host: sv.host, Port: hop.Port, HaveMX: sv.haveMX, MXPreference: sv.pref,
+		MXSecure: sv.mxSecure, MXOwner: sv.mxOwner, AddrSecure: sv.addrSecure, MessageAge: c.opt.MessageAge}
+	if sv.addr.IsValid() {
+		obs.Addr = sv.addr.String()
+	}
+	obs.LookupError, obs.LookupPermanent = sv.lookupErr, sv.permanent
+	att := Attempt{Host: sv.host, Addr: obs.Addr, Port: hop.Port, Level: p.Level.String()}
+
+	trust, err := c.trustFor(ctx, p)
+	engineDown := len(p.EngineUnavailable) > 0
+	if err != nil {
+		engineDown = true
+	}
+	if p.Valid && sv.lookupErr == "" {
+		if p.Level.IsDANE() && p.DANE != nil && p.DANE.Problem == "" && sv.hostInfo != nil {
+			obs.TLSA = c.tlsa(ctx, sv, hop.Port, p)
+		}
+		sess := c.dial(ctx, hop, sv, p, obs.TLSA)
+		c.observe(sess, &obs)
+		att.Gaps = sess.Gaps
+		if c.opt.KeepSessions {
+			att.Session = sess
+		}
+	}
+	d := policy.Evaluate(p, hop.NextHop, obs, policy.EvalOptions{Version: c.s.Version(), Now: c.opt.Now, Trust: trust,
+		TLSEngineUnavailable: engineDown})
+	att.Decision = d
+	att.Outcome, att.DSN, att.Reason, att.Log = string(d.Outcome), d.DSN, d.Reason, d.Log
+	att.EffectiveLevel = d.EffectiveLevel.String()
+	if d.Trust != "" {
+		t := d.Trust
+		att.Trust = &t
+	}
+	return d, att, nil
+}
+
+// trustFor loads (once per set of files) the CAs and trust anchors a policy names.
+func (c *checker) trustFor(ctx context.Context, p policy.Policy) (*policy.Trust, error) {
+	key := p.CAFile + "\x00" + p.CAPath + "\x00" + strings.Join(p.TrustAnchorFiles, "\x00") + "\x00" + strconv.FormatBool(p.AppendDefaultCA)
+	if t, ok := c.trust[key]; ok {
+		return t, nil
+	}
+	fsys := c.opt.FS
+	if fsys == nil {
+		fsys = os.DirFS("/")
+		p.CAFile, p.CAPath = strings.TrimPrefix(absPath(p.CAFile), "/"), strings.TrimPrefix(absPath(p.CAPath), "/")
+		tas := make([]string, len(p.TrustAnchorFiles))
+		for i, f := range p.TrustAnchorFiles {
+			tas[i] = strings.TrimPrefix(absPath(f), "/")
+		}
+		p.TrustAnchorFiles = tas
+	}
+	t, err := policy.LoadTrust(ctx, fsys, p, c.opt.SystemRoots)
+	if err != nil {
+		return nil, err
+	}
+	c.trust[key] = t
+	return t, nil
+}
+
+func absPath(p string) string {
+	if p == "" || strings.HasPrefix(p, "/") {
+		return p
+	}
+	if wd, err := os.Getwd(); err == nil {
+		return wd + "/" + p
+	}
+	return p
+}
+
+// tlsa looks up the server's TLSA records (§6.2).
+func (c *checker) tlsa(ctx context.Context, sv server, port int, p policy.Policy) *policy.TLSAObservation {
+	res, err := dane.LookupTLSA(ctx, c.r, dane.TLSAQuery{Host: *sv.hostInfo, Port: port, ForceInsecure: p.DANE.ForceInsecureHostTLSA})
+	if err != nil {
+		return &policy.TLSAObservation{Error: err.Error()}
+	}
+	if res.Skipped {
+		return nil
+	}
+	to := &policy.TLSAObservation{BaseDomain: res.BaseDomain, QName: res.QName, RName: res.RName}
+	for _, rec := range res.Records {
+		to.Records = append(to.Records, rec.String())
+	}
+	return to
+}
+
+// dial holds the SMTP session the way Postfix would for this policy.
+func (c *checker) dial(ctx context.Context, hop policy.Hop, sv server, p policy.Policy, tlsa *policy.TLSAObservation) *Session {
+	mode := StartTLS
+	switch {
+	case p.Level == policy.None:
+		mode = NoTLS
+	case p.WrapperMode:
+		mode = Wrapper
+	}
+	sni := ""
+	switch {
+	case p.Level.IsDANE() && tlsa != nil && len(tlsa.Records) > 0:
+		sni = tlsa.BaseDomain
+	case p.ServerName == policy.ServerNameHostname:
+		sni = sv.host
+	case p.ServerName == policy.ServerNameNexthop:
+		sni = hop.Domain
+	default:
+		sni = p.ServerName
+	}
+	v := c.s.Version()
+	m, _ := TLSConfigFor(TLSParams{Protocols: p.Protocols, Grade: p.Ciphers, Exclusions: p.Exclude, Level: p.Level.String(),
+		Release: Release{v.Major, v.Minor, v.Patch}})
+	addr := net.JoinHostPort(sv.addr.String(), strconv.Itoa(hop.Port))
+	sess, _ := Probe(ctx, addr, ProbeOptions{Host: sv.host, HeloName: c.helo, Mode: mode, TLS: &m, SNI: sni,
+		ConnectTimeout: c.connectTimeout, HeloTimeout: c.heloTimeout, StartTLSTimeout: c.starttlsTimeout,
+		Dialer: c.opt.Dialer, SkipEHLOAfterTLS: true})
+	if sess.Banner != nil {
+		c.sessions++
+	}
+	return sess
+}
+
+// observe copies what a session saw into the evaluator's Observation.
+func (c *checker) observe(s *Session, obs *policy.Observation) {
+	obs.WrapperMode = s.Mode == Wrapper
+	obs.STARTTLSOffered = s.STARTTLSOffered
+	obs.SNI = s.SNI
+	if r := s.STARTTLSReply; r != nil && !r.Positive() {
+		obs.STARTTLSReply = &policy.Reply{Code: r.Code, Enhanced: r.DSN, Text: r.Text, Raw: r.Text}
+	}
+	if t := s.TLS; t != nil {
+		obs.TLSVersion, obs.Cipher, obs.CipherBits, obs.CipherAlgBits, obs.KeyExchange = t.Version, t.Cipher, t.CipherBits, t.CipherBits, t.Group
+		for _, pc := range t.PeerChain {
+			if pc.Cert != nil {
+				obs.Chain = append(obs.Chain, pc.Cert)
+			}
+		}
+	}
+	if s.HandshakeError != nil {
+		obs.HandshakeError = s.HandshakeError.Error()
+		return
+	}
+	// Connection-level failures before TLS (connect, greeting, EHLO) end the attempt.
+	if e := s.Err; e != nil && s.TLS == nil && e.Step != StepHandshake {
+		if reason, _, ok := s.FailureReason(false); ok {
+			obs.ConnectError = reason
+		}
+	} else if s.Banner != nil && !s.Banner.Positive() {
+		if reason, _, ok := s.FailureReason(false); ok {
+			obs.ConnectError = reason
+		}
+	}
+}
+
+// systemResolver reads /etc/resolv.conf.
+func systemResolver() (dane.Resolver, error) {
+	f, err := os.Open("/etc/resolv.conf")
+	if err != nil {
+		return nil, fmt.Errorf("smtpclient: no resolver given and %w", err)
+	}
+	defer f.Close()
+	rc, err := dane.ParseResolvConf(f)
+	if err != nil {
+		return nil, fmt.Errorf("smtpclient: /etc/resolv.conf: %w", err)
+	}
+	return rc.Client(), nil
+}

@@ -1,0 +1,165 @@
+package smtpclient
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/postfixtls/postfixtls/dane"
+	"github.com/postfixtls/postfixtls/internal/testkit/dnskit"
+	"github.com/postfixtls/postfixtls/internal/testkit/pki"
+	"github.com/postfixtls/postfixtls/internal/testkit/smtpd"
+	"github.com/postfixtls/postfixtls/policy"
+	"github.com/stretchr/testify/require"
+)
+
+// redirect is a Dialer that sends connections for "host:port" names to loopback test servers.
+type redirect struct {
+	mu    sync.Mutex
+	to    map[string]string
+	dials []string
+}
+
+func (r *redirect) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	r.mu.Lock()
+	dst, ok := r.to[addr]
+	r.dials = append(r.dials, addr)
+	r.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("dial %s: connection refused (no test server)", addr)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, network, dst)
+}
+
+// world is a DNSSEC-signed test zone behind a validating resolver, loopback STARTTLS servers
+// standing in for the MX hosts, and a Postfix configuration.
+type world struct {
+	s      *policy.Settings
+	opt    CheckOptions
+	dialer *redirect
+}
+
+func newWorld(t *testing.T, records []string, servers map[string]smtpd.Config, mainCF, tlsPolicy string) *world {
+	t.Helper()
+	dns := dnskit.Start(t, dnskit.Config{Records: records})
+	rd := &redirect{to: map[string]string{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	for name, cfg := range servers {
+		cfg.Addr = "127.0.0.1:0"
+		srv, err := smtpd.Start(ctx, cfg)
+		require.NoError(t, err)
+		t.Cleanup(func() { srv.Close() })
+		rd.to[name] = srv.Addr()
+	}
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "tls_policy"), []byte(tlsPolicy), 0o644))
+	main := strings.ReplaceAll(mainCF, "{{dir}}", dir)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.cf"), []byte(main), 0o644))
+	s, err := policy.Load(context.Background(), policy.LoadOptions{Version: policy.V(3, 7, 11), ConfigDir: dir, MyHostname: "client.oracle.test"})
+	require.NoError(t, err)
+	return &world{s: s, dialer: rd, opt: CheckOptions{Resolver: &dane.Client{Servers: []string{dns.Resolver}}, Dialer: rd}}
+}
+
+func spkiHex(c *pki.Cert) string {
+	sum := sha256.Sum256(c.SPKI())
+	return hex.EncodeToString(sum[:])
+}
+
+// TestCheckAgainstRealDNS replays oracle cases end to end: real nsd + unbound for the signed
+// zone, loopback STARTTLS servers, Postfix 3.7.11's recorded verdicts.
+func TestCheckAgainstRealDNS(t *testing.T) {
+	h := pki.MustHierarchy(t)
+	me := h.Leaf(t, pki.Spec{CN: []string{"*.messagingengine.test"}, DNS: []string{"*.messagingengine.test", "messagingengine.test"}})
+	mx := h.Leaf(t, pki.Spec{CN: []string{"mx.example.test"}, DNS: []string{"mx.example.test"}})
+	other := pki.Must(t, pki.Spec{CN: []string{"mx.example.test"}, DNS: []string{"mx.example.test"}}, nil)
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "rootca.pem")
+	require.NoError(t, os.WriteFile(ca, h.Root.PEM(), 0o644))
+
+	records := []string{
+		"fastmail.test. 300 IN MX 10 in1-smtp.messagingengine.test.",
+		"in1-smtp.messagingengine.test. 300 IN A 127.0.1.10",
+		"example.test. 300 IN MX 10 mx.example.test.",
+		"mx.example.test. 300 IN A 127.0.1.20",
+		"_25._tcp.mx.example.test. 300 IN TLSA 3 1 1 " + spkiHex(mx),
+		"stale.test. 300 IN MX 10 mx.stale.test.",
+		"mx.stale.test. 300 IN A 127.0.1.30",
+		"_25._tcp.mx.stale.test. 300 IN TLSA 3 1 1 " + spkiHex(other),
+		"plain.test. 300 IN MX 10 mx.plain.test.",
+		"mx.plain.test. 300 IN A 127.0.1.40",
+	}
+	servers := map[string]smtpd.Config{
+		"127.0.1.10:25": {Certificates: []tls.Certificate{pki.TLSCertificate(me, h.Inter)}},
+		"127.0.1.20:25": {Certificates: []tls.Certificate{pki.TLSCertificate(mx, h.Inter)}},
+		"127.0.1.30:25": {Certificates: []tls.Certificate{pki.TLSCertificate(mx, h.Inter)}},
+		"127.0.1.40:25": {NoSTARTTLS: true},
+	}
+	mainCF := "compatibility_level = 3.7\nsmtp_dns_support_level = dnssec\nsmtp_tls_security_level = may\n" +
+		"smtp_tls_CAfile = " + ca + "\nsmtp_tls_policy_maps = texthash:{{dir}}/tls_policy\n"
+	table := "fastmail.test secure\nverify.fastmail.test verify\nexample.test dane\nstale.test dane\nplain.test encrypt\n"
+	w := newWorld(t, records, servers, mainCF, table)
+	ctx := context.Background()
+
+	cases := []struct {
+		name, dest, outcome, dsn, reason, trust string
+		finding                                 string
+	}{
+		{"oracle fastmail-secure: §4.5 secure never matches the hosted MX", "user@fastmail.test", "defer", "4.7.5",
+			"Server certificate not verified", "Untrusted", "secure-nexthop-mismatch"},
+		{"oracle dane-311-match: §6.4 DANE-EE match", "user@example.test", "deliver", "2.0.0", "", "Verified", ""},
+		{"oracle dane-311-mismatch: §6.4 stale TLSA record", "user@stale.test", "defer", "4.7.5",
+			"Server certificate not verified", "Untrusted", "tlsa-stale-after-rollover"},
+		{"oracle encrypt-no-starttls: §3.2 STARTTLS not offered", "user@plain.test", "defer", "4.7.4",
+			"TLS is required, but was not offered by host mx.plain.test[127.0.1.40]", "", "starttls-not-offered"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			v, err := Check(ctx, w.s, c.dest, w.opt)
+			require.NoError(t, err)
+			require.Equal(t, c.outcome, v.Outcome, "%+v", v.Attempts)
+			require.Equal(t, c.dsn, v.DSN)
+			require.Equal(t, c.reason, v.Reason)
+			if c.trust == "" {
+				require.Nil(t, v.Trust)
+			} else {
+				require.NotNil(t, v.Trust)
+				require.Equal(t, c.trust, *v.Trust)
+			}
+			if c.finding != "" {
+				var codes []string
+				for _, f := range v.Findings {
+					codes = append(codes, f.Code)
+				}
+				require.Contains(t, codes, c.finding)
+			}
+			b, err := json.Marshal(v)
+			require.NoError(t, err)
+			for _, field := range []string{`"destination"`, `"nexthop"`, `"postfix_version"`, `"policy"`, `"outcome"`, `"dsn"`, `"reason"`, `"trust"`, `"attempts"`, `"findings"`} {
+				require.Contains(t, string(b), field, "design.md JSON contract")
+			}
+		})
+	}
+	// The fastmail finding proposes the narrowest fix.
+	v, err := Check(ctx, w.s, "user@fastmail.test", w.opt)
+	require.NoError(t, err)
+	var fixes []string
+	for _, f := range v.Findings {
+		fixes = append(fixes, f.Fixes...)
+	}
+	require.Contains(t, fixes, "fastmail.test secure match=.messagingengine.test")
+	require.Equal(t, "secure", v.Policy.Level)
+	require.Contains(t, v.Policy.Source, "tls_policy:1: fastmail.test secure")
+	// SNI: DANE sends the TLSA base domain.
+	require.Equal(t, []string{"127.0.1.10:25", "127.0.1.20:25", "127.0.1.30:25", "127.0.1.40:25", "127.0.1.10:25"}, w.dialer.dials)
+}

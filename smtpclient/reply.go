@@ -1,0 +1,350 @@
+package smtpclient
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// DefaultLineLimit is Postfix's line_length_limit default (2048): the longest reply line it
+// stores, and also the most multi-line reply text it keeps.
+const DefaultLineLimit = 2048
+
+// DefaultMaxReplyBytes is this package's own cap on the bytes one reply may take on the wire
+// (Postfix has none: it reads an endless multi-line reply for as long as each line arrives
+// within the timeout).
+const DefaultMaxReplyBytes = 64 << 10
+
+// Reply is one SMTP server reply, parsed the way Postfix's smtp_chat_resp() parses it.
+type Reply struct {
+	// Code is the three-digit code of the last line (0 when the reply had no valid last line).
+	Code int `json:"code"`
+	// DSN is the enhanced status code Postfix derives: the server's own "X.Y.Z" from the last
+	// line when its class matches the reply class, else "X.0.0" from the reply class; "5.5.0"
+	// for other reply classes (Postfix's protocol-error default).
+	DSN string `json:"dsn"`
+	// Lines are the reply lines as Postfix stores them: non-printable bytes replaced by "?",
+	// at most LineLimit bytes per line, and no more lines once the stored text reached
+	// LineLimit bytes. Lines that are not "ddd-" or "ddd " (garbage) are included, as Postfix
+	// includes them.
+	Lines []string `json:"lines"`
+	// Garbage counts lines that were neither a continuation nor a final reply line.
+	Garbage int `json:"garbage,omitempty"`
+	// LongLines counts lines longer than the line limit (truncated; Postfix warns
+	// "response longer than N").
+	LongLines int `json:"long_lines,omitempty"`
+	// Skipped counts lines not stored because the stored text had reached the limit (Postfix
+	// warns "multi-line response longer than N").
+	Skipped int `json:"skipped,omitempty"`
+	// Text is the reply with newlines turned into spaces, as Postfix quotes a server reply
+	// in a reason such as "refused to start TLS: <reply>" (set once the reply is complete).
+	Text string `json:"text"`
+	// WireBytes is how many bytes the reply took on the wire, line ends included.
+	WireBytes int `json:"wire_bytes"`
+}
+
+// Stored is the stored reply text with the lines joined by newlines (Postfix's resp->str).
+func (r *Reply) Stored() string { return strings.Join(r.Lines, "\n") }
+
+// OneLine is the reply text with newlines turned into spaces, as Postfix quotes a server reply
+// in a reason such as "refused to start TLS: <reply>".
+func (r *Reply) OneLine() string { return strings.Join(r.Lines, " ") }
+
+// Class is the reply class: 2, 3, 4 or 5 (Code/100), 0 for no valid reply.
+func (r *Reply) Class() int { return r.Code / 100 }
+
+// Positive reports a 2xx reply.
+func (r *Reply) Positive() bool { return r.Code/100 == 2 }
+
+// ErrReplyTooLarge is returned when a reply exceeds the MaxReplyBytes cap.
+var ErrReplyTooLarge = errors.New("smtpclient: server reply exceeds the size limit")
+
+// replyReader reads SMTP replies from a buffered stream with Postfix's limits.
+type replyReader struct {
+	rd        *bufio.Reader
+	lineLimit int
+	maxBytes  int
+	// warn receives Postfix warning texts (without the "host[addr]:port: " prefix).
+	warn func(string)
+	// line is read into this buffer; reused between replies.
+	buf []byte
+}
+
+func newReplyReader(rd *bufio.Reader, lineLimit, maxBytes int, warn func(string)) *replyReader {
+	if lineLimit <= 0 {
+		lineLimit = DefaultLineLimit
+	}
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxReplyBytes
+	}
+	if warn == nil {
+		warn = func(string) {}
+	}
+	return &replyReader{rd: rd, lineLimit: lineLimit, maxBytes: maxBytes, warn: warn}
+}
+
+// readLine reads one line the way Postfix's smtp_get(..., SMTP_GET_FLAG_SKIP) does: the
+// terminator is LF, trailing CRs are removed, and a line longer than the limit keeps its first
+// lineLimit bytes while the rest up to the LF is skipped. It returns the raw stored bytes, the
+// wire length and whether the line was too long. budget is the number of wire bytes still
+// allowed for the reply.
+func (r *replyReader) readLine(budget int) (line []byte, wire int, long bool, err error) {
+	r.buf = r.buf[:0]
+	for {
+		b, err := r.rd.ReadByte()
+		if err != nil {
+			return nil, wire, long, err
+		}
+		wire++
+		if wire > budget {
+			return nil, wire, long, ErrReplyTooLarge
+		}
+		if b == '\n' {
+			break
+		}
+		if len(r.buf) < r.lineLimit {
+			r.buf = append(r.buf, b)
+		} else {
+			long = true
+		}
+	}
+	// Postfix reads at most lineLimit bytes including the LF; a CR at the boundary that is
+	// followed by LF is repaired into a normal line end.
+	if long || (len(r.buf) == r.lineLimit && r.buf[len(r.buf)-1] != '\r') {
+		return r.buf, wire, true, nil
+	}
+	for len(r.buf) > 0 && r.buf[len(r.buf)-1] == '\r' {
+		r.buf = r.buf[:len(r.buf)-1]
+	}
+	return r.buf, wire, false, nil
+}
+
+// readReply reads one complete reply (all continuation lines and the final line).
+func (r *replyReader) readReply() (*Reply, error) {
+	rep := &Reply{DSN: "5.5.0"}
+	stored := 0 // Postfix's LEN(rdata.str_buf)
+	for {
+		raw, wire, long, err := r.readLine(r.maxBytes - rep.WireBytes)
+		rep.WireBytes += wire
+		if err != nil {
+			return rep, err
+		}
+		line := printable(raw)
+		if long {
+			rep.LongLines++
+			r.warn(fmt.Sprintf("response longer than %d: %s...", r.lineLimit, prefix30(line)))
+		}
+		if stored < r.lineLimit {
+			// Postfix adds a newline only after non-empty stored text, so leading empty
+			// lines vanish from the stored text.
+			if stored > 0 {
+				stored++
+			}
+			if stored > 0 || line != "" {
+				rep.Lines = append(rep.Lines, line)
+			}
+			stored += len(line)
+		} else {
+			if rep.Skipped == 0 {
+				r.warn(fmt.Sprintf("multi-line response longer than %d %s...", r.lineLimit,
+					prefix30(strings.Join(rep.Lines, "\n"))))
+			}
+			rep.Skipped++
+		}
+		digits := 0
+		for digits < len(line) && line[digits] >= '0' && line[digits] <= '9' {
+			digits++
+		}
+		if digits == 3 {
+			if len(line) > 3 && line[3] == '-' {
+				continue
+			}
+			if len(line) == 3 || line[3] == ' ' {
+				rep.Code, rep.DSN = codeAndDSN(line)
+				rep.Text = rep.OneLine()
+				return rep, nil
+			}
+		}
+		rep.Garbage++
+	}
+}
+
+// codeAndDSN extracts the reply code and enhanced status code from a final reply line
+// (smtp_chat_resp, Postfix 3.12 form: the DSN may follow the code after any number of spaces).
+func codeAndDSN(line string) (int, string) {
+	code, _ := strconv.Atoi(line[:3])
+	dsn := "5.5.0"
+	if c := line[0]; c == '2' || c == '4' || c == '5' {
+		rest := strings.TrimLeft(line[3:], " ")
+		if n := dsnValid(rest); n > 0 && rest[0] == c {
+			dsn = rest[:n]
+		} else {
+			dsn = string(c) + ".0.0"
+		}
+	}
+	return code, dsn
+}
+
+// dsnValid returns the length of a valid enhanced status code at the start of s (Postfix's
+// dsn_valid): class 2, 4 or 5, a dot, 1-3 digits, a dot, 1-3 digits, then the end of the text
+// or white space. It returns 0 when s does not start with one.
+func dsnValid(s string) int {
+	if len(s) < 2 || (s[0] != '2' && s[0] != '4' && s[0] != '5') || s[1] != '.' {
+		return 0
+	}
+	i := 2
+	n := countDigits(s[i:])
+	if n < 1 || n > 3 || i+n >= len(s) || s[i+n] != '.' {
+		return 0
+	}
+	i += n + 1
+	n = countDigits(s[i:])
+	if n < 1 || n > 3 {
+		return 0
+	}
+	i += n
+	if i < len(s) && !isSpace(s[i]) {
+		return 0
+	}
+	return i
+}
+
+func countDigits(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
+
+// printable mirrors Postfix's printable() with smtputf8_enable = yes: the text ends at the
+// first NUL (C string semantics), valid UTF-8 sequences and printable ASCII are kept, every
+// other byte becomes '?'.
+func printable(b []byte) string {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	var sb strings.Builder
+	sb.Grow(len(b))
+	for len(b) > 0 {
+		c := b[0]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c < 0x7f {
+				sb.WriteByte(c)
+			} else {
+				sb.WriteByte('?')
+			}
+			b = b[1:]
+			continue
+		}
+		r, size := utf8.DecodeRune(b)
+		if r == utf8.RuneError && size <= 1 {
+			sb.WriteByte('?')
+			b = b[1:]
+			continue
+		}
+		sb.Write(b[:size])
+		b = b[size:]
+	}
+	return sb.String()
+}
+
+// prefix30 is C's "%.30s": at most 30 bytes.
+func prefix30(s string) string {
+	if len(s) > 30 {
+		return s[:30]
+	}
+	return s
+}
+
+// ParseReply parses a complete reply given as text (CRLF or LF line ends) with Postfix's
+// rules and the default limits. It is the offline counterpart of what Probe does on the wire,
+// useful for replies taken from logs or transcripts. The text must end with a final reply
+// line; otherwise the error says why.
+func ParseReply(text string) (*Reply, []string, error) {
+	if text != "" && !strings.HasSuffix(text, "\n") {
+		text += "\n"
+	}
+	var warnings []string
+	rr := newReplyReader(bufio.NewReader(strings.NewReader(text)), DefaultLineLimit,
+		DefaultMaxReplyBytes, func(w string) { warnings = append(warnings, w) })
+	rep, err := rr.readReply()
+	if err != nil {
+		return rep, warnings, fmt.Errorf("smtpclient: incomplete reply: %w", err)
+	}
+	return rep, warnings, nil
+}
+
+// EHLOInfo is what Postfix takes from an EHLO reply.
+type EHLOInfo struct {
+	// Name is the first word of the first line (the server's name).
+	Name string `json:"name"`
+	// Keywords are the EHLO keywords of the other lines, upper-cased, in order.
+	Keywords []string `json:"keywords"`
+	// STARTTLS reports that STARTTLS was listed (and not discarded).
+	STARTTLS bool `json:"starttls"`
+}
+
+// ParseEHLO extracts the server name and keywords from an EHLO reply's stored text exactly as
+// Postfix's smtp_helo() does: per line, the first token up to "-" or " " (the code) is
+// skipped, the next token up to " ", tab or "=" is the keyword; the first line carries the
+// server name, not a keyword (so a one-line "250 STARTTLS" reply offers nothing). Keywords
+// listed in discard (smtp_discard_ehlo_keywords, case-insensitive) are ignored.
+func ParseEHLO(r *Reply, discard []string) EHLOInfo {
+	var info EHLOInfo
+	n := 0
+	for _, line := range r.Lines {
+		rest := line
+		if _, ok := strtok(&rest, "- "); !ok {
+			continue
+		}
+		word, ok := strtok(&rest, " \t=")
+		if !ok {
+			continue
+		}
+		if n == 0 {
+			info.Name = word
+		} else {
+			kw := strings.ToUpper(word)
+			dropped := false
+			for _, d := range discard {
+				if strings.EqualFold(d, kw) {
+					dropped = true
+				}
+			}
+			if !dropped {
+				info.Keywords = append(info.Keywords, kw)
+				if kw == "STARTTLS" {
+					info.STARTTLS = true
+				}
+			}
+		}
+		n++
+	}
+	return info
+}
+
+// strtok is Postfix's mystrtok: skip leading separators, return the token up to the next
+// separator and advance past that separator.
+func strtok(s *string, sep string) (string, bool) {
+	t := strings.TrimLeft(*s, sep)
+	if t == "" {
+		*s = ""
+		return "", false
+	}
+	i := strings.IndexAny(t, sep)
+	if i < 0 {
+		*s = ""
+		return t, true
+	}
+	*s = t[i+1:]
+	return t[:i], true
+}
