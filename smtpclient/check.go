@@ -151,6 +151,8 @@ func Check(ctx context.Context, s *policy.Settings, destination string, opt Chec
 	} else if n := len(decisions); n > 0 {
 		v.Findings = append(v.Findings, decisions[n-1].Findings...)
 	}
+	// Configuration mistakes that keep an intended setting from applying (E-4, E-5).
+	v.Findings = append(v.Findings, s.ConfigFindings(ctx, res)...)
 	return v, nil
 }
 

@@ -1,0 +1,158 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Finding codes about the configuration rather than one connection.
+const (
+	FindingPolicyKeyMismatch   = "policy-key-mismatch"    // E-4: a row keyed unlike the next hop never applies
+	FindingBareKeySubdomain    = "bare-key-no-subdomains" // E-4: "example.com" does not cover sub.example.com
+	FindingDuplicateParameter  = "duplicate-parameter"    // E-5: main.cf sets a TLS parameter twice
+	FindingMasterCFOverride    = "master-cf-override"     // E-5: a transport's -o setting decides
+	FindingLegacyTLSParameters = "legacy-tls-parameters"  // E-5: smtp_use_tls/smtp_enforce_tls decide
+	FindingServerSideParameter = "server-side-parameter"  // E-5: smtpd_ set where smtp_ was meant
+)
+
+// ConfigFindings explains configuration mistakes that make an intended TLS setting not apply
+// to a destination (failure-catalogue E-4 and E-5): policy rows keyed unlike the next hop
+// Postfix looks up, bare keys meant for subdomains, duplicated parameters, master.cf -o
+// overrides, obsolete booleans in effect, and server-side (smtpd_) parameters set where the
+// client's were meant. r is what Resolve returned for the destination.
+func (s *Settings) ConfigFindings(ctx context.Context, r *Resolution) []Finding {
+	var out []Finding
+	seen := map[string]bool{}
+	add := func(f Finding) {
+		k := f.Code + "\x00" + f.Summary
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, f)
+		}
+	}
+	v, err := s.client(r.Route.Transport, r.Route.Client)
+	if err != nil {
+		return nil
+	}
+	st := v.static()
+	if st.err != nil {
+		return nil
+	}
+	for _, h := range r.Hops {
+		for _, f := range v.keyFindings(ctx, st, r.Route, h) {
+			add(f)
+		}
+		switch {
+		case h.Policy.Source.Kind == FromLegacy && h.Policy.Level > None:
+			add(Finding{Code: FindingLegacyTLSParameters, Cause: "E-5",
+				Summary: fmt.Sprintf("the level %s comes from the obsolete %s parameters, because %s is empty; Postfix 3.11 at compatibility_level 3.11 ignores them",
+					h.Policy.Level, v.name("use_tls/")+v.name("enforce_tls"), v.name("tls_security_level")),
+				Details: paramDetails(h.Policy.Source.Params),
+				Fixes:   []string{fmt.Sprintf("%s = %s", v.name("tls_security_level"), h.Policy.Level)}, FixNotes: []string{"main.cf: say the level explicitly, then remove the obsolete booleans"}})
+		}
+		for _, p := range h.Policy.Source.Params {
+			if strings.Contains(p.Origin, "master.cf") {
+				add(Finding{Code: FindingMasterCFOverride, Cause: "E-5",
+					Summary: fmt.Sprintf("the %s transport overrides %s in master.cf: %s", r.Route.Transport, p.Name, p),
+					Details: []string{"main.cf's value does not apply to mail routed through this transport"}})
+			}
+		}
+	}
+	// Duplicated client TLS parameters in main.cf: the last one wins.
+	if s.main != nil {
+		for _, d := range s.main.Diagnostics {
+			if strings.Contains(d.Message, "overriding earlier entry") && strings.Contains(d.Message, "_tls_") {
+				add(Finding{Code: FindingDuplicateParameter, Cause: "E-5",
+					Summary: d.Message + "; only the last setting counts",
+					Fixes:   []string{"keep one line for the parameter in main.cf"}})
+			}
+		}
+	}
+	// smtpd_tls_* set, the client's twin not: a common mix-up.
+	for _, pair := range [][2]string{{"smtpd_tls_security_level", "tls_security_level"}, {"smtpd_tls_wrappermode", "tls_wrappermode"}, {"smtpd_tls_CAfile", "tls_CAfile"}} {
+		sp, _ := s.Param(pair[0])
+		cp, _ := v.param(v.name(pair[1]))
+		if sp.Origin != "default" && sp.Origin != "" && sp.Value != "" && (cp.Origin == "default" || cp.Value == "") {
+			add(Finding{Code: FindingServerSideParameter, Cause: "E-5",
+				Summary: fmt.Sprintf("%s is set (%s) but %s is not: smtpd_ parameters configure the SMTP server (incoming mail), not the client that delivers", pair[0], sp.Origin, v.name(pair[1])),
+				Fixes:   []string{fmt.Sprintf("%s = %s", v.name(pair[1]), sp.Value)}, FixNotes: []string{"main.cf, if the client was meant"}})
+		}
+	}
+	return out
+}
+
+func paramDetails(ps []Param) []string {
+	out := make([]string, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, p.String())
+	}
+	return out
+}
+
+// keyFindings looks for policy rows that were probably meant for this next hop but can
+// never match the key Postfix looks up (§2.1, §2.2).
+func (v *clientView) keyFindings(ctx context.Context, st *clientStatic, rt Route, h Hop) []Finding {
+	if st.policyMaps == "" || h.Policy.Source.Kind == FromPolicyTable {
+		return nil
+	}
+	list, err := v.openListValue(ctx, st.policyMapsTitle, st.policyMaps)
+	if err != nil {
+		return nil
+	}
+	var out []Finding
+	found := func(k string) (string, bool) {
+		res, err := list.Lookup(ctx, k)
+		if err != nil || !res.Found {
+			return "", false
+		}
+		return res.Value, true
+	}
+	// Near misses of the next-hop string: brackets, port, service name.
+	host := h.Domain
+	cands := []string{host, "[" + host + "]", host + ":" + h.Service, "[" + host + "]:" + h.Service}
+	if h.Port > 0 {
+		cands = append(cands, host+":"+itoa(h.Port), "["+host+"]:"+itoa(h.Port))
+	}
+	if rt.Domain != "" && rt.Domain != host {
+		cands = append(cands, rt.Domain)
+	}
+	for _, k := range cands {
+		if k == h.Key {
+			continue
+		}
+		if val, ok := found(k); ok {
+			why := fmt.Sprintf("Postfix looks up the next hop %q exactly as written (brackets and port included)", h.Key)
+			if k == rt.Domain {
+				why = fmt.Sprintf("mail for %s goes to the next hop %q (%s), and the table is searched with that, not with the recipient domain",
+					rt.Domain, h.Key, strings.Join(rt.From, "; "))
+			}
+			out = append(out, Finding{Code: FindingPolicyKeyMismatch, Cause: "E-4",
+				Summary:  fmt.Sprintf("the policy row %q (%s) never applies here: %s; the global level %s is used instead", k, val, why, h.Policy.Level),
+				Fixes:    []string{fmt.Sprintf("%s %s", h.Key, val)},
+				FixNotes: []string{"a row keyed exactly like the next hop (then postmap the table if it is indexed)"}})
+		}
+	}
+	// A bare parent-domain key does not cover subdomains; only ".domain" does.
+	if validUTF8Hostname(h.Key, st.utf8) {
+		for i := 0; i < len(h.Key); i++ {
+			if h.Key[i] != '.' {
+				continue
+			}
+			parent := h.Key[i+1:]
+			if !strings.Contains(parent, ".") {
+				break
+			}
+			if val, ok := found(parent); ok {
+				out = append(out, Finding{Code: FindingBareKeySubdomain, Cause: "E-4",
+					Summary:  fmt.Sprintf("the policy row %q (%s) matches only %s itself, not %s: a bare key gets no subdomain matches", parent, val, parent, h.Key),
+					Fixes:    []string{fmt.Sprintf(".%s %s", parent, val), fmt.Sprintf("%s %s", h.Key, val)},
+					FixNotes: []string{"covers every subdomain", "covers only this next hop"}})
+				break
+			}
+		}
+	}
+	return out
+}
+
+func itoa(n int) string { return fmt.Sprint(n) }
