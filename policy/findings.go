@@ -278,10 +278,11 @@ func (e *evaluator) findFingerprint() *Finding {
 			val = fp.PublicKeyString()
 		}
 		f := &Finding{Code: FindingFingerprintDigest, Cause: "D-2", Summary: fmt.Sprintf(
-			"The pin %s is the %s fingerprint of the %s of %s's certificate, but Postfix compares %s fingerprints (smtp_tls_fingerprint_digest = %s); the right value is %s.",
-			id.Value, fingerprint.DisplayName(id.Digest), id.Kind, e.obs.Host, fingerprint.DisplayName(digest), digest, val)}
+			"The pin %s is the %s fingerprint of %s's %s, but Postfix compares %s fingerprints (smtp_tls_fingerprint_digest = %s); the right value is %s.",
+			id.Value, fingerprint.DisplayName(id.Digest), e.obs.Host, kindWords(id.Kind), fingerprint.DisplayName(digest), digest, val)}
+		// Only the row: changing smtp_tls_fingerprint_digest would affect every fingerprint
+		// entry (a global change), and to a weaker digest.
 		f.fix(e.row(Fingerprint, "match="+val), "the same "+id.Kind.String()+" pinned with the digest Postfix uses")
-		f.fix("smtp_tls_fingerprint_digest = "+id.Digest, "main.cf alternative: changes the digest for every fingerprint entry")
 		return f
 	}
 	fp, _ := fingerprint.Compute(leaf, digest)
@@ -614,4 +615,12 @@ func sameItems(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// kindWords names what a fingerprint digests, for a sentence.
+func kindWords(k fingerprint.Kind) string {
+	if k == fingerprint.PublicKey {
+		return "public key"
+	}
+	return "certificate"
 }

@@ -1,43 +1,58 @@
-// Command demo replays the questions Postfix admins ask most, offline, on an embedded
-// configuration: it writes a main.cf and a tls_policy table, generates the certificates the
-// servers would present, and asks the library what Postfix 3.7.11 would decide and why.
+// Command demo replays the questions Postfix admins ask most, on an embedded configuration,
+// with everything a real check needs started on loopback: STARTTLS servers presenting
+// generated certificates, and a DNS server that answers as a validating resolver would (the
+// AD bit set for the signed names). For each scenario it prints the policy and where it came
+// from, what the server showed, Postfix's verdict in Postfix's words, the explanation and the
+// fix.
 //
-//	go run ./examples/demo
+//	go run ./examples/demo          # human output
+//	go run ./examples/demo -json    # the verdicts as JSON (the check tool's contract)
 //
 // Scenarios:
-//  1. fastmail-like hosted domain: "secure" never matches the MX certificate, "verify" and
-//     "secure match=.messagingengine.com" do;
+//  1. fastmail-like hosted domain: "secure" is deferred (the MX is in another domain),
+//     "verify" and "secure match=.messagingengine.com" are delivered;
 //  2. a certificate with only a subject CN, matched by name;
-//  3. DANE "3 1 1" record left stale after a key rollover;
+//  3. a DANE "3 1 1" record left stale by a key rollover;
 //  4. a fingerprint pin made with SHA-1 while Postfix compares SHA-256;
 //  5. no CA bundle configured.
 //
-// It needs no network. Live checks against real servers come with package smtpclient.
+// Nothing leaves the machine: the DNS server and the SMTP servers listen on 127.0.0.1, and
+// the dialer connects only to them.
 package main
 
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/x509"
+	"crypto/tls"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
 
 	"github.com/postfixtls/postfixtls/dane"
 	"github.com/postfixtls/postfixtls/fingerprint"
 	"github.com/postfixtls/postfixtls/internal/testkit/pki"
-	"github.com/postfixtls/postfixtls/match"
+	"github.com/postfixtls/postfixtls/internal/testkit/smtpd"
 	"github.com/postfixtls/postfixtls/policy"
+	"github.com/postfixtls/postfixtls/smtpclient"
 )
 
-const mainCF = `# embedded demo configuration
+const mainCF = `# embedded demo configuration (Postfix 3.7.11 as on Debian 12)
 compatibility_level = 3.6
 smtp_tls_security_level = may
 smtp_tls_loglevel = 1
 smtp_dns_support_level = dnssec
+smtp_tls_CAfile = {{dir}}/ca.pem
 smtp_tls_policy_maps = texthash:{{dir}}/tls_policy
 `
 
@@ -53,220 +68,308 @@ noca.example         verify
 `
 
 func main() {
-	if err := run(context.Background(), os.Stdout); err != nil {
+	jsonOut := flag.Bool("json", false, "print the verdicts as JSON")
+	flag.Parse()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := run(ctx, os.Stdout, *jsonOut); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
 }
 
-type demo struct {
-	w   io.Writer
-	s   *policy.Settings
-	pki *pki.Hierarchy
+// scenario is one question and the recipients that ask it.
+type scenario struct {
+	title string
+	rcpts []string
+	noCA  bool
 }
 
-func run(ctx context.Context, w io.Writer) error {
-	h, err := pki.NewHierarchy()
+func run(ctx context.Context, w io.Writer, jsonOut bool) error {
+	wd, err := newWorld(ctx)
 	if err != nil {
 		return err
 	}
+	defer wd.close()
+	scenarios := []scenario{
+		{title: "Hosted domain: fastmail.fm's MX is in1-smtp.messagingengine.com (certificate *.messagingengine.com)",
+			rcpts: []string{"user@fastmail.fm", "user@verify.fastmail.fm", "user@fixed.fastmail.fm"}},
+		{title: "A certificate with no subjectAltName, only CN=mx.hearst.example", rcpts: []string{"user@hearst.example"}},
+		{title: "DANE: the server rolled its key, the TLSA record still names the old one", rcpts: []string{"user@dane.example"}},
+		{title: "A fingerprint pin copied as SHA-1, while Postfix compares SHA-256", rcpts: []string{"user@pinned.example"}},
+		{title: "verify with no CA bundle configured (smtp_tls_CAfile empty)", rcpts: []string{"user@noca.example"}, noCA: true},
+	}
+	var all []*smtpclient.Verdict
+	if !jsonOut {
+		fmt.Fprintf(w, "postfixtls demo: what Postfix %s would decide, with loopback servers and DNS\n", wd.settings.Version())
+	}
+	for i, sc := range scenarios {
+		s := wd.settings
+		if sc.noCA {
+			s = wd.noCA
+		}
+		if !jsonOut {
+			fmt.Fprintf(w, "\n%d. %s\n", i+1, sc.title)
+		}
+		for _, rcpt := range sc.rcpts {
+			v, err := smtpclient.Check(ctx, s, rcpt, smtpclient.CheckOptions{Resolver: wd.resolver, Dialer: wd.dialer, Now: time.Now()})
+			if err != nil {
+				return fmt.Errorf("%s: %w", rcpt, err)
+			}
+			all = append(all, v)
+			if !jsonOut {
+				printVerdict(w, wd, v)
+			}
+		}
+	}
+	if jsonOut {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(all)
+	}
+	return nil
+}
+
+func printVerdict(w io.Writer, wd *world, v *smtpclient.Verdict) {
+	fmt.Fprintf(w, "   %s -> next hop %q, policy %s", v.Destination, v.Nexthop, v.Policy.Level)
+	if len(v.Policy.Match) > 0 {
+		fmt.Fprintf(w, " match=%s", strings.Join(v.Policy.Match, ":"))
+	}
+	fmt.Fprintf(w, "\n      decided by %s\n", strings.ReplaceAll(v.Policy.Source, wd.dir+"/", ""))
+	for _, a := range v.Attempts {
+		trust := "no TLS"
+		if a.Trust != nil {
+			trust = *a.Trust + " TLS"
+		}
+		fmt.Fprintf(w, "      %s[%s]:%d: %s", a.Host, a.Addr, a.Port, trust)
+		if a.Reason != "" {
+			fmt.Fprintf(w, ", %s", a.Reason)
+		}
+		fmt.Fprintln(w)
+		for _, l := range a.Log {
+			if strings.Contains(l, "verification failed") || strings.Contains(l, "unusable") {
+				fmt.Fprintf(w, "        log: %s\n", l)
+			}
+		}
+	}
+	switch v.Outcome {
+	case "deliver":
+		fmt.Fprintf(w, "   => delivered (status=sent)\n")
+	case "bounce":
+		fmt.Fprintf(w, "   => status=bounced (%s), dsn=%s\n", v.Reason, v.DSN)
+	default:
+		fmt.Fprintf(w, "   => status=deferred (%s), dsn=%s\n", v.Reason, v.DSN)
+	}
+	for _, f := range v.Findings {
+		fmt.Fprintf(w, "      why [%s]: %s\n", f.Code, f.Summary)
+		for i, fix := range f.Fixes {
+			note := ""
+			if i < len(f.FixNotes) && f.FixNotes[i] != "" {
+				note = "   # " + f.FixNotes[i]
+			}
+			fmt.Fprintf(w, "      fix: %s%s\n", fix, note)
+		}
+	}
+}
+
+// world is the demo's loopback universe.
+type world struct {
+	dir      string
+	settings *policy.Settings
+	noCA     *policy.Settings
+	resolver dane.Resolver
+	dialer   *loopbackDialer
+	closers  []func()
+}
+
+func (wd *world) close() {
+	for i := len(wd.closers) - 1; i >= 0; i-- {
+		wd.closers[i]()
+	}
+	os.RemoveAll(wd.dir)
+}
+
+func newWorld(ctx context.Context) (*world, error) {
 	dir, err := os.MkdirTemp("", "postfixtls-demo-")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer os.RemoveAll(dir)
-
-	// The pinned server's certificate, and the SHA-1 pin an admin copied from a browser.
-	pinned, err := pki.New(pki.Spec{CN: []string{"mx.pinned.example"}, DNS: []string{"mx.pinned.example"}}, h.Inter)
+	wd := &world{dir: dir, dialer: &loopbackDialer{to: map[string]string{}}}
+	ok := false
+	defer func() {
+		if !ok {
+			wd.close()
+		}
+	}()
+	h, err := pki.NewHierarchy()
 	if err != nil {
-		return err
+		return nil, err
 	}
+	leaf := func(cn string, dnsNames ...string) (*pki.Cert, error) {
+		return pki.New(pki.Spec{CN: []string{cn}, DNS: dnsNames}, h.Inter)
+	}
+	me, err := leaf("*.messagingengine.com", "*.messagingengine.com", "messagingengine.com")
+	if err != nil {
+		return nil, err
+	}
+	hearst, err := pki.New(pki.Spec{CN: []string{"mx.hearst.example"}}, h.Inter)
+	if err != nil {
+		return nil, err
+	}
+	daneOld, err := pki.New(pki.Spec{CN: []string{"mx.dane.example"}, DNS: []string{"mx.dane.example"}}, nil)
+	if err != nil {
+		return nil, err
+	}
+	daneNew, err := pki.New(pki.Spec{CN: []string{"mx.dane.example"}, DNS: []string{"mx.dane.example"}}, nil)
+	if err != nil {
+		return nil, err
+	}
+	pinned, err := leaf("mx.pinned.example", "mx.pinned.example")
+	if err != nil {
+		return nil, err
+	}
+	noca, err := leaf("mx.noca.example", "mx.noca.example")
+	if err != nil {
+		return nil, err
+	}
+
+	// Servers: one loopback STARTTLS server per MX address.
+	servers := map[string]*pki.Cert{"192.0.2.10:25": me, "192.0.2.20:25": hearst, "192.0.2.30:25": daneNew, "192.0.2.40:25": pinned, "192.0.2.50:25": noca}
+	for addr, cert := range servers {
+		chain := []*pki.Cert{h.Inter}
+		if cert == daneNew {
+			chain = nil
+		}
+		srv, err := smtpd.Start(ctx, smtpd.Config{Addr: "127.0.0.1:0", Hostname: "mx.demo", Certificates: []tls.Certificate{pki.TLSCertificate(cert, chain...)}})
+		if err != nil {
+			return nil, err
+		}
+		wd.closers = append(wd.closers, func() { srv.Close() })
+		wd.dialer.to[addr] = srv.Addr()
+	}
+
+	// DNS: every zone signed (AD set), as a validating resolver answers.
+	sum := sha256.Sum256(daneOld.SPKI())
+	zone := []string{
+		"fastmail.fm. 300 IN MX 10 in1-smtp.messagingengine.com.",
+		"verify.fastmail.fm. 300 IN MX 10 in1-smtp.messagingengine.com.",
+		"fixed.fastmail.fm. 300 IN MX 10 in1-smtp.messagingengine.com.",
+		"in1-smtp.messagingengine.com. 300 IN A 192.0.2.10",
+		"hearst.example. 300 IN MX 10 mx.hearst.example.",
+		"mx.hearst.example. 300 IN A 192.0.2.20",
+		"dane.example. 300 IN MX 10 mx.dane.example.",
+		"mx.dane.example. 300 IN A 192.0.2.30",
+		"_25._tcp.mx.dane.example. 300 IN TLSA 3 1 1 " + hex.EncodeToString(sum[:]),
+		"pinned.example. 300 IN MX 10 mx.pinned.example.",
+		"mx.pinned.example. 300 IN A 192.0.2.40",
+		"noca.example. 300 IN MX 10 mx.noca.example.",
+		"mx.noca.example. 300 IN A 192.0.2.50",
+	}
+	addr, stop, err := startDNS(zone)
+	if err != nil {
+		return nil, err
+	}
+	wd.closers = append(wd.closers, stop)
+	wd.resolver = &dane.Client{Servers: []string{addr}, TrustAD: dane.TrustADLoopback}
+
+	// Configuration: the SHA-1 pin an admin copied from a browser, and a CA file.
 	sha1Pin, err := fingerprint.Compute(pinned.Cert, "sha1")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	table := fmt.Sprintf(tlsPolicy, sha1Pin.CertString())
-	if err := os.WriteFile(filepath.Join(dir, "tls_policy"), []byte(table), 0o644); err != nil {
-		return err
+	files := map[string]string{
+		"tls_policy": fmt.Sprintf(tlsPolicy, sha1Pin.CertString()),
+		"main.cf":    strings.ReplaceAll(mainCF, "{{dir}}", dir),
+		"ca.pem":     string(h.Root.PEM()),
 	}
-	if err := os.WriteFile(filepath.Join(dir, "main.cf"), []byte(strings.ReplaceAll(mainCF, "{{dir}}", dir)), 0o644); err != nil {
-		return err
-	}
-	s, err := policy.Load(ctx, policy.LoadOptions{Version: policy.V(3, 7, 11), ConfigDir: dir, MyHostname: "client.example.net"})
-	if err != nil {
-		return err
-	}
-	d := &demo{w: w, s: s, pki: h}
-	fmt.Fprintf(w, "postfixtls demo: what Postfix %s would decide, offline, on an embedded main.cf and tls_policy\n", s.Version())
-
-	steps := []func(context.Context) error{d.fastmail, d.cnOnly, func(ctx context.Context) error { return d.daneRollover(ctx) },
-		func(ctx context.Context) error { return d.sha1Pin(ctx, pinned) }, d.noCA}
-	for _, step := range steps {
-		if err := step(ctx); err != nil {
-			return err
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	load := func(over ...string) (*policy.Settings, error) {
+		return policy.Load(ctx, policy.LoadOptions{Version: policy.V(3, 7, 11), ConfigDir: dir, MyHostname: "client.example.net", Overrides: over})
+	}
+	if wd.settings, err = load(); err != nil {
+		return nil, err
+	}
+	if wd.noCA, err = load("smtp_tls_CAfile="); err != nil {
+		return nil, err
+	}
+	ok = true
+	return wd, nil
 }
 
-// policyFor resolves a recipient and prints the policy and where it came from.
-func (d *demo) policyFor(ctx context.Context, rcpt string) (policy.Policy, policy.NextHop, error) {
-	r, err := d.s.Resolve(ctx, rcpt)
-	if err != nil {
-		return policy.Policy{}, policy.NextHop{}, err
-	}
-	h := r.Hops[0]
-	fmt.Fprintf(d.w, "   %s -> next hop %q, policy %s", rcpt, h.Key, h.Policy.Level)
-	if !h.Policy.Valid {
-		fmt.Fprintf(d.w, " INVALID: deferred %s (%s)", h.Policy.DSN, h.Policy.Reason)
-	}
-	if len(h.Policy.Match) > 0 {
-		fmt.Fprintf(d.w, " (match %s from %s)", strings.Join(h.Policy.Match, ":"), h.Policy.MatchFrom)
-	}
-	fmt.Fprintf(d.w, "\n      decided by %s\n", relSource(h.Policy.Source.String()))
-	for _, w := range h.Policy.Warnings {
-		fmt.Fprintf(d.w, "      warning: %s\n", w)
-	}
-	return h.Policy, h.NextHop, nil
+// loopbackDialer connects the documentation addresses the DNS hands out to the loopback
+// servers standing in for them, and refuses everything else.
+type loopbackDialer struct {
+	mu sync.Mutex
+	to map[string]string
 }
 
-func relSource(s string) string {
-	if i := strings.Index(s, "/tls_policy"); i >= 0 {
-		if j := strings.LastIndex(s[:i], ":"); j >= 0 {
-			return s[:j+1] + s[i+1:]
-		}
+func (d *loopbackDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	d.mu.Lock()
+	dst, ok := d.to[addr]
+	d.mu.Unlock()
+	if !ok {
+		return nil, &net.OpError{Op: "dial", Net: network, Err: errors.New("connection refused (no demo server)")}
 	}
-	return s
+	var nd net.Dialer
+	return nd.DialContext(ctx, network, dst)
 }
 
-// names checks a certificate against a policy's match list for one MX host name.
-func (d *demo) names(p policy.Policy, hop policy.NextHop, host string, cert *x509.Certificate) match.Result {
-	refs, _ := match.References(p.Match, hop.Domain, host, match.Options{})
-	res := match.Check(cert, refs, match.Options{})
-	verdict := "would be Verified: delivered"
-	if !res.Matched {
-		verdict = "fails: deferred (Server certificate not verified)"
-	}
-	fmt.Fprintf(d.w, "      server %s presents %s\n      -> %s\n      -> %s\n", host, certNames(cert), verdict, res.Summary())
-	return res
-}
-
-func certNames(c *x509.Certificate) string {
-	var n []string
-	for _, x := range match.Names(c, match.Options{}).All() {
-		n = append(n, fmt.Sprintf("%s %s", x.Kind, x.Value))
-	}
-	return strings.Join(n, ", ")
-}
-
-func (d *demo) fastmail(ctx context.Context) error {
-	fmt.Fprintln(d.w, "\n1. Hosted domain: fastmail.fm's MX is in1-smtp.messagingengine.com")
-	cert, err := pki.New(pki.Spec{CN: []string{"*.messagingengine.com"}, DNS: []string{"*.messagingengine.com", "messagingengine.com"}}, d.pki.Inter)
-	if err != nil {
-		return err
-	}
-	const mx = "in1-smtp.messagingengine.com"
-	for _, rcpt := range []string{"user@fastmail.fm", "user@verify.fastmail.fm", "user@fixed.fastmail.fm"} {
-		p, hop, err := d.policyFor(ctx, rcpt)
+// startDNS serves zone on a loopback UDP and TCP port, with the AD bit set on every answer
+// (the demo's zones all count as signed). It returns the address and a stop function.
+func startDNS(zone []string) (string, func(), error) {
+	rrs := map[string][]dns.RR{}
+	for _, line := range zone {
+		rr, err := dns.NewRR(line)
 		if err != nil {
-			return err
+			return "", nil, err
 		}
-		res := d.names(p, hop, mx, cert.Cert)
-		if !res.Matched && p.Level == policy.Secure {
-			fmt.Fprintf(d.w, "      fix (narrowest first): %s secure match=.messagingengine.com\n", hop.Key)
-			fmt.Fprintf(d.w, "      note: verify (match=hostname) accepts the MX name, but trusts the unsigned MX lookup\n")
+		k := strings.ToLower(rr.Header().Name) + "/" + dns.TypeToString[rr.Header().Rrtype]
+		rrs[k] = append(rrs[k], rr)
+	}
+	names := map[string]bool{}
+	for k := range rrs {
+		names[k[:strings.IndexByte(k, '/')]] = true
+	}
+	handler := dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(req)
+		m.AuthenticatedData = true
+		if opt := req.IsEdns0(); opt != nil {
+			m.SetEdns0(1232, opt.Do())
 		}
-	}
-	return nil
-}
-
-func (d *demo) cnOnly(ctx context.Context) error {
-	fmt.Fprintln(d.w, "\n2. A certificate with no subjectAltName, only CN=mx.hearst.example")
-	cert, err := pki.New(pki.Spec{CN: []string{"mx.hearst.example"}}, d.pki.Inter)
-	if err != nil {
-		return err
-	}
-	p, hop, err := d.policyFor(ctx, "user@hearst.example")
-	if err != nil {
-		return err
-	}
-	d.names(p, hop, "mx.hearst.example", cert.Cert)
-	return nil
-}
-
-func (d *demo) daneRollover(ctx context.Context) error {
-	fmt.Fprintln(d.w, "\n3. DANE: the server rolled its key, the TLSA record still names the old one")
-	p, _, err := d.policyFor(ctx, "user@dane.example")
-	if err != nil {
-		return err
-	}
-	old, err := pki.New(pki.Spec{CN: []string{"mx.dane.example"}, DNS: []string{"mx.dane.example"}}, nil)
-	if err != nil {
-		return err
-	}
-	cur, err := pki.New(pki.Spec{CN: []string{"mx.dane.example"}, DNS: []string{"mx.dane.example"}}, nil)
-	if err != nil {
-		return err
-	}
-	published := fmt.Sprintf("_25._tcp.mx.dane.example. IN TLSA 3 1 1 %s", spkiSHA256(old))
-	recs, err := dane.ParseRecords(strings.TrimPrefix(published, "_25._tcp.mx.dane.example. IN TLSA "))
-	if err != nil {
-		return err
-	}
-	set := dane.Classify(recs, "_25._tcp.mx.dane.example", "_25._tcp.mx.dane.example", dane.Options{Digests: nil})
-	res := set.Verify([]*x509.Certificate{cur.Cert}, dane.VerifyOptions{Names: []string{"mx.dane.example", "dane.example"}})
-	fmt.Fprintf(d.w, "      published: %s\n", published)
-	fmt.Fprintf(d.w, "      policy stays %s (DNSSEC lookups on: %v)\n", p.Level, p.DANE != nil && p.DANE.Problem == "")
-	for _, line := range res.Explain() {
-		fmt.Fprintf(d.w, "      -> %s\n", line)
-	}
-	if !res.Verified {
-		fmt.Fprintf(d.w, "      -> deferred (Server certificate not verified); no plaintext fallback at dane\n")
-		fmt.Fprintf(d.w, "      fix: publish _25._tcp.mx.dane.example. IN TLSA 3 1 1 %s (keep both records during a rollover)\n", spkiSHA256(cur))
-	}
-	return nil
-}
-
-func spkiSHA256(c *pki.Cert) string {
-	sum := sha256.Sum256(c.SPKI())
-	return strings.ToUpper(hex.EncodeToString(sum[:]))
-}
-
-func (d *demo) sha1Pin(ctx context.Context, cert *pki.Cert) error {
-	fmt.Fprintln(d.w, "\n4. A fingerprint pin copied as SHA-1, while Postfix compares SHA-256")
-	p, _, err := d.policyFor(ctx, "user@pinned.example")
-	if err != nil {
-		return err
-	}
-	list, _, err := fingerprint.ParseList(p.Match, fingerprint.Table, fingerprint.Options{Digest: p.FingerprintDigest, ColonsOptional: true})
-	if err != nil {
-		return err
-	}
-	res := fingerprint.Check(cert.Cert, list)
-	fmt.Fprintf(d.w, "      smtp_tls_fingerprint_digest = %s\n      -> %s\n", p.FingerprintDigest, res.Summary())
-	for _, id := range res.Identified {
-		if id.Found {
-			fmt.Fprintf(d.w, "      -> the pin is %s\n", id.Why)
+		if len(req.Question) == 1 {
+			q := req.Question[0]
+			name := strings.ToLower(q.Name)
+			m.Answer = rrs[name+"/"+dns.TypeToString[q.Qtype]]
+			if len(m.Answer) == 0 && !names[name] {
+				m.Rcode = dns.RcodeNameError
+			}
 		}
-	}
-	fp, err := fingerprint.Compute(cert.Cert, p.FingerprintDigest)
+		_ = w.WriteMsg(m)
+	})
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
-		return err
+		return "", nil, err
 	}
-	fmt.Fprintf(d.w, "      fix: pinned.example fingerprint match=%s   (the public key's %s; survives certificate renewals with the same key)\n", fp.PublicKeyString(), p.FingerprintDigest)
-	return nil
-}
-
-func (d *demo) noCA(ctx context.Context) error {
-	fmt.Fprintln(d.w, "\n5. verify with no CA bundle configured")
-	p, _, err := d.policyFor(ctx, "user@noca.example")
+	ln, err := net.Listen("tcp", pc.LocalAddr().String())
 	if err != nil {
-		return err
+		pc.Close()
+		return "", nil, err
 	}
-	if p.CAFile == "" && p.CAPath == "" && len(p.TrustAnchorFiles) == 0 {
-		fmt.Fprintln(d.w, "      smtp_tls_CAfile and smtp_tls_CApath are empty: Postfix trusts no CA at all,")
-		fmt.Fprintln(d.w, "      so every certificate fails with \"untrusted issuer\": deferred (Server certificate not verified)")
-		fmt.Fprintln(d.w, "      fix: smtp_tls_CAfile = /etc/ssl/certs/ca-certificates.crt   (main.cf)")
+	udp := &dns.Server{PacketConn: pc, Handler: handler}
+	tcp := &dns.Server{Listener: ln, Handler: handler}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); _ = udp.ActivateAndServe() }()
+	go func() { defer wg.Done(); _ = tcp.ActivateAndServe() }()
+	stop := func() {
+		_ = udp.Shutdown()
+		_ = tcp.Shutdown()
+		wg.Wait()
 	}
-	return nil
+	return pc.LocalAddr().String(), stop, nil
 }
