@@ -163,3 +163,66 @@ func TestCheckAgainstRealDNS(t *testing.T) {
 	// SNI: DANE sends the TLSA base domain.
 	require.Equal(t, []string{"127.0.1.10:25", "127.0.1.20:25", "127.0.1.30:25", "127.0.1.40:25", "127.0.1.10:25"}, w.dialer.dials)
 }
+
+// TestCheckWalk covers the MX walk: a failing first MX and a working second one, an invalid
+// policy that never connects, a bogus zone, and a next hop with no MX records.
+func TestCheckWalk(t *testing.T) {
+	h := pki.MustHierarchy(t)
+	good := h.Leaf(t, pki.Spec{CN: []string{"mx2.two.test"}, DNS: []string{"mx2.two.test", "mx1.two.test"}})
+	wrong := h.Leaf(t, pki.Spec{CN: []string{"other.test"}, DNS: []string{"other.test"}})
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "rootca.pem")
+	require.NoError(t, os.WriteFile(ca, h.Root.PEM(), 0o644))
+	records := []string{
+		"two.test. 300 IN MX 10 mx1.two.test.",
+		"two.test. 300 IN MX 20 mx2.two.test.",
+		"mx1.two.test. 300 IN A 127.0.2.1",
+		"mx2.two.test. 300 IN A 127.0.2.2",
+		"broken.test. 300 IN MX 10 mx.broken.test.",
+		"mx.broken.test. 300 IN A 127.0.2.3",
+		"mx.bogus.test. 300 IN A 127.0.2.4",
+		"bogus.test. 300 IN MX 10 mx.bogus.test.",
+		"nomx.test. 300 IN A 127.0.2.5",
+	}
+	servers := map[string]smtpd.Config{
+		"127.0.2.1:25": {Certificates: []tls.Certificate{pki.TLSCertificate(wrong, h.Inter)}},
+		"127.0.2.2:25": {Certificates: []tls.Certificate{pki.TLSCertificate(good, h.Inter)}},
+		"127.0.2.5:25": {Certificates: []tls.Certificate{pki.TLSCertificate(good, h.Inter)}},
+	}
+	mainCF := "compatibility_level = 3.7\nsmtp_dns_support_level = dnssec\nsmtp_tls_security_level = verify\n" +
+		"smtp_tls_CAfile = " + ca + "\nsmtp_tls_policy_maps = texthash:{{dir}}/tls_policy\n"
+	w := newWorld(t, records, servers, mainCF, "broken.test secure tls_connection_reuse=yes\nnomx.test encrypt\n")
+	ctx := context.Background()
+
+	// oracle mx-fallback-second-mx: §3.2 the first MX fails verification, the second delivers.
+	v, err := Check(ctx, w.s, "user@two.test", w.opt)
+	require.NoError(t, err)
+	require.Equal(t, "deliver", v.Outcome)
+	require.Len(t, v.Attempts, 2)
+	require.Equal(t, "defer", v.Attempts[0].Outcome)
+	require.Equal(t, "Server certificate not verified", v.Attempts[0].Reason)
+	require.Equal(t, []string{"QUEUEID: Server certificate not verified"}, v.Log)
+
+	// §9.2: an invalid entry means no connection at all, deferred 4.7.5.
+	before := len(w.dialer.dials)
+	v, err = Check(ctx, w.s, "user@broken.test", w.opt)
+	require.NoError(t, err)
+	require.Equal(t, "defer", v.Outcome)
+	require.Equal(t, "4.7.5", v.DSN)
+	require.Equal(t, "client TLS configuration problem", v.Reason)
+	require.False(t, v.Policy.Valid)
+	require.Equal(t, before, len(w.dialer.dials), "Postfix does not connect with an invalid policy")
+
+	// oracle dane-bogus-zone: §6.2 a bogus zone makes the MX lookup fail for every level.
+	v, err = Check(ctx, w.s, "user@bogus.test", w.opt)
+	require.NoError(t, err)
+	require.Equal(t, "defer", v.Outcome)
+	require.Equal(t, "4.4.3", v.DSN)
+	require.Contains(t, v.Reason, "Host or domain name not found. Name service error for name=bogus.test type=MX: Host not found, try again")
+
+	// §4.4: no MX records: the domain's own address, hostname = the domain.
+	v, err = Check(ctx, w.s, "user@nomx.test", w.opt)
+	require.NoError(t, err)
+	require.Equal(t, "deliver", v.Outcome)
+	require.Equal(t, "nomx.test", v.Attempts[0].Host)
+}
