@@ -13,8 +13,8 @@ import (
 
 // MXHost is one exchange of an MX RRset.
 type MXHost struct {
-	Preference uint16
-	Name       string
+	Preference uint16 // lower is preferred
+	Name       string // the exchange's host name (fully qualified)
 }
 
 // MXResult is an MX lookup with its DNSSEC status.
@@ -109,8 +109,8 @@ func LookupHost(ctx context.Context, r Resolver, name string) (*Host, error) {
 
 // TLSAQuery is what LookupTLSA needs: the host as its address lookup found it, and the port.
 type TLSAQuery struct {
-	Host Host
-	Port int
+	Host Host // the address lookup of the server
+	Port int  // the TCP port connected to (25, 587, ...)
 	// ForceInsecure is smtp_tls_force_insecure_host_tlsa_lookup = yes: look for TLSA records
 	// even when the address lookup was not validated.
 	ForceInsecure bool
@@ -154,9 +154,9 @@ var ErrTLSALookup = errors.New("TLSA lookup error")
 // TLSAError is §6.1 item 7: a TLSA lookup failed, so Postfix skips the host (deferring with
 // DSN 4.7.5 when no host is left), at both dane and dane-only.
 type TLSAError struct {
-	Host string
-	Port int
-	Err  error
+	Host string // the host whose TLSA lookup failed
+	Port int    // its port
+	Err  error  // the resolver error
 }
 
 // Error renders the reason and the resolver error.

@@ -69,10 +69,10 @@ var (
 // LookupError is a failed lookup: the name and type asked, the response code (-1 when there
 // was none) and the reason (one of the sentinels, possibly joined with a transport error).
 type LookupError struct {
-	Name  string
-	Type  uint16
-	Rcode int
-	Err   error
+	Name  string // the name asked when the lookup failed
+	Type  uint16 // the query type
+	Rcode int    // DNS response code, -1 when there was no response
+	Err   error  // one of the sentinels, possibly joined with a transport error
 	// Authentic is true when a negative answer (NXDOMAIN, NODATA) was validated.
 	Authentic bool
 }
@@ -127,6 +127,9 @@ const (
 	// a local validating resolver such as unbound).
 	TrustADLoopback TrustAD = iota
 	// TrustADAlways believes AD from any server, as glibc does with "options trust-ad".
+	// It is also what Postfix itself does: dns_lookup.c adds RES_TRUSTAD to its DNSSEC
+	// queries, so smtp(8) believes the AD bit of whatever resolver resolv.conf names. The
+	// loopback default is stricter than Postfix when the resolver is remote.
 	TrustADAlways
 	// TrustADNever never believes AD: every answer is insecure.
 	TrustADNever

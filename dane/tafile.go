@@ -19,12 +19,12 @@ var ErrTrustAnchorFile = errors.New("unusable trust anchor file")
 
 // TrustAnchorError says why a trust-anchor file was rejected.
 type TrustAnchorError struct {
-	File string
+	File string // the trust-anchor file
 	// Warning is Postfix's warning line (without "warning: "), or "" when Postfix logs none
 	// of its own (a file without any PEM object).
 	Warning string
-	Reason  string
-	Err     error
+	Reason  string // what was wrong, in plain words
+	Err     error  // the underlying error, or nil
 }
 
 // Error says which file failed and why.
@@ -46,7 +46,7 @@ func (e *TrustAnchorError) Unwrap() []error {
 
 // TrustAnchors are the records made from one trust-anchor file.
 type TrustAnchors struct {
-	File string
+	File string // the file read
 	// Records: each certificate as "2 0 0" and "3 0 0", each public key as "2 1 0" and "3 1 0",
 	// in file order.
 	Records []Record

@@ -39,10 +39,10 @@ const MaxNameLen = 254
 // Record is one TLSA record: the three parameter octets and the association data, which may be
 // empty or of any length (usability is judged later, as Postfix does).
 type Record struct {
-	Usage        uint8
-	Selector     uint8
-	MatchingType uint8
-	Data         []byte
+	Usage        uint8  // certificate usage: 0-3 (only 2 and 3 count for SMTP)
+	Selector     uint8  // 0 full certificate, 1 SubjectPublicKeyInfo
+	MatchingType uint8  // 0 full data, 1 SHA-256, 2 SHA-512
+	Data         []byte // certificate association data
 }
 
 // String renders the record in presentation form with lower-case hex, e.g. "3 1 1 ab12...".
@@ -108,8 +108,9 @@ func ParseRecord(text string) (Record, error) {
 	}
 	s = strings.NewReplacer("(", " ", ")", " ").Replace(s)
 	fields := strings.Fields(s)
-	for i, f := range fields {
-		if strings.EqualFold(f, "TLSA") {
+	// The last "TLSA" token is the type (hex data never spells it; an owner name may).
+	for i := len(fields) - 1; i >= 0; i-- {
+		if strings.EqualFold(fields[i], "TLSA") {
 			fields = fields[i+1:]
 			break
 		}

@@ -21,6 +21,7 @@ func TestParseRecord(t *testing.T) {
 		{"§6.3 white space inside the data", "3 1 1 ab cd\tef", Record{3, 1, 1, []byte{0xab, 0xcd, 0xef}}, false},
 		{"§6.3 whole zone-file RR", "_25._tcp.mx.example.com. 300 IN TLSA 3 1 1 00ff", Record{3, 1, 1, []byte{0, 0xff}}, false},
 		{"§6.3 parenthesised multi-line RR with comment", "_25._tcp.mx IN TLSA ( 3 1 1\n 0011\n 2233 ) ; key", Record{3, 1, 1, []byte{0, 0x11, 0x22, 0x33}}, false},
+		{"§6.3 whole RR whose owner is the relative name tlsa", "tlsa IN TLSA 3 1 1 00ff", Record{3, 1, 1, []byte{0, 0xff}}, false},
 		{"§6.3 usage 255 parses (judged later)", "255 1 1 00", Record{255, 1, 1, []byte{0}}, false},
 		{"§6.3 empty data parses (dropped later as truncated)", "3 1 1", Record{3, 1, 1, []byte{}}, false},
 		{"malformed: odd hex", "3 1 1 abc", Record{}, true},

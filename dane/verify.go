@@ -28,6 +28,7 @@ const (
 	purposeServerDescription  = "server"
 	purposeCADescription      = "CA"
 	allUnusableFailureMessage = "all TLSA records unusable"
+	noNamesDetail             = "no reference name could be configured, so Postfix forces verification to fail"
 )
 
 var errTexts = map[int]string{
@@ -50,9 +51,9 @@ var ErrNotVerified = errors.New("server certificate not verified")
 // VerifyError is the verification failure Postfix reports: the OpenSSL error number, its text
 // and the chain depth it was raised at (which decides "server" or "CA" in the log line).
 type VerifyError struct {
-	Num   int
-	Text  string
-	Depth int
+	Num   int    // X509_V_ERR_* number (ErrNum... constants)
+	Text  string // OpenSSL's text for Num
+	Depth int    // chain depth: 0 is the leaf ("server"), above is "CA"
 	// Detail adds what went wrong in plain words (which record, which date, which names).
 	Detail string
 }
@@ -106,7 +107,9 @@ type NameChecker func(leaf *x509.Certificate, names []string) error
 type VerifyOptions struct {
 	// Names are the reference names for DANE-TA matches: for DNS DANE the TLSA base domain,
 	// then the nexthop domain's CNAME target and the nexthop domain (see MatchNames). With no
-	// names there is no name check (OpenSSL with no host name set); Postfix always sets some.
+	// names verification fails with num=1 at depth 0, as Postfix forces it when
+	// add_namechecks() could install no name ("could not configure peer name checks",
+	// must_fail), even for a DANE-EE match.
 	Names []string
 	// NameCheck overrides the built-in name matcher.
 	NameCheck NameChecker
@@ -252,7 +255,15 @@ func (s *RecordSet) Verify(chain []*x509.Certificate, opts VerifyOptions) *Resul
 	if r := v.match(leaf, 0); r != nil {
 		r.res.Matched = true
 		res.Match = &Match{Record: r.rec, Depth: 0, Subject: leaf.Subject.String()}
-		if opts.EENameChecks && len(opts.Names) > 0 {
+		if len(opts.Names) == 0 {
+			res.Err = newVerifyError(ErrNumUnspecified, 0, noNamesDetail)
+			res.Match = nil
+			r.res.Matched = false
+			r.res.Note = "matched the leaf, but " + noNamesDetail
+			v.notes(res)
+			return res
+		}
+		if opts.EENameChecks {
 			if err := checkNames(opts, leaf); err != nil {
 				res.Err = newVerifyError(ErrNumHostnameMismatch, 0, err.Error())
 				res.Match = nil
@@ -302,11 +313,11 @@ func (s *RecordSet) Verify(chain []*x509.Certificate, opts VerifyOptions) *Resul
 			errs.add(newVerifyError(ErrNumInvalidPurpose, i, fmt.Sprintf("%q has an extended key usage without serverAuth", c.Subject.String())))
 		}
 	}
-	// check_id: reference names against the leaf.
-	if len(opts.Names) > 0 {
-		if err := checkNames(opts, leaf); err != nil {
-			errs.add(newVerifyError(ErrNumHostnameMismatch, 0, err.Error()))
-		}
+	// check_id: reference names against the leaf; without names Postfix's must_fail.
+	if len(opts.Names) == 0 {
+		errs.add(newVerifyError(ErrNumUnspecified, 0, noNamesDetail))
+	} else if err := checkNames(opts, leaf); err != nil {
+		errs.add(newVerifyError(ErrNumHostnameMismatch, 0, err.Error()))
 	}
 	// internal_verify: signatures and dates, top down.
 	for i := taDepth; i >= 0; i-- {
@@ -587,24 +598,82 @@ func defaultNameCheck(leaf *x509.Certificate, names []string) error {
 }
 
 func nameMatches(id, ref string) bool {
-	if strings.HasPrefix(ref, ".") && len(ref) > 1 {
-		return len(id) > len(ref) && strings.EqualFold(id[len(id)-len(ref):], ref)
+	if id == "" || strings.IndexByte(id, 0) >= 0 {
+		return false // OpenSSL skips empty names; equal_nocase refuses a NUL in the certificate name
 	}
-	if strings.EqualFold(id, ref) {
+	if len(ref) > 1 && ref[0] == '.' {
+		// Implicit sub-domain reference: a plain suffix test, no wildcard interpretation.
+		return len(id) > len(ref) && equalFoldASCII(id[len(id)-len(ref):], ref)
+	}
+	if id[0] == '*' && fullLabelWildcard(id) {
+		// The '*' covers exactly one non-empty label of letters, digits and hyphens, or a
+		// literal "*" (OpenSSL wildcard_match).
+		suffix := id[1:]
+		if len(ref) <= len(suffix) || !equalFoldASCII(ref[len(ref)-len(suffix):], suffix) {
+			return false
+		}
+		label := ref[:len(ref)-len(suffix)]
+		if label == "*" {
+			return true
+		}
+		for i := 0; i < len(label); i++ {
+			if c := label[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-') {
+				return false
+			}
+		}
 		return true
 	}
-	if !strings.HasPrefix(id, "*.") || strings.Contains(ref, "*") {
+	return equalFoldASCII(id, ref)
+}
+
+// fullLabelWildcard is OpenSSL's valid_star() with NO_PARTIAL_WILDCARDS for a name starting
+// with '*': the '*' is the whole first label, at least two more labels follow, and the rest is
+// letters, digits, '-' and '.' with no empty label and no label starting or ending in '-'.
+func fullLabelWildcard(p string) bool {
+	if len(p) < 2 || p[0] != '*' || p[1] != '.' {
 		return false
 	}
-	rest := id[2:]
-	if !strings.Contains(rest, ".") {
-		return false // "*.com": too few labels, compared literally only
+	dots, labelStart, hyphen := 0, false, false // the "*" label is complete
+	for i := 1; i < len(p); i++ {
+		switch c := p[i]; {
+		case c == '.':
+			if labelStart || hyphen {
+				return false
+			}
+			labelStart, dots = true, dots+1
+		case c == '-':
+			if labelStart {
+				return false
+			}
+			hyphen = true
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+			labelStart, hyphen = false, false
+		default:
+			return false
+		}
 	}
-	i := strings.IndexByte(ref, '.')
-	if i <= 0 {
+	return !labelStart && !hyphen && dots >= 2
+}
+
+// equalFoldASCII compares ASCII case-insensitively and byte-exact otherwise, as OpenSSL's
+// equal_nocase does (strings.EqualFold would also fold U+017F to 's' and U+212A to 'k').
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
 		return false
 	}
-	return strings.EqualFold(ref[i+1:], rest)
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // Explain renders the result for people: the outcome, then one line per usable record.

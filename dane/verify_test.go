@@ -132,7 +132,7 @@ func TestVerifyAgilityNotes(t *testing.T) {
 	}
 	// With tls_dane_digests = sha256 sha512 the sha256 record is preferred and matches.
 	s := Classify([]Record{wrong(rec(3, 1, 2, leaf)), rec(3, 1, 1, leaf)}, "q", "q", Options{Digests: ParseDigests("sha256 sha512")})
-	if r := s.Verify(chainOf(leaf), VerifyOptions{}); !r.Verified {
+	if r := s.Verify(chainOf(leaf), VerifyOptions{Names: []string{"mx.example.com"}}); !r.Verified {
 		t.Fatalf("sha256-first digests: %v", r.Err)
 	}
 }
@@ -186,6 +186,13 @@ func TestNameMatches(t *testing.T) {
 		{"§4.2 .suffix needs one more label", "example.org", ".example.org", false},
 		{"§4.2 no trailing-dot normalisation", "example.com", "example.com.", false},
 		{"§4.2 literal * reference compares literally", "*.example.com", "*.example.com", true},
+		{"§4.2 ASCII-only case folding: U+017F long s is not 's'", "\u017fmtp.example.com", "smtp.example.com", false},
+		{"§4.2 ASCII-only case folding: U+212A Kelvin sign is not 'k'", "mx.\u212aexample.com", "mx.kexample.com", false},
+		{"§4.2 wildcard label is letters, digits and hyphens only", "*.example.com", "a_b.example.com", false},
+		{"§4.2 no wildcard in a name with other characters", "*.ex_ample.com", "mx.ex_ample.com", false},
+		{"§4.2 full-label wildcard matches an A-label", "*.xn--p1ai.example", "xn--d1acufc.xn--p1ai.example", true},
+		{"§4.2 certificate name with NUL never matches", "mx.example.com\x00", "mx.example.com\x00", false},
+		{"§4.2 wildcard may match a literal *", "*.example.com", "*.example.com", true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -228,5 +235,32 @@ func TestVerifyPre36ExpiredAnchorExempt(t *testing.T) {
 	}
 	if r := Classify(recs, "q", "q", Options{PreOpenSSLDANE: true}).Verify(chainOf(leaf, old), opts); !r.Verified {
 		t.Fatalf("§6.4 <=3.5: TLSA trust anchors were exempt from expiry, got %v", r.Err)
+	}
+}
+
+// §4.1/§6.4: Postfix installs the DANE reference names with add_namechecks(); when none can be
+// installed it logs "could not configure peer name checks" and sets must_fail, which forces
+// num=1 at depth 0 (tls_verify.c). Verify without names must never report Verified.
+func TestVerifyNoNamesMustFail(t *testing.T) {
+	h := pki.MustHierarchy(t)
+	leaf := h.Leaf(t, pki.Spec{DNS: []string{"anything.example.net"}})
+	for _, c := range []struct {
+		name string
+		recs []Record
+		opts VerifyOptions
+	}{
+		{"§6.4 DANE-TA match with no reference names", []Record{rec(2, 1, 1, h.Inter)}, VerifyOptions{}},
+		{"§6.4 DANE-EE match with no reference names", []Record{rec(3, 1, 1, leaf)}, VerifyOptions{}},
+		{"§6.5 trust-anchor file EE match with no reference names", []Record{rec(2, 0, 0, leaf), rec(3, 0, 0, leaf)}, VerifyOptions{EENameChecks: true}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := set(t, c.recs...).Verify(chainOf(leaf, h.Inter), c.opts)
+			if r.Verified || r.Err == nil || r.Err.Num != ErrNumUnspecified || r.Err.Depth != 0 {
+				t.Fatalf("want num=1 at depth 0, got verified=%v err=%v", r.Verified, r.Err)
+			}
+			if got := r.Err.LogLine(nap); got != "server certificate verification failed for "+nap+": num=1:unspecified certificate verification error" {
+				t.Fatalf("log %q", got)
+			}
+		})
 	}
 }

@@ -40,7 +40,7 @@ type Identification struct {
 	Found bool
 	// Digest is the canonical digest name and Kind the digested object, when Found.
 	Digest string
-	Kind   Kind
+	Kind   Kind // certificate or public key
 	// Why describes the value in words.
 	Why string
 }
@@ -51,7 +51,7 @@ type Result struct {
 	Matched bool
 	// MatchedValue is the value that matched and MatchedKind what it matched.
 	MatchedValue string
-	MatchedKind  Kind
+	MatchedKind  Kind // certificate or public key
 	// Warnings are Postfix's handshake-time warnings, in Postfix's order:
 	// "{namaddr}: unusable TLSA RR: 3 1 255 <HEX>" (and 3 0 255) for each value of the
 	// wrong length, and "{namaddr}: all fingerprints unusable".

@@ -19,10 +19,10 @@ const (
 type Try struct {
 	// Ref is the reference name (as installed) and RefIndex its index in RefList.Refs.
 	Ref      string
-	RefIndex int
+	RefIndex int // index of Ref in RefList.Refs
 	// CertName is the certificate name and CertKind where it was found.
 	CertName string
-	CertKind NameKind
+	CertKind NameKind // DNS SAN, IP SAN or CN
 	// Matched is the comparison's outcome.
 	Matched bool
 	// Why says why it matched or not, in words a finding can quote.
@@ -56,10 +56,15 @@ type Result struct {
 }
 
 // Check matches the certificate's names against the reference list the way the chosen
-// Postfix version does. Build refs with References using the same Options.
+// Postfix version does. Build refs with References using the same Options. In OpenSSL mode
+// a list with no installed name never matches (Postfix's must_fail, ErrUnspecified).
 //
 // The success path for ASCII names does not allocate (without Options.Trace).
 func Check(cert *x509.Certificate, refs RefList, opt Options) Result {
+	if opt.Mode == OpenSSL && !refs.MustFail && !anyInstalled(refs.Refs) {
+		// No name reached OpenSSL: Postfix's must_fail, whoever built the list.
+		refs.MustFail = true
+	}
 	r := Result{MatchedRefIndex: -1, MustFail: refs.MustFail}
 	if cert == nil {
 		r.Error = ErrUnspecified
@@ -78,6 +83,15 @@ func Check(cert *x509.Certificate, refs RefList, opt Options) Result {
 	r.refs = refs
 	r.names = cert
 	return r
+}
+
+func anyInstalled(refs []Reference) bool {
+	for i := range refs {
+		if refs[i].Installed {
+			return true
+		}
+	}
+	return false
 }
 
 func opensslCheck(cert *x509.Certificate, refs *RefList, opt Options, r *Result) {

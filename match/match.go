@@ -77,25 +77,7 @@ func warnf(parts ...string) Warning { return Warning{Text: strings.Join(parts, "
 
 // equalFoldASCII compares ASCII case-insensitively, byte-exact otherwise.
 func equalFoldASCII(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if x == y {
-			continue
-		}
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
+	return len(a) == len(b) && equalFoldFromEnd(a, b)
 }
 
 func isASCII(s string) bool {

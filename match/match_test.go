@@ -278,3 +278,24 @@ func TestTrace(t *testing.T) {
 		t.Errorf("trace: %+v", r.Tries)
 	}
 }
+
+// §4.1: when no reference name is installed Postfix sets must_fail ("could not configure peer
+// name checks"), so a hand-built RefList without installed names must never match, even when
+// its MustFail flag was not set.
+func TestCheckNoInstalledNamesFailsClosed(t *testing.T) {
+	cert := mkCert(t, certSpec{dns: []string{"mx.example.com"}})
+	for _, c := range []struct {
+		name string
+		refs RefList
+	}{
+		{"§4.1 empty reference list", RefList{}},
+		{"§4.1 only a name that was not installed", RefList{Refs: []Reference{{Item: ".", Name: ".", Kind: Host}}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := Check(cert, c.refs, openssl)
+			if r.Matched || r.Error != ErrUnspecified || !r.MustFail {
+				t.Fatalf("matched=%v error=%q mustFail=%v", r.Matched, r.Error, r.MustFail)
+			}
+		})
+	}
+}

@@ -20,7 +20,7 @@ import (
 // CheckOptions say how Check talks to DNS and to servers.
 type CheckOptions struct {
 	// Resolver is the validating resolver for MX, address and TLSA lookups. Nil means the
-	// servers of /etc/resolv.conf (AD believed from loopback servers or with trust-ad).
+	// servers of /etc/resolv.conf, whose AD bit is believed as Postfix believes it.
 	Resolver dane.Resolver
 	// Dialer makes the TCP connections (tests point it at loopback servers). Nil means a
 	// net.Dialer.
@@ -530,5 +530,10 @@ func systemResolver() (dane.Resolver, error) {
 	if err != nil {
 		return nil, fmt.Errorf("smtpclient: /etc/resolv.conf: %w", err)
 	}
-	return rc.Client(), nil
+	c := rc.Client()
+	// Postfix sets RES_TRUSTAD itself (dns_lookup.c): it believes the AD bit of whatever
+	// resolver resolv.conf names. Believing less would turn an enforced DANE policy into
+	// opportunistic TLS and report deliveries Postfix would defer.
+	c.TrustAD = dane.TrustADAlways
+	return c, nil
 }

@@ -164,7 +164,7 @@ func openInline(full, name string, opt Options) Table {
 			return newSurrogate(full, "", need(err), nil)
 		}
 		if t.fold {
-			k = lowerASCII(k)
+			k = foldKey(k, t.utf8) // through dict_utf8_update, as dict_ht stores it
 		}
 		t.entries[k] = Entry{Key: k, Value: v, Raw: tok}
 	}
@@ -177,15 +177,11 @@ func openInline(full, name string, opt Options) Table {
 func (t *inlineTable) Name() string              { return t.name }
 func (t *inlineTable) Diagnostics() []Diagnostic { return t.diags }
 func (t *inlineTable) Lookup(ctx context.Context, key string) (Result, error) {
-	if t.utf8 && !isASCII(key) {
-		if !utf8.ValidString(key) {
-			return Result{Warnings: []string{printableText(fmt.Sprintf("%s: non-UTF-8 key \"%s\": malformed UTF-8 or invalid codepoint", t.name, key), true)}}, nil
-		}
-		if t.fold {
-			key = foldUTF8(key)
-		}
-	} else if t.fold {
-		key = lowerASCII(key)
+	if t.utf8 && !isASCII(key) && !utf8.ValidString(key) {
+		return Result{Warnings: []string{printableText(fmt.Sprintf("%s: non-UTF-8 key \"%s\": malformed UTF-8 or invalid codepoint", t.name, key), true)}}, nil
+	}
+	if t.fold {
+		key = foldKey(key, t.utf8)
 	}
 	e, ok := t.entries[key]
 	if !ok {

@@ -203,10 +203,12 @@ func TestInlineGrammar(t *testing.T) {
 		{"§1.1 inline later duplicate replaces (dict_ht update)", "inline:{a=1, a=2}", "a", "2", true},
 		{"§1.1 inline quoted key needs inner braces", `inline:{{"a b"=c}}`, `"a b"`, "c", true},
 		{"§1.1 inline value may contain =", "inline:{a=b=c}", "a", "b=c", true},
+		{"§1.1 inline non-ASCII key casefolded when stored (dict_utf8_update; postmap -q)", "inline:{BÜCHER.example=secure}", "bücher.EXAMPLE", "secure", true},
+		{"§1.1 inline non-ASCII key found as written", "inline:{Ǫ=0}", "Ǫ", "0", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			tb, err := Open(ctx, tc.spec, Options{FoldFixed: true})
+			tb, err := Open(ctx, tc.spec, Options{FoldFixed: true, UTF8: true})
 			require.NoError(t, err)
 			r, err := tb.Lookup(ctx, tc.key)
 			if tc.spec == "inline:{ a = b }" {

@@ -197,3 +197,25 @@ func runPostmapFail(t *testing.T, bin, confDir string, args ...string) (string, 
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
+
+// With smtputf8_enable = yes (compatibility_level >= 1) dict_thash drops non-UTF-8 lines
+// and stores keys through dict_utf8, which casefolds non-ASCII keys: postmap -s shows the
+// folded keys and the duplicates found after folding.
+func TestPostmapAgreementTexthashUTF8(t *testing.T) {
+	bin, _ := postmapTool(t)
+	conf := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(conf, "main.cf"), []byte("compatibility_level = 3.6\n"), 0o644))
+	file := filepath.Join(t.TempDir(), "utf8")
+	src := "Ǫ 0\nBÜCHER.Example secure\nbücher.example dup\nbad \xff\nStraße.example may\nMiXeD.example verify\n"
+	writeCool(t, file, src)
+	out, warns := runPostmap(t, bin, conf, "", "-s", "texthash:"+file)
+	st, err := ParseSource(strings.NewReader(src), file, "", Options{FoldFixed: true, DuplicateWarn: true, UTF8: true})
+	require.NoError(t, err)
+	var mine []string
+	for _, e := range st.Entries() {
+		mine = append(mine, e.Key+"\t"+e.Value)
+	}
+	sort.Strings(mine)
+	assert.Equal(t, sortedPairs(out), mine, "§1.1 keys casefolded under UTF-8")
+	assert.Equal(t, warns, messagesOf(st.Diagnostics()))
+}

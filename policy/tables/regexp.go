@@ -457,6 +457,9 @@ func (t *RegexpTable) Diagnostics() []Diagnostic { return t.diags }
 // case-insensitive unless their "i" flag turned that off.
 func (t *RegexpTable) Lookup(ctx context.Context, key string) (Result, error) {
 	key = cstr(key)
+	if !isASCII(key) {
+		key = mapBytes(key) // match bytes, as the C-locale matchers do
+	}
 	for i := 0; i < len(t.rules); i++ {
 		r := &t.rules[i]
 		switch r.op {
@@ -483,7 +486,7 @@ func (t *RegexpTable) Lookup(ctx context.Context, key string) (Result, error) {
 				for _, p := range r.repl {
 					if p.sub > 0 {
 						if 2*p.sub+1 < len(m) && m[2*p.sub] >= 0 {
-							b.WriteString(key[m[2*p.sub]:m[2*p.sub+1]])
+							b.WriteString(unmapBytes(key[m[2*p.sub]:m[2*p.sub+1]]))
 						}
 						continue
 					}

@@ -271,3 +271,46 @@ func TestOpenRegexpNotEmulatedReturnsNilTable(t *testing.T) {
 	require.ErrorIs(t, err, ErrNotEmulated)
 	assert.Nil(t, tb)
 }
+
+// §1.1 regexp:/pcre: tables match bytes in the C locale (dict_regexp.c regcomp, dict_pcre.c
+// without PCRE2_UTF; casefold.c and midna_domain.c set LC_ALL=C): "." is one byte and
+// case-insensitivity covers ASCII letters only. Expected values are postmap -q's answers
+// (Postfix 3.7.11, compatibility_level = 3.6).
+func TestRegexpMatchesBytesNotRunes(t *testing.T) {
+	rules := "/^smtp\\.example\\.com$/ secure\n/^k$/ kelvin\n/^.$/ one\n/^..$/ two\n" +
+		"/^bücher\\.example$/ literal\n/^([é-ü]+)\\.test$/ class-$1\n/^(.*)\\.example$/ sub-$1\n"
+	cases := []struct{ name, key, want string }{
+		{"§1.1 regexp ASCII-only case folding: U+017F is not s", "ſmtp.example.com", ""},
+		{"§1.1 regexp ASCII-only case folding: U+212A is not k", "\u212a", ""},
+		{"§1.1 regexp dot is one byte", "é", "two"},
+		{"§1.1 regexp UTF-8 literal matches its bytes", "bücher.example", "literal"},
+		{"§1.1 regexp no case folding of non-ASCII letters", "BÜCHER.example", "sub-BÜCHER"},
+		{"§1.1 regexp bracket range over bytes", "ü.test", "class-ü"},
+		{"§1.1 regexp bracket range over bytes excludes other bytes", "Ü.test", ""},
+		{"§1.1 regexp substitution keeps non-ASCII bytes", "straße.example", "sub-straße"},
+	}
+	for _, typ := range []string{"regexp", "pcre"} {
+		tb, err := ParseRegexp(typ, "f", rules, Options{UTF8: true})
+		require.NoError(t, err)
+		for _, c := range cases {
+			t.Run(typ+" "+c.name, func(t *testing.T) {
+				r, err := tb.Lookup(context.Background(), c.key)
+				require.NoError(t, err)
+				assert.Equal(t, c.want != "", r.Found)
+				assert.Equal(t, c.want, r.Value)
+			})
+		}
+	}
+}
+
+// §1.1 pcre: \xhh and \x{hh} name bytes when PCRE runs without UTF (dict_pcre.c); postmap -q
+// answers hex2, hexbrace, ascii, ascii (caseless) for these keys.
+func TestPCRESlashXIsAByte(t *testing.T) {
+	tb, err := ParseRegexp("pcre", "f", "/^\\xc3\\xa9$/ hex2\n/^\\x{c3}\\x{a9}x$/ hexbrace\n/^a\\x41$/ ascii\n", Options{UTF8: true})
+	require.NoError(t, err)
+	for key, want := range map[string]string{"é": "hex2", "éx": "hexbrace", "aA": "ascii", "aa": "ascii"} {
+		r, err := tb.Lookup(context.Background(), key)
+		require.NoError(t, err)
+		assert.Equal(t, want, r.Value, "key %q", key)
+	}
+}

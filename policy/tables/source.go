@@ -235,7 +235,7 @@ func isASCII(s string) bool {
 // Entry is one key/value pair of a source file.
 type Entry struct {
 	Key   string // as stored: folded when the table folds keys, quotes and backslashes kept
-	Value string
+	Value string // the value, surrounding whitespace trimmed, never folded
 	Line  int    // first line of the logical line
 	Raw   string // the logical line
 }
@@ -322,11 +322,7 @@ func parseSourceString(data, file, spec, note string, f sourceFormat, opt Option
 		}
 		asWritten := key
 		if f.foldKeys {
-			if f.utf8Fold && !isASCII(key) {
-				key = foldUTF8(key)
-			} else {
-				key = lowerASCII(key)
-			}
+			key = foldKey(key, f.utf8Fold)
 		}
 		if _, dup := t.index[key]; dup {
 			switch {
@@ -414,8 +410,14 @@ func (t *SourceTable) Lookup(ctx context.Context, key string) (Result, error) {
 		Table: t.name, File: t.file, Line: e.Line, Key: e.Key, Raw: e.Raw, Note: t.note}}, nil
 }
 
-// foldUTF8 approximates Postfix's casefold() (ICU full case folding) for valid UTF-8.
-func foldUTF8(s string) string { return strings.ToLower(s) }
+// foldKey folds a key as a fixed-string table with DICT_FLAG_FOLD_FIX does: with UTF-8
+// active, dict_utf8 casefolds non-ASCII keys; otherwise lowercase() folds ASCII only.
+func foldKey(key string, utf8Active bool) string {
+	if utf8Active && !isASCII(key) {
+		return foldUTF8(key)
+	}
+	return lowerASCII(key)
+}
 
 // printableText is what Postfix's logging (msg_output.c: printable(text, '?')) does to a
 // message: non-printable characters become '?'. With util_utf8_enable (smtputf8_enable)

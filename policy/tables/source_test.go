@@ -189,3 +189,22 @@ func TestSourceLookupDoesNotAllocate(t *testing.T) {
 		assert.Zero(t, n, key)
 	}
 }
+
+// §1.1 FOLD_FIX under UTF-8 is ICU full case folding (util/casefold.c), not lower-casing.
+func TestFoldUTF8(t *testing.T) {
+	cases := []struct{ name, in, want string }{
+		{"§1.1 casefold: sharp s expands", "Straße.example", "strasse.example"},
+		{"§1.1 casefold: capital sharp s", "STRAẞE.example", "strasse.example"},
+		{"§1.1 casefold: long s folds to s", "ſmtp.example", "smtp.example"},
+		{"§1.1 casefold: final sigma folds to sigma", "ς", "σ"},
+		{"§1.1 casefold: Cherokee small letter folds to the capital", "\uab70", "\u13a0"},
+		{"§1.1 casefold: plain lower-casing elsewhere", "BÜCHER.Example", "bücher.example"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := foldUTF8(c.in)
+			assert.Equal(t, c.want, got)
+			assert.Equal(t, got, foldUTF8(got), "folding is idempotent")
+		})
+	}
+}

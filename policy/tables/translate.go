@@ -32,6 +32,72 @@ var posixClasses = map[string]bool{
 	"print": true, "punct": true, "graph": true, "cntrl": true, "blank": true, "alnum": true,
 }
 
+// byteRuneBase maps a byte >= 0x80 to a private-use rune (byteRuneBase+b), so that Go's
+// rune-based regexp matches bytes as Postfix's C-locale regcomp and non-UTF PCRE do: "." is
+// one byte, and (?i) cannot fold an ASCII letter to a non-ASCII rune (U+017F, U+212A) or one
+// non-ASCII letter to another. Keys are mapped the same way before matching (mapBytes).
+const byteRuneBase = 0xF700
+
+// writeHighByte writes a byte >= 0x80 as the regexp escape of its private-use rune.
+func writeHighByte(b *strings.Builder, c byte) {
+	fmt.Fprintf(b, `\x{%X}`, byteRuneBase+rune(c))
+}
+
+// writeMappedText writes pattern text verbatim except for bytes >= 0x80 (see byteRuneBase).
+func writeMappedText(b *strings.Builder, s string) {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			writeHighByte(b, s[i])
+		} else {
+			b.WriteByte(s[i])
+		}
+	}
+}
+
+func isHexDigit(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func hexValue(c byte) int {
+	switch {
+	case c >= 'a':
+		return int(c-'a') + 10
+	case c >= 'A':
+		return int(c-'A') + 10
+	}
+	return int(c - '0')
+}
+
+// mapBytes rewrites a key for matching: bytes >= 0x80 become their private-use runes.
+func mapBytes(key string) string {
+	var b strings.Builder
+	b.Grow(len(key) * 3)
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; c >= 0x80 {
+			b.WriteRune(byteRuneBase + rune(c))
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// unmapBytes undoes mapBytes on a piece of a mapped key.
+func unmapBytes(s string) string {
+	if isASCII(s) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if r >= byteRuneBase+0x80 && r <= byteRuneBase+0xFF {
+			b.WriteByte(byte(r - byteRuneBase))
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
 // goLiteral writes c as a Go regexp literal.
 func goLiteral(b *strings.Builder, c byte) {
 	if c < 0x80 && strings.IndexByte(`\.+*?()|[]{}^$-&~#`, c) >= 0 {
@@ -41,6 +107,10 @@ func goLiteral(b *strings.Builder, c byte) {
 	}
 	if c < 0x20 || c == 0x7f {
 		fmt.Fprintf(b, `\x%02x`, c)
+		return
+	}
+	if c >= 0x80 {
+		writeHighByte(b, c)
 		return
 	}
 	b.WriteByte(c)
@@ -55,6 +125,10 @@ func classLiteral(b *strings.Builder, c byte) {
 	}
 	if c < 0x20 || c == 0x7f {
 		fmt.Fprintf(b, `\x%02x`, c)
+		return
+	}
+	if c >= 0x80 {
+		writeHighByte(b, c)
 		return
 	}
 	b.WriteByte(c)
@@ -569,9 +643,25 @@ func translatePCRE(p, flags string) translation {
 				if end < 0 {
 					return pcreErr(len(p), "missing terminating } in escape")
 				}
-				b.WriteString(p[i : i+2+end+1])
+				if v, err := strconv.ParseUint(p[i+3:i+2+end], 16, 32); d == 'x' && err == nil && v >= 0x80 && v <= 0xff {
+					writeHighByte(&b, byte(v)) // a byte in non-UTF mode
+				} else {
+					b.WriteString(p[i : i+2+end+1])
+				}
 				i += 2 + end + 1
-			case strings.IndexByte("dDwWbBAzpPx0tnrfa", d) >= 0:
+			case d == 'x':
+				// \x with up to two hex digits is one byte (none: NUL).
+				k, v := i+2, 0
+				for ; k < len(p) && k < i+4 && isHexDigit(p[k]); k++ {
+					v = v*16 + hexValue(p[k])
+				}
+				if v >= 0x80 {
+					writeHighByte(&b, byte(v))
+				} else {
+					fmt.Fprintf(&b, `\x%02x`, v)
+				}
+				i = k
+			case strings.IndexByte("dDwWbBAzpP0tnrfa", d) >= 0:
 				b.WriteByte('\\')
 				b.WriteByte(d)
 				i += 2
@@ -589,7 +679,7 @@ func translatePCRE(p, flags string) translation {
 			if tr.notEmulated != "" || tr.postfixErr != "" {
 				return tr
 			}
-			b.WriteString(p[i:end])
+			writeMappedText(&b, p[i:end])
 			i = end
 			canRepeat = true
 			continue
@@ -722,6 +812,8 @@ func translatePCRE(p, flags string) translation {
 		}
 		if c < 0x20 || c == 0x7f {
 			fmt.Fprintf(&b, `\x%02x`, c)
+		} else if c >= 0x80 {
+			writeHighByte(&b, c)
 		} else {
 			b.WriteByte(c)
 		}

@@ -61,10 +61,10 @@ func (s Severity) String() string {
 // check, using) a table. Message holds Postfix's exact words; File and Line locate it for us
 // even where Postfix's text has no line number.
 type Diagnostic struct {
-	File     string
-	Line     int // first line of the logical line; 0 when not tied to a line
-	Message  string
-	Severity Severity
+	File     string   // the table's file, as named in messages
+	Line     int      // first line of the logical line; 0 when not tied to a line
+	Message  string   // Postfix's exact words
+	Severity Severity // warning, or an error that makes the table unusable
 }
 
 // String formats the diagnostic as Postfix logs it: "warning: <message>".
@@ -101,9 +101,9 @@ func (s Source) String() string {
 
 // Result is the answer of one table (or list) lookup. Found is false for a clean miss.
 type Result struct {
-	Found  bool
-	Value  string
-	Source Source
+	Found  bool   // the key has an entry
+	Value  string // the entry's value (never folded)
+	Source Source // where the entry came from
 	// Warnings are messages Postfix logs during this lookup without making it an error
 	// (e.g. a socketmap query that is too long, a key that is not valid UTF-8).
 	Warnings []string
@@ -194,11 +194,11 @@ func (o *Options) now() time.Time {
 // for this lookup (e.g. "hash:/etc/postfix/tls_policy is unavailable. open database
 // /etc/postfix/tls_policy.db: No such file or directory").
 type TableError struct {
-	Table    string // "type:name"
-	Key      string
-	Messages []string
-	Config   bool  // DICT_ERR_CONFIG (true) or DICT_ERR_RETRY (false)
-	Err      error // ErrUnavailable or another cause; may be nil
+	Table    string   // "type:name"
+	Key      string   // the key looked up
+	Messages []string // Postfix's warnings, in order
+	Config   bool     // DICT_ERR_CONFIG (true) or DICT_ERR_RETRY (false)
+	Err      error    // ErrUnavailable or another cause; may be nil
 }
 
 // Error joins Postfix's messages.
@@ -222,11 +222,11 @@ func (e *TableError) Unwrap() []error {
 // "<type>:<name> lookup error for "<key>"" (or, for an empty result, the two
 // "returns an empty string result" / "should return NO RESULT" lines).
 type LookupError struct {
-	Title    string // the parameter name, e.g. "smtp_tls_policy_maps"
-	Table    string
-	Key      string
-	Messages []string
-	Err      error // the table's error (a *TableError) or ErrEmptyResult
+	Title    string   // the parameter name, e.g. "smtp_tls_policy_maps"
+	Table    string   // the table whose lookup failed ("type:name")
+	Key      string   // the key looked up
+	Messages []string // Postfix's warnings, in order
+	Err      error    // the table's error (a *TableError) or ErrEmptyResult
 }
 
 // Error joins Postfix's messages.
@@ -238,11 +238,11 @@ func (e *LookupError) Unwrap() []error { return []error{ErrLookup, e.Err} }
 // OpenError is returned by Open when a table cannot be emulated or its specification is
 // unusable. It wraps ErrNotEmulated or ErrSpec.
 type OpenError struct {
-	Spec    string
-	File    string
-	Line    int
-	Message string
-	Err     error
+	Spec    string // the table as configured ("type:name")
+	File    string // the file concerned, when there is one
+	Line    int    // the line concerned, 0 when none
+	Message string // Postfix's text (or ours, for a construct that is not emulated)
+	Err     error  // ErrNotEmulated, ErrSpec or an I/O error
 }
 
 // Error returns "<spec>: <file>, line <n>: <message>" with the parts that are known.
