@@ -412,13 +412,9 @@ func (c *checker) trustFor(ctx context.Context, p policy.Policy) (*policy.Trust,
 	}
 	fsys := c.opt.FS
 	if fsys == nil {
+		// LoadTrust takes the policy's (absolute) names relative to the file system's root
+		// and keys the trust anchors by the names as configured, which Evaluate looks up.
 		fsys = os.DirFS("/")
-		p.CAFile, p.CAPath = strings.TrimPrefix(absPath(p.CAFile), "/"), strings.TrimPrefix(absPath(p.CAPath), "/")
-		tas := make([]string, len(p.TrustAnchorFiles))
-		for i, f := range p.TrustAnchorFiles {
-			tas[i] = strings.TrimPrefix(absPath(f), "/")
-		}
-		p.TrustAnchorFiles = tas
 	}
 	t, err := policy.LoadTrust(ctx, fsys, p, c.opt.SystemRoots)
 	if err != nil {
@@ -426,16 +422,6 @@ func (c *checker) trustFor(ctx context.Context, p policy.Policy) (*policy.Trust,
 	}
 	c.trust[key] = t
 	return t, nil
-}
-
-func absPath(p string) string {
-	if p == "" || strings.HasPrefix(p, "/") {
-		return p
-	}
-	if wd, err := os.Getwd(); err == nil {
-		return wd + "/" + p
-	}
-	return p
 }
 
 // tlsa looks up the server's TLSA records (§6.2).

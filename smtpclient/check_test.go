@@ -226,3 +226,21 @@ func TestCheckWalk(t *testing.T) {
 	require.Equal(t, "deliver", v.Outcome)
 	require.Equal(t, "nomx.test", v.Attempts[0].Host)
 }
+
+// TestCheckTrustAnchorFile: §6.5 a tafile replaces the CAs; a live check must find it by the
+// name the policy gives.
+func TestCheckTrustAnchorFile(t *testing.T) {
+	h := pki.MustHierarchy(t)
+	leaf := h.Leaf(t, pki.Spec{CN: []string{"mx.ta.test"}, DNS: []string{"mx.ta.test"}})
+	dir := t.TempDir()
+	ta := filepath.Join(dir, "inter.pem")
+	require.NoError(t, os.WriteFile(ta, h.Inter.PEM(), 0o644))
+	records := []string{"ta.test. 300 IN MX 10 mx.ta.test.", "mx.ta.test. 300 IN A 127.0.3.1"}
+	servers := map[string]smtpd.Config{"127.0.3.1:25": {Certificates: []tls.Certificate{pki.TLSCertificate(leaf, h.Inter)}}}
+	mainCF := "compatibility_level = 3.7\nsmtp_tls_security_level = may\nsmtp_tls_policy_maps = texthash:{{dir}}/tls_policy\n"
+	w := newWorld(t, records, servers, mainCF, "ta.test secure match=.ta.test tafile="+ta+"\n")
+	v, err := Check(context.Background(), w.s, "user@ta.test", w.opt)
+	require.NoError(t, err)
+	require.Equal(t, "deliver", v.Outcome, "%+v", v.Attempts)
+	require.Equal(t, "Verified", *v.Trust)
+}
