@@ -170,7 +170,8 @@ func (s *Settings) builtin(name string) (string, bool) {
 
 // Diagnostics returns what Postfix would warn about while reading main.cf and master.cf
 // (duplicate parameters, text that starts with whitespace, bad master.cf options), each with
-// its file and line, plus postconf's check of undefined and unused parameters.
+// its file and line. (postconf's undefined/unused parameter check is not included: it needs
+// the defaults of every Postfix parameter, and this module knows only the TLS-related ones.)
 func (s *Settings) Diagnostics() []string {
 	var out []string
 	if s.main != nil {

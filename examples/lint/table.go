@@ -1,0 +1,967 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/postfixtls/postfixtls/policy"
+	"github.com/postfixtls/postfixtls/policy/tables"
+)
+
+// indexedSuffix maps the indexed table types to their compiled file's suffix, and dupPrefix
+// to postmap's "duplicate entry" message prefix (the compiled file as postmap names it).
+var indexedSuffix = map[string]string{"hash": ".db", "btree": ".db", "cdb": ".cdb", "lmdb": ".lmdb", "dbm": ".dir", "sdbm": ".dir"}
+
+func dupPrefix(typ, name string) string {
+	switch typ {
+	case "hash", "btree":
+		return name + ".db"
+	case "lmdb":
+		return "lmdb:" + name
+	}
+	return name
+}
+
+// keyHash identifies a folded key in the table-wide set (128 bits: a collision among a
+// million keys has a probability of about 1e-27).
+type keyHash [2]uint64
+
+// tableRun is the state of one table being linted.
+type tableRun struct {
+	l      *linter
+	spec   string
+	typ    string
+	name   string // file name as in the specification (used in Postfix's messages)
+	file   string // file name as opened
+	title  string
+	client policy.Client
+	config bool // named by main.cf (the next-hop checks apply)
+
+	seeds [2]maphash.Seed
+	keys  *keySet              // every key, with its first line
+	dots  map[keyHash]struct{} // the keys that start with "."
+
+	bare     []bareCandidate // bare domains whose ".domain" may appear later (with their text)
+	bareMore []bareHash      // the same beyond maxBareKeys, without text
+
+	cache map[string]*parsedEntry // parsed values without warnings (key-independent)
+	ec    policy.EntryContext
+	pend  []pending // errors of the current chunk, sorted before writing
+}
+
+// pending is an error of the current chunk. Findings of one line are ordered as Postfix
+// logs them: the reader's warnings, then the duplicate, then the entry's warnings.
+type pending struct {
+	Finding
+	rank int
+}
+
+type bareCandidate struct {
+	bareHash
+	key, level string
+}
+
+type bareHash struct {
+	dot  keyHash
+	line int32
+}
+
+const maxBareKeys = 1000
+
+func (t *tableRun) hash(s string) keyHash {
+	return keyHash{maphash.String(t.seeds[0], s), maphash.String(t.seeds[1], s)}
+}
+
+// dotHash is hash("." + k) without building the string.
+func (t *tableRun) dotHash(k string) keyHash {
+	var h keyHash
+	for i := range h {
+		var mh maphash.Hash
+		mh.SetSeed(t.seeds[i])
+		mh.WriteByte('.')
+		mh.WriteString(k)
+		h[i] = mh.Sum64()
+	}
+	return h
+}
+
+// lintTable lints one table of a maps parameter.
+func (l *linter) lintTable(spec, title string, c policy.Client, config bool) {
+	typ, name, _ := strings.Cut(spec, ":")
+	if typ == "proxy" {
+		// proxymap(8) reads the same table.
+		l.lintTable(name, title, c, config)
+		return
+	}
+	t := &tableRun{l: l, spec: spec, typ: typ, name: name, title: title, client: c, config: config,
+		seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, keys: newKeySet(0), dots: map[keyHash]struct{}{},
+		cache: map[string]*parsedEntry{}}
+	t.ec = policy.EntryContext{Version: l.v, MapsTitle: title, LoadTrustAnchors: l.loadTrustAnchors,
+		DisableSTSMXPatterns: !l.stsPattern, SMTPUTF8Disabled: !l.utf8}
+	_, indexed := indexedSuffix[typ]
+	if typ != "texthash" && !indexed {
+		l.lintOtherTable(spec, title)
+		return
+	}
+	t.file = name
+	if !filepath.IsAbs(t.file) && config {
+		t.file = filepath.Join(l.queueDir, t.file)
+	}
+	opt := l.tableOpt
+	if !config {
+		opt.BaseDir = ""
+	}
+	// Open-time problems (missing file, missing or stale compiled file), in Postfix's words:
+	// open the table on a file system that shows the real files but an empty source.
+	probe := opt
+	if !config && !filepath.IsAbs(name) {
+		if wd, err := os.Getwd(); err == nil {
+			probe.BaseDir = wd
+			t.file = filepath.Join(wd, name)
+		}
+	}
+	probe.FS = probeFS{source: fsName(t.file)}
+	pt, err := tables.Open(l.ctx, spec, probe)
+	if err != nil {
+		l.rep.add(Finding{File: name, Severity: sevWarning, Code: codeTableNotLinted, Message: err.Error(),
+			Fix: "keep the source file beside the compiled table (postmap reads it) so it can be linted"})
+		return
+	}
+	usable := true
+	for _, d := range pt.Diagnostics() {
+		f := Finding{File: nonEmpty(d.File, name), Line: d.Line, Severity: sevError, Code: codeTableSyntax, Message: d.Message}
+		if d.Severity >= tables.Error {
+			f.Code = codeTableUnavailable
+			f.Message = spec + " is unavailable. " + d.Message
+			f.Fix = "create the file"
+			if indexed {
+				f.Fix = "run postmap " + spec
+			}
+			f.Fix += "; until then smtp(8) defers every message with \"4.7.5 client TLS configuration problem\" (§9.19)"
+			usable = false
+		} else if strings.Contains(d.Message, "is older than source file") {
+			f.Code = codeTableStale
+			f.Fix = "run postmap " + spec + " (Postfix answers from the stale compiled file)"
+		}
+		l.rep.add(f)
+	}
+	if !usable && typ == "texthash" {
+		return
+	}
+	fh, err := os.Open(t.file)
+	if err != nil {
+		if usable {
+			l.rep.add(Finding{File: name, Severity: sevWarning, Code: codeTableNotLinted, Message: err.Error()})
+		}
+		return
+	}
+	defer fh.Close()
+	if st, err := fh.Stat(); err == nil {
+		t.keys = newKeySet(int(min(st.Size()/24+16, 1<<24)))
+	}
+	if err := t.stream(fh); err != nil {
+		l.rep.add(Finding{File: name, Severity: sevWarning, Code: codeTableNotLinted, Message: "reading stopped: " + err.Error()})
+	}
+	t.finishBare()
+}
+
+// lintOtherTable opens a table that is not a source file (regexp:, pcre:, inline:, static:,
+// socketmap:, ...) for Postfix's open-time warnings.
+func (l *linter) lintOtherTable(spec, title string) {
+	tb, err := tables.Open(l.ctx, spec, l.tableOpt)
+	if err != nil {
+		l.rep.add(Finding{File: spec, Severity: sevWarning, Code: codeTableNotLinted, Message: err.Error(),
+			Fix: "lint cannot judge this table; check its answers with postmap -q"})
+		return
+	}
+	if c, ok := tb.(io.Closer); ok {
+		defer c.Close()
+	}
+	for _, d := range tb.Diagnostics() {
+		f := Finding{File: nonEmpty(d.File, spec), Line: d.Line, Severity: sevError, Code: codeTableSyntax, Message: d.Message}
+		if d.Severity >= tables.Error {
+			f.Code = codeTableUnavailable
+			f.Message = tb.Name() + " is unavailable. " + d.Message
+		}
+		l.rep.add(f)
+	}
+	l.rep.add(Finding{File: spec, Severity: sevNote, Code: codePatternTableEntry,
+		Message: title + ": the entries of " + strings.SplitN(spec, ":", 2)[0] + ": tables are not linted one by one (only what Postfix reports when it opens them)",
+		Fix:     "check the answers with postmap -q KEY " + spec})
+}
+
+// isBoundary reports whether a physical line always starts a new logical line: its first
+// byte is not whitespace and not '#' (comment lines can sit inside a multi-line entry).
+func isBoundary(line []byte) bool {
+	if len(line) == 0 {
+		return false
+	}
+	c := line[0]
+	return !(c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r' || c == '#' || c == 0)
+}
+
+// parsedChunk is one chunk read by the tables package.
+type parsedChunk struct {
+	st     *tables.SourceTable
+	parsed []*parsedEntry // parsed value of each of st.Entries()
+	offset int            // physical lines before the chunk
+	err    error
+}
+
+// chunkSource is the name the chunks are parsed under (replaced by the real name in
+// messages).
+const chunkSource = "/lint-chunk/source"
+
+// stream reads the table in chunks of whole logical lines. A second goroutine cuts and
+// parses the chunks (the tables package's reader, so every message is Postfix's) while this
+// one lints the previous chunk.
+func (t *tableRun) stream(r io.Reader) error {
+	ch := make(chan parsedChunk, 1)
+	stop := make(chan struct{})
+	finished := make(chan error, 1)
+	go func() {
+		defer close(ch)
+		finished <- t.produce(r, ch, stop)
+	}()
+	defer func() {
+		close(stop)
+		for range ch { // let the producer finish
+		}
+	}()
+	for pc := range ch {
+		if pc.err != nil {
+			t.l.rep.add(Finding{File: t.name, Line: pc.offset + 1, Severity: sevWarning, Code: codeTableNotLinted, Message: pc.err.Error()})
+			continue
+		}
+		t.chunk(pc.st, pc.parsed, pc.offset)
+	}
+	return <-finished
+}
+
+// produce cuts the input into chunks and parses each; it runs on its own goroutine and
+// touches nothing but its arguments and the read-only table options.
+func (t *tableRun) produce(r io.Reader, ch chan<- parsedChunk, stop <-chan struct{}) error {
+	opt := t.l.tableOpt
+	opt.BaseDir = ""
+	opt.DuplicateWarn = true // texthash: see every duplicate; smtp(8)'s verdict is in the fix
+	ctx := t.l.ctx
+	spec := t.typ + ":" + chunkSource
+	send := func(data []byte, offset int) bool {
+		o := opt
+		o.FS = chunkFS{name: fsName(chunkSource), data: data}
+		pc := parsedChunk{offset: offset}
+		tb, err := tables.Open(ctx, spec, o)
+		if err != nil {
+			pc.err = err
+		} else if st, ok := tb.(*tables.SourceTable); ok {
+			pc.st = st
+			pc.parsed = t.parseEntries(st)
+		} else {
+			pc.err = fmt.Errorf("%s: unexpected table type %T", t.spec, tb)
+		}
+		select {
+		case ch <- pc:
+			return true
+		case <-stop:
+			return false
+		}
+	}
+	br := bufio.NewReaderSize(r, 256<<10)
+	var buf []byte
+	lines := 0      // physical lines read so far
+	chunkStart := 0 // physical lines before the current chunk
+	nul := false    // a NUL byte since the last line that starts a logical line
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			long := append([]byte(nil), line...)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				line, err = br.ReadSlice('\n')
+				long = append(long, line...)
+			}
+			line = long
+		}
+		if len(line) > 0 {
+			// Postfix reports a NUL byte in a comment line with the logical line that
+			// follows, so a chunk never ends right after a line with a NUL byte.
+			boundary := isBoundary(line)
+			if boundary && !nul && len(buf) >= t.l.o.chunk {
+				if !send(buf, chunkStart) {
+					return ctx.Err()
+				}
+				buf = make([]byte, 0, min(t.l.o.chunk, 1<<20)+8192) // the parsed chunk may still refer to the old one
+				chunkStart = lines
+			}
+			if boundary {
+				nul = false
+			}
+			if bytes.IndexByte(line, 0) >= 0 {
+				nul = true
+			}
+			buf = append(buf, line...)
+			lines++
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if len(buf) > 0 {
+		send(buf, chunkStart)
+	}
+	return nil
+}
+
+// chunk lints one parsed chunk whose first physical line is offset+1.
+func (t *tableRun) chunk(st *tables.SourceTable, parsed []*parsedEntry, offset int) {
+	t.pend = t.pend[:0]
+	ents := st.Entries()
+	for i := range ents {
+		e := ents[i]
+		e.Line += offset
+		t.entry(e, parsed[i])
+	}
+	for _, d := range st.Diagnostics() {
+		t.diagnostic(d, chunkSource, offset)
+	}
+	sort.SliceStable(t.pend, func(i, j int) bool {
+		a, b := t.pend[i], t.pend[j]
+		return a.Line < b.Line || a.Line == b.Line && a.rank < b.rank
+	})
+	for _, p := range t.pend {
+		t.l.rep.add(p.Finding)
+	}
+}
+
+// diagnostic turns one table-reader warning of a chunk into a finding with the real file
+// name and line number.
+func (t *tableRun) diagnostic(d tables.Diagnostic, src string, offset int) {
+	line := d.Line
+	if line > 0 {
+		line += offset
+	}
+	msg := shiftLines(d.Message, src+", line ", offset)
+	msg = strings.ReplaceAll(msg, src, t.name)
+	f := Finding{File: t.name, Line: line, Severity: sevError, Code: codeTableSyntax, Message: msg}
+	switch {
+	case strings.Contains(msg, "duplicate entry: \""):
+		key := msg[strings.Index(msg, "duplicate entry: \"")+len("duplicate entry: \"") : len(msg)-1]
+		if t.typ == "texthash" {
+			key = foldASCII(key) // the message names the key as written
+		}
+		first, _ := t.keys.get(t.hash(key))
+		t.duplicate(&f, int(first))
+	case strings.Contains(msg, "expected format"):
+		f.Fix = "write \"key value\" on one line (a continuation line must start with whitespace)"
+	case strings.Contains(msg, "unbalanced"):
+		f.Fix = "close the \" quote in the key"
+	case strings.Contains(msg, "must not start with whitespace"):
+		f.Fix = "start the first entry at column 1"
+	case strings.Contains(msg, "alias file"):
+		f.Fix = "remove the ':' after the key"
+	default:
+		f.Fix = "fix the line; Postfix skips it"
+	}
+	rank := 0
+	if f.Code == codeDuplicateKey {
+		rank = 1
+	}
+	t.pend = append(t.pend, pending{f, rank})
+}
+
+// printable replaces what Postfix's logger does not print (control characters, and bytes
+// that are not valid UTF-8 or, without SMTPUTF8, any non-ASCII byte) with '?'.
+func printable(s string, utf8OK bool) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c < 0x7f {
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		if utf8OK && c >= 0x80 {
+			if r, n := utf8.DecodeRuneInString(s[i:]); r != utf8.RuneError || n > 1 {
+				b.WriteString(s[i : i+n])
+				i += n
+				continue
+			}
+		}
+		b.WriteByte('?')
+		i++
+	}
+	return b.String()
+}
+
+// shiftLines adds offset to the line numbers ("N" or "N-M") that follow each occurrence of
+// prefix in msg.
+func shiftLines(msg, prefix string, offset int) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(msg, prefix)
+		if i < 0 {
+			b.WriteString(msg)
+			return b.String()
+		}
+		b.WriteString(msg[:i+len(prefix)])
+		msg = msg[i+len(prefix):]
+		for first := true; ; first = false {
+			j := 0
+			for j < len(msg) && msg[j] >= '0' && msg[j] <= '9' {
+				j++
+			}
+			if j == 0 {
+				break
+			}
+			n, err := strconv.Atoi(msg[:j])
+			if err != nil {
+				break
+			}
+			b.WriteString(strconv.Itoa(n + offset))
+			msg = msg[j:]
+			if !first || !strings.HasPrefix(msg, "-") {
+				break
+			}
+			b.WriteByte('-')
+			msg = msg[1:]
+		}
+	}
+}
+
+func foldASCII(k string) string {
+	b := []byte(k)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// duplicate fills in a duplicate-key finding (§1.1); the message stays Postfix's.
+func (t *tableRun) duplicate(f *Finding, first int) {
+	f.Code = codeDuplicateKey
+	where := ""
+	if first > 0 {
+		where = " (first at line " + strconv.Itoa(first) + ")"
+	}
+	if t.typ == "texthash" {
+		f.Fix = "remove or merge the duplicate" + where + ": smtp(8) opens texthash tables without duplicate tolerance, so " + t.spec + " is unavailable and every destination defers with \"4.7.5 client TLS configuration problem\""
+	} else {
+		f.Fix = "remove or merge the duplicate" + where + ", then run postmap " + t.spec + ": postmap kept the first entry and ignored this one"
+	}
+}
+
+// parseEntries parses the values of a chunk as smtp(8) would (on the producer goroutine,
+// which alone uses t.cache, t.ec and, through the trust-anchor loader, the linter's
+// trust-anchor cache).
+func (t *tableRun) parseEntries(st *tables.SourceTable) []*parsedEntry {
+	ents := st.Entries()
+	out := make([]*parsedEntry, len(ents))
+	var fresh []parsedEntry
+	for i, e := range ents {
+		pe := t.cache[e.Value]
+		if pe == nil {
+			if fresh == nil {
+				fresh = make([]parsedEntry, 0, len(ents)-i)
+			}
+			t.ec.Key = e.Key
+			fresh = append(fresh, compact(policy.ParseEntry(e.Value, t.ec)))
+			pe = &fresh[len(fresh)-1]
+			if len(pe.Warnings) == 0 && len(t.cache) < 4096 {
+				t.cache[e.Value] = pe
+			}
+		}
+		out[i] = pe
+	}
+	return out
+}
+
+// parsedEntry is what the checks need of a policy.Entry (a third of its size: a million
+// of them pass through memory).
+type parsedEntry struct {
+	Level       policy.Level
+	Valid       bool
+	HasMatchRaw bool // match= was given (even when it left no names)
+	Warnings    []string
+	Problem     string
+	Match       []string
+	TAFiles     []string
+	Bad         policy.Token // the token that made the entry invalid
+	PrevText    string       // the token before it
+}
+
+func compact(p policy.Entry) parsedEntry {
+	c := parsedEntry{Level: p.Level, Valid: p.Valid, HasMatchRaw: len(p.MatchRaw) > 0, Warnings: p.Warnings,
+		Problem: p.Problem, Match: p.Match, TAFiles: p.TAFiles}
+	if p.BadToken >= 0 && p.BadToken < len(p.Tokens) {
+		c.Bad = p.Tokens[p.BadToken]
+		if p.BadToken > 0 {
+			c.PrevText = p.Tokens[p.BadToken-1].Text
+		}
+	}
+	return c
+}
+
+// entry lints one table entry with its parsed value.
+func (t *tableRun) entry(e tables.Entry, pe *parsedEntry) {
+	h := t.hash(e.Key)
+	if first, dup := t.keys.insert(h, int32(e.Line)); dup {
+		// A duplicate across chunks: Postfix's words, as the reader would have said them.
+		asWritten := e.Key
+		if len(e.Raw) >= len(e.Key) && strings.EqualFold(e.Raw[:len(e.Key)], e.Key) {
+			asWritten = e.Raw[:len(e.Key)]
+		}
+		var msg, shown string
+		if t.typ == "texthash" {
+			shown = printable(asWritten, t.l.utf8)
+			msg = fmt.Sprintf("%s, line %d: duplicate entry: \"%s\"", t.name, e.Line, shown)
+		} else {
+			shown = printable(e.Key, t.l.utf8)
+			msg = fmt.Sprintf("%s: duplicate entry: \"%s\"", dupPrefix(t.typ, t.name), shown)
+		}
+		if shown != e.Key && shown != asWritten {
+			first = 0 // as for a duplicate inside one chunk, whose logged key cannot be looked up
+		}
+		f := Finding{File: t.name, Line: e.Line, Severity: sevError, Message: printable(msg, t.l.utf8)}
+		t.duplicate(&f, int(first))
+		t.pend = append(t.pend, pending{f, 1})
+		return
+	}
+	if strings.HasPrefix(e.Key, ".") {
+		t.dots[h] = struct{}{}
+	}
+
+	t.entryErrors(e, pe)
+	t.keyAdvice(e, pe)
+	if pe.Valid {
+		t.entryAdvice(e, pe)
+	}
+}
+
+// entryErrors reports what Postfix logs for the entry (§1.4), classified.
+func (t *tableRun) entryErrors(e tables.Entry, pe *parsedEntry) {
+	for _, w := range pe.Warnings {
+		f := Finding{File: t.name, Line: e.Line, Severity: sevError, Code: codeInvalidPolicy, Message: w, Text: e.Raw}
+		if pe.Valid {
+			f.Code = codeIgnoredAttribute
+			f.Fix = "remove the attributes after \"none\"; they are ignored"
+		} else if strings.HasSuffix(w, pe.Problem) {
+			f.Fix = t.fixFor(e, pe)
+			switch {
+			case strings.HasPrefix(pe.Problem, "invalid attribute name"):
+				f.Code = codeUnknownAttribute
+			case strings.Contains(pe.Problem, "trust anchor"):
+				f.Code = codeTAFile
+			}
+		}
+		t.pend = append(t.pend, pending{f, 2})
+	}
+	if !pe.Valid && len(pe.Warnings) == 0 {
+		// A tafile without any PEM object: Postfix logs nothing but the entry is invalid.
+		f := Finding{File: t.name, Line: e.Line, Severity: sevError, Code: codeInvalidPolicy, Text: e.Raw,
+			Message: fmt.Sprintf("%s, next-hop destination \"%s\": the entry is invalid (Postfix logs only \"TLS policy lookup for %s/<host>: client TLS configuration problem\")", t.title, e.Key, e.Key)}
+		if len(pe.TAFiles) > 0 {
+			f.Code = codeTAFile
+			f.Message += ": a tafile= file holds no PEM object (§6.5)"
+			f.Fix = "put the trust-anchor certificates or public keys (PEM) in " + strings.Join(pe.TAFiles, ", ")
+		}
+		t.pend = append(t.pend, pending{f, 2})
+	}
+}
+
+// attributeSince gives the release that introduced a policy attribute (§1.3).
+var attributeSince = map[string]policy.Version{
+	"servername": policy.V(3, 4, 0), "connection_reuse": policy.V(3, 4, 0), "enable_rpk": policy.V(3, 9, 0),
+	"policy_type": policy.V(3, 10, 0), "policy_domain": policy.V(3, 10, 0), "policy_ttl": policy.V(3, 10, 0),
+	"policy_string": policy.V(3, 10, 0), "mx_host_pattern": policy.V(3, 10, 0), "policy_failure": policy.V(3, 10, 0),
+}
+
+var levelNames = []string{"none", "may", "encrypt", "fingerprint", "dane", "dane-only", "verify", "secure"}
+
+// fixFor proposes a fix for an invalid entry from its bad token.
+func (t *tableRun) fixFor(e tables.Entry, pe *parsedEntry) string {
+	const defers = "; until then smtp(8) defers mail for this destination with 4.7.5"
+	bad := pe.Bad
+	p := pe.Problem
+	switch {
+	case strings.HasPrefix(p, "invalid attribute name"):
+		name := strings.ToLower(bad.Name)
+		if name == "" {
+			name = strings.ToLower(strings.SplitN(bad.Text, "=", 2)[0])
+		}
+		if since, ok := attributeSince[name]; ok && t.l.v.Compare(since) < 0 {
+			return fmt.Sprintf("%q needs Postfix %s or later (emulating %s): upgrade, or remove it%s", name, since, t.l.v, defers)
+		}
+		if name == "connection_reuse" {
+			return "connection_reuse= is broken in Postfix 3.4.0-3.4.13 and 3.5.0-3.5.3: upgrade, or remove it" + defers
+		}
+		if name == "tls_connection_reuse" {
+			return "the attribute is connection_reuse=yes" + defers
+		}
+		return "remove the unknown attribute (attribute names: ciphers, protocols, exclude, match, tafile, servername, connection_reuse, enable_rpk)" + defers
+	case strings.HasPrefix(p, "invalid security level"):
+		w := strings.ToLower(bad.Text)
+		best, bd := "", 3
+		for _, n := range levelNames {
+			if d := editDistance(w, n); d < bd {
+				best, bd = n, d
+			}
+		}
+		if best != "" {
+			return fmt.Sprintf("did you mean %q? levels: %s%s", best, strings.Join(levelNames, ", "), defers)
+		}
+		return "use one of: " + strings.Join(levelNames, ", ") + defers
+	case strings.Contains(p, "missing '=' after attribute name"):
+		switch {
+		case bad.Text == "#" || strings.HasPrefix(bad.Text, "#"):
+			return "remove the comment: '#' starts a comment only at the beginning of a line (§9.15)" + defers
+		case bad.Text == "=" || bad.Text == "match" || bad.Text == "ciphers" || bad.Text == "protocols" || bad.Text == "exclude" || bad.Text == "tafile" || bad.Text == "servername":
+			return "write name=value without spaces around '=' (§9.6)" + defers
+		case strings.HasPrefix(strings.ToLower(pe.PrevText), "match="):
+			return "separate match names with ':' (fingerprints with '|'), not ',' or spaces: commas and spaces split attributes (§9.7)" + defers
+		case strings.HasPrefix(bad.Text, "{"):
+			return "brace groups { name = value } need Postfix 3.10 or later" + defers
+		}
+		return "every attribute after the level must be name=value" + defers
+	case strings.Contains(p, "invalid at security level"):
+		return "match= applies only at fingerprint, verify and secure; tafile= only at verify and secure (§9.8, §9.9)" + defers
+	case strings.Contains(p, "specified multiple times"):
+		return "give the attribute once (§9.11)" + defers
+	case strings.Contains(p, "has empty value"):
+		return "give a value, or remove the attribute (§9.12)" + defers
+	case strings.Contains(p, "specifies an invalid hostname"):
+		return "servername= must be a host name, or the words hostname / nexthop in lower case (§9.13)" + defers
+	case strings.Contains(p, "built-in policy has unexpected attribute"):
+		return "TLSRPT attributes need policy_type= (they come from an MTA-STS plugin) (§9.18)" + defers
+	case strings.Contains(p, "trust anchor"):
+		return "make the tafile= path readable by Postfix (relative paths are relative to the queue directory)" + defers
+	case strings.Contains(p, "no fingerprints to match"):
+		return "give at least one well-formed fingerprint (hex pairs, optionally colon-separated) in match= (§9.54)" + defers
+	}
+	return "fix the entry (§1.4)" + defers
+}
+
+// editDistance is the Levenshtein distance, for level-name suggestions.
+func editDistance(a, b string) int {
+	if len(a) > 32 {
+		return 99
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := prev[j-1]
+			if a[i-1] != b[j-1] {
+				c++
+			}
+			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// keyAdvice checks the key against the next hops Postfix can look up (§2.1, §2.2).
+func (t *tableRun) keyAdvice(e tables.Entry, pe *parsedEntry) {
+	l := t.l
+	k := e.Key
+	add := func(sev, code, msg, fix string) {
+		if l.rep.admit(t.name, code, sev) {
+			l.rep.keep(Finding{File: t.name, Line: e.Line, Severity: sev, Code: code, Message: msg, Text: e.Raw, Fix: fix})
+		}
+	}
+	rest := e.Raw[min(len(e.Key), len(e.Raw)):]
+	switch {
+	case strings.HasPrefix(k, "*."):
+		add(sevWarning, codeWildcardKey, fmt.Sprintf("key %q is a literal string, not a wildcard: no next hop is ever %q", k, k),
+			"."+k[2:]+rest+"   (a leading dot matches every subdomain)")
+		return
+	case len(k) > 1 && strings.HasSuffix(k, ".") && !strings.HasSuffix(k, ".]"):
+		add(sevWarning, codeTrailingDotKey, fmt.Sprintf("key %q ends with a dot: recipient domains and next hops are written without it, so it never matches", k),
+			strings.TrimSuffix(k, ".")+rest)
+		return
+	}
+	if c := k[0]; (c >= '0' && c <= '9' || strings.IndexByte(k, ':') >= 0) && net.ParseIP(k) != nil {
+		add(sevWarning, codeIPKey, fmt.Sprintf("key %q is an address without brackets: an address next hop is written and looked up as \"[%s]\"", k, k),
+			"["+k+"]"+rest)
+		return
+	}
+	if !t.config {
+		return
+	}
+	if strings.HasPrefix(k, ".") || l.hopKey[k] {
+		return
+	}
+	h, err := policy.ParseNextHop(t.client, k, policy.NextHopOptions{DefaultService: "smtp"})
+	if err != nil {
+		return
+	}
+	d := strings.ToLower(h.Domain)
+	hops := l.hops[d]
+	if len(hops) == 0 {
+		return
+	}
+	bracketOrPort := h.Key != h.Domain
+	for _, ch := range hops {
+		// A "[host]" key while the configuration uses "[host]:587" (§9.22), or a bare
+		// "host" key while it uses "[host]": the key is never looked up for that relay.
+		if bracketOrPort || strings.HasPrefix(ch.key, "[") {
+			add(sevWarning, codeKeyNeverMatches,
+				fmt.Sprintf("key %q never matches the next hop %q configured by %s: brackets and port are part of the lookup key (§2.1)", k, ch.key, ch.origin),
+				ch.key+rest)
+			return
+		}
+	}
+}
+
+// entryAdvice checks a valid entry's meaning.
+func (t *tableRun) entryAdvice(e tables.Entry, pe *parsedEntry) {
+	l := t.l
+	c := t.client
+	g := l.global[c]
+	switch pe.Level {
+	case policy.None:
+		if g > policy.None && l.rep.admit(t.name, codeNoneOverrides, sevNote) {
+			l.rep.keep(Finding{File: t.name, Line: e.Line, Severity: sevNote, Code: codeNoneOverrides, Text: e.Raw, Message: fmt.Sprintf("\"none\" for %q overrides the global level %s: mail to it goes in plaintext even if the server offers STARTTLS (§2.4)", e.Key, levelWord(g)),
+				Fix: "keep it only if the server's TLS is broken; otherwise remove the row or use may"})
+		}
+	case policy.May:
+		if g.TLSRequired() && l.rep.admit(t.name, codeWeakerThanGlobal, sevNote) {
+			l.rep.keep(Finding{File: t.name, Line: e.Line, Severity: sevNote, Code: codeWeakerThanGlobal, Text: e.Raw, Message: fmt.Sprintf("\"may\" for %q overrides the global level %s: a table hit beats the global level even when weaker (§2.4, §9.25)", e.Key, levelWord(g)),
+				Fix: "remove the row to get the global level, or keep it on purpose"})
+		}
+	case policy.Dane, policy.DaneOnly:
+		code := codeDANENoDNSSEC
+		if pe.Level == policy.DaneOnly {
+			code = codeDANEOnlyNoDNSSEC
+		}
+		if !l.dnssec[c] && l.rep.admit(t.name, code, sevWarning) {
+			l.rep.keep(l.daneFinding(c, pe.Level, t.name, e.Line, e.Raw, fmt.Sprintf("%q has", e.Key)))
+		}
+	case policy.Fingerprint:
+		for _, v := range pe.Match {
+			t.l.checkPinLength(c, v, t.name, e.Line, e.Raw)
+		}
+	case policy.Secure:
+		match := pe.Match
+		if !pe.HasMatchRaw {
+			match = l.secureMatch[c]
+		}
+		if containsFold(match, "hostname") && pe.HasMatchRaw && l.rep.admit(t.name, codeHostnameInSecure, sevWarning) {
+			l.rep.keep(Finding{File: t.name, Line: e.Line, Severity: sevWarning, Code: codeHostnameInSecure, Text: e.Raw, Message: "\"hostname\" in a secure match list accepts any certificate for the MX host name, which an attacker who forges the (unsigned) MX lookup chooses (§4.1)",
+				Fix: "list the MX names or their domain instead (match=nexthop:dot-nexthop:.mx-provider.example), or use dane"})
+		}
+		if l.o.dns && !pe.HasMatchRaw && !strings.HasPrefix(e.Key, ".") && !strings.ContainsAny(e.Key, "[]:") {
+			t.checkMX(e, match)
+		}
+	}
+	if pe.Level.TLSRequired() && pe.Level != g && t.bareDomain(e.Key) {
+		bh := bareHash{dot: t.dotHash(e.Key), line: int32(e.Line)}
+		if len(t.bare) < maxBareKeys {
+			t.bare = append(t.bare, bareCandidate{bareHash: bh, key: e.Key, level: pe.Level.String()})
+		} else {
+			t.bareMore = append(t.bareMore, bh)
+		}
+	}
+}
+
+// bareDomain reports a multi-label domain key without leading dot.
+func (t *tableRun) bareDomain(k string) bool {
+	if strings.HasPrefix(k, ".") || !strings.Contains(k, ".") || strings.ContainsAny(k, "[]:/ *\"\\") {
+		return false
+	}
+	// A syntactically valid host name (§2.2: only those get parent-domain lookups).
+	digits := true
+	label := 0
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		switch {
+		case c == '.':
+			if label == 0 {
+				return false
+			}
+			label = 0
+			continue
+		case c >= 'a' && c <= 'z', c == '-', c == '_', c >= 0x80 && t.l.utf8:
+			digits = false
+		case c >= '0' && c <= '9':
+		default:
+			return false
+		}
+		label++
+	}
+	return label > 0 && !digits
+}
+
+// finishBare reports bare-domain keys whose ".domain" twin is nowhere in the table
+// (§2.2, §9.21): mail to user@sub.domain gets the global level.
+func (t *tableRun) finishBare() {
+	g := t.l.global[t.client]
+	cnt := t.l.rep.counter(t.name, codeBareDomain)
+	for _, b := range t.bare {
+		if _, ok := t.dots[b.dot]; ok || !t.l.rep.admitCount(cnt, sevNote) {
+			continue
+		}
+		t.l.rep.keep(Finding{File: t.name, Line: int(b.line), Severity: sevNote, Code: codeBareDomain,
+			Message: fmt.Sprintf("key %q covers mail to %s only; mail to its subdomains gets the global level %s (only \".%s\" matches subdomains, §2.2, §9.21)", b.key, b.key, levelWord(g), b.key),
+			Text:    b.key + " " + b.level,
+			Fix:     "." + b.key + " " + b.level + "   (add this row if subdomains are meant)"})
+	}
+	for _, b := range t.bareMore {
+		if _, ok := t.dots[b.dot]; ok || !t.l.rep.admitCount(cnt, sevNote) {
+			continue
+		}
+		t.l.rep.keep(Finding{File: t.name, Line: int(b.line), Severity: sevNote, Code: codeBareDomain,
+			Message: "a bare domain key does not cover its subdomains (§2.2, §9.21)",
+			Fix:     "add the matching \".domain\" row if subdomains are meant"})
+	}
+	t.bare, t.bareMore = nil, nil
+}
+
+// checkMX looks up the MX hosts of a secure row's domain (only with -dns) and reports those
+// the match list excludes (§2.3, §9.43).
+func (t *tableRun) checkMX(e tables.Entry, match []string) {
+	a := t.l.lookupMX(e.Key)
+	if a.err != nil {
+		t.l.rep.add(Finding{File: t.name, Line: e.Line, Severity: sevNote, Code: codeDNSLookup, Text: e.Raw,
+			Message: fmt.Sprintf("MX lookup for %s failed: %v", e.Key, a.err)})
+		return
+	}
+	var out []string
+	for _, h := range a.hosts {
+		if !secureAccepts(match, e.Key, h) {
+			out = append(out, h)
+		}
+	}
+	if len(out) == 0 {
+		return
+	}
+	suffix := registrable(out[0])
+	t.l.rep.add(Finding{File: t.name, Line: e.Line, Severity: sevWarning, Code: codeSecureMX, Text: e.Raw,
+		Message: fmt.Sprintf("secure's match list %s accepts only certificates for %s and its subdomains, but the MX hosts %s are elsewhere: unless their certificates also name %s, delivery defers with \"Server certificate not verified\" (§2.3, §9.43)",
+			strings.Join(match, ":"), e.Key, strings.Join(out, ", "), e.Key),
+		Fix: fmt.Sprintf("%s secure match=nexthop:dot-nexthop:.%s   (or verify)", e.Key, suffix)})
+}
+
+// secureAccepts reports whether a match list accepts a server host name by name alone.
+func secureAccepts(match []string, nexthop, host string) bool {
+	nexthop = strings.ToLower(nexthop)
+	for _, m := range match {
+		m = strings.ToLower(m)
+		switch {
+		case m == "hostname":
+			return true
+		case m == "nexthop":
+			if host == nexthop {
+				return true
+			}
+		case m == "dot-nexthop":
+			if strings.HasSuffix(host, "."+nexthop) {
+				return true
+			}
+		case strings.HasPrefix(m, "."):
+			if strings.HasSuffix(host, m) {
+				return true
+			}
+		default:
+			if host == m {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// registrable guesses the provider domain of an MX host: its last two labels.
+func registrable(h string) string {
+	labels := strings.Split(h, ".")
+	if len(labels) <= 2 {
+		return h
+	}
+	return strings.Join(labels[len(labels)-2:], ".")
+}
+
+// fsName turns a path into an fs.FS name (no leading slash), as the tables package does.
+func fsName(name string) string {
+	return strings.TrimPrefix(path.Clean(filepath.ToSlash(name)), "/")
+}
+
+// memFile is a read-only in-memory fs.File.
+type memFile struct {
+	*bytes.Reader
+	name string
+	mod  time.Time
+}
+
+func (f *memFile) Stat() (fs.FileInfo, error) { return f, nil }
+func (f *memFile) Close() error               { return nil }
+func (f *memFile) Name() string               { return path.Base(f.name) }
+func (f *memFile) Size() int64                { return f.Reader.Size() }
+func (f *memFile) Mode() fs.FileMode          { return 0o444 }
+func (f *memFile) ModTime() time.Time         { return f.mod }
+func (f *memFile) IsDir() bool                { return false }
+func (f *memFile) Sys() any                   { return nil }
+
+// chunkFS serves one chunk as the source file; every other name (the compiled file beside
+// it) exists and is empty.
+type chunkFS struct {
+	name string
+	data []byte
+}
+
+func (c chunkFS) Open(name string) (fs.File, error) {
+	if name == c.name {
+		return &memFile{Reader: bytes.NewReader(c.data), name: name}, nil
+	}
+	if strings.HasPrefix(name, c.name) {
+		return &memFile{Reader: bytes.NewReader(nil), name: name}, nil
+	}
+	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+}
+
+// probeFS shows the real files, except that the source file reads as empty (with its real
+// modification time), so opening a table reports only the open-time problems.
+type probeFS struct{ source string }
+
+func (p probeFS) Open(name string) (fs.File, error) {
+	f, err := os.Open("/" + name)
+	if err != nil {
+		return nil, err
+	}
+	if name != p.source {
+		return f, nil
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.IsDir() {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: errors.New("is a directory")}
+	}
+	return &memFile{Reader: bytes.NewReader(nil), name: name, mod: st.ModTime()}, nil
+}
