@@ -15,6 +15,9 @@ const (
 	defInsecureMXCond      = "${{$smtp_tls_security_level} == {dane} ? {dane} : {may}}"
 	defRelayDomains        = "${{$compatibility_level} <level {2} ? {$mydestination} : {}}"
 	defSMTPUTF8            = "${{$compatibility_level} <level {1} ? {no} : {yes}}"
+	// Before 3.6 (no "<level" operator) the same defaults compared numerically.
+	defRelayDomains30 = "${{$compatibility_level} < {2} ? {$mydestination} : {}}"
+	defSMTPUTF830     = "${{$compatibility_level} < {1} ? {no} : {yes}}"
 )
 
 // clientDefaults holds the defaults of the SMTP client's parameters. A name starting with "@"
@@ -82,13 +85,13 @@ var clientDefaults = map[string][]defaultRule{
 	"relay_transport":                       {{V(2, 0, 0), "relay"}},
 	"transport_maps":                        {{V(2, 0, 0), ""}},
 	"mydestination":                         {{V(2, 0, 0), "$myhostname, localhost.$mydomain, localhost"}},
-	"relay_domains":                         {{V(2, 0, 0), "$mydestination"}, {V(3, 0, 0), defRelayDomains}},
+	"relay_domains":                         {{V(2, 0, 0), "$mydestination"}, {V(3, 0, 0), defRelayDomains30}, {V(3, 6, 0), defRelayDomains}},
 	"virtual_alias_domains":                 {{V(2, 0, 0), "$virtual_alias_maps"}},
 	"virtual_alias_maps":                    {{V(2, 0, 0), "$virtual_maps"}},
 	"virtual_mailbox_domains":               {{V(2, 0, 0), "$virtual_mailbox_maps"}},
 	"virtual_mailbox_maps":                  {{V(2, 0, 0), ""}},
 	"virtual_maps":                          {{V(2, 0, 0), ""}},
-	"smtputf8_enable":                       {{V(3, 0, 0), defSMTPUTF8}},
+	"smtputf8_enable":                       {{V(3, 0, 0), defSMTPUTF830}, {V(3, 6, 0), defSMTPUTF8}},
 	"inet_protocols":                        {{V(2, 2, 0), "all"}},
 	"minimal_backoff_time":                  {{V(2, 0, 0), "300s"}},
 	"ignore_mx_lookup_error":                {{V(2, 0, 0), "no"}},

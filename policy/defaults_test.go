@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -112,4 +113,17 @@ func lookTool(t *testing.T, name, pkg string) string {
 	}
 	t.Skipf("%s is not installed (Debian package %s)", name, pkg)
 	return ""
+}
+
+// TestResolveOlderReleasesWithDefaults: every emulated release must resolve with nothing but
+// its own built-in defaults (whose conditional syntax changed in 3.0 and 3.6).
+func TestResolveOlderReleasesWithDefaults(t *testing.T) {
+	for _, v := range []Version{V(2, 11, 0), V(3, 0, 0), V(3, 3, 0), V(3, 5, 9), V(3, 6, 0), V(3, 7, 11), V(3, 10, 4), Latest()} {
+		s, err := NewSettings(v, map[string]string{"smtp_tls_security_level": "may"})
+		require.NoError(t, err)
+		_, err = s.Resolve(context.Background(), "user@example.com")
+		require.NoError(t, err, "Postfix %s", v)
+	}
+	got, _ := BuiltinDefault(V(3, 5, 0), "relay_domains")
+	require.Equal(t, defRelayDomains30, got, "§8 3.0-3.5 compare numerically")
 }

@@ -235,7 +235,7 @@ func (v *clientView) hops(nexthop string) ([]NextHop, error) {
 	if err != nil {
 		return nil, err
 	}
-	utf8, err := v.boolParam("smtputf8_enable")
+	utf8, err := v.boolParamDefault("smtputf8_enable", false)
 	if err != nil {
 		return nil, err
 	}
@@ -340,7 +340,7 @@ func (v *clientView) openList(ctx context.Context, param string) (*tables.List, 
 // are opened as smtp(8) and trivial-rewrite open them: fixed-string keys folded, UTF-8
 // checks when smtputf8_enable is on.
 func (v *clientView) openListValue(ctx context.Context, title, value string) (*tables.List, error) {
-	utf8, _ := v.boolParam("smtputf8_enable")
+	utf8, _ := v.boolParamDefault("smtputf8_enable", false)
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	key := title + "\x00" + value

@@ -172,7 +172,10 @@ func (v *clientView) computeStatic() *clientStatic {
 	case hasWord(resopt, "res_defnames") || hasWord(resopt, "res_dnsrch"):
 		st.daneProblemFmt = "%s: dns resolver options incompatible with %s TLS"
 	}
-	if v.client == SMTP {
+	if v.client == SMTP && v.s.version.Before(3, 1, 0) {
+		// Before 3.1 there was no halfdane and no parameter: an insecure MX RRset meant no DANE.
+		st.insecureMX = "may"
+	} else if v.client == SMTP {
 		if imx, err = v.get("tls_dane_insecure_mx_policy"); err != nil {
 			return fail(err)
 		}

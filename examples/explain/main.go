@@ -1,0 +1,232 @@
+// Command explain reads Postfix mail logs and explains, per destination, why mail was
+// deferred or bounced: the connection attempts, Postfix's verdict, and — with the
+// configuration (-C) — findings and the narrowest policy fix, where the log holds the
+// evidence. It says which evidence is missing otherwise.
+//
+//	explain [-C dir] [-version v] [-json] [-all] [FILE...]
+//
+// Without FILE it reads standard input ("-" also means standard input).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+
+	"github.com/postfixtls/postfixtls/maillog"
+	"github.com/postfixtls/postfixtls/policy"
+)
+
+// Exit statuses.
+const (
+	exitOK     = 0 // nothing failed
+	exitFailed = 1 // at least one destination has failed deliveries
+	exitUsage  = 2 // usage, configuration or read error
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is the whole program, testable.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configDir := fs.String("C", "", "Postfix configuration directory (main.cf, master.cf, policy tables) for findings")
+	version := fs.String("version", "", "Postfix version to emulate (default: the version the log shows, else the latest known)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	all := fs.Bool("all", false, "also list destinations whose deliveries all succeeded")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: explain [-C dir] [-version v] [-json] [-all] [FILE...]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	files := fs.Args()
+	if len(files) == 0 {
+		files = []string{"-"}
+	}
+	var readers []io.Reader
+	for _, f := range files {
+		if f == "-" {
+			readers = append(readers, stdin)
+			continue
+		}
+		fh, err := os.Open(f)
+		if err != nil {
+			fmt.Fprintf(stderr, "explain: %v\n", err)
+			return exitUsage
+		}
+		defer fh.Close()
+		readers = append(readers, fh)
+	}
+	var deliveries []maillog.Delivery
+	var diags []maillog.Diagnostic
+	logVersion := ""
+	for i, rd := range readers {
+		r := maillog.NewReader(rd, maillog.Options{})
+		for {
+			d, err := r.Next(ctx)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "explain: %s: %v\n", files[i], err)
+				return exitUsage
+			}
+			deliveries = append(deliveries, d)
+		}
+		diags = append(diags, r.Diagnostics()...)
+		if v := r.Version(); v != "" {
+			logVersion = v
+		}
+	}
+	var settings *policy.Settings
+	if *configDir != "" {
+		v := policy.Latest()
+		vs := *version
+		if vs == "" {
+			vs = logVersion
+		}
+		if vs != "" {
+			pv, err := policy.ParseVersion(vs)
+			if err != nil {
+				fmt.Fprintf(stderr, "explain: -version: %v\n", err)
+				return exitUsage
+			}
+			v = pv
+		}
+		s, err := policy.Load(ctx, policy.LoadOptions{Version: v, ConfigDir: *configDir})
+		if err != nil {
+			fmt.Fprintf(stderr, "explain: %v\n", err)
+			return exitUsage
+		}
+		settings = s
+	}
+	c := maillog.NewCollector(maillog.ExplainOptions{Settings: settings, All: *all})
+	// Files may be given oldest or newest first: order by time, then by position.
+	sort.SliceStable(deliveries, func(i, j int) bool {
+		ti, tj := deliveries[i].Time, deliveries[j].Time
+		return !ti.IsZero() && !tj.IsZero() && ti.Before(tj)
+	})
+	for i := range deliveries {
+		deliveries[i].Seq = int64(i + 1)
+		c.Add(ctx, deliveries[i])
+	}
+	ex := c.Explanations(ctx)
+	code := exitOK
+	for _, e := range ex {
+		if e.Deliveries > e.Statuses["sent"] {
+			code = exitFailed
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		out := struct {
+			Version      string                `json:"log_version,omitempty"`
+			Explanations []maillog.Explanation `json:"explanations"`
+			Diagnostics  []maillog.Diagnostic  `json:"diagnostics,omitempty"`
+		}{logVersion, ex, diags}
+		if out.Explanations == nil {
+			out.Explanations = []maillog.Explanation{}
+		}
+		if err := enc.Encode(out); err != nil {
+			fmt.Fprintf(stderr, "explain: %v\n", err)
+			return exitUsage
+		}
+		return code
+	}
+	if len(ex) == 0 {
+		fmt.Fprintln(stdout, "no failed deliveries found")
+	}
+	for i, e := range ex {
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		printText(stdout, e)
+	}
+	if len(diags) > 0 {
+		fmt.Fprintf(stderr, "explain: %d lines skipped or not understood (first: line %d: %s)\n", len(diags), diags[0].Line, diags[0].Text)
+	}
+	return code
+}
+
+// clean replaces control characters, so log text cannot drive the terminal.
+func clean(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+func printText(w0 io.Writer, e maillog.Explanation) {
+	w := cleanWriter{w0}
+	var counts []string
+	for k, v := range e.Statuses {
+		counts = append(counts, fmt.Sprintf("%s %d", k, v))
+	}
+	sort.Strings(counts)
+	fmt.Fprintf(w, "== %s (%d deliveries: %s; %d recipients)\n", e.Destination, e.Deliveries, strings.Join(counts, ", "), e.Recipients)
+	if !e.Last.IsZero() {
+		fmt.Fprintf(w, "   last: %s\n", e.Last.Format("Jan _2 15:04:05"))
+	}
+	fmt.Fprintf(w, "   verdict: %s\n", e.Verdict)
+	for _, s := range e.Story {
+		fmt.Fprintf(w, "   - %s\n", s)
+	}
+	if p := e.Policy; p != nil {
+		fmt.Fprintf(w, "   policy: %s (%s)\n", p.Level, p.Source)
+	}
+	for _, f := range e.Findings {
+		fmt.Fprintf(w, "   finding %s: %s\n", f.Code, f.Summary)
+		for _, d := range f.Details {
+			fmt.Fprintf(w, "     detail: %s\n", d)
+		}
+		for i, fx := range f.Fixes {
+			note := ""
+			if i < len(f.FixNotes) {
+				note = "  # " + f.FixNotes[i]
+			}
+			fmt.Fprintf(w, "     fix: %s%s\n", fx, note)
+		}
+	}
+	for _, m := range e.Missing {
+		fmt.Fprintf(w, "   missing: %s\n", m)
+	}
+	for _, n := range e.Notes {
+		fmt.Fprintf(w, "   note: %s\n", n)
+	}
+}
+
+// cleanWriter cleans everything written through it, line by line.
+type cleanWriter struct{ w io.Writer }
+
+func (c cleanWriter) Write(b []byte) (int, error) {
+	s := string(b)
+	nl := strings.HasSuffix(s, "\n")
+	s = clean(strings.TrimSuffix(s, "\n"))
+	if nl {
+		s += "\n"
+	}
+	if _, err := io.WriteString(c.w, s); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}

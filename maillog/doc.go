@@ -1,0 +1,59 @@
+// Package maillog reads Postfix mail logs and rebuilds, per queue ID and recipient,
+// what the SMTP client did: the servers it connected to, the TLS session of each, the
+// certificate verification failures, and Postfix's verdict. With a configuration
+// (policy.Settings) it explains the failure the way a live check would, as far as the log
+// holds the evidence, and says which evidence is missing otherwise.
+//
+// # What Postfix logs
+//
+// Every line has a syslog tag "syslog_name/service[pid]": "postfix/smtp[1234]",
+// "postfix-out/smtp[1234]" (a second instance), "postfix/relay/smtp[1234]" (a master.cf
+// -o syslog_name). Lines come as RFC 3164 syslog ("Nov 22 03:00:00 host ..."), as
+// Postfix 3.4+ maillog_file lines (the same shape), with ISO 8601 / RFC 3339 stamps
+// (rsyslog, journald), or as RFC 5424 frames; ParseLine reads them all.
+//
+// One delivery by smtp(8) produces, in this order and from one process:
+//
+//   - at smtp_tls_loglevel 2: "setting up TLS connection to host[addr]:port", the
+//     "depth=N verify=V subject=/CN=..." lines of OpenSSL's chain walk, "matched peername:
+//     X", and "host[addr]:port: subject_CN=X, issuer_CN=Y, fingerprint=F,
+//     pkey_fingerprint=P" (3.9+: "issuer=Y, cert fingerprint=F, pkey fingerprint=P");
+//     Postfix <= 3.5 also logs "host[addr]:port: [Matched ]subjectAltName: X" and
+//     "host[addr]:port [Matched ]CommonName X";
+//   - whenever the level requires a match (even at loglevel 0): "[server |CA ]certificate
+//     verification failed for host[addr]:port: reason" ("num=62:hostname mismatch",
+//     "untrusted issuer /CN=...", "certificate has expired", ...), or, for a resumed
+//     session, "host[addr]:port: re-using session with untrusted peer credential, look
+//     for details earlier in the log";
+//   - at loglevel 1: "<Trust> TLS connection established to host[addr]:port: TLSv1.3 with
+//     cipher X (128/128 bits)", Trust being Anonymous, Untrusted, Trusted or Verified;
+//   - when the server fails and another one is left: "<queue id>: <reason>", then the next
+//     server's lines;
+//   - finally "<queue id>: to=<rcpt>, relay=host[addr]:port, delay=, delays=, [tls=,]
+//     dsn=X.Y.Z, status=sent|deferred|bounced (reason)", one per recipient.
+//
+// TLS lines carry no queue ID: the Reader keeps, per process (host and pid), the
+// connections not yet claimed, and hands them to the next queue ID that process logs.
+// Warnings (policy table syntax, "TLS policy lookup for ...", DANE configuration) are
+// claimed the same way. A queue ID's pass ends with its status lines; the state of a
+// queue ID is dropped when qmgr logs "removed", when its process moves on to another
+// queue ID, or when the caps of Options are reached (least recently seen first), so
+// memory is bounded by the open queue IDs and processes, not by the log's length.
+//
+// # Explaining
+//
+// A Collector groups deliveries by destination (the next hop the configuration routes the
+// recipient to, or the recipient domain) and explains the newest failure of each: the
+// attempts in words, Postfix's verdict, findings (policy.Finding, with the same codes
+// and fixes as the live check) and missing evidence.
+//
+// The log never contains the certificate. When the log proves that the chain was trusted
+// and only the name check failed (the only verification error is "num=62:hostname
+// mismatch", or the trust word is Trusted/Verified) and loglevel-2 lines show the
+// certificate's names, Explain re-runs Postfix's name check with policy.Evaluate on a
+// stand-in chain: a throw-away CA (SynthesizedCAName) and a leaf carrying only the logged
+// names. The stand-in is trusted only because the log shows the real chain was; it is
+// never output. Postfix >= 3.6 logs the subject CN only, so the explanation then notes
+// that the certificate may carry more names. Without the names the explanation asks for
+// them (MissingNames: raise smtp_tls_loglevel to 2, or run examples/check).
+package maillog

@@ -1,0 +1,687 @@
+package maillog
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/postfixtls/postfixtls/policy"
+)
+
+// Evidence that a log can lack, in the words the explanations use.
+const (
+	MissingNames   = "the certificate names: raise smtp_tls_loglevel to 2 for this destination (main.cf, or -o smtp_tls_loglevel=2 on the transport that serves it) and wait for the next retry, or run examples/check"
+	MissingTLS     = "the TLS summary line: smtp_tls_loglevel is 0; set it to 1 (or 2) to see the trust word, protocol and cipher"
+	MissingConfig  = "the configuration: give -C with Postfix's configuration directory to get findings and proposed policy rows"
+	MissingEarlier = "the first session: this one re-used a cached TLS session, and the verification failure was logged when that session was made (look earlier in the log, or run examples/check)"
+)
+
+// SynthesizedCAName is the subject CN of the stand-in CA that Explain creates when it
+// re-judges a name check from logged names. The stand-in certificates carry only the
+// names Postfix logged; they are never shown as evidence of trust.
+const SynthesizedCAName = "postfixtls maillog stand-in CA (synthesized from log lines, not a real certificate)"
+
+// ExplainOptions say how to explain deliveries.
+type ExplainOptions struct {
+	// Settings is the Postfix configuration (nil: explanations without findings that need
+	// the policy).
+	Settings *policy.Settings
+	// All includes destinations whose deliveries all succeeded.
+	All bool
+	// MaxDestinations caps the destinations kept (default 10000); further ones are counted
+	// in Dropped.
+	MaxDestinations int
+}
+
+// Explanation is the story of one destination.
+type Explanation struct {
+	// Destination is the next hop Postfix used (with Settings: the transport's next hop such
+	// as "[relay.example]:587" or the recipient domain) or the recipient domain.
+	Destination string `json:"destination"`
+	// Domains are the recipient domains seen for it (at most 20).
+	Domains []string `json:"domains,omitempty"`
+	// Deliveries counts the status lines, Statuses them by status word, Recipients the
+	// distinct recipients (at most 1000 counted).
+	Deliveries int            `json:"deliveries"`
+	Statuses   map[string]int `json:"statuses"`
+	Recipients int            `json:"recipients"`
+	// First and Last are the times of the first and newest status lines.
+	First time.Time `json:"first,omitzero"`
+	Last  time.Time `json:"last,omitzero"`
+	// Latest is the newest delivery that failed (or the newest at all when none failed).
+	Latest Delivery `json:"latest"`
+	// Verdict says Postfix's verdict in a sentence; Story what happened, attempt by attempt.
+	Verdict string   `json:"verdict"`
+	Story   []string `json:"story"`
+	// Policy is the TLS policy the configuration gives the deciding server (with Settings).
+	Policy *PolicyInfo `json:"policy,omitempty"`
+	// Findings explain the failure and propose fixes, narrowest first.
+	Findings []policy.Finding `json:"findings,omitempty"`
+	// Missing lists evidence the log lacks for a complete answer.
+	Missing []string `json:"missing,omitempty"`
+	// Notes say how the answer was reached where it is not plain reading of the log.
+	Notes []string `json:"notes,omitempty"`
+
+	lastSeq  int64
+	sentSeq  int64
+	sentTime time.Time
+	rcpts    map[string]struct{}
+	failed   bool
+}
+
+// PolicyInfo is the policy summary shown with an explanation.
+type PolicyInfo struct {
+	Nexthop string       `json:"nexthop"`
+	Level   policy.Level `json:"level"`
+	Match   []string     `json:"match,omitempty"`
+	Source  string       `json:"source"`
+	Valid   bool         `json:"valid"`
+}
+
+// Collector groups deliveries by destination. It is not safe for concurrent use.
+type Collector struct {
+	opt     ExplainOptions
+	dests   map[string]*Explanation
+	nexthop map[string]string
+	// Dropped counts deliveries of destinations beyond MaxDestinations.
+	Dropped int
+}
+
+// NewCollector returns an empty Collector.
+func NewCollector(opt ExplainOptions) *Collector {
+	if opt.MaxDestinations <= 0 {
+		opt.MaxDestinations = 10000
+	}
+	return &Collector{opt: opt, dests: map[string]*Explanation{}, nexthop: map[string]string{}}
+}
+
+// Add records one delivery.
+func (c *Collector) Add(ctx context.Context, d Delivery) {
+	key := c.destination(ctx, d)
+	e := c.dests[key]
+	if e == nil {
+		if len(c.dests) >= c.opt.MaxDestinations {
+			c.Dropped++
+			return
+		}
+		e = &Explanation{Destination: key, Statuses: map[string]int{}, rcpts: map[string]struct{}{}}
+		c.dests[key] = e
+	}
+	e.Deliveries++
+	e.Statuses[d.Status]++
+	if _, ok := e.rcpts[d.Recipient]; !ok && len(e.rcpts) < 1000 {
+		e.rcpts[d.Recipient] = struct{}{}
+	}
+	if d.Domain != "" && len(e.Domains) < 20 && !contains(e.Domains, d.Domain) {
+		e.Domains = append(e.Domains, d.Domain)
+	}
+	if e.First.IsZero() || (!d.Time.IsZero() && d.Time.Before(e.First)) {
+		e.First = d.Time
+	}
+	if d.Time.After(e.Last) {
+		e.Last = d.Time
+	}
+	fail := d.Status != "sent"
+	if !fail && d.Seq > e.sentSeq {
+		e.sentSeq, e.sentTime = d.Seq, d.Time
+	}
+	newer := d.Seq >= e.lastSeq
+	if (fail && (!e.failed || newer)) || (!e.failed && newer) {
+		e.Latest, e.lastSeq = d, d.Seq
+		e.failed = e.failed || fail
+	}
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Collector) destination(ctx context.Context, d Delivery) string {
+	if c.opt.Settings == nil || d.Domain == "" {
+		if d.Domain == "" {
+			return d.Recipient
+		}
+		return d.Domain
+	}
+	if nh, ok := c.nexthop[d.Domain]; ok {
+		return nh
+	}
+	nh := d.Domain
+	if rt, err := c.opt.Settings.Route(ctx, d.Recipient); err == nil && rt.Nexthop != "" {
+		nh = rt.Nexthop
+	}
+	if len(c.nexthop) < 10000 {
+		c.nexthop[d.Domain] = nh
+	}
+	return nh
+}
+
+// Explanations returns one explanation per destination with a failed delivery (every
+// destination with ExplainOptions.All), newest first.
+func (c *Collector) Explanations(ctx context.Context) []Explanation {
+	var out []Explanation
+	for _, e := range c.dests {
+		if !e.failed && !c.opt.All {
+			continue
+		}
+		x := *e
+		x.Recipients = len(e.rcpts)
+		explainOne(ctx, &x, c.opt.Settings)
+		out = append(out, x)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Last.Equal(out[j].Last) {
+			return out[i].Last.After(out[j].Last)
+		}
+		if out[i].lastSeq != out[j].lastSeq {
+			return out[i].lastSeq > out[j].lastSeq
+		}
+		return out[i].Destination < out[j].Destination
+	})
+	return out
+}
+
+// Explain reads a whole log and explains it (see Collector and Reader).
+func Explain(ctx context.Context, r *Reader, opt ExplainOptions) ([]Explanation, error) {
+	c := NewCollector(opt)
+	for {
+		d, err := r.Next(ctx)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			return nil, err
+		}
+		c.Add(ctx, d)
+	}
+	return c.Explanations(ctx), nil
+}
+
+// explainOne writes the verdict, the story, the findings and what is missing.
+func explainOne(ctx context.Context, e *Explanation, s *policy.Settings) {
+	d := e.Latest
+	e.Verdict = fmt.Sprintf("%s: %s (dsn=%s", d.Status, d.Reason, d.DSN)
+	if d.Relay != "" {
+		e.Verdict += ", relay=" + d.Relay
+	}
+	e.Verdict += ")"
+	if n := e.Deliveries; n > 1 {
+		e.Verdict += fmt.Sprintf("; %d status lines for this destination", n)
+	}
+	if d.Status != "sent" && e.sentSeq > d.Seq {
+		e.Verdict += "; a later delivery to it succeeded"
+		if !e.sentTime.IsZero() {
+			e.Verdict += " (" + e.sentTime.Format(time.Stamp) + ")"
+		}
+	}
+	e.Story = nil
+	for _, w := range d.Warnings {
+		e.Story = append(e.Story, w)
+	}
+	var decide *Attempt
+	for i := range d.Attempts {
+		a := &d.Attempts[i]
+		e.Story = append(e.Story, describe(a))
+		if a.Final || decide == nil || (a.Reason != "" && !decide.Final) {
+			decide = a
+		}
+	}
+	if len(d.Attempts) == 0 && d.Status != "sent" {
+		e.Story = append(e.Story, "no connection lines for this delivery: "+d.Reason)
+	}
+	if d.Status == "sent" {
+		return
+	}
+	e.Findings, e.Missing, e.Notes = nil, nil, nil
+	fromLog(e, d, decide)
+	if s == nil {
+		e.Missing = append(e.Missing, MissingConfig)
+		return
+	}
+	withSettings(ctx, e, s, d, decide)
+}
+
+// describe renders one attempt in a line.
+func describe(a *Attempt) string {
+	var b strings.Builder
+	srv := a.Server
+	if srv == "" {
+		srv = "(server not logged)"
+	}
+	b.WriteString(srv)
+	if a.ConnectError != "" {
+		b.WriteString(": " + a.ConnectError)
+	}
+	if a.TLS != nil {
+		fmt.Fprintf(&b, ": %s TLS, %s, %s", a.TLS.Trust, a.TLS.Protocol, a.TLS.Cipher)
+	}
+	for _, v := range a.Verify {
+		b.WriteString("; verification: " + v.Text)
+	}
+	if a.HandshakeError != "" {
+		b.WriteString("; handshake error: " + a.HandshakeError)
+	}
+	for _, l := range a.Library {
+		b.WriteString("; TLS library: " + l)
+	}
+	if n := certNames(a); len(n) > 0 {
+		b.WriteString("; certificate names logged: " + strings.Join(n, ", "))
+	}
+	for _, x := range a.DANE {
+		b.WriteString("; " + x)
+	}
+	if a.ReusedUntrusted {
+		b.WriteString("; re-used a session whose certificate was not verified")
+	}
+	if a.Reason != "" {
+		b.WriteString(" -> " + a.Reason)
+	}
+	return b.String()
+}
+
+// certNames returns the distinct names the log shows for the peer certificate.
+func certNames(a *Attempt) []string {
+	var out []string
+	for _, n := range a.Names {
+		if !contains(out, n.Name) {
+			out = append(out, n.Name)
+		}
+	}
+	return out
+}
+
+// nameOnly reports whether the log proves that the chain was trusted and only the name
+// check failed: the only verification error is a hostname or IP mismatch (3.6+), or the
+// reason is "Server certificate not verified" from a release that reports an untrusted
+// chain separately (<= 3.5: "Trusted" summary), or the trust word is Trusted/Verified.
+func nameOnly(a *Attempt) bool {
+	if a == nil {
+		return false
+	}
+	if len(a.Verify) > 0 {
+		for _, v := range a.Verify {
+			if v.Num != policy.X509HostnameMismatch && v.Num != policy.X509IPMismatch {
+				return false
+			}
+		}
+		return true
+	}
+	return a.TLS != nil && (a.TLS.Trust == policy.TrustTrusted || a.TLS.Trust == policy.TrustVerified)
+}
+
+// fromLog adds what the log alone says.
+func fromLog(e *Explanation, d Delivery, a *Attempt) {
+	reason := d.Reason
+	if a != nil && a.Reason != "" {
+		reason = a.Reason
+	}
+	reason = strings.TrimPrefix(reason, "delivery temporarily suspended: ")
+	add := func(code, cause, summary string, details ...string) {
+		e.Findings = append(e.Findings, policy.Finding{Code: code, Cause: cause, Summary: summary, Details: details})
+	}
+	srv := d.Relay
+	if a != nil && a.Server != "" {
+		srv = a.Server
+	}
+	switch {
+	case strings.HasPrefix(reason, "TLS is required, but was not offered"):
+		add(policy.FindingNoSTARTTLS, "G-4", fmt.Sprintf("%s did not offer STARTTLS in its EHLO reply, and the policy requires TLS.", srv))
+	case strings.Contains(reason, "refused to start TLS"):
+		add(policy.FindingSTARTTLSRefused, "G-6", fmt.Sprintf("%s announced STARTTLS but refused it: %s", srv, reason))
+	case strings.HasPrefix(reason, policy.ReasonHandshake):
+		f := policy.Finding{Code: policy.FindingHandshakeFailure, Cause: "G-3", Summary: fmt.Sprintf("The TLS handshake with %s failed.", srv)}
+		if a != nil {
+			if a.HandshakeError != "" {
+				f.Details = append(f.Details, "SSL_connect error: "+a.HandshakeError)
+			}
+			for _, l := range a.Library {
+				f.Details = append(f.Details, "TLS library problem: "+l)
+			}
+		}
+		e.Findings = append(e.Findings, f)
+	case strings.HasPrefix(reason, policy.InvalidReason):
+		add(policy.FindingInvalidPolicy, "E-1", "Postfix found the TLS policy for this destination invalid and did not connect; the warning before the status line names the problem.", d.Warnings...)
+	case strings.HasPrefix(reason, "TLSA lookup error"):
+		add(policy.FindingTLSALookup, "D-4", "The TLSA lookup failed (SERVFAIL, timeout or a bogus answer), so Postfix deferred: "+reason)
+	case strings.HasPrefix(reason, policy.ReasonEngine):
+		add(policy.FindingNoCA, "A-1", "Postfix's TLS engine did not start (look for \"cannot load Certification Authority data\" or another TLS initialisation warning at process start).")
+	case strings.HasPrefix(reason, policy.ReasonNotTrusted):
+		add(policy.FindingIssuerNotTrusted, "A-2", fmt.Sprintf("The certificate chain of %s did not validate against the configured CAs (Postfix <= 3.5 wording).", srv))
+	}
+	if a == nil {
+		return
+	}
+	for _, v := range a.Verify {
+		t := strings.ToLower(v.Text)
+		switch {
+		case strings.HasPrefix(t, "untrusted issuer"):
+			add(policy.FindingIssuerNotTrusted, "A-2", fmt.Sprintf("The chain of %s ends at %s, which is not among the CAs in smtp_tls_CAfile/smtp_tls_CApath.", srv, strings.TrimPrefix(v.Text, "untrusted issuer ")))
+		case strings.HasPrefix(t, "self-signed certificate"), strings.Contains(t, "self signed"), strings.Contains(t, "self-signed"):
+			add(policy.FindingSelfSigned, "C-3", fmt.Sprintf("%s presents a self-signed certificate.", srv))
+		case strings.Contains(t, "certificate has expired"):
+			add(policy.FindingExpired, "C-2", fmt.Sprintf("A certificate of %s has expired (%s certificate).", srv, orWord(v.Purpose, "server")))
+		case strings.Contains(t, "not yet valid"):
+			add(policy.FindingNotYetValid, "C-2", fmt.Sprintf("A certificate of %s is not yet valid (or the local clock is wrong).", srv))
+		case v.Num == policy.X509DANENoMatch || strings.Contains(t, "dane tlsa"):
+			add(policy.FindingTLSAStale, "D-3", fmt.Sprintf("No TLSA record of %s matches the certificate it presents: the records are stale after a key or certificate rollover, or the server sends the wrong chain.", srv), a.DANE...)
+		case v.Num == policy.X509HostnameMismatch || v.Num == policy.X509IPMismatch:
+			// explained with the names below
+		case strings.Contains(t, "not trusted by local or tlsa policy"):
+			add(policy.FindingFingerprintStale, "D-1", fmt.Sprintf("The certificate of %s matched neither a pinned fingerprint nor a TLSA record.", srv), fpDetails(a)...)
+		}
+	}
+	if a.ReusedUntrusted && len(a.Verify) == 0 {
+		e.Missing = append(e.Missing, MissingEarlier)
+	}
+	if a.TLS == nil && a.ConnectError == "" && a.Server != "" && (strings.Contains(reason, "certificate") || strings.Contains(reason, "TLS")) {
+		e.Missing = append(e.Missing, MissingTLS)
+	}
+}
+
+func orWord(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func fpDetails(a *Attempt) []string {
+	var out []string
+	if a.CertFingerprint != "" {
+		out = append(out, "certificate fingerprint (logged): "+a.CertFingerprint)
+	}
+	if a.PKeyFingerprint != "" {
+		out = append(out, "public-key fingerprint (logged): "+a.PKeyFingerprint)
+	}
+	return out
+}
+
+// withSettings adds the policy and the findings that need it.
+func withSettings(ctx context.Context, e *Explanation, s *policy.Settings, d Delivery, a *Attempt) {
+	res, err := s.Resolve(ctx, d.Recipient)
+	if err != nil || len(res.Hops) == 0 {
+		e.Notes = append(e.Notes, fmt.Sprintf("could not resolve %s with the configuration: %v", d.Recipient, err))
+		return
+	}
+	hop := res.Hops[0]
+	if a != nil && len(res.Hops) > 1 {
+		for _, h := range res.Hops {
+			if strings.EqualFold(h.Domain, a.Host) {
+				hop = h
+			}
+		}
+	}
+	p := hop.Policy
+	host := hop.Domain
+	if a != nil && a.Host != "" {
+		host = a.Host
+		if pp, err := s.PolicyFor(ctx, res.Route, hop.NextHop, host); err == nil {
+			p = pp
+		}
+	}
+	e.Policy = &PolicyInfo{Nexthop: hop.Key, Level: p.Level, Match: p.Match, Source: p.Source.String(), Valid: p.Valid}
+	e.Findings = append(e.Findings, s.ConfigFindings(ctx, res)...)
+	if !p.Valid {
+		// An invalid policy needs no connection evidence: package policy explains it fully.
+		fs := policy.Findings(p, hop.NextHop, policy.Observation{Host: host}, policy.EvalOptions{Version: s.Version()})
+		if len(fs) > 0 {
+			kept := e.Findings[:0]
+			for _, f := range e.Findings {
+				if f.Code != policy.FindingInvalidPolicy {
+					kept = append(kept, f)
+				}
+			}
+			e.Findings = append(kept, fs...)
+		}
+		if len(p.Warnings) > 0 {
+			e.Notes = append(e.Notes, "the configuration makes this policy invalid: "+strings.Join(p.Warnings, "; "))
+		}
+	}
+	if a == nil {
+		return
+	}
+	r := a.Reason
+	if r == "" {
+		r = d.Reason
+	}
+	if !p.Level.TLSRequired() && (strings.HasPrefix(r, policy.ReasonNotVerified) || strings.HasPrefix(r, policy.ReasonNotTrusted) || strings.HasPrefix(r, "TLS is required")) {
+		e.Notes = append(e.Notes, fmt.Sprintf("the configuration gives %s level %q, but the log shows a level that requires TLS: the configuration differs from the one that wrote the log (another -C, a later change, or a transport with its own settings)", hop.Key, p.Level.String()))
+	}
+	for i := range e.Findings {
+		f := &e.Findings[i]
+		if f.Code != policy.FindingIssuerNotTrusted || len(f.Fixes) > 0 {
+			continue
+		}
+		f.Details = append(f.Details, fmt.Sprintf("configured: smtp_tls_CAfile = %q, smtp_tls_CApath = %q", p.CAFile, p.CAPath))
+		if p.CAFile == "" && p.CAPath == "" && len(p.TrustAnchorFiles) == 0 {
+			f.Code, f.Cause = policy.FindingNoCA, "A-1"
+			f.Summary += " No CA is configured at all: with smtp_tls_CAfile and smtp_tls_CApath empty, Postfix trusts nothing (the system store is not used)."
+		}
+		if len(p.TrustAnchorFiles) == 0 {
+			f.Fixes = append(f.Fixes, "smtp_tls_CAfile = /etc/ssl/certs/ca-certificates.crt")
+			f.FixNotes = append(f.FixNotes, "main.cf, when the server's CA is a public one and the configured file is the wrong bundle")
+		}
+		if p.Level >= policy.Verify && a.Host != "" {
+			f.Fixes = append(f.Fixes, fmt.Sprintf("%s %s tafile=/etc/postfix/tls/%s-ca.pem", hop.Key, p.Level, strings.TrimSuffix(a.Host, ".")))
+			f.FixNotes = append(f.FixNotes, "for a private CA: trust it for this next hop only, with a trust-anchor file holding the issuer named above (obtain it from the operator, not from the log)")
+		}
+	}
+	nameFail := false
+	for _, v := range a.Verify {
+		if v.Num == policy.X509HostnameMismatch || v.Num == policy.X509IPMismatch {
+			nameFail = true
+		}
+	}
+	if strings.HasPrefix(a.Reason, policy.ReasonNotVerified) && len(a.Verify) == 0 && p.Level.IsPKIX() && nameOnly(a) {
+		nameFail = true // <= 3.5 (or loglevel without detail): trusted chain, name not matched
+	}
+	if p.Level.IsPKIX() && !nameFail && len(a.Verify) == 0 && strings.HasPrefix(a.Reason, policy.ReasonNotVerified) && a.TLS == nil {
+		e.Missing = append(e.Missing, MissingNames)
+	}
+	switch {
+	case p.Level.IsPKIX() && nameFail:
+		names := logNames(a)
+		if len(names.san) == 0 && names.cn == "" {
+			e.Missing = append(e.Missing, MissingNames)
+			return
+		}
+		rejudgeNames(e, s, p, hop.NextHop, a, names)
+	case p.Level == policy.Fingerprint && strings.HasPrefix(a.Reason, policy.ReasonNotVerified):
+		fp := a.CertFingerprint
+		if fp == "" && a.PKeyFingerprint == "" {
+			e.Missing = append(e.Missing, MissingNames)
+			return
+		}
+		f := policy.Finding{Code: policy.FindingFingerprintStale, Cause: "D-1",
+			Summary: fmt.Sprintf("The pinned fingerprints (%s) match neither the certificate nor the public key that %s presented.", strings.Join(p.Match, ", "), a.Server),
+			Details: fpDetails(a)}
+		if a.PKeyFingerprint != "" {
+			f.Fixes = append(f.Fixes, hop.Key+" fingerprint match="+a.PKeyFingerprint)
+			f.FixNotes = append(f.FixNotes, "pin the public key Postfix saw (digest "+digestName(a.PKeyFingerprint)+"), but only after confirming out of band that this key is genuine: a log line is no proof")
+		}
+		replaced := false
+		for i := range e.Findings {
+			if e.Findings[i].Code == f.Code {
+				e.Findings[i], replaced = f, true
+			}
+		}
+		if !replaced {
+			e.Findings = append(e.Findings, f)
+		}
+	}
+}
+
+func digestName(fp string) string {
+	switch (len(fp) + 1) / 3 {
+	case 16:
+		return "md5"
+	case 20:
+		return "sha1"
+	case 32:
+		return "sha256"
+	case 64:
+		return "sha512"
+	}
+	return "unknown"
+}
+
+type loggedNames struct {
+	san []string
+	cn  string
+}
+
+// logNames collects the certificate names the log holds: subjectAltName lines (<= 3.5)
+// and the subject CN.
+func logNames(a *Attempt) loggedNames {
+	var n loggedNames
+	for _, x := range a.Names {
+		switch x.Kind {
+		case "subjectAltName":
+			if !contains(n.san, x.Name) {
+				n.san = append(n.san, x.Name)
+			}
+		case "subject_CN", "CommonName", "subject":
+			if n.cn == "" {
+				n.cn = x.Name
+			}
+		}
+	}
+	return n
+}
+
+// rejudgeNames re-runs Postfix's name check with policy.Evaluate on a stand-in chain that
+// carries only the logged names. The chain is "trusted" only because the log proves the
+// real one was (nameOnly); the stand-in never reaches any output.
+func rejudgeNames(e *Explanation, s *policy.Settings, p policy.Policy, hop policy.NextHop, a *Attempt, names loggedNames) {
+	now := time.Now()
+	root, leaf, err := standIn(names, now)
+	if err != nil {
+		e.Notes = append(e.Notes, "could not build the stand-in certificate: "+err.Error())
+		return
+	}
+	obs := policy.Observation{Host: a.Host, Addr: a.Addr, Port: a.Port, HaveMX: !strings.EqualFold(a.Host, hop.Domain) || hop.MX,
+		STARTTLSOffered: true, Chain: policy.Chain{leaf}, SNI: a.SNI}
+	if a.TLS != nil {
+		obs.TLSVersion, obs.Cipher, obs.CipherBits, obs.CipherAlgBits = a.TLS.Protocol, a.TLS.Cipher, a.TLS.Bits, a.TLS.AlgBits
+	}
+	dec := policy.Evaluate(p, hop, obs, policy.EvalOptions{Version: s.Version(), Now: now, Trust: &policy.Trust{CAs: []*x509.Certificate{root}}})
+	src := "the subject CN"
+	if len(names.san) > 0 {
+		src = "the subjectAltNames"
+	}
+	why := "the only verification error Postfix logged was the name mismatch"
+	if len(a.Verify) == 0 {
+		why = "Postfix logged the session as " + a.TLS.Trust
+	}
+	all := append([]string(nil), names.san...)
+	if names.cn != "" && !contains(all, names.cn) {
+		all = append(all, "CN "+names.cn)
+	}
+	e.Notes = append(e.Notes, fmt.Sprintf("name check re-run with Postfix %s's rules on %s logged at smtp_tls_loglevel 2 (%s); the chain counts as trusted because %s",
+		s.Version(), src, strings.Join(all, ", "), why))
+	if len(names.san) == 0 {
+		e.Notes = append(e.Notes, "Postfix >= 3.6 logs the subject CN, not the subjectAltNames: the certificate may name more hosts (examples/check lists them all)")
+	}
+	if dec.Outcome == policy.OutcomeDeliver {
+		e.Notes = append(e.Notes, "with the logged names the current configuration would pass the name check: either the configuration changed since, or the certificate carries names the log does not show")
+		return
+	}
+	findings := dec.Findings
+	if len(findings) == 0 && s.Version().Before(3, 6, 0) {
+		// Package policy explains name mismatches from OpenSSL's error (3.6+); Postfix <= 3.5
+		// logs none. Ask for the 3.6 explanation, then keep only the fixes that the emulated
+		// release accepts too.
+		alt := policy.Evaluate(p, hop, obs, policy.EvalOptions{Version: policy.V(3, 6, 0), Now: now, Trust: &policy.Trust{CAs: []*x509.Certificate{root}}})
+		for _, f := range alt.Findings {
+			f.Fixes, f.FixNotes = keepFixes(f, p, hop, obs, s.Version(), now, root)
+			findings = append(findings, f)
+		}
+		e.Notes = append(e.Notes, fmt.Sprintf("the explanation uses Postfix 3.6's wording; each proposed row was re-checked with Postfix %s's matcher", s.Version()))
+	}
+	kept := 0
+	for _, f := range findings {
+		switch f.Code {
+		case policy.FindingSecureNexthopMismatch, policy.FindingHostnameMismatch, policy.FindingIPNexthop, policy.FindingNoNameChecks:
+			e.Findings = append(e.Findings, f)
+			kept++
+		}
+	}
+	if kept == 0 {
+		var codes []string
+		for _, f := range findings {
+			codes = append(codes, f.Code)
+		}
+		e.Notes = append(e.Notes, fmt.Sprintf("the re-run name check failed (%s: %s) but gave no name finding (findings: %s)", dec.DSN, dec.Reason, strings.Join(codes, ", ")))
+	}
+}
+
+// standIn makes a throw-away root and a leaf carrying the logged names only.
+func standIn(n loggedNames, now time.Time) (root, leaf *x509.Certificate, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	rt := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: SynthesizedCAName},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, rt, rt, &key.PublicKey, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	if root, err = x509.ParseCertificate(der); err != nil {
+		return nil, nil, err
+	}
+	lt := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: n.cn},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), DNSNames: n.san,
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err = x509.CreateCertificate(rand.Reader, lt, root, &key.PublicKey, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	leaf, err = x509.ParseCertificate(der)
+	return root, leaf, err
+}
+
+// keepFixes keeps the policy rows of f that deliver under release v (and every fix that is
+// not a row for this next hop).
+func keepFixes(f policy.Finding, p policy.Policy, hop policy.NextHop, obs policy.Observation, v policy.Version, now time.Time, root *x509.Certificate) (fixes, notes []string) {
+	for i, fx := range f.Fixes {
+		note := ""
+		if i < len(f.FixNotes) {
+			note = f.FixNotes[i]
+		}
+		value, ok := strings.CutPrefix(fx, hop.Key+" ")
+		if ok {
+			ent := policy.ParseEntry(value, policy.EntryContext{Version: v, Key: hop.Key})
+			if !ent.Valid {
+				continue
+			}
+			alt := p
+			alt.Level = ent.Level
+			if len(ent.Match) > 0 {
+				alt.Match = ent.Match
+			}
+			d := policy.Evaluate(alt, hop, obs, policy.EvalOptions{Version: v, Now: now, NoFindings: true, Trust: &policy.Trust{CAs: []*x509.Certificate{root}}})
+			if d.Outcome != policy.OutcomeDeliver {
+				continue
+			}
+		}
+		fixes, notes = append(fixes, fx), append(notes, note)
+	}
+	return fixes, notes
+}

@@ -1,0 +1,475 @@
+package maillog
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Options bound the reader's memory and say how to read timestamps.
+type Options struct {
+	// MaxLineLength is the longest line read whole (default 32768 bytes); the rest of a
+	// longer line is skipped with a diagnostic.
+	MaxLineLength int
+	// MaxOpenQueueIDs caps the queue IDs whose delivery pass is still open (default
+	// 10000); MaxProcesses caps the smtp(8)/lmtp(8) processes with unattached lines
+	// (default 4096). Beyond a cap the least recently seen half is dropped, with a
+	// diagnostic.
+	MaxOpenQueueIDs int
+	MaxProcesses    int
+	// MaxDiagnostics caps the diagnostics kept (default 1000); the rest are only counted.
+	MaxDiagnostics int
+	// Year is the year of RFC 3164 timestamps, which carry none (default: the current year).
+	Year int
+}
+
+// Stats counts what the reader did.
+type Stats struct {
+	Lines, Bytes int64
+	// Parsed lines had a syslog tag; Relevant ones came from smtp, lmtp, qmgr, error or retry.
+	Parsed, Relevant int64
+	// Unrecognised smtp/lmtp lines and lines that were not log lines at all.
+	Unrecognised, NotLog int64
+	// Deliveries emitted; EvictedQueueIDs and EvictedProcesses dropped by the caps.
+	Deliveries, EvictedQueueIDs, EvictedProcesses int64
+	// DiagnosticsDropped counts diagnostics beyond MaxDiagnostics.
+	DiagnosticsDropped int64
+}
+
+// Reader rebuilds deliveries from a Postfix log stream, line by line. It is not safe for
+// concurrent use; memory is bounded by Options.
+type Reader struct {
+	br      *bufio.Reader
+	opt     Options
+	seq     int64
+	procs   map[procKey]*proc
+	qids    map[string]*queue
+	ready   []Delivery
+	diags   []Diagnostic
+	stats   Stats
+	err     error
+	line    Line
+	hdr     header
+	version string
+	// host and program interning (logs repeat the same few)
+	hostStr string
+	progs   map[string]Line
+}
+
+type procKey struct {
+	host string
+	pid  int
+}
+
+type proc struct {
+	pending  []*Attempt
+	warnings []string
+	lastQID  string
+	seen     int64
+}
+
+type queue struct {
+	attempts   []Attempt
+	warnings   []string
+	statusSeen bool
+	seen       int64
+}
+
+const (
+	maxPending   = 32
+	maxWarnings  = 16
+	maxPerList   = 32
+	maxAttempts  = 64
+	defaultLine  = 32768
+	defaultQIDs  = 10000
+	defaultProcs = 4096
+	defaultDiags = 1000
+)
+
+// NewReader returns a Reader of r.
+func NewReader(r io.Reader, opt Options) *Reader {
+	if opt.MaxLineLength <= 0 {
+		opt.MaxLineLength = defaultLine
+	}
+	if opt.MaxLineLength < 64 {
+		opt.MaxLineLength = 64
+	}
+	if opt.MaxOpenQueueIDs <= 0 {
+		opt.MaxOpenQueueIDs = defaultQIDs
+	}
+	if opt.MaxProcesses <= 0 {
+		opt.MaxProcesses = defaultProcs
+	}
+	if opt.MaxDiagnostics <= 0 {
+		opt.MaxDiagnostics = defaultDiags
+	}
+	if opt.Year == 0 {
+		opt.Year = time.Now().Year()
+	}
+	return &Reader{
+		br:    bufio.NewReaderSize(r, opt.MaxLineLength),
+		opt:   opt,
+		procs: map[procKey]*proc{},
+		qids:  map[string]*queue{},
+		progs: map[string]Line{},
+	}
+}
+
+// Next returns the next delivery (status line) with its attempts. It returns io.EOF at the
+// end of the input, ctx.Err() when ctx is done, or the read error of the underlying reader.
+func (r *Reader) Next(ctx context.Context) (Delivery, error) {
+	n := 0
+	for len(r.ready) == 0 {
+		if r.err != nil {
+			return Delivery{}, r.err
+		}
+		if n++; n&1023 == 0 {
+			if err := ctx.Err(); err != nil {
+				return Delivery{}, err
+			}
+		}
+		r.readLine()
+	}
+	d := r.ready[0]
+	r.ready[0] = Delivery{}
+	r.ready = r.ready[1:]
+	if len(r.ready) == 0 {
+		r.ready = r.ready[:0:0]
+	}
+	return d, nil
+}
+
+// Diagnostics returns the diagnostics so far (at most Options.MaxDiagnostics).
+func (r *Reader) Diagnostics() []Diagnostic { return r.diags }
+
+// Version returns the Postfix version the log's "daemon started -- version X" line
+// showed last ("" when none).
+func (r *Reader) Version() string { return r.version }
+
+// Stats returns the counters so far.
+func (r *Reader) Stats() Stats { return r.stats }
+
+// Open returns the number of open queue IDs and processes (for memory checks).
+func (r *Reader) Open() (queueIDs, processes int) { return len(r.qids), len(r.procs) }
+
+func (r *Reader) diag(format string, a ...any) {
+	if len(r.diags) >= r.opt.MaxDiagnostics {
+		r.stats.DiagnosticsDropped++
+		return
+	}
+	r.diags = append(r.diags, Diagnostic{Line: r.seq, Text: fmt.Sprintf(format, a...)})
+}
+
+func (r *Reader) readLine() {
+	b, err := r.br.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		r.seq++
+		r.stats.Lines++
+		r.stats.Bytes += int64(len(b))
+		r.diag("line longer than %d bytes skipped", r.opt.MaxLineLength)
+		for errors.Is(err, bufio.ErrBufferFull) {
+			b, err = r.br.ReadSlice('\n')
+			r.stats.Bytes += int64(len(b))
+		}
+		if err != nil {
+			r.err = err
+		}
+		return
+	}
+	if len(b) > 0 {
+		r.seq++
+		r.stats.Lines++
+		r.stats.Bytes += int64(len(b))
+		b = bytes.TrimRight(b, "\r\n")
+		if len(b) > 0 {
+			r.process(b)
+		}
+	}
+	if err != nil {
+		r.err = err
+	}
+}
+
+func (r *Reader) process(b []byte) {
+	l := &r.line
+	*l = Line{}
+	p, err := r.parseHeader(b, l)
+	if err != nil {
+		r.stats.NotLog++
+		r.diag("%v", err)
+		return
+	}
+	r.stats.Parsed++
+	text := b[p:]
+	switch l.Service {
+	case "master":
+		if v, ok := bytes.CutPrefix(text, []byte("daemon started -- version ")); ok {
+			if i := bytes.IndexByte(v, ','); i > 0 {
+				r.version = string(v[:i])
+			}
+		}
+	case "smtp", "lmtp":
+		r.stats.Relevant++
+		r.smtpLine(l, string(text))
+	case "qmgr", "error", "retry":
+		r.stats.Relevant++
+		qid, rest, ok := splitQID(text)
+		if !ok {
+			return
+		}
+		if string(rest) == "removed" {
+			delete(r.qids, string(qid))
+			return
+		}
+		if bytes.HasPrefix(rest, []byte("to=<")) {
+			r.status(l, string(qid), string(rest))
+		}
+	}
+}
+
+// parseHeader is parseLine with interning of host and program names.
+func (r *Reader) parseHeader(b []byte, l *Line) (int, error) {
+	h := &r.hdr
+	p, err := parseLine(b, r.opt.Year, h)
+	if err != nil {
+		return 0, err
+	}
+	if string(h.host) != r.hostStr {
+		r.hostStr = string(h.host)
+	}
+	pl, ok := r.progs[string(h.prog)]
+	if !ok {
+		setProgram(&pl, string(h.prog))
+		if len(r.progs) >= 256 {
+			clear(r.progs)
+		}
+		r.progs[pl.Program] = pl
+	}
+	l.Time, l.Host, l.PID = h.time, r.hostStr, h.pid
+	l.Program, l.SyslogName, l.Service = pl.Program, pl.SyslogName, pl.Service
+	return p, nil
+}
+
+func (r *Reader) proc(l *Line) *proc {
+	k := procKey{l.Host, l.PID}
+	p := r.procs[k]
+	if p == nil {
+		if len(r.procs) >= r.opt.MaxProcesses {
+			r.evictProcs()
+		}
+		p = &proc{}
+		r.procs[k] = p
+	}
+	p.seen = r.seq
+	return p
+}
+
+func (r *Reader) evictProcs() {
+	cut := oldestHalf(len(r.procs), func(yield func(int64)) {
+		for _, p := range r.procs {
+			yield(p.seen)
+		}
+	})
+	n := 0
+	for k, p := range r.procs {
+		if p.seen <= cut {
+			delete(r.procs, k)
+			n++
+		}
+	}
+	r.stats.EvictedProcesses += int64(n)
+	r.diag("more than %d smtp/lmtp processes with open sessions: dropped the %d least recently seen", r.opt.MaxProcesses, n)
+}
+
+func (r *Reader) evictQIDs() {
+	cut := oldestHalf(len(r.qids), func(yield func(int64)) {
+		for _, q := range r.qids {
+			yield(q.seen)
+		}
+	})
+	n := 0
+	for k, q := range r.qids {
+		if q.seen <= cut {
+			delete(r.qids, k)
+			n++
+		}
+	}
+	r.stats.EvictedQueueIDs += int64(n)
+	r.diag("more than %d open queue IDs: dropped the %d least recently seen", r.opt.MaxOpenQueueIDs, n)
+}
+
+// oldestHalf returns the median "seen" value.
+func oldestHalf(n int, each func(func(int64))) int64 {
+	v := make([]int64, 0, n)
+	each(func(s int64) { v = append(v, s) })
+	sort.Slice(v, func(i, j int) bool { return v[i] < v[j] })
+	if len(v) == 0 {
+		return 0
+	}
+	return v[len(v)/2]
+}
+
+func (r *Reader) queue(qid string) *queue {
+	q := r.qids[qid]
+	if q == nil {
+		if len(r.qids) >= r.opt.MaxOpenQueueIDs {
+			r.evictQIDs()
+		}
+		q = &queue{}
+		r.qids[qid] = q
+	}
+	q.seen = r.seq
+	return q
+}
+
+// attach moves the process's pending attempts and warnings to the queue ID's pass.
+func (r *Reader) attach(p *proc, qid string) *queue {
+	if p.lastQID != "" && p.lastQID != qid {
+		if old := r.qids[p.lastQID]; old != nil && old.statusSeen {
+			delete(r.qids, p.lastQID) // that pass is over
+		}
+	}
+	p.lastQID = qid
+	q := r.queue(qid)
+	if len(p.pending) > 0 || len(p.warnings) > 0 {
+		if q.statusSeen {
+			q.attempts, q.warnings, q.statusSeen = nil, nil, false
+		}
+		for _, a := range p.pending {
+			if len(q.attempts) < maxAttempts {
+				q.attempts = append(q.attempts, *a)
+			}
+		}
+		q.warnings = appendCapped(q.warnings, p.warnings...)
+		p.pending = p.pending[:0]
+		p.warnings = nil
+	}
+	return q
+}
+
+func appendCapped(dst []string, s ...string) []string {
+	for _, x := range s {
+		if len(dst) >= maxPerList {
+			break
+		}
+		dst = append(dst, x)
+	}
+	return dst
+}
+
+// session returns the open attempt of the process for server, creating one when the last
+// one is for another server or already ended (summary, reason or handshake error logged).
+func (r *Reader) session(l *Line, p *proc, server string, fresh bool) *Attempt {
+	if n := len(p.pending); n > 0 {
+		a := p.pending[n-1]
+		if sameServer(a.Server, server) && (!fresh || a.Lines == 0) && a.TLS == nil && a.Reason == "" && a.HandshakeError == "" {
+			if len(server) > len(a.Server) {
+				setServer(a, server)
+			}
+			a.Lines++
+			return a
+		}
+	}
+	if len(p.pending) >= maxPending {
+		copy(p.pending, p.pending[1:])
+		p.pending = p.pending[:len(p.pending)-1]
+		r.diag("more than %d connections of %s[%d] without a queue ID: dropped the oldest", maxPending, l.Program, l.PID)
+	}
+	a := &Attempt{PID: l.PID, Time: l.Time, Lines: 1}
+	setServer(a, server)
+	p.pending = append(p.pending, a)
+	return a
+}
+
+// lastOpen returns the newest pending attempt (nil when none).
+func lastOpen(p *proc) *Attempt {
+	if n := len(p.pending); n > 0 {
+		return p.pending[n-1]
+	}
+	return nil
+}
+
+// sameServer compares "host[addr]:port" with "host[addr]" leniently (the port may be
+// missing from one of them).
+func sameServer(a, b string) bool {
+	if a == b {
+		return true
+	}
+	ia, ib := strings.LastIndexByte(a, ']'), strings.LastIndexByte(b, ']')
+	if ia < 0 || ib < 0 {
+		return false
+	}
+	return a[:ia] == b[:ib] && (ia == len(a)-1 || ib == len(b)-1)
+}
+
+func setServer(a *Attempt, s string) {
+	a.Server = s
+	a.Host, a.Addr, a.Port = splitServer(s)
+}
+
+// splitServer splits "host[addr]:port".
+func splitServer(s string) (host, addr string, port int) {
+	i := strings.IndexByte(s, '[')
+	j := strings.LastIndexByte(s, ']')
+	if i < 0 || j < i {
+		return s, "", 0
+	}
+	host, addr = s[:i], s[i+1:j]
+	if j+1 < len(s) && s[j+1] == ':' {
+		for _, c := range s[j+2:] {
+			if c < '0' || c > '9' || port > 65535 {
+				return host, addr, 0
+			}
+			port = port*10 + int(c-'0')
+		}
+	}
+	return host, addr, port
+}
+
+// splitNamaddr reads "host[addr]" or "host[addr]:port" at the start of s, followed by sep
+// (": " or " "), and returns it and the rest.
+func splitNamaddr(s, sep string) (server, rest string, ok bool) {
+	i := strings.IndexByte(s, '[')
+	if i <= 0 || strings.IndexByte(s[:i], ' ') >= 0 {
+		return "", "", false
+	}
+	j := strings.IndexByte(s[i:], ']')
+	if j < 0 {
+		return "", "", false
+	}
+	j += i + 1
+	if j < len(s) && s[j] == ':' && j+1 < len(s) && s[j+1] >= '0' && s[j+1] <= '9' {
+		j++
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			j++
+		}
+	}
+	if !strings.HasPrefix(s[j:], sep) {
+		return "", "", false
+	}
+	return s[:j], s[j+len(sep):], true
+}
+
+// splitQID reads "<queue id>: " at the start of text. Short IDs are upper-case hex, long
+// IDs (enable_long_queue_ids) letters and digits; both have at least 5 characters.
+func splitQID(text []byte) (qid, rest []byte, ok bool) {
+	i := 0
+	for i < len(text) && i <= 20 {
+		c := text[i]
+		if c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' {
+			i++
+			continue
+		}
+		break
+	}
+	if i < 5 || i > 20 || i+1 >= len(text) || text[i] != ':' || text[i+1] != ' ' {
+		return nil, nil, false
+	}
+	return text[:i], text[i+2:], true
+}
