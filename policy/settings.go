@@ -69,6 +69,11 @@ func Load(ctx context.Context, o LoadOptions) (*Settings, error) {
 		s.version = Latest()
 	}
 	if o.ConfigDir != "" {
+		// Postfix's config_directory is absolute; $config_directory in main.cf names it.
+		if abs, err := filepath.Abs(o.ConfigDir); err == nil {
+			o.ConfigDir = abs
+			s.dir = abs
+		}
 		f, err := maincf.ParseFile(ctx, filepath.Join(o.ConfigDir, "main.cf"))
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
@@ -164,6 +169,10 @@ func (s *Settings) builtin(name string) (string, bool) {
 		return "localdomain", true
 	case "mail_version":
 		return s.version.String(), true
+	case "config_directory":
+		if s.dir != "" {
+			return s.dir, true // postconf -c DIR / MAIL_CONFIG=DIR
+		}
 	}
 	return BuiltinDefault(s.version, name)
 }

@@ -1,0 +1,116 @@
+package readme
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// block is one fenced code block of the README.
+type block struct {
+	lang  string
+	lines []string
+}
+
+func readBlocks(t *testing.T, path string) []block {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	var out []block
+	var cur *block
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		l := sc.Text()
+		switch {
+		case cur == nil && strings.HasPrefix(l, "```"):
+			cur = &block{lang: strings.TrimPrefix(l, "```")}
+		case cur != nil && strings.HasPrefix(l, "```"):
+			out = append(out, *cur)
+			cur = nil
+		case cur != nil:
+			cur.lines = append(cur.lines, l)
+		}
+	}
+	require.NoError(t, sc.Err())
+	return out
+}
+
+// TestREADMECommands runs every "go run ./examples/..." command the README shows, from the
+// repository root, and checks the quoted output (a ```text block right after the command
+// block) against what it printed. The exit status must be a documented result (0 or 1; for
+// lint also 2, "errors found"), never a usage or configuration error.
+func TestREADMECommands(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	require.NoError(t, err)
+	blocks := readBlocks(t, filepath.Join(root, "README.md"))
+	bin := t.TempDir()
+	built := map[string]string{}
+	ran := 0
+	for i, b := range blocks {
+		for _, line := range b.lines {
+			cmd := strings.TrimSpace(line)
+			if j := strings.Index(cmd, "  #"); j >= 0 {
+				cmd = strings.TrimSpace(cmd[:j])
+			}
+			if !strings.HasPrefix(cmd, "go run ./examples/") {
+				continue
+			}
+			fields := strings.Fields(cmd)
+			pkg := fields[2]
+			exe, ok := built[pkg]
+			if !ok {
+				exe = filepath.Join(bin, filepath.Base(pkg))
+				build := exec.Command("go", "build", "-o", exe, pkg)
+				build.Dir = root
+				out, err := build.CombinedOutput()
+				require.NoError(t, err, "go build %s: %s", pkg, out)
+				built[pkg] = exe
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			c := exec.CommandContext(ctx, exe, fields[3:]...)
+			c.Dir = root
+			var stdout, stderr bytes.Buffer
+			c.Stdout, c.Stderr = &stdout, &stderr
+			err := c.Run()
+			cancel()
+			code := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				code = ee.ExitCode()
+			} else {
+				require.NoError(t, err, cmd)
+			}
+			allowed := []int{0, 1}
+			if strings.HasSuffix(pkg, "/lint") {
+				// lint exits 2 when it found Postfix-level errors (its example table has one);
+				// a usage error would also print to stderr.
+				allowed = append(allowed, 2)
+				require.Emptyf(t, stderr.String(), "%s", cmd)
+			}
+			require.Containsf(t, allowed, code, "%s exited %d: %s", cmd, code, stderr.String())
+			require.NotEmpty(t, stdout.String(), cmd)
+			ran++
+			// The quoted output, if the next block is one.
+			if i+1 < len(blocks) && blocks[i+1].lang == "text" {
+				for _, want := range blocks[i+1].lines {
+					want = strings.TrimSpace(want)
+					if want == "" {
+						continue
+					}
+					require.Containsf(t, stdout.String(), want, "README quotes output of %q that it does not print", cmd)
+				}
+			}
+		}
+	}
+	require.GreaterOrEqual(t, ran, 5, "the README shows the demo, check, explain and lint commands")
+}
