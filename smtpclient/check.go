@@ -382,16 +382,36 @@ func (c *checker) attempt(ctx context.Context, hop policy.Hop, sv server) (polic
 		engineDown = true
 	}
 	if p.Valid && sv.lookupErr == "" {
+		hs := p // the policy the handshake is made with
 		if p.Level.IsDANE() && p.DANE != nil && p.DANE.Problem == "" && sv.hostInfo != nil {
-			obs.TLSA = c.tlsa(ctx, sv, hop.Port, p)
+			var res *dane.TLSAResult
+			obs.TLSA, res, err = c.tlsa(ctx, sv, hop.Port, p)
+			// dane_init() decides before connecting (§6.1): a downgraded dane uses the
+			// opportunistic or mandatory settings of the level it became; a deferral means
+			// no connection (Evaluate reports it).
+			dec := dane.Decide(dane.DecideInput{DaneOnly: p.Level == policy.DaneOnly, HaveMX: sv.haveMX, MXSecure: sv.mxSecure,
+				InsecureMXPolicy: p.DANE.InsecureMXPolicy, TLSA: res, TLSAErr: err, Host: sv.host, Port: hop.Port})
+			switch dec.Outcome {
+			case dane.OutcomeDefer:
+				return c.judge(p, hop, obs, trust, engineDown, att)
+			case dane.OutcomeMay:
+				hs = c.downgrade(p, policy.May)
+			case dane.OutcomeEncrypt:
+				hs = c.downgrade(p, policy.Encrypt)
+			}
 		}
-		sess := c.dial(ctx, hop, sv, p, obs.TLSA)
+		sess := c.dial(ctx, hop, sv, hs, obs.TLSA)
 		c.observe(sess, &obs)
 		att.Gaps = sess.Gaps
 		if c.opt.KeepSessions {
 			att.Session = sess
 		}
 	}
+	return c.judge(p, hop, obs, trust, engineDown, att)
+}
+
+// judge evaluates one attempt and fills its record.
+func (c *checker) judge(p policy.Policy, hop policy.Hop, obs policy.Observation, trust *policy.Trust, engineDown bool, att Attempt) (policy.Decision, Attempt, error) {
 	d := policy.Evaluate(p, hop.NextHop, obs, policy.EvalOptions{Version: c.s.Version(), Now: c.opt.Now, Trust: trust,
 		TLSEngineUnavailable: engineDown})
 	att.Decision = d
@@ -425,19 +445,59 @@ func (c *checker) trustFor(ctx context.Context, p policy.Policy) (*policy.Trust,
 }
 
 // tlsa looks up the server's TLSA records (§6.2).
-func (c *checker) tlsa(ctx context.Context, sv server, port int, p policy.Policy) *policy.TLSAObservation {
+func (c *checker) tlsa(ctx context.Context, sv server, port int, p policy.Policy) (*policy.TLSAObservation, *dane.TLSAResult, error) {
 	res, err := dane.LookupTLSA(ctx, c.r, dane.TLSAQuery{Host: *sv.hostInfo, Port: port, ForceInsecure: p.DANE.ForceInsecureHostTLSA})
 	if err != nil {
-		return &policy.TLSAObservation{Error: err.Error()}
+		return &policy.TLSAObservation{Error: err.Error()}, res, err
 	}
 	if res.Skipped {
-		return nil
+		return nil, res, nil
 	}
 	to := &policy.TLSAObservation{BaseDomain: res.BaseDomain, QName: res.QName, RName: res.RName}
 	for _, rec := range res.Records {
 		to.Records = append(to.Records, rec.String())
 	}
-	return to
+	return to, res, nil
+}
+
+// downgrade gives the handshake settings of the level a dane policy became (§6.1, §7.1):
+// protocols, cipher grade and exclusions of may or encrypt, unless the entry set them.
+func (c *checker) downgrade(p policy.Policy, to policy.Level) policy.Policy {
+	cl := string(c.res.Route.Client)
+	get := func(name string) string {
+		v, _ := c.s.Param(cl + "_" + name)
+		return v.Value
+	}
+	split := func(s string) []string {
+		return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == ':' })
+	}
+	e := p.Entry
+	q := p
+	q.Level = to
+	if e == nil || e.Protocols == nil {
+		q.Protocols = get("tls_mandatory_protocols")
+		if to == policy.May {
+			q.Protocols = get("tls_protocols")
+		}
+	}
+	if e == nil || e.Ciphers == nil {
+		q.Ciphers = get("tls_mandatory_ciphers")
+		if to == policy.May {
+			q.Ciphers = get("tls_ciphers")
+		}
+	}
+	if e == nil || e.Exclude == nil {
+		q.Exclude = split(get("tls_exclude_ciphers"))
+		if to == policy.Encrypt {
+			q.Exclude = append(append(q.Exclude, split(get("tls_mandatory_exclude_ciphers"))...), "eNULL")
+		}
+	} else {
+		q.Exclude = split(*e.Exclude)
+		if to == policy.Encrypt {
+			q.Exclude = append(q.Exclude, "eNULL")
+		}
+	}
+	return q
 }
 
 // dial holds the SMTP session the way Postfix would for this policy.

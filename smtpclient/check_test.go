@@ -98,16 +98,19 @@ func TestCheckAgainstRealDNS(t *testing.T) {
 		"_25._tcp.mx.stale.test. 300 IN TLSA 3 1 1 " + spkiHex(other),
 		"plain.test. 300 IN MX 10 mx.plain.test.",
 		"mx.plain.test. 300 IN A 127.0.1.40",
+		"notlsa.test. 300 IN MX 10 mx.notlsa.test.",
+		"mx.notlsa.test. 300 IN A 127.0.1.50",
 	}
 	servers := map[string]smtpd.Config{
 		"127.0.1.10:25": {Certificates: []tls.Certificate{pki.TLSCertificate(me, h.Inter)}},
 		"127.0.1.20:25": {Certificates: []tls.Certificate{pki.TLSCertificate(mx, h.Inter)}},
 		"127.0.1.30:25": {Certificates: []tls.Certificate{pki.TLSCertificate(mx, h.Inter)}},
 		"127.0.1.40:25": {NoSTARTTLS: true},
+		"127.0.1.50:25": {Certificates: []tls.Certificate{pki.TLSCertificate(other)}},
 	}
 	mainCF := "compatibility_level = 3.7\nsmtp_dns_support_level = dnssec\nsmtp_tls_security_level = may\n" +
 		"smtp_tls_CAfile = " + ca + "\nsmtp_tls_policy_maps = texthash:{{dir}}/tls_policy\n"
-	table := "fastmail.test secure\nverify.fastmail.test verify\nexample.test dane\nstale.test dane\nplain.test encrypt\n"
+	table := "fastmail.test secure\nverify.fastmail.test verify\nexample.test dane\nstale.test dane\nplain.test encrypt\nnotlsa.test dane\n"
 	w := newWorld(t, records, servers, mainCF, table)
 	ctx := context.Background()
 
@@ -120,6 +123,7 @@ func TestCheckAgainstRealDNS(t *testing.T) {
 		{"oracle dane-311-match: §6.4 DANE-EE match", "user@example.test", "deliver", "2.0.0", "", "Verified", ""},
 		{"oracle dane-311-mismatch: §6.4 stale TLSA record", "user@stale.test", "defer", "4.7.5",
 			"Server certificate not verified", "Untrusted", "tlsa-stale-after-rollover"},
+		{"oracle dane-no-tlsa-falls-to-may: §6.1 item 8 no TLSA records: opportunistic TLS", "user@notlsa.test", "deliver", "2.0.0", "", "Untrusted", ""},
 		{"oracle encrypt-no-starttls: §3.2 STARTTLS not offered", "user@plain.test", "defer", "4.7.4",
 			"TLS is required, but was not offered by host mx.plain.test[127.0.1.40]", "", "starttls-not-offered"},
 	}
@@ -161,7 +165,7 @@ func TestCheckAgainstRealDNS(t *testing.T) {
 	require.Equal(t, "secure", v.Policy.Level)
 	require.Contains(t, v.Policy.Source, "tls_policy:1: fastmail.test secure")
 	// SNI: DANE sends the TLSA base domain.
-	require.Equal(t, []string{"127.0.1.10:25", "127.0.1.20:25", "127.0.1.30:25", "127.0.1.40:25", "127.0.1.10:25"}, w.dialer.dials)
+	require.Equal(t, []string{"127.0.1.10:25", "127.0.1.20:25", "127.0.1.30:25", "127.0.1.50:25", "127.0.1.40:25", "127.0.1.10:25"}, w.dialer.dials)
 }
 
 // TestCheckWalk covers the MX walk: a failing first MX and a working second one, an invalid
