@@ -2,10 +2,11 @@
 #   make test         install missing real components (root, Debian), gofmt check, go vet, go test -race
 #   make deps         only install the real components (postfix, nsd, unbound, ldnsutils, openssl)
 #   make bench        Go benchmarks
+#   make conformance  the conformance suite against real Postfix alone (root; prints N passed, N failed)
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin:/usr/sbin:/sbin
 
-.PHONY: test deps fmt vet unit bench
+.PHONY: test deps fmt vet unit bench conformance
 
 test: deps fmt vet
 	$(GO) test -race -count=1 -timeout 30m ./...
@@ -25,3 +26,8 @@ unit:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+conformance:
+	@log=$$(mktemp); $(GO) test -count=1 -timeout 20m -run '^TestConformance$$' -v ./internal/conformance/ >$$log 2>&1; rc=$$?; \
+	grep -E -- '^\s*--- (FAIL|SKIP)|_test.go:|^(FAIL|ok|PASS)' $$log | grep -v 'known difference' | tail -60; \
+	grep -E '^[0-9]+ passed, [0-9]+ failed$$' $$log | tail -1; rm -f $$log; exit $$rc

@@ -19,11 +19,13 @@ for cmd in "${!need[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
 done
 # pcre: tables need the postfix-pcre dictionary for postmap -q pcre:
-if command -v postconf >/dev/null 2>&1 && ! postconf -m 2>/dev/null | grep -qx pcre; then
+if command -v dpkg-query >/dev/null 2>&1; then
+  dpkg-query -W -f='${Status}' postfix-pcre 2>/dev/null | grep -q 'install ok installed' || missing+=(postfix-pcre)
+elif ! ls /usr/lib/postfix/postfix-pcre.so* >/dev/null 2>&1; then
   missing+=(postfix-pcre)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
-mapfile -t pkgs < <(printf '%s\n' "${missing[@]}" postfix-pcre | sort -u)
+mapfile -t pkgs < <(printf '%s\n' "${missing[@]}" | sort -u)
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "setup-deps: missing packages: ${pkgs[*]}" >&2

@@ -3,7 +3,6 @@ package smtpclient
 import (
 	"context"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"io/fs"
 	"net"
@@ -324,9 +323,11 @@ func (c *checker) walk(ctx context.Context, hop policy.Hop) []server {
 	if hop.MX {
 		mx, err := dane.LookupMX(ctx, c.r, name)
 		switch {
-		case err != nil && dane.IsNotFound(err) && !errors.Is(err, dane.ErrNoData):
-			return []server{{host: name, lookupErr: err.Error(), permanent: true}}
-		case err != nil && !dane.IsNotFound(err):
+		case err != nil && dane.IsNotFound(err):
+			// smtp_domain_addr(): an MX lookup that finds nothing (NXDOMAIN too) means "no
+			// MX": the domain's own address records are looked up, and their failure is
+			// the one reported (type=A).
+		case err != nil:
 			return []server{{host: name, lookupErr: err.Error()}}
 		case err == nil && mx.NullMX:
 			return []server{{host: name, lookupErr: "Domain " + name + " does not accept mail (nullMX)", permanent: true}}
@@ -342,8 +343,10 @@ func (c *checker) walk(ctx context.Context, hop policy.Hop) []server {
 	for _, cd := range cands {
 		h, err := dane.LookupHost(ctx, c.r, cd.host)
 		if err != nil {
+			// The A and AAAA failures come joined; Postfix reports the first (type=A).
+			msg, _, _ := strings.Cut(err.Error(), "\n")
 			out = append(out, server{host: cd.host, pref: cd.pref, haveMX: cd.haveMX, mxSecure: cd.mxSecure, mxOwner: cd.owner,
-				lookupErr: err.Error(), permanent: dane.IsNotFound(err) && !cd.haveMX})
+				lookupErr: msg, permanent: dane.IsNotFound(err) && !cd.haveMX})
 			continue
 		}
 		for _, a := range h.Addrs {

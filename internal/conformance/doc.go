@@ -1,0 +1,69 @@
+// Package conformance is the project's proof that it reproduces Postfix rather than an
+// imitation of it: every case runs twice in the same private world, once through real Postfix
+// (Debian's postfix 3.7.11, its smtp(8) delivering one message) and once through the library
+// (policy.Load of the same main.cf and tables, smtpclient.Check against the same servers and
+// the same resolver), and the two verdicts must agree on the outcome (deliver, defer,
+// bounce), the DSN, the reason text and the TLS trust word (Anonymous, Untrusted, Trusted,
+// Verified); every warning smtp(8) logs must also be among the library's log lines, word for
+// word (OpenSSL's own "TLS library problem" error stack excepted).
+//
+// # The world of one case
+//
+// TestConformance re-executes the test binary as PID 1 of fresh Linux namespaces
+// (unshare --net --mount --pid): a network with only its own loopback, private mounts and a
+// pid namespace whose end kills every daemon. Inside, RunWorld builds:
+//
+//	127.0.53.2:53   nsd, authoritative for "test." (signed with ldns-signzone, fresh keys per
+//	                case), its unsigned child "insecure.test." (no DS: provably insecure) and
+//	                "bogus.test." (signed, but the parent's DS names an unrelated key: bogus)
+//	127.0.53.1:53   unbound, validating, whose only trust anchor is the KSK of "test."
+//	/etc/resolv.conf  bind-mounted: "nameserver 127.0.53.1" and "options trust-ad" (without
+//	                trust-ad glibc clears the AD bit and Postfix would see no DNSSEC)
+//	127.0.1.x:port  STARTTLS servers (internal/testkit/smtpd) with the case's certificates,
+//	                or without STARTTLS, or refusing it with a 454 reply
+//	/etc/postfix    bind-mounted from the case's directory: main.cf, master.cf (no chroot, no
+//	                smtpd listener, postlogd writing maillog_file), the texthash tables
+//	                tls_policy and transport
+//
+// Postfix's own address (inet_interfaces) is 127.0.0.1, so servers never use it: Postfix would
+// call that a mail loop. Postfix sleeps while main.cf or a table is less than a second old
+// ("waiting for the file to settle"), so the files are backdated.
+//
+// # Postfix's side
+//
+// The message goes in through sendmail (postdrop, pickup, cleanup, qmgr, smtp). ParseMaillog
+// reads maillog_file: the queue id from pickup, the "to=<...>, relay=..., dsn=D,
+// status=S (reason)" record of that queue id, and the trust word of the last "X TLS
+// connection established" line of smtp(8).
+//
+// # The cases
+//
+// OracleCases translates the public cases of the shared oracle, with what Postfix 3.7.11
+// recorded for them; the suite also checks that Postfix in this harness still does exactly
+// that, which proves the harness. MatrixCases generates the factor matrix: security levels
+// against certificate kinds (SAN, CN only, wildcards one and two labels deep, expired, not
+// yet valid, self-signed, wrong CA, missing intermediate, issued directly by the root) and
+// STARTTLS behaviour (absent, refused); match lists at verify and secure; fingerprint
+// digests and forms; TLSA record sets (usages 2 and 3, selectors 0 and 1, matching types 0,
+// 1 and 2, stale and unusable records); DNS security (signed, insecure, bogus, CNAME'd MX, no
+// MX, NXDOMAIN); policy table key forms with transport next hops ([host], [host]:port,
+// host:port, .parent, [address]); and table errors (invalid levels and attributes, missing
+// CA and trust-anchor files).
+//
+// # Known differences
+//
+// known-differences.md lists the cases where the library and Postfix still differ, each with
+// both verdicts and the reason. The suite asserts every row exactly, fails when a listed
+// difference disappears (so the row must go) and always fails when the library would
+// deliver where Postfix defers.
+//
+// # Running it
+//
+//	make conformance          # this suite alone, ending with "N passed, N failed"
+//	CONFORMANCE_JOBS=2        # cases run in parallel (default 3)
+//	CONFORMANCE_OUT=FILE      # write every result as JSON lines
+//	CONFORMANCE_KEEP=1        # keep the work directories of a failed run
+//
+// It needs root, unshare, iproute2, postfix, nsd, unbound and ldnsutils. Without them the test
+// skips with a message, or fails when CI=true.
+package conformance
