@@ -284,6 +284,8 @@ func (c *checker) hop(ctx context.Context, hop policy.Hop, decisions *[]policy.D
 	if hop.Unix {
 		return false, fmt.Errorf("smtpclient: LMTP over UNIX-domain sockets (%s) is not checked", hop.Nexthop)
 	}
+	// smtp_mx_address_limit and smtp_mx_session_limit count per next hop (smtp_connect_inet).
+	c.addrs, c.sessions = 0, 0
 	servers := c.walk(ctx, hop)
 	for _, sv := range servers {
 		d, att, err := c.attempt(ctx, hop, sv)
@@ -297,7 +299,7 @@ func (c *checker) hop(ctx context.Context, hop policy.Hop, decisions *[]policy.D
 			return true, nil
 		}
 		if c.sessionLimit > 0 && c.sessions >= c.sessionLimit {
-			return true, nil
+			return false, nil // on to the next next hop (fallback relays), if any
 		}
 	}
 	return false, nil
