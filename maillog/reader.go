@@ -271,48 +271,37 @@ func (r *Reader) proc(l *Line) *proc {
 }
 
 func (r *Reader) evictProcs() {
-	cut := oldestHalf(len(r.procs), func(yield func(int64)) {
-		for _, p := range r.procs {
-			yield(p.seen)
-		}
-	})
-	n := 0
-	for k, p := range r.procs {
-		if p.seen <= cut {
-			delete(r.procs, k)
-			n++
-		}
-	}
+	n := evictOldestHalf(r.procs, func(p *proc) int64 { return p.seen })
 	r.stats.EvictedProcesses += int64(n)
 	r.diag("more than %d smtp/lmtp processes with open sessions: dropped the %d least recently seen", r.opt.MaxProcesses, n)
 }
 
 func (r *Reader) evictQIDs() {
-	cut := oldestHalf(len(r.qids), func(yield func(int64)) {
-		for _, q := range r.qids {
-			yield(q.seen)
-		}
-	})
-	n := 0
-	for k, q := range r.qids {
-		if q.seen <= cut {
-			delete(r.qids, k)
-			n++
-		}
-	}
+	n := evictOldestHalf(r.qids, func(q *queue) int64 { return q.seen })
 	r.stats.EvictedQueueIDs += int64(n)
 	r.diag("more than %d open queue IDs: dropped the %d least recently seen", r.opt.MaxOpenQueueIDs, n)
 }
 
-// oldestHalf returns the median "seen" value.
-func oldestHalf(n int, each func(func(int64))) int64 {
-	v := make([]int64, 0, n)
-	each(func(s int64) { v = append(v, s) })
-	sort.Slice(v, func(i, j int) bool { return v[i] < v[j] })
+// evictOldestHalf deletes the entries of m whose "seen" value is at or below the median
+// and returns how many it deleted.
+func evictOldestHalf[K comparable, V any](m map[K]V, seen func(V) int64) int {
+	v := make([]int64, 0, len(m))
+	for _, e := range m {
+		v = append(v, seen(e))
+	}
 	if len(v) == 0 {
 		return 0
 	}
-	return v[len(v)/2]
+	sort.Slice(v, func(i, j int) bool { return v[i] < v[j] })
+	cut := v[len(v)/2]
+	n := 0
+	for k, e := range m {
+		if seen(e) <= cut {
+			delete(m, k)
+			n++
+		}
+	}
+	return n
 }
 
 func (r *Reader) queue(qid string) *queue {

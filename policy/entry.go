@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/postfixtls/postfixtls/policy/internal/pfutil"
 )
 
 // This file reproduces tls_policy_lookup_one() from Postfix's smtp/smtp_tls_policy.c (and,
@@ -418,26 +420,8 @@ func (p *entryParser) attribute(ti int) bool {
 	}
 	e := &p.e
 	switch {
-	case pfStrcaseEq(name, "ciphers"):
-		if val == "" {
-			p.fail(ti, "attribute \""+name+"\" has empty value")
-			return false
-		}
-		if e.Ciphers != nil {
-			p.fail(ti, "attribute \""+name+"\" is specified multiple times")
-			return false
-		}
-		o := p.options()
-		o.ciphers = val
-		e.Ciphers = &o.ciphers
-	case pfStrcaseEq(name, "protocols"):
-		if e.Protocols != nil {
-			p.fail(ti, "attribute \""+name+"\" is specified multiple times")
-			return false
-		}
-		o := p.options()
-		o.protocols = val
-		e.Protocols = &o.protocols
+	case pfStrcaseEq(name, "ciphers"), pfStrcaseEq(name, "protocols"):
+		return p.commonAttribute(ti, name, val)
 	case p.v.AtLeast(3, 4, 0) && pfStrcaseEq(name, "servername"):
 		if e.ServerName != nil {
 			p.fail(ti, "attribute \""+name+"\" is specified multiple times")
@@ -468,13 +452,7 @@ func (p *entryParser) attribute(ti int) bool {
 			return false
 		}
 	case pfStrcaseEq(name, "exclude"):
-		if e.Exclude != nil {
-			p.fail(ti, "attribute \""+name+"\" is specified multiple times")
-			return false
-		}
-		o := p.options()
-		o.exclude = val
-		e.Exclude = &o.exclude
+		return p.commonAttribute(ti, name, val)
 	case pfStrcaseEq(name, "tafile"):
 		if !e.Level.IsPKIX() {
 			p.fail(ti, "attribute \""+name+"\" invalid at security level \""+e.Level.String()+"\"")
@@ -590,26 +568,8 @@ func (p *entryParser) attribute(ti int) bool {
 func (p *entryParser) attributeLegacy(ti int, name, val string) bool {
 	e := &p.e
 	switch {
-	case pfStrcaseEq(name, "ciphers"):
-		if val == "" {
-			p.fail(ti, "attribute \""+name+"\" has empty value")
-			return false
-		}
-		if e.Ciphers != nil {
-			p.fail(ti, "attribute \""+name+"\" is specified multiple times")
-			return false
-		}
-		o := p.options()
-		o.ciphers = val
-		e.Ciphers = &o.ciphers
-	case pfStrcaseEq(name, "protocols"):
-		if e.Protocols != nil {
-			p.fail(ti, "attribute \""+name+"\" is specified multiple times")
-			return false
-		}
-		o := p.options()
-		o.protocols = val
-		e.Protocols = &o.protocols
+	case pfStrcaseEq(name, "ciphers"), pfStrcaseEq(name, "protocols"):
+		return p.commonAttribute(ti, name, val)
 	case pfStrcaseEq(name, "match"):
 		if e.Level <= Encrypt {
 			p.fail(ti, "attribute \""+name+"\" invalid at security level \""+e.Level.String()+"\"")
@@ -625,17 +585,39 @@ func (p *entryParser) attributeLegacy(ti int, name, val string) bool {
 			p.addMatch(val, ':')
 		}
 	case pfStrcaseEq(name, "exclude"):
-		if e.Exclude != nil {
-			p.fail(ti, "attribute \""+name+"\" is specified multiple times")
-			return false
-		}
-		o := p.options()
-		o.exclude = val
-		e.Exclude = &o.exclude
+		return p.commonAttribute(ti, name, val)
 	default:
 		p.fail(ti, "invalid attribute name: \""+name+"\"")
 		return false
 	}
+	return true
+}
+
+// commonAttribute is the ciphers, protocols and exclude case of the attribute switch,
+// the same in every release (smtp_tls_policy.c, and smtp_session.c before 2.11).
+func (p *entryParser) commonAttribute(ti int, name, val string) bool {
+	e := &p.e
+	o := p.options()
+	var dst **string
+	var slot *string
+	switch {
+	case pfStrcaseEq(name, "ciphers"):
+		if val == "" {
+			p.fail(ti, "attribute \""+name+"\" has empty value")
+			return false
+		}
+		dst, slot = &e.Ciphers, &o.ciphers
+	case pfStrcaseEq(name, "protocols"):
+		dst, slot = &e.Protocols, &o.protocols
+	default: // exclude
+		dst, slot = &e.Exclude, &o.exclude
+	}
+	if *dst != nil {
+		p.fail(ti, "attribute \""+name+"\" is specified multiple times")
+		return false
+	}
+	*slot = val
+	*dst = slot
 	return true
 }
 
@@ -780,7 +762,7 @@ func pfSplitNameVal(tok string, rejectLeadingEq bool) (name, val, err string) {
 // that starts with '{'. It returns the text inside the braces (stripped, control
 // whitespace turned into spaces) and Postfix's error text, if any.
 func pfExtpar(tok string) (inner, err string) {
-	n := pfBalpar(tok)
+	n := pfutil.Balpar(tok)
 	if n == 0 {
 		err = "missing '}' in \"" + tok + "\""
 		inner = tok[1:]
@@ -806,23 +788,6 @@ func pfExtpar(tok string) (inner, err string) {
 		inner = string(b)
 	}
 	return inner, err
-}
-
-// pfBalpar is balpar(): the length of the balanced "{...}" group at the start of s, or 0.
-func pfBalpar(s string) int {
-	level := 1
-	for i := 1; i < len(s); i++ {
-		switch s[i] {
-		case '}':
-			level--
-			if level == 0 {
-				return i + 1
-			}
-		case '{':
-			level++
-		}
-	}
-	return 0
 }
 
 // pfValidHostname is valid_hostname(): RFC 1035 letters, digits, '-' and '_', labels of at
@@ -942,37 +907,5 @@ func pfStrcaseEq(a, b string) bool {
 // utf8Log reports whether Postfix's logger keeps valid UTF-8 (util_utf8_enable).
 func (p *entryParser) utf8Log() bool { return p.v.AtLeast(3, 0, 0) && !p.ec.SMTPUTF8Disabled }
 
-// pfPrintable is what Postfix's logger does to every message (printable(text, '?')): ASCII
-// control characters and bytes that are not valid UTF-8 become '?'; without UTF-8 support
-// (utf false) every non-ASCII byte does.
-func pfPrintable(s string, utf bool) string {
-	clean := true
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c < 0x7f {
-			b = append(b, c)
-			i++
-			continue
-		}
-		if utf && c >= utf8.RuneSelf {
-			if r, n := utf8.DecodeRuneInString(s[i:]); r != utf8.RuneError || n > 1 {
-				b = append(b, s[i:i+n]...)
-				i += n
-				continue
-			}
-		}
-		b = append(b, '?')
-		i++
-	}
-	return string(b)
-}
+// pfPrintable is what Postfix's logger does to every message (printable(text, '?')).
+func pfPrintable(s string, utf bool) string { return pfutil.Printable(s, utf) }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/postfixtls/postfixtls/internal/testkit/dnskit"
 	"github.com/postfixtls/postfixtls/internal/testkit/smtpd"
 	"github.com/postfixtls/postfixtls/policy"
 	"github.com/postfixtls/postfixtls/smtpclient"
@@ -144,39 +145,16 @@ func startDNS(ctx context.Context, c Case, dir string) ([]*exec.Cmd, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrWorld, err)
 	}
-	keygen := func(args ...string) (string, error) {
-		return run(ctx, dir, nil, "ldns-keygen", append([]string{"-a", "ECDSAP256SHA256"}, args...)...)
-	}
-	ksk, err := keygen("-k", "test.")
+	keys, err := dnskit.GenerateKeys(ctx, dir)
 	if err != nil {
-		return nil, err
-	}
-	zsk, err := keygen("test.")
-	if err != nil {
-		return nil, err
-	}
-	bksk, err := keygen("-k", "bogus.test.")
-	if err != nil {
-		return nil, err
-	}
-	unrelated, err := keygen("-k", "bogus.test.")
-	if err != nil {
-		return nil, err
-	}
-	bzsk, err := keygen("bogus.test.")
-	if err != nil {
-		return nil, err
-	}
-	ds, err := os.ReadFile(filepath.Join(dir, unrelated+".ds"))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrWorld, err)
+		return nil, fmt.Errorf("%w: %w", ErrWorld, err)
 	}
 	zones := map[string]*strings.Builder{"test.": {}, "insecure.test.": {}, "bogus.test.": {}}
 	for origin, b := range zones {
 		b.WriteString(soa(origin))
 	}
 	zones["test."].WriteString("ns IN A " + AuthoritativeAddr + "\ninsecure IN NS ns.test.\nbogus IN NS ns.test.\n")
-	zones["test."].Write(ds)
+	zones["test."].WriteString(keys.UnrelatedDS)
 	zones["test."].WriteString("\n")
 	for _, rr := range c.Zone {
 		f := strings.Fields(rr)
@@ -195,13 +173,10 @@ func startDNS(ctx context.Context, c Case, dir string) ([]*exec.Cmd, error) {
 			return nil, fmt.Errorf("%w: %v", ErrWorld, err)
 		}
 	}
-	if _, err := run(ctx, dir, nil, "ldns-signzone", "-o", "test.", "test.zone", zsk, ksk); err != nil {
-		return nil, err
+	if err := dnskit.SignZones(ctx, dir, keys); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrWorld, err)
 	}
-	if _, err := run(ctx, dir, nil, "ldns-signzone", "-o", "bogus.test.", "bogus.test.zone", bzsk, bksk); err != nil {
-		return nil, err
-	}
-	anchor, err := os.ReadFile(filepath.Join(dir, ksk+".key"))
+	anchor, err := os.ReadFile(filepath.Join(dir, keys.KSK+".key"))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrWorld, err)
 	}

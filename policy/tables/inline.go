@@ -5,28 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
-)
 
-// balpar returns the length of the balanced {...} group at the start of s, or 0
-// (util/balpar.c).
-func balpar(s string) int {
-	if s == "" || s[0] != '{' {
-		return 0
-	}
-	level := 1
-	for i := 1; i < len(s); i++ {
-		switch s[i] {
-		case '}':
-			level--
-			if level == 0 {
-				return i + 1
-			}
-		case '{':
-			level++
-		}
-	}
-	return 0
-}
+	"github.com/postfixtls/postfixtls/policy/internal/pfutil"
+)
 
 // tokenizeQ splits s like mystrtokq(s, sep, "{}"): separators inside braces do not split.
 func tokenizeQ(s, sep string) []string {
@@ -68,7 +49,7 @@ func extpar(s string, strip bool) (string, string) {
 	if s == "" || s[0] != '{' {
 		return s, fmt.Sprintf("no '{' at start of text in \"%s\"", s)
 	}
-	n := balpar(s)
+	n := pfutil.Balpar(s)
 	if n == 0 {
 		err = "missing '}' in \"" + s + "\""
 		inner = s[1:]
@@ -90,29 +71,9 @@ func splitQNameval(s string) (key, value, err string) {
 	if s == "" {
 		return "", "", "no key found; expected format: key = value"
 	}
-	inQuotes := false
-	i := 0
-	for i < len(s) {
-		c := s[i]
-		if c == '\\' {
-			i++
-			if i >= len(s) {
-				break
-			}
-		} else if isSpace(c) || c == '=' {
-			if !inQuotes {
-				break
-			}
-		} else if c == '"' {
-			inQuotes = !inQuotes
-		}
-		i++
-	}
-	if inQuotes {
+	i, ok := keyEnd(s, true)
+	if !ok {
 		return "", "", "unbalanced '\"'"
-	}
-	if i > len(s) {
-		i = len(s)
 	}
 	key = s[:i]
 	rest := trimLeft(s[i:])
@@ -145,7 +106,7 @@ func openInline(full, name string, opt Options) Table {
 		return newSurrogate(full, "", fmt.Sprintf("bad UTF-8 syntax: \"inline:%s\"; need \"inline:{name=value...}\"", name), nil)
 	}
 	cname := cstr(name)
-	n := balpar(cname)
+	n := pfutil.Balpar(cname)
 	if n == 0 || n != len(cname) || n == 2 {
 		return newSurrogate(full, "", fmt.Sprintf("bad syntax: \"inline:%s\"; need \"inline:{name=value...}\"", name), nil)
 	}

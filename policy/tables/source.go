@@ -6,12 +6,12 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/postfixtls/postfixtls/policy/internal/pfutil"
 )
 
 // isSpace is C isspace() in the C locale, which Postfix's ISSPACE() uses.
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
-}
+func isSpace(c byte) bool { return pfutil.IsSpace(c) }
 
 // logicalLine is one logical line as readllines() returns it.
 type logicalLine struct {
@@ -20,133 +20,34 @@ type logicalLine struct {
 	last  int    // line number of the last physical line
 }
 
-// lineReader reproduces Postfix's readllines() (util/readlline.c) over an in-memory file.
+// lineReader is Postfix's readllines() (util/readlline.c, ported in pfutil) over an
+// in-memory file, its warnings appended to *diags.
 type lineReader struct {
-	data   string
-	pos    int
-	lineno int
-	file   string
-	diags  *[]Diagnostic
-	join   []byte
-	utf8   bool
+	data  string
+	file  string
+	diags *[]Diagnostic
+	utf8  bool
+	rd    *pfutil.Reader
 }
 
 // next returns the next logical line. Single physical lines are substrings of data (no
 // allocation); only continued lines are copied.
 func (r *lineReader) next() (logicalLine, bool) {
-	for {
-		ll, ok := r.readOne()
-		if !ok {
-			return ll, false
-		}
-		if isSpace(ll.text[0]) {
-			// readllines: "logical line must not start with whitespace", then tries again.
-			shown := ll.text
-			dots := ""
-			if len(shown) > 30 {
-				shown, dots = shown[:30], "..."
-			}
-			r.warn(ll.first, fmt.Sprintf("%s: logical line must not start with whitespace: \"%s%s\"", r.file, shown, dots))
-			continue
-		}
-		return ll, true
+	if r.rd == nil {
+		r.rd = pfutil.NewReader(r.data, pfutil.Options{File: r.file})
 	}
+	pl, ok := r.rd.Next(r.warn)
+	return logicalLine{text: pl.Text, first: pl.First, last: pl.Last}, ok
 }
 
-func (r *lineReader) warn(line int, msg string) {
+func (r *lineReader) warn(w pfutil.Warning) {
 	if r.diags != nil {
-		*r.diags = append(*r.diags, Diagnostic{File: r.file, Line: line, Message: printableText(msg, r.utf8), Severity: Warning})
+		*r.diags = append(*r.diags, Diagnostic{File: r.file, Line: w.Line, Message: printableText(w.Message, r.utf8), Severity: Warning})
 	}
-}
-
-func (r *lineReader) readOne() (logicalLine, bool) {
-	var ll logicalLine
-	var cur string // the logical line so far, when it is one segment
-	joined := false
-	r.join = r.join[:0]
-	length := 0
-	gotNull := false
-	for {
-		start := length
-		// Read one physical line, possibly not newline terminated.
-		i := strings.IndexByte(r.data[r.pos:], '\n')
-		var seg string
-		eof := false
-		if i < 0 {
-			seg = r.data[r.pos:]
-			r.pos = len(r.data)
-			eof = true
-		} else {
-			seg = r.data[r.pos : r.pos+i]
-			r.pos += i + 1
-		}
-		if !eof || len(seg) > 0 {
-			r.lineno++
-		}
-		if strings.IndexByte(seg, 0) >= 0 {
-			gotNull = true // readllines notes it for every line read, comment lines too
-		}
-		// Ignore comment lines, all-whitespace lines and empty lines.
-		k := 0
-		for k < len(seg) && isSpace(seg[k]) {
-			k++
-		}
-		if k < len(seg) && seg[k] != '#' {
-			switch {
-			case length == 0:
-				cur = seg
-			case !joined:
-				r.join = append(r.join, cur...)
-				r.join = append(r.join, seg...)
-				joined = true
-			default:
-				r.join = append(r.join, seg...)
-			}
-			length += len(seg)
-		}
-		if start == 0 {
-			ll.first = r.lineno
-		}
-		if eof {
-			break
-		}
-		if length > 0 {
-			if r.pos >= len(r.data) {
-				break
-			}
-			if next := r.data[r.pos]; next != '#' && !isSpace(next) {
-				break
-			}
-		}
-	}
-	ll.last = r.lineno
-	if gotNull {
-		// Postfix >= 3.9 warns, also when only comment lines held the null byte; all
-		// versions ignore the text after it.
-		if ll.first == ll.last {
-			r.warn(ll.first, fmt.Sprintf("%s, line %d: text after null byte may be ignored", r.file, ll.last))
-		} else {
-			r.warn(ll.first, fmt.Sprintf("%s, line %d-%d: text after null byte may be ignored", r.file, ll.first, ll.last))
-		}
-	}
-	if length == 0 {
-		return ll, false
-	}
-	if joined {
-		ll.text = string(r.join)
-	} else {
-		ll.text = cur
-	}
-	return ll, true
 }
 
 // cstr cuts s at the first null byte, as C string handling does.
-func cstr(s string) string {
-	if i := strings.IndexByte(s, 0); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
+func cstr(s string) string { return pfutil.CStr(s) }
 
 // trimRight removes trailing ISSPACE characters (Postfix trimblanks()).
 func trimRight(s string) string {
@@ -170,25 +71,8 @@ func trimLeft(s string) string {
 // quotes.
 func splitKeyValue(line string) (key, value string, ok bool) {
 	line = cstr(line)
-	inQuotes := false
-	i := 0
-	for i < len(line) {
-		c := line[i]
-		if c == '\\' {
-			i++
-			if i >= len(line) {
-				break
-			}
-		} else if isSpace(c) {
-			if !inQuotes {
-				break
-			}
-		} else if c == '"' {
-			inQuotes = !inQuotes
-		}
-		i++
-	}
-	if inQuotes {
+	i, ok := keyEnd(line, false)
+	if !ok {
 		return "", "", false
 	}
 	key = line[:i]
@@ -197,6 +81,27 @@ func splitKeyValue(line string) (key, value string, ok bool) {
 	}
 	value = trimRight(trimLeft(line[i:]))
 	return key, value, true
+}
+
+// keyEnd returns where a key that may hold "..." quotes (a backslash protects the next
+// character) ends in s: at the first whitespace outside quotes (with eq, also at '='), or
+// at the end of s. ok is false for an unbalanced '"'.
+func keyEnd(s string, eq bool) (end int, ok bool) {
+	inQuotes := false
+	i := 0
+	for i < len(s) {
+		c := s[i]
+		switch {
+		case c == '\\':
+			i++ // skip the protected character
+		case c == '"':
+			inQuotes = !inQuotes
+		case !inQuotes && (isSpace(c) || (eq && c == '=')):
+			return i, true
+		}
+		i++
+	}
+	return min(i, len(s)), !inQuotes
 }
 
 // hasUpperASCII reports whether s contains an ASCII upper-case letter.
@@ -422,35 +327,4 @@ func foldKey(key string, utf8Active bool) string {
 // printableText is what Postfix's logging (msg_output.c: printable(text, '?')) does to a
 // message: non-printable characters become '?'. With util_utf8_enable (smtputf8_enable)
 // valid UTF-8 stays; without it every non-ASCII byte is replaced.
-func printableText(s string, utf8OK bool) string {
-	clean := true
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for len(s) > 0 {
-		c := s[0]
-		if c >= 0x20 && c < 0x7f {
-			b.WriteByte(c)
-			s = s[1:]
-			continue
-		}
-		if utf8OK && c >= 0x80 {
-			r, n := utf8.DecodeRuneInString(s)
-			if r != utf8.RuneError || n > 1 {
-				b.WriteString(s[:n])
-				s = s[n:]
-				continue
-			}
-		}
-		b.WriteByte('?')
-		s = s[1:]
-	}
-	return b.String()
-}
+func printableText(s string, utf8OK bool) string { return pfutil.Printable(s, utf8OK) }

@@ -100,25 +100,18 @@ func unmapBytes(s string) string {
 
 // goLiteral writes c as a Go regexp literal.
 func goLiteral(b *strings.Builder, c byte) {
-	if c < 0x80 && strings.IndexByte(`\.+*?()|[]{}^$-&~#`, c) >= 0 {
-		b.WriteByte('\\')
-		b.WriteByte(c)
-		return
-	}
-	if c < 0x20 || c == 0x7f {
-		fmt.Fprintf(b, `\x%02x`, c)
-		return
-	}
-	if c >= 0x80 {
-		writeHighByte(b, c)
-		return
-	}
-	b.WriteByte(c)
+	writeLiteral(b, c, c < 0x80 && strings.IndexByte(`\.+*?()|[]{}^$-&~#`, c) >= 0)
 }
 
 // classLiteral writes c for use inside a Go character class.
 func classLiteral(b *strings.Builder, c byte) {
-	if c < 0x80 && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c >= 0x20 && c != 0x7f {
+	writeLiteral(b, c, c < 0x80 && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c >= 0x20 && c != 0x7f)
+}
+
+// writeLiteral writes c backslash-escaped when escape is set, else as itself, as a \xHH
+// escape (control characters) or as writeHighByte writes bytes >= 0x80.
+func writeLiteral(b *strings.Builder, c byte, escape bool) {
+	if escape {
 		b.WriteByte('\\')
 		b.WriteByte(c)
 		return

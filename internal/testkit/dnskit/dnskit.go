@@ -123,12 +123,13 @@ func Start(t testing.TB, cfg Config) *Server {
 
 var errConfig = errors.New("bad dnskit configuration")
 
-func run(dir, name string, args ...string) (string, error) {
+// runContext runs name (found by lookPath) in dir and returns its trimmed standard output.
+func runContext(ctx context.Context, dir, name string, args ...string) (string, error) {
 	p, err := lookPath(name)
 	if err != nil {
 		return "", err
 	}
-	cmd := exec.Command(p, args...)
+	cmd := exec.CommandContext(ctx, p, args...)
 	cmd.Dir = dir
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
@@ -164,28 +165,7 @@ func soa(origin string) string {
 func start(t testing.TB, cfg Config) (*Server, error) {
 	dir := t.TempDir()
 	s := &Server{Dir: dir}
-	key := func(args ...string) (string, error) { return run(dir, "ldns-keygen", args...) }
-	ksk, err := key("-a", "ECDSAP256SHA256", "-k", Zone)
-	if err != nil {
-		return nil, err
-	}
-	zsk, err := key("-a", "ECDSAP256SHA256", Zone)
-	if err != nil {
-		return nil, err
-	}
-	bksk, err := key("-a", "ECDSAP256SHA256", "-k", BogusZone)
-	if err != nil {
-		return nil, err
-	}
-	bzsk, err := key("-a", "ECDSAP256SHA256", BogusZone)
-	if err != nil {
-		return nil, err
-	}
-	unrelated, err := key("-a", "ECDSAP256SHA256", "-k", BogusZone)
-	if err != nil {
-		return nil, err
-	}
-	ds, err := os.ReadFile(filepath.Join(dir, unrelated+".ds"))
+	keys, err := GenerateKeys(context.Background(), dir)
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +185,7 @@ func start(t testing.TB, cfg Config) (*Server, error) {
 		b.WriteString(soa(z))
 	}
 	zones[Zone].WriteString("ns IN A 127.0.0.1\ninsecure IN NS ns.test.\nbogus IN NS ns.test.\n")
-	zones[Zone].WriteString(stripComments(string(ds)) + "\n")
+	zones[Zone].WriteString(stripComments(keys.UnrelatedDS) + "\n")
 	for _, line := range cfg.Records {
 		l := strings.TrimSpace(line)
 		if l == "" || l[0] == ';' {
@@ -238,13 +218,10 @@ func start(t testing.TB, cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	if _, err := run(dir, "ldns-signzone", "-o", Zone, Zone+"zone", zsk, ksk); err != nil {
-		return nil, fmt.Errorf("%w: %w", errConfig, err)
+	if err := SignZones(context.Background(), dir, keys); err != nil {
+		return nil, err
 	}
-	if _, err := run(dir, "ldns-signzone", "-o", BogusZone, BogusZone+"zone", bzsk, bksk); err != nil {
-		return nil, fmt.Errorf("%w: %w", errConfig, err)
-	}
-	anchor, err := os.ReadFile(filepath.Join(dir, ksk+".key"))
+	anchor, err := os.ReadFile(filepath.Join(dir, keys.KSK+".key"))
 	if err != nil {
 		return nil, err
 	}
