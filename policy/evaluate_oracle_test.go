@@ -24,8 +24,16 @@ import (
 	"github.com/postfixtls/postfixtls/policy"
 )
 
-// oracleDir holds the real-Postfix oracle's recorded cases (Postfix 3.7.11).
-const oracleDir = "/work/shared/oracle"
+// oracleDir holds the real-Postfix oracle's recorded cases (Postfix 3.7.11): ../shared/oracle
+// beside the repository (where CI puts it), else the workplace's /work/shared/oracle.
+var oracleDir = func() string {
+	for _, d := range []string{"../../shared/oracle", "/work/shared/oracle"} {
+		if _, err := os.Stat(filepath.Join(d, "cases")); err == nil {
+			return d
+		}
+	}
+	return "../../shared/oracle"
+}()
 
 // oraclePKI mirrors the oracle's mkcerts.sh: the same names, issuers and dates, made with
 // internal/testkit/pki (fresh keys, so digests are computed here, not copied).
