@@ -180,31 +180,7 @@ func startDNS(ctx context.Context, c Case, dir string) ([]*exec.Cmd, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrWorld, err)
 	}
-	nsdConf := fmt.Sprintf(`server:
-  ip-address: %[1]s
-  port: 53
-  username: ""
-  chroot: ""
-  zonesdir: "%[2]s"
-  database: ""
-  zonelistfile: "%[2]s/zone.list"
-  xfrdfile: "%[2]s/xfrd.state"
-  xfrdir: "%[2]s"
-  pidfile: "%[2]s/nsd.pid"
-  logfile: "%[2]s/nsd.log"
-  server-count: 1
-remote-control:
-  control-enable: no
-zone:
-  name: "test."
-  zonefile: "test.zone.signed"
-zone:
-  name: "insecure.test."
-  zonefile: "insecure.test.zone"
-zone:
-  name: "bogus.test."
-  zonefile: "bogus.test.zone.signed"
-`, AuthoritativeAddr, dir)
+	nsdConf := dnskit.NSDConfig(AuthoritativeAddr, 53, dir)
 	ubConf := fmt.Sprintf(`server:
   interface: %[1]s
   port: 53

@@ -229,33 +229,7 @@ func start(t testing.TB, cfg Config) (*Server, error) {
 	if err := os.WriteFile(filepath.Join(dir, "trust-anchor.key"), []byte(s.TrustAnchor+"\n"), 0o600); err != nil {
 		return nil, err
 	}
-	nsdConf := fmt.Sprintf(`server:
-  ip-address: 127.0.0.1
-  port: %d
-  username: ""
-  chroot: ""
-  zonesdir: "%[2]s"
-  database: ""
-  zonelistfile: "%[2]s/zone.list"
-  xfrdfile: "%[2]s/xfrd.state"
-  xfrdir: "%[2]s"
-  pidfile: "%[2]s/nsd.pid"
-  logfile: "%[2]s/nsd.log"
-  server-count: 1
-  verbosity: 1
-  do-ip6: no
-remote-control:
-  control-enable: no
-zone:
-  name: "%[3]s"
-  zonefile: "%[3]szone.signed"
-zone:
-  name: "%[4]s"
-  zonefile: "%[4]szone"
-zone:
-  name: "%[5]s"
-  zonefile: "%[5]szone.signed"
-`, nsdPort, dir, Zone, InsecureZone, BogusZone)
+	nsdConf := NSDConfig("127.0.0.1", nsdPort, dir)
 	ubConf := fmt.Sprintf(`server:
   interface: 127.0.0.1
   port: %d
@@ -397,4 +371,37 @@ func waitFor(ctx context.Context, addr string, validated bool, exited <-chan str
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// NSDConfig is the nsd configuration that serves the signed "test." zone, the unsigned
+// "insecure.test." and the broken "bogus.test." from dir (as SignZones leaves them), on
+// addr:port, with every file nsd writes kept in dir. The conformance world uses it too.
+func NSDConfig(addr string, port int, dir string) string {
+	return fmt.Sprintf(`server:
+  ip-address: %[1]s
+  port: %[2]d
+  username: ""
+  chroot: ""
+  zonesdir: "%[3]s"
+  database: ""
+  zonelistfile: "%[3]s/zone.list"
+  xfrdfile: "%[3]s/xfrd.state"
+  xfrdir: "%[3]s"
+  pidfile: "%[3]s/nsd.pid"
+  logfile: "%[3]s/nsd.log"
+  server-count: 1
+  verbosity: 1
+  do-ip6: no
+remote-control:
+  control-enable: no
+zone:
+  name: "%[4]s"
+  zonefile: "%[4]szone.signed"
+zone:
+  name: "%[5]s"
+  zonefile: "%[5]szone"
+zone:
+  name: "%[6]s"
+  zonefile: "%[6]szone.signed"
+`, addr, port, dir, Zone, InsecureZone, BogusZone)
 }
