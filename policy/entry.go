@@ -5,7 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/postfixtls/postfixtls/policy/internal/pfutil"
+	"github.com/postfixtls/postfixtls/internal/pfutil"
 )
 
 // This file reproduces tls_policy_lookup_one() from Postfix's smtp/smtp_tls_policy.c (and,

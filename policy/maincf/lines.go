@@ -1,6 +1,6 @@
 package maincf
 
-import "github.com/postfixtls/postfixtls/policy/internal/pfutil"
+import "github.com/postfixtls/postfixtls/internal/pfutil"
 
 // isSpace is Postfix's ISSPACE: the C isspace() set restricted to ASCII.
 func isSpace(c byte) bool { return pfutil.IsSpace(c) }

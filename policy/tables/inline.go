@@ -6,7 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/postfixtls/postfixtls/policy/internal/pfutil"
+	"github.com/postfixtls/postfixtls/internal/pfutil"
 )
 
 // tokenizeQ splits s like mystrtokq(s, sep, "{}"): separators inside braces do not split.

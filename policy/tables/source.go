@@ -7,7 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/postfixtls/postfixtls/policy/internal/pfutil"
+	"github.com/postfixtls/postfixtls/internal/pfutil"
 )
 
 // isSpace is C isspace() in the C locale, which Postfix's ISSPACE() uses.
