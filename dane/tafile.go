@@ -9,8 +9,8 @@ import (
 	"io"
 	"io/fs"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/postfixtls/postfixtls/internal/pfutil"
 )
 
 // ErrTrustAnchorFile is wrapped by every trust-anchor file failure; any of them makes the
@@ -111,21 +111,10 @@ func LoadTrustAnchorFile(ctx context.Context, fsys fs.FS, name string) (*TrustAn
 	f, err := fsys.Open(strings.TrimPrefix(name, "/"))
 	if err != nil {
 		return nil, &TrustAnchorError{File: name, Reason: "open failed", Err: err,
-			Warning: fmt.Sprintf("error opening trust anchor file: %s: %s", name, errnoText(err))}
+			Warning: fmt.Sprintf("error opening trust anchor file: %s: %s", name, pfutil.Strerror(err))}
 	}
 	defer f.Close()
 	return ReadTrustAnchors(f, name)
-}
-
-// errnoText renders an open error the way strerror (%m) does: the system text, capitalised.
-func errnoText(err error) string {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		err = pe.Err
-	}
-	s := err.Error()
-	r, n := utf8.DecodeRuneInString(s)
-	return string(unicode.ToUpper(r)) + s[n:]
 }
 
 // pemDecode returns the first PEM block, or nil when the first "-----BEGIN " line does not

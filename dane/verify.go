@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/postfixtls/postfixtls/internal/pfutil"
 )
 
 // OpenSSL verification error numbers (X509_V_ERR_*) that DANE verification can report, with
@@ -603,13 +605,13 @@ func nameMatches(id, ref string) bool {
 	}
 	if len(ref) > 1 && ref[0] == '.' {
 		// Implicit sub-domain reference: a plain suffix test, no wildcard interpretation.
-		return len(id) > len(ref) && equalFoldASCII(id[len(id)-len(ref):], ref)
+		return len(id) > len(ref) && pfutil.StrcaseEq(id[len(id)-len(ref):], ref)
 	}
 	if id[0] == '*' && fullLabelWildcard(id) {
 		// The '*' covers exactly one non-empty label of letters, digits and hyphens, or a
 		// literal "*" (OpenSSL wildcard_match).
 		suffix := id[1:]
-		if len(ref) <= len(suffix) || !equalFoldASCII(ref[len(ref)-len(suffix):], suffix) {
+		if len(ref) <= len(suffix) || !pfutil.StrcaseEq(ref[len(ref)-len(suffix):], suffix) {
 			return false
 		}
 		label := ref[:len(ref)-len(suffix)]
@@ -623,7 +625,7 @@ func nameMatches(id, ref string) bool {
 		}
 		return true
 	}
-	return equalFoldASCII(id, ref)
+	return pfutil.StrcaseEq(id, ref)
 }
 
 // fullLabelWildcard is OpenSSL's valid_star() with NO_PARTIAL_WILDCARDS for a name starting
@@ -653,27 +655,6 @@ func fullLabelWildcard(p string) bool {
 		}
 	}
 	return !labelStart && !hyphen && dots >= 2
-}
-
-// equalFoldASCII compares ASCII case-insensitively and byte-exact otherwise, as OpenSSL's
-// equal_nocase does (strings.EqualFold would also fold U+017F to 's' and U+212A to 'k').
-func equalFoldASCII(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // Explain renders the result for people: the outcome, then one line per usable record.

@@ -5,6 +5,8 @@ import (
 	"crypto/x509"
 	"net"
 	"strings"
+
+	"github.com/postfixtls/postfixtls/internal/pfutil"
 )
 
 // OpenSSL verification errors that name checks produce, as Postfix logs them after
@@ -324,7 +326,7 @@ func validStar(p string) int {
 			star = i
 			state &^= labelStart
 		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-			if state&labelStart != 0 && len(p)-i >= 4 && equalFoldASCII(p[i:i+4], "xn--") {
+			if state&labelStart != 0 && len(p)-i >= 4 && pfutil.StrcaseEq(p[i:i+4], "xn--") {
 				state |= labelIDNA
 			}
 			state &^= labelHyphen | labelStart
@@ -370,7 +372,7 @@ func wildcardMatch(prefix, suffix, ref string) bool {
 		}
 		allowIDNA = true
 	}
-	if !allowIDNA && len(ref) >= 4 && equalFoldASCII(ref[:4], "xn--") {
+	if !allowIDNA && len(ref) >= 4 && pfutil.StrcaseEq(ref[:4], "xn--") {
 		return false
 	}
 	if we == ws+1 && ref[ws] == '*' {
@@ -453,9 +455,9 @@ func legacyMatch(certid, ref string, sub, multi bool) bool {
 		domain := ref[1:]
 		idlen, domlen := len(certid), len(domain)
 		return idlen > domlen+1 && certid[idlen-domlen-1] == '.' &&
-			equalFoldASCII(certid[idlen-domlen:], domain)
+			pfutil.StrcaseEq(certid[idlen-domlen:], domain)
 	}
-	if equalFoldASCII(certid, ref) {
+	if pfutil.StrcaseEq(certid, ref) {
 		return true
 	}
 	if len(certid) > 2 && certid[0] == '*' && certid[1] == '.' {
@@ -469,9 +471,9 @@ func legacyMatch(certid, ref string, sub, multi bool) bool {
 			return false
 		}
 		if multi {
-			return equalFoldASCII(parent[len(parent)-len(id):], id)
+			return pfutil.StrcaseEq(parent[len(parent)-len(id):], id)
 		}
-		return equalFoldASCII(parent, id)
+		return pfutil.StrcaseEq(parent, id)
 	}
 	return false
 }

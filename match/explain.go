@@ -6,6 +6,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
+
+	"github.com/postfixtls/postfixtls/internal/pfutil"
 )
 
 // Reasons used in Try.Why; findings may compare against them.
@@ -34,7 +36,7 @@ const (
 func hasStar(s string) bool { return strings.IndexByte(s, '*') >= 0 }
 
 func hasSuffixFold(s, suf string) bool {
-	return len(s) >= len(suf) && equalFoldASCII(s[len(s)-len(suf):], suf)
+	return len(s) >= len(suf) && pfutil.StrcaseEq(s[len(s)-len(suf):], suf)
 }
 
 // whyOpenSSL explains one X509_check_host comparison.
@@ -43,7 +45,7 @@ func whyOpenSSL(pattern, ref string) (bool, string) {
 		switch {
 		case len(ref) > 1 && ref[0] == '.':
 			return true, WhySuffixEnds
-		case validStar(pattern) >= 0 && !equalFoldASCII(pattern, ref):
+		case validStar(pattern) >= 0 && !pfutil.StrcaseEq(pattern, ref):
 			return true, "the wildcard matches one label"
 		}
 		return true, WhySameName
@@ -55,10 +57,10 @@ func whyOpenSSL(pattern, ref string) (bool, string) {
 		return false, "the certificate name contains a NUL"
 	}
 	if len(ref) > 1 && ref[0] == '.' {
-		if equalFoldASCII(pattern, ref[1:]) {
+		if pfutil.StrcaseEq(pattern, ref[1:]) {
 			return false, WhySuffixNotItself
 		}
-		if equalFoldASCII(pattern+".", ref[1:]) || equalFoldASCII(pattern, ref[1:]+".") || hasSuffixFold(pattern, ref+".") {
+		if pfutil.StrcaseEq(pattern+".", ref[1:]) || pfutil.StrcaseEq(pattern, ref[1:]+".") || hasSuffixFold(pattern, ref+".") {
 			return false, WhyTrailingDot
 		}
 		return false, WhySuffixNoEnd
@@ -72,14 +74,14 @@ func whyOpenSSL(pattern, ref string) (bool, string) {
 				return false, WhyWildcardOneLabel
 			}
 			return false, WhyWildcardChars
-		case equalFoldASCII(ref, suffix[1:]):
+		case pfutil.StrcaseEq(ref, suffix[1:]):
 			return false, WhyWildcardNeedLabel
-		case equalFoldASCII(ref, pattern+".") || equalFoldASCII(ref+".", pattern) || hasSuffixFold(ref, suffix+"."):
+		case pfutil.StrcaseEq(ref, pattern+".") || pfutil.StrcaseEq(ref+".", pattern) || hasSuffixFold(ref, suffix+"."):
 			return false, WhyTrailingDot
 		}
 		return false, WhyDifferent
 	}
-	if hasStar(pattern) && !equalFoldASCII(pattern, ref) {
+	if hasStar(pattern) && !pfutil.StrcaseEq(pattern, ref) {
 		first := pattern
 		if i := strings.IndexByte(pattern, '.'); i >= 0 {
 			first = pattern[:i]
@@ -92,7 +94,7 @@ func whyOpenSSL(pattern, ref string) (bool, string) {
 		}
 		return false, WhyLiteralStar
 	}
-	if equalFoldASCII(pattern, ref+".") || equalFoldASCII(pattern+".", ref) {
+	if pfutil.StrcaseEq(pattern, ref+".") || pfutil.StrcaseEq(pattern+".", ref) {
 		return false, WhyTrailingDot
 	}
 	return false, WhyDifferent
@@ -108,7 +110,7 @@ func whyLegacy(certid string, ref Reference, multi bool) (bool, string) {
 		switch {
 		case sub:
 			return true, WhySuffixEnds
-		case equalFoldASCII(certid, ref.Name):
+		case pfutil.StrcaseEq(certid, ref.Name):
 			return true, WhySameName
 		case multi:
 			return true, "the wildcard matches one or more labels (tls_wildcard_matches_multiple_labels = yes)"
@@ -116,7 +118,7 @@ func whyLegacy(certid string, ref Reference, multi bool) (bool, string) {
 		return true, "the wildcard matches one label"
 	}
 	if sub {
-		if equalFoldASCII(certid, ref.Name[1:]) {
+		if pfutil.StrcaseEq(certid, ref.Name[1:]) {
 			return false, WhySuffixNotItself
 		}
 		return false, WhySuffixNoEnd
@@ -126,14 +128,14 @@ func whyLegacy(certid string, ref Reference, multi bool) (bool, string) {
 		if !multi && hasSuffixFold(ref.Name, suffix) && strings.IndexByte(ref.Name[:len(ref.Name)-len(suffix)], '.') >= 0 {
 			return false, "the wildcard covers one label (tls_wildcard_matches_multiple_labels = no)"
 		}
-		if equalFoldASCII(ref.Name, suffix[1:]) {
+		if pfutil.StrcaseEq(ref.Name, suffix[1:]) {
 			return false, WhyWildcardNeedLabel
 		}
 	}
 	if hasStar(certid) && !(len(certid) > 2 && certid[0] == '*' && certid[1] == '.') {
 		return false, WhyPartialWildcard
 	}
-	if equalFoldASCII(certid, ref.Name+".") || equalFoldASCII(certid+".", ref.Name) {
+	if pfutil.StrcaseEq(certid, ref.Name+".") || pfutil.StrcaseEq(certid+".", ref.Name) {
 		return false, WhyTrailingDot
 	}
 	return false, WhyDifferent

@@ -75,11 +75,6 @@ func (w Warning) String() string { return w.Render("<namaddr>") }
 
 func warnf(parts ...string) Warning { return Warning{Text: strings.Join(parts, "")} }
 
-// equalFoldASCII compares ASCII case-insensitively, byte-exact otherwise.
-func equalFoldASCII(a, b string) bool {
-	return len(a) == len(b) && equalFoldFromEnd(a, b)
-}
-
 func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/postfixtls/postfixtls/dane"
 	"github.com/postfixtls/postfixtls/fingerprint"
+	"github.com/postfixtls/postfixtls/internal/pfutil"
 	"github.com/postfixtls/postfixtls/policy/tables"
 )
 
@@ -271,7 +272,7 @@ func (v *clientView) perSiteLookup(ctx context.Context, p *Policy, hop NextHop, 
 	if !look(hop.Key, "next-hop destination") {
 		return true, nil
 	}
-	if !pfStrcaseEq(hop.Key, host) && !look(host, "server hostname") {
+	if !pfutil.StrcaseEq(hop.Key, host) && !look(host, "server hostname") {
 		return true, nil
 	}
 	if site == May && global > May {

@@ -371,7 +371,7 @@ func (p *entryParser) parse() {
 		return
 	}
 	if p.v.AtLeast(3, 10, 5) && !p.ec.DisableSTSMXPatterns && e.PolicyType != nil &&
-		pfStrcaseEq(*e.PolicyType, "sts") && p.matchSeen && e.MXHostPatterns != nil {
+		pfutil.StrcaseEq(*e.PolicyType, "sts") && p.matchSeen && e.MXHostPatterns != nil {
 		e.Match = []string{ServerNameHostname}
 		e.STSMatchReplaced = true
 	}
@@ -420,9 +420,9 @@ func (p *entryParser) attribute(ti int) bool {
 	}
 	e := &p.e
 	switch {
-	case pfStrcaseEq(name, "ciphers"), pfStrcaseEq(name, "protocols"):
+	case pfutil.StrcaseEq(name, "ciphers"), pfutil.StrcaseEq(name, "protocols"):
 		return p.commonAttribute(ti, name, val)
-	case p.v.AtLeast(3, 4, 0) && pfStrcaseEq(name, "servername"):
+	case p.v.AtLeast(3, 4, 0) && pfutil.StrcaseEq(name, "servername"):
 		if e.ServerName != nil {
 			p.fail(ti, "attribute \""+name+"\" is specified multiple times")
 			return false
@@ -434,7 +434,7 @@ func (p *entryParser) attribute(ti int) bool {
 		o := p.options()
 		o.servername = val
 		e.ServerName = &o.servername
-	case pfStrcaseEq(name, "match"):
+	case pfutil.StrcaseEq(name, "match"):
 		if val == "" {
 			p.fail(ti, "attribute \""+name+"\" has empty value")
 			return false
@@ -451,9 +451,9 @@ func (p *entryParser) attribute(ti int) bool {
 			p.fail(ti, "attribute \""+name+"\" invalid at security level \""+e.Level.String()+"\"")
 			return false
 		}
-	case pfStrcaseEq(name, "exclude"):
+	case pfutil.StrcaseEq(name, "exclude"):
 		return p.commonAttribute(ti, name, val)
-	case pfStrcaseEq(name, "tafile"):
+	case pfutil.StrcaseEq(name, "tafile"):
 		if !e.Level.IsPKIX() {
 			p.fail(ti, "attribute \""+name+"\" invalid at security level \""+e.Level.String()+"\"")
 			return false
@@ -473,7 +473,7 @@ func (p *entryParser) attribute(ti int) bool {
 				return false
 			}
 		}
-	case p.v.AtLeast(3, 4, 0) && pfStrcaseEq(name, "connection_reuse"):
+	case p.v.AtLeast(3, 4, 0) && pfutil.StrcaseEq(name, "connection_reuse"):
 		b, ok := pfYesNo(val)
 		if !ok {
 			p.fail(ti, "attribute \""+name+"\" has bad value: \""+val+"\"")
@@ -488,7 +488,7 @@ func (p *entryParser) attribute(ti int) bool {
 		o := p.options()
 		o.reuse = b
 		e.ConnectionReuse = &o.reuse
-	case p.v.AtLeast(3, 9, 0) && pfStrcaseEq(name, "enable_rpk"):
+	case p.v.AtLeast(3, 9, 0) && pfutil.StrcaseEq(name, "enable_rpk"):
 		b, ok := pfYesNo(val)
 		if !ok {
 			p.fail(ti, "attribute \""+name+"\" has bad value: \""+val+"\"")
@@ -497,7 +497,7 @@ func (p *entryParser) attribute(ti int) bool {
 		o := p.options()
 		o.rpk = b
 		e.EnableRPK = &o.rpk
-	case p.v.AtLeast(3, 10, 0) && pfStrcaseEq(name, "policy_ttl"):
+	case p.v.AtLeast(3, 10, 0) && pfutil.StrcaseEq(name, "policy_ttl"):
 		p.noteSTS(ti)
 		if e.PolicyTTL != nil {
 			p.fail(ti, "attribute \""+name+"\" is specified multiple times")
@@ -511,19 +511,19 @@ func (p *entryParser) attribute(ti int) bool {
 		o := p.options()
 		o.ttl = n
 		e.PolicyTTL = &o.ttl
-	case p.v.AtLeast(3, 10, 0) && pfStrcaseEq(name, "policy_type"):
+	case p.v.AtLeast(3, 10, 0) && pfutil.StrcaseEq(name, "policy_type"):
 		if e.PolicyType != nil {
 			p.fail(ti, "attribute \""+name+"\" is specified multiple times")
 			return false
 		}
-		if !pfStrcaseEq(val, "sts") && !pfStrcaseEq(val, "no-policy-found") {
+		if !pfutil.StrcaseEq(val, "sts") && !pfutil.StrcaseEq(val, "no-policy-found") {
 			p.fail(ti, "attribute \""+name+"\" has an unexpected value: \""+val+"\"")
 			return false
 		}
 		o := p.options()
 		o.ptype = val
 		e.PolicyType = &o.ptype
-	case p.v.AtLeast(3, 10, 0) && pfStrcaseEq(name, "policy_domain"):
+	case p.v.AtLeast(3, 10, 0) && pfutil.StrcaseEq(name, "policy_domain"):
 		p.noteSTS(ti)
 		if e.PolicyDomain != nil {
 			p.fail(ti, "attribute \""+name+"\" is specified multiple times")
@@ -537,13 +537,13 @@ func (p *entryParser) attribute(ti int) bool {
 		o := p.options()
 		o.pdomain = val
 		e.PolicyDomain = &o.pdomain
-	case p.v.AtLeast(3, 10, 0) && pfStrcaseEq(name, "policy_string"):
+	case p.v.AtLeast(3, 10, 0) && pfutil.StrcaseEq(name, "policy_string"):
 		p.noteSTS(ti)
 		e.PolicyStrings = append(e.PolicyStrings, val)
-	case p.v.AtLeast(3, 10, 0) && pfStrcaseEq(name, "mx_host_pattern"):
+	case p.v.AtLeast(3, 10, 0) && pfutil.StrcaseEq(name, "mx_host_pattern"):
 		p.noteSTS(ti)
 		e.MXHostPatterns = append(e.MXHostPatterns, val)
-	case p.v.AtLeast(3, 10, 0) && pfStrcaseEq(name, "policy_failure"):
+	case p.v.AtLeast(3, 10, 0) && pfutil.StrcaseEq(name, "policy_failure"):
 		p.noteSTS(ti)
 		if e.PolicyFailure != nil {
 			p.fail(ti, "attribute \""+name+"\" is specified multiple times")
@@ -568,9 +568,9 @@ func (p *entryParser) attribute(ti int) bool {
 func (p *entryParser) attributeLegacy(ti int, name, val string) bool {
 	e := &p.e
 	switch {
-	case pfStrcaseEq(name, "ciphers"), pfStrcaseEq(name, "protocols"):
+	case pfutil.StrcaseEq(name, "ciphers"), pfutil.StrcaseEq(name, "protocols"):
 		return p.commonAttribute(ti, name, val)
-	case pfStrcaseEq(name, "match"):
+	case pfutil.StrcaseEq(name, "match"):
 		if e.Level <= Encrypt {
 			p.fail(ti, "attribute \""+name+"\" invalid at security level \""+e.Level.String()+"\"")
 			return false
@@ -584,7 +584,7 @@ func (p *entryParser) attributeLegacy(ti int, name, val string) bool {
 		} else {
 			p.addMatch(val, ':')
 		}
-	case pfStrcaseEq(name, "exclude"):
+	case pfutil.StrcaseEq(name, "exclude"):
 		return p.commonAttribute(ti, name, val)
 	default:
 		p.fail(ti, "invalid attribute name: \""+name+"\"")
@@ -601,13 +601,13 @@ func (p *entryParser) commonAttribute(ti int, name, val string) bool {
 	var dst **string
 	var slot *string
 	switch {
-	case pfStrcaseEq(name, "ciphers"):
+	case pfutil.StrcaseEq(name, "ciphers"):
 		if val == "" {
 			p.fail(ti, "attribute \""+name+"\" has empty value")
 			return false
 		}
 		dst, slot = &e.Ciphers, &o.ciphers
-	case pfStrcaseEq(name, "protocols"):
+	case pfutil.StrcaseEq(name, "protocols"):
 		dst, slot = &e.Protocols, &o.protocols
 	default: // exclude
 		dst, slot = &e.Exclude, &o.exclude
@@ -847,9 +847,9 @@ func pfTrunc(s string, n int) string {
 
 func pfYesNo(v string) (value, ok bool) {
 	switch {
-	case pfStrcaseEq(v, "yes"):
+	case pfutil.StrcaseEq(v, "yes"):
 		return true, true
-	case pfStrcaseEq(v, "no"):
+	case pfutil.StrcaseEq(v, "no"):
 		return false, true
 	}
 	return false, false
@@ -877,31 +877,11 @@ func pfParseTTL(v string) (int, bool) {
 
 func pfValidPolicyFailure(v string) bool {
 	for _, f := range [...]string{"sts-policy-fetch-error", "sts-policy-invalid", "sts-webpki-invalid", "validation-failure"} {
-		if pfStrcaseEq(v, f) {
+		if pfutil.StrcaseEq(v, f) {
 			return true
 		}
 	}
 	return false
-}
-
-// pfStrcaseEq is strcasecmp(a, b) == 0 in the C locale: only ASCII letters fold.
-func pfStrcaseEq(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // utf8Log reports whether Postfix's logger keeps valid UTF-8 (util_utf8_enable).

@@ -2,6 +2,8 @@ package policy
 
 import (
 	"fmt"
+
+	"github.com/postfixtls/postfixtls/internal/pfutil"
 )
 
 // Level is a Postfix TLS security level. The constants are ordered as in Postfix's tls.h
@@ -46,7 +48,7 @@ func ParseLevel(s string) (Level, bool) {
 		if Level(i) == HalfDane {
 			continue
 		}
-		if pfStrcaseEq(s, n) {
+		if pfutil.StrcaseEq(s, n) {
 			return Level(i), true
 		}
 	}
@@ -78,7 +80,7 @@ func (l *Level) UnmarshalText(b []byte) error {
 	case s == "":
 		*l = LevelNotSet
 		return nil
-	case pfStrcaseEq(s, "halfdane"):
+	case pfutil.StrcaseEq(s, "halfdane"):
 		*l = HalfDane
 		return nil
 	}

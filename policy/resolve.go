@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/postfixtls/postfixtls/internal/pfutil"
 	"github.com/postfixtls/postfixtls/policy/maincf"
 	"github.com/postfixtls/postfixtls/policy/tables"
 )
@@ -211,13 +212,11 @@ func (v *clientView) boolParam(name string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	switch {
-	case pfStrcaseEq(p.Value, "yes"):
-		return true, nil
-	case pfStrcaseEq(p.Value, "no"):
-		return false, nil
+	b, err := pfutil.Bool(name, p.Value)
+	if err != nil {
+		return false, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	return false, fmt.Errorf("%w: bad boolean configuration: %s = %s", ErrConfig, name, p.Value)
+	return b, nil
 }
 
 // hops splits the next-hop list, appends the fallback relays (SMTP) and parses each element.

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/postfixtls/postfixtls/internal/pfutil"
 )
 
 // Postfix's character classes (CHARS_COMMA_SP, CHARS_BRACE).
@@ -107,7 +109,7 @@ func Open(ctx context.Context, spec string, opt Options) (Table, error) {
 		file := resolve(opt, name)
 		data, _, err := readFile(opt, file)
 		if err != nil {
-			return newSurrogate(full, file, fmt.Sprintf("open database %s: %s", name, strerror(err)), nil), nil
+			return newSurrogate(full, file, fmt.Sprintf("open database %s: %s", name, pfutil.Strerror(err)), nil), nil
 		}
 		return parseSourceString(data, name, full, "", thashFormat(opt), opt), nil
 	case "inline":
@@ -142,17 +144,17 @@ func openIndexed(typ, name, suffix, dupFmt string, opt Options) (Table, error) {
 		var reason string
 		switch typ {
 		case "dbm":
-			reason = fmt.Sprintf("open database %s: %s", dbName, strerror(err))
+			reason = fmt.Sprintf("open database %s: %s", dbName, pfutil.Strerror(err))
 		case "sdbm":
-			return nil, &OpenError{Spec: full, File: name, Message: fmt.Sprintf("open database %s: %s", dbName, strerror(err)), Err: ErrSpec}
+			return nil, &OpenError{Spec: full, File: name, Message: fmt.Sprintf("open database %s: %s", dbName, pfutil.Strerror(err)), Err: ErrSpec}
 		default:
-			reason = fmt.Sprintf("open database %s: %s", dbName, strerror(err))
+			reason = fmt.Sprintf("open database %s: %s", dbName, pfutil.Strerror(err))
 		}
 		return newSurrogate(full, name, reason, nil), nil
 	}
 	data, srcTime, err := readFile(opt, file)
 	if err != nil {
-		return nil, &OpenError{Spec: full, File: name, Message: fmt.Sprintf("cannot read the source file %s (%s); Postfix would use %s, which this package cannot read", name, strerror(err), dbName), Err: ErrNotEmulated}
+		return nil, &OpenError{Spec: full, File: name, Message: fmt.Sprintf("cannot read the source file %s (%s); Postfix would use %s, which this package cannot read", name, pfutil.Strerror(err), dbName), Err: ErrNotEmulated}
 	}
 	note := fmt.Sprintf("read from the source file beside %s:%s", typ, dbName)
 	var pre []Diagnostic
@@ -227,30 +229,6 @@ func statFile(opt Options, name string) (fs.FileInfo, error) {
 		return fs.Stat(opt.FS, fsName(name))
 	}
 	return os.Stat(name)
-}
-
-// strerror renders an error as C's strerror() would ("No such file or directory").
-func strerror(err error) string {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		s := errno.Error()
-		if s != "" {
-			return strings.ToUpper(s[:1]) + s[1:]
-		}
-	}
-	switch {
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return "Connection timed out"
-	case errors.Is(err, fs.ErrNotExist):
-		return "No such file or directory"
-	case errors.Is(err, fs.ErrPermission):
-		return "Permission denied"
-	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }
 
 // failTable is fail:name: every lookup is an error (dict_fail.c, DICT_ERR_RETRY).

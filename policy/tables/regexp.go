@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/postfixtls/postfixtls/internal/pfutil"
 )
 
 const (
@@ -104,7 +106,7 @@ func openRegexp(ctx context.Context, typ, name string, opt Options) (Table, erro
 		var rerr error
 		data, _, rerr = readFile(opt, file)
 		if rerr != nil {
-			return newSurrogate(full, name, fmt.Sprintf("open %s: %s", name, strerror(rerr)), nil), nil
+			return newSurrogate(full, name, fmt.Sprintf("open %s: %s", name, pfutil.Strerror(rerr)), nil), nil
 		}
 	}
 	t, err := ParseRegexp(typ, name, data, opt)

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/postfixtls/postfixtls/internal/pfutil"
 )
 
 // Postfix's socketmap defaults (util/dict_sockmap.c).
@@ -138,8 +140,8 @@ func (t *SocketmapTable) Lookup(ctx context.Context, key string) (Result, error)
 	for attempt := 0; ; attempt++ {
 		if err := t.connectLocked(ctx); err != nil {
 			return Result{}, &TableError{Table: t.name, Key: key, Err: err, Messages: []string{
-				fmt.Sprintf("connect to %s: %s", t.endpoint, strerror(err)),
-				fmt.Sprintf("table %s lookup error: %s", t.name, strerror(err)),
+				fmt.Sprintf("connect to %s: %s", t.endpoint, pfutil.Strerror(err)),
+				fmt.Sprintf("table %s lookup error: %s", t.name, pfutil.Strerror(err)),
 			}}
 		}
 		var err error
