@@ -1,111 +1,20 @@
 package policy
 
-import (
-	"fmt"
-	"strconv"
-	"strings"
-)
+import "github.com/postfixtls/postfixtls/policy/release"
 
-// Version is a Postfix release number such as 3.7.11, or a compatibility_level value
-// such as 3.6 or 2. Missing parts are zero. Snapshot names ("3.12-20260821") keep only the
-// release part. The zero Version is "0".
-type Version struct {
-	Major, Minor, Patch int
-}
+// Version is a Postfix release number such as 3.7.11, or a compatibility_level value such
+// as 3.6 (package [release] defines it; this name is kept so that policy's API reads alone).
+type Version = release.Version
 
-// Latest returns the newest Postfix release whose TLS policy behaviour this module knows
-// (3.11.6). It is the version emulated when the caller does not choose one.
-func Latest() Version { return Version{3, 11, 6} }
+// Latest returns the newest Postfix release whose TLS policy behaviour this module knows. It
+// is the version emulated when the caller does not choose one.
+func Latest() Version { return release.Latest() }
 
 // V is shorthand for Version{major, minor, patch}.
-func V(major, minor, patch int) Version { return Version{major, minor, patch} }
+func V(major, minor, patch int) Version { return release.V(major, minor, patch) }
 
-// ParseVersion reads "3", "3.6", "3.7.11", "3.12-20260821" or "3.10.0-RC1". Anything else is an
-// error that names the bad text.
-func ParseVersion(s string) (Version, error) {
-	t := strings.TrimSpace(s)
-	if i := strings.IndexAny(t, "-_ "); i >= 0 {
-		t = t[:i]
-	}
-	parts := strings.Split(t, ".")
-	if t == "" || len(parts) > 3 {
-		return Version{}, fmt.Errorf("invalid Postfix version %q: want MAJOR[.MINOR[.PATCH]]", s)
-	}
-	var n [3]int
-	for i, p := range parts {
-		v, err := strconv.Atoi(p)
-		if err != nil || v < 0 || p == "" || p[0] == '+' {
-			return Version{}, fmt.Errorf("invalid Postfix version %q: %q is not a number", s, p)
-		}
-		n[i] = v
-	}
-	return Version{n[0], n[1], n[2]}, nil
-}
+// ParseVersion is [release.Parse]: "3", "3.6", "3.7.11", "3.12-20260821" or "3.10.0-RC1".
+func ParseVersion(s string) (Version, error) { return release.Parse(s) }
 
-// MustParseVersion is ParseVersion for constants known to be valid; it panics on bad input.
-func MustParseVersion(s string) Version {
-	v, err := ParseVersion(s)
-	if err != nil {
-		panic(err)
-	}
-	return v
-}
-
-// Compare returns -1, 0 or +1 as v is older than, equal to, or newer than w.
-func (v Version) Compare(w Version) int {
-	switch {
-	case v.Major != w.Major:
-		return cmpInt(v.Major, w.Major)
-	case v.Minor != w.Minor:
-		return cmpInt(v.Minor, w.Minor)
-	default:
-		return cmpInt(v.Patch, w.Patch)
-	}
-}
-
-// AtLeast reports whether v is the release major.minor.patch or newer.
-func (v Version) AtLeast(major, minor, patch int) bool {
-	return v.Compare(Version{major, minor, patch}) >= 0
-}
-
-// Before reports whether v is older than major.minor.patch.
-func (v Version) Before(major, minor, patch int) bool { return !v.AtLeast(major, minor, patch) }
-
-// InSeries reports whether v belongs to the stable series major.minor (any patch level).
-func (v Version) InSeries(major, minor int) bool { return v.Major == major && v.Minor == minor }
-
-// String prints the version as Postfix does: "3.7.11", "3.6" for a compatibility level with
-// no patch part, "2" for a bare major level.
-func (v Version) String() string {
-	switch {
-	case v.Patch != 0:
-		return fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch)
-	case v.Minor != 0:
-		return fmt.Sprintf("%d.%d", v.Major, v.Minor)
-	default:
-		return strconv.Itoa(v.Major)
-	}
-}
-
-// MarshalText implements encoding.TextMarshaler.
-func (v Version) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (v *Version) UnmarshalText(b []byte) error {
-	p, err := ParseVersion(string(b))
-	if err != nil {
-		return err
-	}
-	*v = p
-	return nil
-}
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
+// MustParseVersion is [release.MustParse], for constants known to be valid.
+func MustParseVersion(s string) Version { return release.MustParse(s) }
