@@ -44,13 +44,13 @@
 //
 // A Collector groups deliveries by destination (the next hop the configuration routes the
 // recipient to, or the recipient domain) and explains the newest failure of each: the
-// attempts in words, Postfix's verdict, findings (policy.Finding, with the same codes
+// attempts in words, Postfix's verdict, findings (finding.Finding, with the same codes
 // and fixes as the live check) and missing evidence.
 //
 // The log never contains the certificate. When the log proves that the chain was trusted
 // and only the name check failed (the only verification error is "num=62:hostname
 // mismatch", or the trust word is Trusted/Verified) and loglevel-2 lines show the
-// certificate's names, Explain re-runs Postfix's name check with policy.Evaluate on a
+// certificate's names, Explain re-runs Postfix's name check with verdict.Evaluate on a
 // stand-in chain: a throw-away CA (SynthesizedCAName) and a leaf carrying only the logged
 // names. The stand-in is trusted only because the log shows the real chain was; it is
 // never output. Postfix >= 3.6 logs the subject CN only, so the explanation then notes

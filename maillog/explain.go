@@ -15,6 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postfixtls/postfixtls/policy/finding"
+	"github.com/postfixtls/postfixtls/policy/verdict"
+
 	"github.com/postfixtls/postfixtls/policy"
 )
 
@@ -66,7 +69,7 @@ type Explanation struct {
 	// Policy is the TLS policy the configuration gives the deciding server (with Settings).
 	Policy *PolicyInfo `json:"policy,omitempty"`
 	// Findings explain the failure and propose fixes, narrowest first.
-	Findings []policy.Finding `json:"findings,omitempty"`
+	Findings []finding.Finding `json:"findings,omitempty"`
 	// Missing lists evidence the log lacks for a complete answer.
 	Missing []string `json:"missing,omitempty"`
 	// Notes say how the answer was reached where it is not plain reading of the log.
@@ -315,13 +318,13 @@ func nameOnly(a *Attempt) bool {
 	}
 	if len(a.Verify) > 0 {
 		for _, v := range a.Verify {
-			if v.Num != policy.X509HostnameMismatch && v.Num != policy.X509IPMismatch {
+			if v.Num != verdict.X509HostnameMismatch && v.Num != verdict.X509IPMismatch {
 				return false
 			}
 		}
 		return true
 	}
-	return a.TLS != nil && (a.TLS.Trust == policy.TrustTrusted || a.TLS.Trust == policy.TrustVerified)
+	return a.TLS != nil && (a.TLS.Trust == verdict.TrustTrusted || a.TLS.Trust == verdict.TrustVerified)
 }
 
 // fromLog adds what the log alone says.
@@ -331,8 +334,8 @@ func fromLog(e *Explanation, d Delivery, a *Attempt) {
 		reason = a.Reason
 	}
 	reason = strings.TrimPrefix(reason, "delivery temporarily suspended: ")
-	add := func(code, cause, summary string, details ...string) {
-		e.Findings = append(e.Findings, policy.Finding{Code: code, Cause: cause, Summary: summary, Details: details})
+	add := func(code finding.Code, cause, summary string, details ...string) {
+		e.Findings = append(e.Findings, finding.Finding{Code: code, Cause: cause, Summary: summary, Details: details})
 	}
 	srv := d.Relay
 	if a != nil && a.Server != "" {
@@ -340,11 +343,11 @@ func fromLog(e *Explanation, d Delivery, a *Attempt) {
 	}
 	switch {
 	case strings.HasPrefix(reason, "TLS is required, but was not offered"):
-		add(policy.FindingNoSTARTTLS, "G-4", fmt.Sprintf("%s did not offer STARTTLS in its EHLO reply, and the policy requires TLS.", srv))
+		add(finding.NoSTARTTLS, "G-4", fmt.Sprintf("%s did not offer STARTTLS in its EHLO reply, and the policy requires TLS.", srv))
 	case strings.Contains(reason, "refused to start TLS"):
-		add(policy.FindingSTARTTLSRefused, "G-6", fmt.Sprintf("%s announced STARTTLS but refused it: %s", srv, reason))
-	case strings.HasPrefix(reason, policy.ReasonHandshake):
-		f := policy.Finding{Code: policy.FindingHandshakeFailure, Cause: "G-3", Summary: fmt.Sprintf("The TLS handshake with %s failed.", srv)}
+		add(finding.STARTTLSRefused, "G-6", fmt.Sprintf("%s announced STARTTLS but refused it: %s", srv, reason))
+	case strings.HasPrefix(reason, verdict.ReasonHandshake):
+		f := finding.Finding{Code: finding.HandshakeFailure, Cause: "G-3", Summary: fmt.Sprintf("The TLS handshake with %s failed.", srv)}
 		if a != nil {
 			if a.HandshakeError != "" {
 				f.Details = append(f.Details, "SSL_connect error: "+a.HandshakeError)
@@ -355,13 +358,13 @@ func fromLog(e *Explanation, d Delivery, a *Attempt) {
 		}
 		e.Findings = append(e.Findings, f)
 	case strings.HasPrefix(reason, policy.InvalidReason):
-		add(policy.FindingInvalidPolicy, "E-1", "Postfix found the TLS policy for this destination invalid and did not connect; the warning before the status line names the problem.", d.Warnings...)
+		add(finding.InvalidPolicy, "E-1", "Postfix found the TLS policy for this destination invalid and did not connect; the warning before the status line names the problem.", d.Warnings...)
 	case strings.HasPrefix(reason, "TLSA lookup error"):
-		add(policy.FindingTLSALookup, "D-4", "The TLSA lookup failed (SERVFAIL, timeout or a bogus answer), so Postfix deferred: "+reason)
-	case strings.HasPrefix(reason, policy.ReasonEngine):
-		add(policy.FindingNoCA, "A-1", "Postfix's TLS engine did not start (look for \"cannot load Certification Authority data\" or another TLS initialisation warning at process start).")
-	case strings.HasPrefix(reason, policy.ReasonNotTrusted):
-		add(policy.FindingIssuerNotTrusted, "A-2", fmt.Sprintf("The certificate chain of %s did not validate against the configured CAs (Postfix <= 3.5 wording).", srv))
+		add(finding.TLSALookup, "D-4", "The TLSA lookup failed (SERVFAIL, timeout or a bogus answer), so Postfix deferred: "+reason)
+	case strings.HasPrefix(reason, verdict.ReasonEngine):
+		add(finding.NoCA, "A-1", "Postfix's TLS engine did not start (look for \"cannot load Certification Authority data\" or another TLS initialisation warning at process start).")
+	case strings.HasPrefix(reason, verdict.ReasonNotTrusted):
+		add(finding.IssuerNotTrusted, "A-2", fmt.Sprintf("The certificate chain of %s did not validate against the configured CAs (Postfix <= 3.5 wording).", srv))
 	}
 	if a == nil {
 		return
@@ -370,19 +373,19 @@ func fromLog(e *Explanation, d Delivery, a *Attempt) {
 		t := strings.ToLower(v.Text)
 		switch {
 		case strings.HasPrefix(t, "untrusted issuer"):
-			add(policy.FindingIssuerNotTrusted, "A-2", fmt.Sprintf("The chain of %s ends at %s, which is not among the CAs in smtp_tls_CAfile/smtp_tls_CApath.", srv, strings.TrimPrefix(v.Text, "untrusted issuer ")))
+			add(finding.IssuerNotTrusted, "A-2", fmt.Sprintf("The chain of %s ends at %s, which is not among the CAs in smtp_tls_CAfile/smtp_tls_CApath.", srv, strings.TrimPrefix(v.Text, "untrusted issuer ")))
 		case strings.HasPrefix(t, "self-signed certificate"), strings.Contains(t, "self signed"), strings.Contains(t, "self-signed"):
-			add(policy.FindingSelfSigned, "C-3", fmt.Sprintf("%s presents a self-signed certificate.", srv))
+			add(finding.SelfSigned, "C-3", fmt.Sprintf("%s presents a self-signed certificate.", srv))
 		case strings.Contains(t, "certificate has expired"):
-			add(policy.FindingExpired, "C-2", fmt.Sprintf("A certificate of %s has expired (%s certificate).", srv, orWord(v.Purpose, "server")))
+			add(finding.Expired, "C-2", fmt.Sprintf("A certificate of %s has expired (%s certificate).", srv, orWord(v.Purpose, "server")))
 		case strings.Contains(t, "not yet valid"):
-			add(policy.FindingNotYetValid, "C-2", fmt.Sprintf("A certificate of %s is not yet valid (or the local clock is wrong).", srv))
-		case v.Num == policy.X509DANENoMatch || strings.Contains(t, "dane tlsa"):
-			add(policy.FindingTLSAStale, "D-3", fmt.Sprintf("No TLSA record of %s matches the certificate it presents: the records are stale after a key or certificate rollover, or the server sends the wrong chain.", srv), a.DANE...)
-		case v.Num == policy.X509HostnameMismatch || v.Num == policy.X509IPMismatch:
+			add(finding.NotYetValid, "C-2", fmt.Sprintf("A certificate of %s is not yet valid (or the local clock is wrong).", srv))
+		case v.Num == verdict.X509DANENoMatch || strings.Contains(t, "dane tlsa"):
+			add(finding.TLSAStale, "D-3", fmt.Sprintf("No TLSA record of %s matches the certificate it presents: the records are stale after a key or certificate rollover, or the server sends the wrong chain.", srv), a.DANE...)
+		case v.Num == verdict.X509HostnameMismatch || v.Num == verdict.X509IPMismatch:
 			// explained with the names below
 		case strings.Contains(t, "not trusted by local or tlsa policy"):
-			add(policy.FindingFingerprintStale, "D-1", fmt.Sprintf("The certificate of %s matched neither a pinned fingerprint nor a TLSA record.", srv), fpDetails(a)...)
+			add(finding.FingerprintStale, "D-1", fmt.Sprintf("The certificate of %s matched neither a pinned fingerprint nor a TLSA record.", srv), fpDetails(a)...)
 		}
 	}
 	if a.ReusedUntrusted && len(a.Verify) == 0 {
@@ -438,11 +441,11 @@ func withSettings(ctx context.Context, e *Explanation, s *policy.Settings, d Del
 	e.Findings = append(e.Findings, s.ConfigFindings(ctx, res)...)
 	if !p.Valid {
 		// An invalid policy needs no connection evidence: package policy explains it fully.
-		fs := policy.Findings(p, hop.NextHop, policy.Observation{Host: host}, policy.EvalOptions{Version: s.Version()})
+		fs := verdict.Findings(p, hop.NextHop, verdict.Observation{Host: host}, verdict.EvalOptions{Version: s.Version()})
 		if len(fs) > 0 {
 			kept := e.Findings[:0]
 			for _, f := range e.Findings {
-				if f.Code != policy.FindingInvalidPolicy {
+				if f.Code != finding.InvalidPolicy {
 					kept = append(kept, f)
 				}
 			}
@@ -459,17 +462,17 @@ func withSettings(ctx context.Context, e *Explanation, s *policy.Settings, d Del
 	if r == "" {
 		r = d.Reason
 	}
-	if !p.Level.TLSRequired() && (strings.HasPrefix(r, policy.ReasonNotVerified) || strings.HasPrefix(r, policy.ReasonNotTrusted) || strings.HasPrefix(r, "TLS is required")) {
+	if !p.Level.TLSRequired() && (strings.HasPrefix(r, verdict.ReasonNotVerified) || strings.HasPrefix(r, verdict.ReasonNotTrusted) || strings.HasPrefix(r, "TLS is required")) {
 		e.Notes = append(e.Notes, fmt.Sprintf("the configuration gives %s level %q, but the log shows a level that requires TLS: the configuration differs from the one that wrote the log (another -C, a later change, or a transport with its own settings)", hop.Key, p.Level.String()))
 	}
 	for i := range e.Findings {
 		f := &e.Findings[i]
-		if f.Code != policy.FindingIssuerNotTrusted || len(f.Fixes) > 0 {
+		if f.Code != finding.IssuerNotTrusted || len(f.Fixes) > 0 {
 			continue
 		}
 		f.Details = append(f.Details, fmt.Sprintf("configured: smtp_tls_CAfile = %q, smtp_tls_CApath = %q", p.CAFile, p.CAPath))
 		if p.CAFile == "" && p.CAPath == "" && len(p.TrustAnchorFiles) == 0 {
-			f.Code, f.Cause = policy.FindingNoCA, "A-1"
+			f.Code, f.Cause = finding.NoCA, "A-1"
 			f.Summary += " No CA is configured at all: with smtp_tls_CAfile and smtp_tls_CApath empty, Postfix trusts nothing (the system store is not used)."
 		}
 		if len(p.TrustAnchorFiles) == 0 {
@@ -483,14 +486,14 @@ func withSettings(ctx context.Context, e *Explanation, s *policy.Settings, d Del
 	}
 	nameFail := false
 	for _, v := range a.Verify {
-		if v.Num == policy.X509HostnameMismatch || v.Num == policy.X509IPMismatch {
+		if v.Num == verdict.X509HostnameMismatch || v.Num == verdict.X509IPMismatch {
 			nameFail = true
 		}
 	}
-	if strings.HasPrefix(a.Reason, policy.ReasonNotVerified) && len(a.Verify) == 0 && p.Level.IsPKIX() && nameOnly(a) {
+	if strings.HasPrefix(a.Reason, verdict.ReasonNotVerified) && len(a.Verify) == 0 && p.Level.IsPKIX() && nameOnly(a) {
 		nameFail = true // <= 3.5 (or loglevel without detail): trusted chain, name not matched
 	}
-	if p.Level.IsPKIX() && !nameFail && len(a.Verify) == 0 && strings.HasPrefix(a.Reason, policy.ReasonNotVerified) && a.TLS == nil {
+	if p.Level.IsPKIX() && !nameFail && len(a.Verify) == 0 && strings.HasPrefix(a.Reason, verdict.ReasonNotVerified) && a.TLS == nil {
 		e.Missing = append(e.Missing, MissingNames)
 	}
 	switch {
@@ -501,13 +504,13 @@ func withSettings(ctx context.Context, e *Explanation, s *policy.Settings, d Del
 			return
 		}
 		rejudgeNames(e, s, p, hop.NextHop, a, names)
-	case p.Level == policy.Fingerprint && strings.HasPrefix(a.Reason, policy.ReasonNotVerified):
+	case p.Level == policy.Fingerprint && strings.HasPrefix(a.Reason, verdict.ReasonNotVerified):
 		fp := a.CertFingerprint
 		if fp == "" && a.PKeyFingerprint == "" {
 			e.Missing = append(e.Missing, MissingNames)
 			return
 		}
-		f := policy.Finding{Code: policy.FindingFingerprintStale, Cause: "D-1",
+		f := finding.Finding{Code: finding.FingerprintStale, Cause: "D-1",
 			Summary: fmt.Sprintf("The pinned fingerprints (%s) match neither the certificate nor the public key that %s presented.", strings.Join(p.Match, ", "), a.Server),
 			Details: fpDetails(a)}
 		if a.PKeyFingerprint != "" {
@@ -564,7 +567,7 @@ func logNames(a *Attempt) loggedNames {
 	return n
 }
 
-// rejudgeNames re-runs Postfix's name check with policy.Evaluate on a stand-in chain that
+// rejudgeNames re-runs Postfix's name check with verdict.Evaluate on a stand-in chain that
 // carries only the logged names. The chain is "trusted" only because the log proves the
 // real one was (nameOnly); the stand-in never reaches any output.
 func rejudgeNames(e *Explanation, s *policy.Settings, p policy.Policy, hop policy.NextHop, a *Attempt, names loggedNames) {
@@ -574,12 +577,12 @@ func rejudgeNames(e *Explanation, s *policy.Settings, p policy.Policy, hop polic
 		e.Notes = append(e.Notes, "could not build the stand-in certificate: "+err.Error())
 		return
 	}
-	obs := policy.Observation{Host: a.Host, Addr: a.Addr, Port: a.Port, HaveMX: !strings.EqualFold(a.Host, hop.Domain) || hop.MX,
-		STARTTLSOffered: true, Chain: policy.Chain{leaf}, SNI: a.SNI}
+	obs := verdict.Observation{Host: a.Host, Addr: a.Addr, Port: a.Port, HaveMX: !strings.EqualFold(a.Host, hop.Domain) || hop.MX,
+		STARTTLSOffered: true, Chain: verdict.Chain{leaf}, SNI: a.SNI}
 	if a.TLS != nil {
 		obs.TLSVersion, obs.Cipher, obs.CipherBits, obs.CipherAlgBits = a.TLS.Protocol, a.TLS.Cipher, a.TLS.Bits, a.TLS.AlgBits
 	}
-	dec := policy.Evaluate(p, hop, obs, policy.EvalOptions{Version: s.Version(), Now: now, Trust: &policy.Trust{CAs: []*x509.Certificate{root}}})
+	dec := verdict.Evaluate(p, hop, obs, verdict.EvalOptions{Version: s.Version(), Now: now, Trust: &verdict.Trust{CAs: []*x509.Certificate{root}}})
 	src := "the subject CN"
 	if len(names.san) > 0 {
 		src = "the subjectAltNames"
@@ -597,7 +600,7 @@ func rejudgeNames(e *Explanation, s *policy.Settings, p policy.Policy, hop polic
 	if len(names.san) == 0 {
 		e.Notes = append(e.Notes, "Postfix >= 3.6 logs the subject CN, not the subjectAltNames: the certificate may name more hosts (examples/check lists them all)")
 	}
-	if dec.Outcome == policy.OutcomeDeliver {
+	if dec.Outcome == verdict.OutcomeDeliver {
 		e.Notes = append(e.Notes, "with the logged names the current configuration would pass the name check: either the configuration changed since, or the certificate carries names the log does not show")
 		return
 	}
@@ -606,7 +609,7 @@ func rejudgeNames(e *Explanation, s *policy.Settings, p policy.Policy, hop polic
 		// Package policy explains name mismatches from OpenSSL's error (3.6+); Postfix <= 3.5
 		// logs none. Ask for the 3.6 explanation, then keep only the fixes that the emulated
 		// release accepts too.
-		alt := policy.Evaluate(p, hop, obs, policy.EvalOptions{Version: policy.V(3, 6, 0), Now: now, Trust: &policy.Trust{CAs: []*x509.Certificate{root}}})
+		alt := verdict.Evaluate(p, hop, obs, verdict.EvalOptions{Version: policy.V(3, 6, 0), Now: now, Trust: &verdict.Trust{CAs: []*x509.Certificate{root}}})
 		for _, f := range alt.Findings {
 			f.Fixes, f.FixNotes = keepFixes(f, p, hop, obs, s.Version(), now, root)
 			findings = append(findings, f)
@@ -616,7 +619,7 @@ func rejudgeNames(e *Explanation, s *policy.Settings, p policy.Policy, hop polic
 	kept := 0
 	for _, f := range findings {
 		switch f.Code {
-		case policy.FindingSecureNexthopMismatch, policy.FindingHostnameMismatch, policy.FindingIPNexthop, policy.FindingNoNameChecks:
+		case finding.SecureNexthopMismatch, finding.HostnameMismatch, finding.IPNexthop, finding.NoNameChecks:
 			e.Findings = append(e.Findings, f)
 			kept++
 		}
@@ -624,7 +627,7 @@ func rejudgeNames(e *Explanation, s *policy.Settings, p policy.Policy, hop polic
 	if kept == 0 {
 		var codes []string
 		for _, f := range findings {
-			codes = append(codes, f.Code)
+			codes = append(codes, string(f.Code))
 		}
 		e.Notes = append(e.Notes, fmt.Sprintf("the re-run name check failed (%s: %s) but gave no name finding (findings: %s)", dec.DSN, dec.Reason, strings.Join(codes, ", ")))
 	}
@@ -659,7 +662,7 @@ func standIn(n loggedNames, now time.Time) (root, leaf *x509.Certificate, err er
 
 // keepFixes keeps the policy rows of f that deliver under release v (and every fix that is
 // not a row for this next hop).
-func keepFixes(f policy.Finding, p policy.Policy, hop policy.NextHop, obs policy.Observation, v policy.Version, now time.Time, root *x509.Certificate) (fixes, notes []string) {
+func keepFixes(f finding.Finding, p policy.Policy, hop policy.NextHop, obs verdict.Observation, v policy.Version, now time.Time, root *x509.Certificate) (fixes, notes []string) {
 	for i, fx := range f.Fixes {
 		note := ""
 		if i < len(f.FixNotes) {
@@ -676,8 +679,8 @@ func keepFixes(f policy.Finding, p policy.Policy, hop policy.NextHop, obs policy
 			if len(ent.Match) > 0 {
 				alt.Match = ent.Match
 			}
-			d := policy.Evaluate(alt, hop, obs, policy.EvalOptions{Version: v, Now: now, NoFindings: true, Trust: &policy.Trust{CAs: []*x509.Certificate{root}}})
-			if d.Outcome != policy.OutcomeDeliver {
+			d := verdict.Evaluate(alt, hop, obs, verdict.EvalOptions{Version: v, Now: now, NoFindings: true, Trust: &verdict.Trust{CAs: []*x509.Certificate{root}}})
+			if d.Outcome != verdict.OutcomeDeliver {
 				continue
 			}
 		}

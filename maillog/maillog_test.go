@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postfixtls/postfixtls/policy/finding"
+	"github.com/postfixtls/postfixtls/policy/verdict"
+
 	"github.com/postfixtls/postfixtls/policy"
 	"github.com/stretchr/testify/require"
 )
@@ -102,7 +105,7 @@ func TestAttemptDetails(t *testing.T) {
 	require.NoError(t, err)
 	ds, _ = readAll(t, string(b), Options{})
 	fa := ds[0].Attempts[len(ds[0].Attempts)-1]
-	require.Equal(t, policy.X509DANENoMatch, fa.Verify[0].Num)
+	require.Equal(t, verdict.X509DANENoMatch, fa.Verify[0].Num)
 
 	b, err = os.ReadFile("testdata/oracle/dane-311-mismatch-l2.log")
 	require.NoError(t, err)
@@ -278,9 +281,9 @@ func TestExplainSeed(t *testing.T) {
 	e := ex[0]
 	require.Equal(t, "fastmail.test", e.Destination)
 	require.Equal(t, policy.Secure, e.Policy.Level)
-	var f *policy.Finding
+	var f *finding.Finding
 	for i := range e.Findings {
-		if e.Findings[i].Code == policy.FindingSecureNexthopMismatch {
+		if e.Findings[i].Code == finding.SecureNexthopMismatch {
 			f = &e.Findings[i]
 		}
 	}
@@ -301,11 +304,11 @@ func TestExplainSeed(t *testing.T) {
 }
 
 func TestExplainLogOnlyFindings(t *testing.T) {
-	cases := map[string]string{
-		"verify-wrong-ca-l1":     policy.FindingIssuerNotTrusted,
-		"verify-expired-l1":      policy.FindingExpired,
-		"dane-311-mismatch-l1":   policy.FindingTLSAStale,
-		"encrypt-no-starttls-l1": policy.FindingNoSTARTTLS,
+	cases := map[string]finding.Code{
+		"verify-wrong-ca-l1":     finding.IssuerNotTrusted,
+		"verify-expired-l1":      finding.Expired,
+		"dane-311-mismatch-l1":   finding.TLSAStale,
+		"encrypt-no-starttls-l1": finding.NoSTARTTLS,
 	}
 	for c, code := range cases {
 		t.Run("§0.2 "+c, func(t *testing.T) {
@@ -343,7 +346,7 @@ Nov  2 03:00:00 mx1 postfix/smtp[100]: 4A1B2C3D4E: to=<bob@fastmail.fm>, relay=i
 	require.NoError(t, err)
 	e := explainString(t, log, s)
 	require.NotEmpty(t, e.Findings, "%+v %+v %+v", e.Notes, e.Missing, e.Policy)
-	require.Equal(t, policy.FindingSecureNexthopMismatch, e.Findings[0].Code)
+	require.Equal(t, finding.SecureNexthopMismatch, e.Findings[0].Code)
 	require.Equal(t, "fastmail.fm secure match=.messagingengine.com", e.Findings[0].Fixes[0])
 	require.Contains(t, e.Notes[0], "subjectAltNames")
 }
@@ -360,7 +363,7 @@ Nov 22 03:00:00 h postfix/smtp[5]: ABCDE9: to=<a@example.com>, relay=mx.example.
 	require.NoError(t, err)
 	e := explainString(t, log, s)
 	require.Len(t, e.Findings, 1, "%+v", e.Findings)
-	require.Equal(t, policy.FindingFingerprintStale, e.Findings[0].Code)
+	require.Equal(t, finding.FingerprintStale, e.Findings[0].Code)
 	require.Equal(t, "example.com fingerprint match=11:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99", e.Findings[0].Fixes[0])
 	require.Contains(t, e.Findings[0].FixNotes[0], "out of band")
 }
@@ -394,7 +397,7 @@ func TestExplainIssuerWithSettings(t *testing.T) {
 		"smtp_tls_policy_maps": "inline:{example.test=verify}", "smtp_tls_CAfile": "/etc/postfix/own-chain.pem"})
 	require.NoError(t, err)
 	e := explainString(t, string(b)+ok, s)
-	require.Equal(t, policy.FindingIssuerNotTrusted, e.Findings[0].Code)
+	require.Equal(t, finding.IssuerNotTrusted, e.Findings[0].Code)
 	require.Contains(t, e.Findings[0].Details[0], `smtp_tls_CAfile = "/etc/postfix/own-chain.pem"`)
 	require.Equal(t, []string{"smtp_tls_CAfile = /etc/ssl/certs/ca-certificates.crt", "example.test verify tafile=/etc/postfix/tls/mx.example.test-ca.pem"}, e.Findings[0].Fixes)
 	require.Contains(t, e.Verdict, "a later delivery to it succeeded")
@@ -407,7 +410,7 @@ func TestExplainInvalidPolicyAndLoglevel0(t *testing.T) {
 	b, err := os.ReadFile("testdata/oracle/policy-bad-attr-l1.log")
 	require.NoError(t, err)
 	e := explainString(t, string(b), nil)
-	require.Equal(t, policy.FindingInvalidPolicy, e.Findings[0].Code)
+	require.Equal(t, finding.InvalidPolicy, e.Findings[0].Code)
 	require.Equal(t, []string{`warning: smtp_tls_policy_maps, next-hop destination "fastmail.test": malformed attribute/value pair "servername": missing '=' after attribute name`,
 		"warning: TLS policy lookup for fastmail.test/in1-smtp.messagingengine.test: client TLS configuration problem"}, e.Findings[0].Details)
 
@@ -415,7 +418,7 @@ func TestExplainInvalidPolicyAndLoglevel0(t *testing.T) {
 		"smtp_tls_policy_maps": "inline:{ {fastmail.test = secure match=.messagingengine.test servername} }"})
 	require.NoError(t, err)
 	e = explainString(t, string(b), s)
-	require.Equal(t, policy.FindingInvalidPolicy, e.Findings[0].Code)
+	require.Equal(t, finding.InvalidPolicy, e.Findings[0].Code)
 	require.Contains(t, e.Findings[0].Summary+strings.Join(e.Findings[0].Details, " "), "servername", "package policy names the bad attribute")
 
 	b, err = os.ReadFile("testdata/oracle/fastmail-secure-l0.log")

@@ -63,15 +63,9 @@ func (v *clientView) policy(ctx context.Context, hop NextHop, host string, tlsNo
 
 	// Protocols and SNI from main.cf unless the entry set them.
 	e := p.Entry
+	p.static = st
 	if p.Level > None {
-		switch {
-		case e != nil && e.Protocols != nil:
-			p.Protocols = *e.Protocols
-		case p.Level == May:
-			p.Protocols = st.protoMay
-		default:
-			p.Protocols = st.protoMand
-		}
+		st.protocols(&p)
 		if e != nil && e.ServerName != nil {
 			p.ServerName = *e.ServerName
 		} else {
@@ -82,7 +76,7 @@ func (v *clientView) policy(ctx context.Context, hop NextHop, host string, tlsNo
 			p.ServerName = st.sni
 		}
 	}
-	v.ciphers(st, &p)
+	st.ciphers(&p)
 	v.matchAndAnchors(st, &p, hop)
 	p.CAFile, p.CAPath, p.AppendDefaultCA = st.caFile, st.caPath, st.appendCA
 	p.WrapperMode, p.ConnectionReuse, p.EnableRPK = st.wrapper, st.reuse, st.rpk
@@ -337,10 +331,24 @@ func (v *clientView) daneConfig(st *clientStatic, p *Policy, hop NextHop) {
 	p.Level = May
 }
 
+// protocols sets the protocol list for the level: the entry's protocols= attribute, else
+// smtp_tls_protocols at may and smtp_tls_mandatory_protocols above.
+func (st *clientStatic) protocols(p *Policy) {
+	e := p.Entry
+	switch {
+	case e != nil && e.Protocols != nil:
+		p.Protocols = *e.Protocols
+	case p.Level == May:
+		p.Protocols = st.protoMay
+	default:
+		p.Protocols = st.protoMand
+	}
+}
+
 // ciphers is set_cipher_grade(): the grade and the exclusion list for the level. The "exclude"
 // attribute replaces both main.cf exclusion lists; eNULL (encrypt) or aNULL (above) is always
 // added.
-func (v *clientView) ciphers(st *clientStatic, p *Policy) {
+func (st *clientStatic) ciphers(p *Policy) {
 	e := p.Entry
 	also := ""
 	switch {

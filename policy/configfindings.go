@@ -4,16 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
-)
 
-// Finding codes about the configuration rather than one connection.
-const (
-	FindingPolicyKeyMismatch   = "policy-key-mismatch"    // E-4: a row keyed unlike the next hop never applies
-	FindingBareKeySubdomain    = "bare-key-no-subdomains" // E-4: "example.com" does not cover sub.example.com
-	FindingDuplicateParameter  = "duplicate-parameter"    // E-5: main.cf sets a TLS parameter twice
-	FindingMasterCFOverride    = "master-cf-override"     // E-5: a transport's -o setting decides
-	FindingLegacyTLSParameters = "legacy-tls-parameters"  // E-5: smtp_use_tls/smtp_enforce_tls decide
-	FindingServerSideParameter = "server-side-parameter"  // E-5: smtpd_ set where smtp_ was meant
+	"github.com/postfixtls/postfixtls/policy/finding"
 )
 
 // ConfigFindings explains configuration mistakes that make an intended TLS setting not apply
@@ -21,11 +13,11 @@ const (
 // Postfix looks up, bare keys meant for subdomains, duplicated parameters, master.cf -o
 // overrides, obsolete booleans in effect, and server-side (smtpd_) parameters set where the
 // client's were meant. r is what Resolve returned for the destination.
-func (s *Settings) ConfigFindings(ctx context.Context, r *Resolution) []Finding {
-	var out []Finding
+func (s *Settings) ConfigFindings(ctx context.Context, r *Resolution) []finding.Finding {
+	var out []finding.Finding
 	seen := map[string]bool{}
-	add := func(f Finding) {
-		k := f.Code + "\x00" + f.Summary
+	add := func(f finding.Finding) {
+		k := string(f.Code) + "\x00" + f.Summary
 		if !seen[k] {
 			seen[k] = true
 			out = append(out, f)
@@ -45,7 +37,7 @@ func (s *Settings) ConfigFindings(ctx context.Context, r *Resolution) []Finding 
 		}
 		switch {
 		case h.Policy.Source.Kind == FromLegacy && h.Policy.Level > None:
-			add(Finding{Code: FindingLegacyTLSParameters, Cause: "E-5",
+			add(finding.Finding{Code: finding.LegacyTLSParameters, Cause: "E-5",
 				Summary: fmt.Sprintf("the level %s comes from the obsolete %s parameters, because %s is empty; Postfix 3.11 at compatibility_level 3.11 ignores them",
 					h.Policy.Level, v.name("use_tls/")+v.name("enforce_tls"), v.name("tls_security_level")),
 				Details: paramDetails(h.Policy.Source.Params),
@@ -53,7 +45,7 @@ func (s *Settings) ConfigFindings(ctx context.Context, r *Resolution) []Finding 
 		}
 		for _, p := range h.Policy.Source.Params {
 			if strings.Contains(p.Origin, "master.cf") {
-				add(Finding{Code: FindingMasterCFOverride, Cause: "E-5",
+				add(finding.Finding{Code: finding.MasterCFOverride, Cause: "E-5",
 					Summary: fmt.Sprintf("the %s transport overrides %s in master.cf: %s", r.Route.Transport, p.Name, p),
 					Details: []string{"main.cf's value does not apply to mail routed through this transport"}})
 			}
@@ -63,7 +55,7 @@ func (s *Settings) ConfigFindings(ctx context.Context, r *Resolution) []Finding 
 	if s.main != nil {
 		for _, d := range s.main.Diagnostics {
 			if strings.Contains(d.Message, "overriding earlier entry") && strings.Contains(d.Message, "_tls_") {
-				add(Finding{Code: FindingDuplicateParameter, Cause: "E-5",
+				add(finding.Finding{Code: finding.DuplicateParameter, Cause: "E-5",
 					Summary: d.Message + "; only the last setting counts",
 					Fixes:   []string{"keep one line for the parameter in main.cf"}})
 			}
@@ -74,7 +66,7 @@ func (s *Settings) ConfigFindings(ctx context.Context, r *Resolution) []Finding 
 		sp, _ := s.Param(pair[0])
 		cp, _ := v.param(v.name(pair[1]))
 		if sp.Origin != "default" && sp.Origin != "" && sp.Value != "" && (cp.Origin == "default" || cp.Value == "") {
-			add(Finding{Code: FindingServerSideParameter, Cause: "E-5",
+			add(finding.Finding{Code: finding.ServerSideParameter, Cause: "E-5",
 				Summary: fmt.Sprintf("%s is set (%s) but %s is not: smtpd_ parameters configure the SMTP server (incoming mail), not the client that delivers", pair[0], sp.Origin, v.name(pair[1])),
 				Fixes:   []string{fmt.Sprintf("%s = %s", v.name(pair[1]), sp.Value)}, FixNotes: []string{"main.cf, if the client was meant"}})
 		}
@@ -92,7 +84,7 @@ func paramDetails(ps []Param) []string {
 
 // keyFindings looks for policy rows that were probably meant for this next hop but can
 // never match the key Postfix looks up (§2.1, §2.2).
-func (v *clientView) keyFindings(ctx context.Context, st *clientStatic, rt Route, h Hop) []Finding {
+func (v *clientView) keyFindings(ctx context.Context, st *clientStatic, rt Route, h Hop) []finding.Finding {
 	if st.policyMaps == "" || h.Policy.Source.Kind == FromPolicyTable {
 		return nil
 	}
@@ -100,7 +92,7 @@ func (v *clientView) keyFindings(ctx context.Context, st *clientStatic, rt Route
 	if err != nil {
 		return nil
 	}
-	var out []Finding
+	var out []finding.Finding
 	found := func(k string) (string, bool) {
 		res, err := list.Lookup(ctx, k)
 		if err != nil || !res.Found {
@@ -127,7 +119,7 @@ func (v *clientView) keyFindings(ctx context.Context, st *clientStatic, rt Route
 				why = fmt.Sprintf("mail for %s goes to the next hop %q (%s), and the table is searched with that, not with the recipient domain",
 					rt.Domain, h.Key, strings.Join(rt.From, "; "))
 			}
-			out = append(out, Finding{Code: FindingPolicyKeyMismatch, Cause: "E-4",
+			out = append(out, finding.Finding{Code: finding.PolicyKeyMismatch, Cause: "E-4",
 				Summary:  fmt.Sprintf("the policy row %q (%s) never applies here: %s; the global level %s is used instead", k, val, why, h.Policy.Level),
 				Fixes:    []string{fmt.Sprintf("%s %s", h.Key, val)},
 				FixNotes: []string{"a row keyed exactly like the next hop (then postmap the table if it is indexed)"}})
@@ -144,7 +136,7 @@ func (v *clientView) keyFindings(ctx context.Context, st *clientStatic, rt Route
 				break
 			}
 			if val, ok := found(parent); ok {
-				out = append(out, Finding{Code: FindingBareKeySubdomain, Cause: "E-4",
+				out = append(out, finding.Finding{Code: finding.BareKeySubdomain, Cause: "E-4",
 					Summary:  fmt.Sprintf("the policy row %q (%s) matches only %s itself, not %s: a bare key gets no subdomain matches", parent, val, parent, h.Key),
 					Fixes:    []string{fmt.Sprintf(".%s %s", parent, val), fmt.Sprintf("%s %s", h.Key, val)},
 					FixNotes: []string{"covers every subdomain", "covers only this next hop"}})

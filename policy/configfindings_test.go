@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/postfixtls/postfixtls/policy/finding"
+
 	"github.com/stretchr/testify/require"
 )
 
@@ -13,21 +15,21 @@ func TestConfigFindings(t *testing.T) {
 		main  string
 		table string
 		dest  string
-		code  string
+		code  finding.Code
 		fix   string
 	}{
 		{"E-4 §9.22 [host] row for a [host]:587 relayhost", "relayhost = [smtp.example.net]:587\n", "[smtp.example.net] secure\n",
-			"user@example.com", FindingPolicyKeyMismatch, "[smtp.example.net]:587 secure"},
+			"user@example.com", finding.PolicyKeyMismatch, "[smtp.example.net]:587 secure"},
 		{"E-4 §2.1 recipient-domain row when a relayhost decides the next hop", "relayhost = [smtp.example.net]\n", "example.com encrypt\n",
-			"user@example.com", FindingPolicyKeyMismatch, "[smtp.example.net] encrypt"},
+			"user@example.com", finding.PolicyKeyMismatch, "[smtp.example.net] encrypt"},
 		{"E-4 §9.21 bare key does not cover subdomains", "", "example.com secure\n",
-			"user@sub.example.com", FindingBareKeySubdomain, ".example.com secure"},
+			"user@sub.example.com", finding.BareKeySubdomain, ".example.com secure"},
 		{"E-5 legacy booleans decide", "smtp_tls_security_level =\nsmtp_enforce_tls = yes\n", "other.example none\n",
-			"user@example.com", FindingLegacyTLSParameters, "smtp_tls_security_level = verify"},
+			"user@example.com", finding.LegacyTLSParameters, "smtp_tls_security_level = verify"},
 		{"E-5 smtpd_ parameter set instead of smtp_", "smtp_tls_security_level =\nsmtpd_tls_security_level = encrypt\n", "other.example none\n",
-			"user@example.com", FindingServerSideParameter, "smtp_tls_security_level = encrypt"},
+			"user@example.com", finding.ServerSideParameter, "smtp_tls_security_level = encrypt"},
 		{"E-5 duplicated parameter", "smtp_tls_CAfile = /a\nsmtp_tls_CAfile = /b\n", "other.example none\n",
-			"user@example.com", FindingDuplicateParameter, ""},
+			"user@example.com", finding.DuplicateParameter, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -36,7 +38,7 @@ func TestConfigFindings(t *testing.T) {
 			r, err := s.Resolve(context.Background(), c.dest)
 			require.NoError(t, err)
 			fs := s.ConfigFindings(context.Background(), r)
-			var got *Finding
+			var got *finding.Finding
 			for i := range fs {
 				if fs[i].Code == c.code {
 					got = &fs[i]

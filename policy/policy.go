@@ -156,7 +156,25 @@ type Policy struct {
 	// Match, Exclude and TrustAnchorFiles.
 	Entry *Entry `json:"-"`
 
-	sharedEntry bool // Entry is the remembered parse of its value
+	sharedEntry bool          // Entry is the remembered parse of its value
+	static      *clientStatic // the main.cf settings the policy was computed from (AtLevel)
+}
+
+// AtLevel returns the policy as it is when its level becomes l, as a dane policy becomes
+// may or encrypt when dane_init() finds no usable TLSA records (§6.1): the level and the
+// handshake settings Postfix uses at l — the protocol list, cipher grade and exclusions of
+// main.cf for that level (§7.1), unless the entry's own protocols=, ciphers= or exclude=
+// set them. Everything else is kept. For a policy that was not computed from a
+// configuration (a literal Policy{}), only the level changes.
+func (p Policy) AtLevel(l Level) Policy {
+	q := p
+	q.Level = l
+	if p.static == nil || l == p.Level || l <= None {
+		return q
+	}
+	p.static.protocols(&q)
+	p.static.ciphers(&q)
+	return q
 }
 
 func (p *Policy) invalid(dsn, reason string, warnings ...string) {

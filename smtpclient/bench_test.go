@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/postfixtls/postfixtls/internal/testkit/smtpd"
+	"github.com/postfixtls/postfixtls/policy"
 )
 
 func benchServer(b *testing.B) string {
@@ -118,7 +119,7 @@ func BenchmarkParseReply(b *testing.B) {
 
 // BenchmarkTLSConfigFor measures the protocol/cipher mapping.
 func BenchmarkTLSConfigFor(b *testing.B) {
-	p := TLSParams{Protocols: ">=TLSv1.2", Grade: "medium", Exclusions: []string{"aNULL"}, Level: "secure"}
+	p := TLSParams{Protocols: ">=TLSv1.2", Grade: "medium", Exclusions: []string{"aNULL"}, Level: policy.Secure}
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		if _, err := TLSConfigFor(p); err != nil {

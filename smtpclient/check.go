@@ -12,6 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postfixtls/postfixtls/policy/finding"
+	"github.com/postfixtls/postfixtls/policy/verdict"
+
 	"github.com/postfixtls/postfixtls/dane"
 	"github.com/postfixtls/postfixtls/policy"
 )
@@ -56,9 +59,9 @@ type Verdict struct {
 	Reason  string `json:"reason"`
 	// Trust is Postfix's word for the last TLS session (Anonymous, Untrusted, Trusted,
 	// Verified); null without TLS.
-	Trust    *string          `json:"trust"`
-	Attempts []Attempt        `json:"attempts"`
-	Findings []policy.Finding `json:"findings"`
+	Trust    *string           `json:"trust"`
+	Attempts []Attempt         `json:"attempts"`
+	Findings []finding.Finding `json:"findings"`
 	// Warnings are configuration warnings (table problems, ignored parameters).
 	Warnings []string `json:"warnings,omitempty"`
 	// Log holds the "<queue id>: <reason>" lines Postfix logs for servers that failed before
@@ -95,14 +98,14 @@ type Attempt struct {
 	// Session is the full session record (with CheckOptions.KeepSessions).
 	Session *Session `json:"session,omitempty"`
 	// Decision is the evaluator's full decision (evidence, rule, notes).
-	Decision policy.Decision `json:"-"`
+	Decision verdict.Decision `json:"-"`
 }
 
 // Check answers whether Postfix, configured as s, would deliver to destination (an address,
 // a domain, "[host]" or "[host]:port"): it resolves the next hops, walks the MX and address
 // records with their DNSSEC status, computes each server's policy, dials each server as
 // Postfix would (STARTTLS, SNI, protocol and cipher limits), judges each session with
-// policy.Evaluate, and stops at the first server Postfix would deliver to.
+// verdict.Evaluate, and stops at the first server Postfix would deliver to.
 //
 // A configuration Postfix would refuse to run with is an error wrapping policy.ErrConfig; a
 // destination that is not delivered by the SMTP client wraps policy.ErrNotSMTP. Everything
@@ -118,17 +121,17 @@ func Check(ctx context.Context, s *policy.Settings, destination string, opt Chec
 			return nil, err
 		}
 	}
-	c := &checker{s: s, opt: opt, r: r, res: res, trust: map[string]*policy.Trust{}}
+	c := &checker{s: s, opt: opt, r: r, res: res, trust: map[string]*verdict.Trust{}}
 	if err := c.limits(); err != nil {
 		return nil, err
 	}
 	v := &Verdict{Destination: destination, Nexthop: res.Route.Nexthop, PostfixVersion: s.Version().String(),
-		Warnings: res.Warnings, Attempts: []Attempt{}, Findings: []policy.Finding{}}
+		Warnings: res.Warnings, Attempts: []Attempt{}, Findings: []finding.Finding{}}
 	if len(res.Hops) > 0 {
 		p := res.Hops[0].Policy
 		v.Policy = VerdictPolicy{Level: p.Level.String(), Match: p.Match, Source: p.Source.String(), Valid: p.Valid, Warnings: p.Warnings}
 	}
-	var decisions []policy.Decision
+	var decisions []verdict.Decision
 	for _, hop := range res.Hops {
 		stop, err := c.hop(ctx, hop, &decisions, v)
 		if err != nil {
@@ -138,7 +141,7 @@ func Check(ctx context.Context, s *policy.Settings, destination string, opt Chec
 			break
 		}
 	}
-	conc := policy.Conclude(decisions)
+	conc := verdict.Conclude(decisions)
 	v.Outcome, v.DSN, v.Reason, v.Log = string(conc.Outcome), conc.DSN, conc.Reason, conc.Log
 	if conc.Trust != "" {
 		t := conc.Trust
@@ -160,7 +163,7 @@ type checker struct {
 	opt   CheckOptions
 	r     dane.Resolver
 	res   *policy.Resolution
-	trust map[string]*policy.Trust
+	trust map[string]*verdict.Trust
 
 	addrLimit, sessionLimit int
 	connectTimeout          time.Duration
@@ -280,7 +283,7 @@ type server struct {
 }
 
 // hop tries the servers of one next hop. stop is true when Postfix would stop there.
-func (c *checker) hop(ctx context.Context, hop policy.Hop, decisions *[]policy.Decision, v *Verdict) (bool, error) {
+func (c *checker) hop(ctx context.Context, hop policy.Hop, decisions *[]verdict.Decision, v *Verdict) (bool, error) {
 	if hop.Unix {
 		return false, fmt.Errorf("smtpclient: LMTP over UNIX-domain sockets (%s) is not checked", hop.Nexthop)
 	}
@@ -295,7 +298,7 @@ func (c *checker) hop(ctx context.Context, hop policy.Hop, decisions *[]policy.D
 		*decisions = append(*decisions, d)
 		v.Attempts = append(v.Attempts, att)
 		switch d.Outcome {
-		case policy.OutcomeDeliver, policy.OutcomeBounce, policy.OutcomePlaintextRetry:
+		case verdict.OutcomeDeliver, verdict.OutcomeBounce, verdict.OutcomePlaintextRetry:
 			return true, nil
 		}
 		if c.sessionLimit > 0 && c.sessions >= c.sessionLimit {
@@ -368,12 +371,12 @@ func (c *checker) walk(ctx context.Context, hop policy.Hop) []server {
 
 // attempt computes the server's policy, dials it (unless the policy or DNS forbids it) and
 // judges the session.
-func (c *checker) attempt(ctx context.Context, hop policy.Hop, sv server) (policy.Decision, Attempt, error) {
+func (c *checker) attempt(ctx context.Context, hop policy.Hop, sv server) (verdict.Decision, Attempt, error) {
 	p, err := c.s.PolicyFor(ctx, c.res.Route, hop.NextHop, sv.host)
 	if err != nil {
-		return policy.Decision{}, Attempt{}, err
+		return verdict.Decision{}, Attempt{}, err
 	}
-	obs := policy.Observation{Host: sv.host, Port: hop.Port, HaveMX: sv.haveMX, MXPreference: sv.pref,
+	obs := verdict.Observation{Host: sv.host, Port: hop.Port, HaveMX: sv.haveMX, MXPreference: sv.pref,
 		MXSecure: sv.mxSecure, MXOwner: sv.mxOwner, AddrSecure: sv.addrSecure, MessageAge: c.opt.MessageAge}
 	if sv.addr.IsValid() {
 		obs.Addr = sv.addr.String()
@@ -416,8 +419,8 @@ func (c *checker) attempt(ctx context.Context, hop policy.Hop, sv server) (polic
 }
 
 // judge evaluates one attempt and fills its record.
-func (c *checker) judge(p policy.Policy, hop policy.Hop, obs policy.Observation, trust *policy.Trust, engineDown bool, att Attempt) (policy.Decision, Attempt, error) {
-	d := policy.Evaluate(p, hop.NextHop, obs, policy.EvalOptions{Version: c.s.Version(), Now: c.opt.Now, Trust: trust,
+func (c *checker) judge(p policy.Policy, hop policy.Hop, obs verdict.Observation, trust *verdict.Trust, engineDown bool, att Attempt) (verdict.Decision, Attempt, error) {
+	d := verdict.Evaluate(p, hop.NextHop, obs, verdict.EvalOptions{Version: c.s.Version(), Now: c.opt.Now, Trust: trust,
 		TLSEngineUnavailable: engineDown})
 	att.Decision = d
 	att.Outcome, att.DSN, att.Reason, att.Log = string(d.Outcome), d.DSN, d.Reason, d.Log
@@ -430,7 +433,7 @@ func (c *checker) judge(p policy.Policy, hop policy.Hop, obs policy.Observation,
 }
 
 // trustFor loads (once per set of files) the CAs and trust anchors a policy names.
-func (c *checker) trustFor(ctx context.Context, p policy.Policy) (*policy.Trust, error) {
+func (c *checker) trustFor(ctx context.Context, p policy.Policy) (*verdict.Trust, error) {
 	key := p.CAFile + "\x00" + p.CAPath + "\x00" + strings.Join(p.TrustAnchorFiles, "\x00") + "\x00" + strconv.FormatBool(p.AppendDefaultCA)
 	if t, ok := c.trust[key]; ok {
 		return t, nil
@@ -441,7 +444,7 @@ func (c *checker) trustFor(ctx context.Context, p policy.Policy) (*policy.Trust,
 		// and keys the trust anchors by the names as configured, which Evaluate looks up.
 		fsys = os.DirFS("/")
 	}
-	t, err := policy.LoadTrust(ctx, fsys, p, c.opt.SystemRoots)
+	t, err := verdict.LoadTrust(ctx, fsys, p, c.opt.SystemRoots)
 	if err != nil {
 		return nil, err
 	}
@@ -450,15 +453,15 @@ func (c *checker) trustFor(ctx context.Context, p policy.Policy) (*policy.Trust,
 }
 
 // tlsa looks up the server's TLSA records (§6.2).
-func (c *checker) tlsa(ctx context.Context, sv server, port int, p policy.Policy) (*policy.TLSAObservation, *dane.TLSAResult, error) {
+func (c *checker) tlsa(ctx context.Context, sv server, port int, p policy.Policy) (*verdict.TLSAObservation, *dane.TLSAResult, error) {
 	res, err := dane.LookupTLSA(ctx, c.r, dane.TLSAQuery{Host: *sv.hostInfo, Port: port, ForceInsecure: p.DANE.ForceInsecureHostTLSA})
 	if err != nil {
-		return &policy.TLSAObservation{Error: err.Error()}, res, err
+		return &verdict.TLSAObservation{Error: err.Error()}, res, err
 	}
 	if res.Skipped {
 		return nil, res, nil
 	}
-	to := &policy.TLSAObservation{BaseDomain: res.BaseDomain, QName: res.QName, RName: res.RName}
+	to := &verdict.TLSAObservation{BaseDomain: res.BaseDomain, QName: res.QName, RName: res.RName}
 	for _, rec := range res.Records {
 		to.Records = append(to.Records, rec.String())
 	}
@@ -506,7 +509,7 @@ func (c *checker) downgrade(p policy.Policy, to policy.Level) policy.Policy {
 }
 
 // dial holds the SMTP session the way Postfix would for this policy.
-func (c *checker) dial(ctx context.Context, hop policy.Hop, sv server, p policy.Policy, tlsa *policy.TLSAObservation) *Session {
+func (c *checker) dial(ctx context.Context, hop policy.Hop, sv server, p policy.Policy, tlsa *verdict.TLSAObservation) *Session {
 	mode := StartTLS
 	switch {
 	case p.Level == policy.None:
@@ -525,9 +528,8 @@ func (c *checker) dial(ctx context.Context, hop policy.Hop, sv server, p policy.
 	default:
 		sni = p.ServerName
 	}
-	v := c.s.Version()
-	m, _ := TLSConfigFor(TLSParams{Protocols: p.Protocols, Grade: p.Ciphers, Exclusions: p.Exclude, Level: p.Level.String(),
-		Release: Release{v.Major, v.Minor, v.Patch}})
+	m, _ := TLSConfigFor(TLSParams{Protocols: p.Protocols, Grade: p.Ciphers, Exclusions: p.Exclude, Level: p.Level,
+		Release: c.s.Version()})
 	addr := net.JoinHostPort(sv.addr.String(), strconv.Itoa(hop.Port))
 	sess, _ := Probe(ctx, addr, ProbeOptions{Host: sv.host, HeloName: c.helo, Mode: mode, TLS: &m, SNI: sni,
 		ConnectTimeout: c.connectTimeout, HeloTimeout: c.heloTimeout, StartTLSTimeout: c.starttlsTimeout,
@@ -539,12 +541,12 @@ func (c *checker) dial(ctx context.Context, hop policy.Hop, sv server, p policy.
 }
 
 // observe copies what a session saw into the evaluator's Observation.
-func (c *checker) observe(s *Session, obs *policy.Observation) {
+func (c *checker) observe(s *Session, obs *verdict.Observation) {
 	obs.WrapperMode = s.Mode == Wrapper
 	obs.STARTTLSOffered = s.STARTTLSOffered
 	obs.SNI = s.SNI
 	if r := s.STARTTLSReply; r != nil && !r.Positive() {
-		obs.STARTTLSReply = &policy.Reply{Code: r.Code, Enhanced: r.DSN, Text: r.Text, Raw: r.Text}
+		obs.STARTTLSReply = &verdict.Reply{Code: r.Code, Enhanced: r.DSN, Text: r.Text, Raw: r.Text}
 	}
 	if t := s.TLS; t != nil {
 		obs.TLSVersion, obs.Cipher, obs.CipherBits, obs.CipherAlgBits, obs.KeyExchange = t.Version, t.Cipher, t.CipherBits, t.CipherBits, t.Group

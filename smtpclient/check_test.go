@@ -143,7 +143,7 @@ func TestCheckAgainstRealDNS(t *testing.T) {
 			if c.finding != "" {
 				var codes []string
 				for _, f := range v.Findings {
-					codes = append(codes, f.Code)
+					codes = append(codes, string(f.Code))
 				}
 				require.Contains(t, codes, c.finding)
 			}

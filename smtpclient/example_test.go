@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/postfixtls/postfixtls/internal/testkit/pki"
+	"github.com/postfixtls/postfixtls/policy"
 	"github.com/postfixtls/postfixtls/smtpclient"
 )
 
@@ -53,7 +54,7 @@ func ExampleProbe() {
 
 	// Postfix's "secure" level: mandatory settings, aNULL excluded, TLS 1.2 or newer.
 	m, err := smtpclient.TLSConfigFor(smtpclient.TLSParams{
-		Protocols: ">=TLSv1.2", Grade: "medium", Exclusions: []string{"aNULL"}, Level: "secure",
+		Protocols: ">=TLSv1.2", Grade: "medium", Exclusions: []string{"aNULL"}, Level: policy.Secure,
 	})
 	if err != nil {
 		fmt.Println(err)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/postfixtls/postfixtls/policy"
 )
 
 func FuzzTLSConfigFor(f *testing.F) {
@@ -19,7 +21,8 @@ func FuzzTLSConfigFor(f *testing.F) {
 		f.Add(s[0], s[1], s[2], "may")
 	}
 	f.Fuzz(func(t *testing.T, protocols, grade, exclude, level string) {
-		m, err := TLSConfigFor(TLSParams{Protocols: protocols, Grade: grade, Exclusions: []string{exclude}, Level: level})
+		lv, _ := policy.ParseLevel(level)
+		m, err := TLSConfigFor(TLSParams{Protocols: protocols, Grade: grade, Exclusions: []string{exclude}, Level: lv})
 		if (err == nil) != (m.Abort == nil) {
 			t.Fatalf("err %v abort %v", err, m.Abort)
 		}

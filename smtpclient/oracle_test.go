@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/postfixtls/postfixtls/internal/testkit/finger"
+	"github.com/postfixtls/postfixtls/policy"
 )
 
 // fingerRun runs posttls-finger with -p/-g (which the shared test kit does not pass) in a
@@ -92,7 +93,7 @@ func TestProtocolMappingOracle(t *testing.T) {
 			if tc.level == "may" || tc.level == "encrypt" {
 				excl = []string{"eNULL"} // posttls-finger excludes eNULL at may too
 			}
-			m, _ := TLSConfigFor(TLSParams{Protocols: tc.protocols, Level: tc.level, Exclusions: excl, Release: Release{3, 7, 11}})
+			m, _ := TLSConfigFor(TLSParams{Protocols: tc.protocols, Level: testLevel(tc.level), Exclusions: excl, Release: policy.V(3, 7, 11)})
 			opt := quick()
 			opt.TLS = &m
 			s, _ := Probe(context.Background(), addr, opt)
@@ -128,7 +129,7 @@ func TestGradeOracle(t *testing.T) {
 			if tc.level == "may" || tc.level == "encrypt" {
 				excl = []string{"eNULL"}
 			}
-			m, err := TLSConfigFor(TLSParams{Grade: tc.grade, Level: tc.level, Exclusions: excl, Release: Release{3, 7, 11}})
+			m, err := TLSConfigFor(TLSParams{Grade: tc.grade, Level: testLevel(tc.level), Exclusions: excl, Release: policy.V(3, 7, 11)})
 			established := reEstablished.MatchString(out)
 			if (err == nil) != established {
 				t.Fatalf("mapping error %v, posttls-finger established %v\n%s", err, established, out)

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/postfixtls/postfixtls/internal/pfutil"
 )
 
 // DefaultLineLimit is Postfix's line_length_limit default (2048): the longest reply line it
@@ -303,10 +305,10 @@ func ParseEHLO(r *Reply, discard []string) EHLOInfo {
 	n := 0
 	for _, line := range r.Lines {
 		rest := line
-		if _, ok := strtok(&rest, "- "); !ok {
+		if _, ok := pfutil.Strtok(&rest, "- "); !ok {
 			continue
 		}
-		word, ok := strtok(&rest, " \t=")
+		word, ok := pfutil.Strtok(&rest, " \t=")
 		if !ok {
 			continue
 		}
@@ -330,21 +332,4 @@ func ParseEHLO(r *Reply, discard []string) EHLOInfo {
 		n++
 	}
 	return info
-}
-
-// strtok is Postfix's mystrtok: skip leading separators, return the token up to the next
-// separator and advance past that separator.
-func strtok(s *string, sep string) (string, bool) {
-	t := strings.TrimLeft(*s, sep)
-	if t == "" {
-		*s = ""
-		return "", false
-	}
-	i := strings.IndexAny(t, sep)
-	if i < 0 {
-		*s = ""
-		return t, true
-	}
-	*s = t[i+1:]
-	return t[:i], true
 }

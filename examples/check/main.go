@@ -13,6 +13,8 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/postfixtls/postfixtls/policy/verdict"
+
 	"github.com/postfixtls/postfixtls/dane"
 	"github.com/postfixtls/postfixtls/policy"
 	"github.com/postfixtls/postfixtls/smtpclient"
@@ -187,7 +189,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	} else {
 		rep.print(stdout)
 	}
-	if rep.verdict.Outcome == string(policy.OutcomeDeliver) {
+	if rep.verdict.Outcome == string(verdict.OutcomeDeliver) {
 		return exitDeliver
 	}
 	return exitFail
@@ -202,7 +204,7 @@ func explain(err error) string {
 		return "not an SMTP delivery: " + err.Error()
 	case errors.Is(err, policy.ErrNextHop):
 		return "bad destination: " + err.Error()
-	case errors.Is(err, policy.ErrObservation):
+	case errors.Is(err, verdict.ErrObservation):
 		return "offline input: " + err.Error()
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return "interrupted: " + err.Error()

@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/postfixtls/postfixtls/policy/finding"
+	"github.com/postfixtls/postfixtls/policy/verdict"
+
 	"github.com/postfixtls/postfixtls/policy"
 	"github.com/postfixtls/postfixtls/smtpclient"
 )
@@ -45,7 +48,7 @@ func offline(ctx context.Context, s *policy.Settings, o *options) (*smtpclient.V
 
 	chain, err := os.ReadFile(o.cert)
 	if err != nil {
-		return nil, fmt.Errorf("%w: -cert: %w", policy.ErrObservation, err)
+		return nil, fmt.Errorf("%w: -cert: %w", verdict.ErrObservation, err)
 	}
 	var tlsa io.Reader
 	switch {
@@ -59,21 +62,21 @@ func offline(ctx context.Context, s *policy.Settings, o *options) (*smtpclient.V
 	if _, err := netip.ParseAddr(host); err == nil {
 		addr = host
 	}
-	obs, err := policy.ObservationFromFiles(policy.ObservationFiles{Host: host, Addr: addr, Port: hop.Port,
+	obs, err := verdict.ObservationFromFiles(verdict.ObservationFiles{Host: host, Addr: addr, Port: hop.Port,
 		Chain: strings.NewReader(string(chain)), TLSA: tlsa, NoMX: noMX})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", o.cert, err)
 	}
 	// The findings judge the same chain under other policies: remember signature checks.
-	d := policy.Evaluate(p, hop.NextHop, obs, policy.EvalOptions{Version: s.Version(), Trust: trust, TLSEngineUnavailable: engineDown,
-		ChainCache: &policy.SignatureCache{}})
-	conc := policy.Conclude([]policy.Decision{d})
+	d := verdict.Evaluate(p, hop.NextHop, obs, verdict.EvalOptions{Version: s.Version(), Trust: trust, TLSEngineUnavailable: engineDown,
+		ChainCache: &verdict.SignatureCache{}})
+	conc := verdict.Conclude([]verdict.Decision{d})
 
 	v := &smtpclient.Verdict{Destination: o.destination, Nexthop: res.Route.Nexthop, PostfixVersion: s.Version().String(),
 		Policy: smtpclient.VerdictPolicy{Level: hop.Policy.Level.String(), Match: hop.Policy.Match, Source: hop.Policy.Source.String(),
 			Valid: hop.Policy.Valid, Warnings: hop.Policy.Warnings},
 		Outcome: string(conc.Outcome), DSN: conc.DSN, Reason: conc.Reason, Warnings: res.Warnings, Log: conc.Log,
-		Findings: append([]policy.Finding{}, d.Findings...)}
+		Findings: append([]finding.Finding{}, d.Findings...)}
 	if conc.Trust != "" {
 		t := conc.Trust
 		v.Trust = &t
@@ -93,8 +96,8 @@ func offline(ctx context.Context, s *policy.Settings, o *options) (*smtpclient.V
 
 // loadTrust reads the CA files and trust-anchor files the policy names, from the operating
 // system's files (relative names are relative to the working directory, as for Postfix's
-// own processes). An error wraps policy.ErrCAFile: Postfix's TLS engine would not start.
-func loadTrust(ctx context.Context, p policy.Policy) (*policy.Trust, error) {
+// own processes). An error wraps verdict.ErrCAFile: Postfix's TLS engine would not start.
+func loadTrust(ctx context.Context, p policy.Policy) (*verdict.Trust, error) {
 	abs := func(name string) string {
 		if name == "" {
 			return ""
@@ -111,10 +114,10 @@ func loadTrust(ctx context.Context, p policy.Policy) (*policy.Trust, error) {
 		p.TrustAnchorFiles[i] = abs(f)
 	}
 	// LoadTrust takes names relative to the file system's root.
-	t, err := policy.LoadTrust(ctx, os.DirFS("/"), p, nil)
+	t, err := verdict.LoadTrust(ctx, os.DirFS("/"), p, nil)
 	if err != nil {
-		if !errors.Is(err, policy.ErrCAFile) {
-			err = fmt.Errorf("%w: %w", policy.ErrCAFile, err)
+		if !errors.Is(err, verdict.ErrCAFile) {
+			err = fmt.Errorf("%w: %w", verdict.ErrCAFile, err)
 		}
 		return nil, err
 	}

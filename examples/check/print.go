@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/postfixtls/postfixtls/policy"
+	"github.com/postfixtls/postfixtls/policy/verdict"
 )
 
 // maxLines bounds the lines printed for one list (log lines, details, warnings) so that
@@ -101,7 +101,7 @@ func (r *report) print(w io.Writer) {
 		fmt.Fprintf(w, "  logged     %s\n", l)
 	}
 	if len(v.Findings) == 0 {
-		if v.Outcome != string(policy.OutcomeDeliver) {
+		if v.Outcome != string(verdict.OutcomeDeliver) {
 			fmt.Fprintln(w, "why          no finding explains this failure; see the log lines above")
 		}
 		return
@@ -140,7 +140,7 @@ func statusLine(r *report) string {
 	switch {
 	case v.Reason != "":
 		s += " (" + v.Reason + ")"
-	case v.Outcome == string(policy.OutcomeDeliver):
+	case v.Outcome == string(verdict.OutcomeDeliver):
 		s += " (the server's reply to the message itself is not known: check stops before MAIL FROM)"
 	}
 	return s

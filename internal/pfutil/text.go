@@ -97,3 +97,20 @@ func Strerror(err error) string {
 	}
 	return s
 }
+
+// Strtok is Postfix's mystrtok: skip leading separators, return the token up to the next
+// separator and advance past that separator.
+func Strtok(s *string, sep string) (string, bool) {
+	t := strings.TrimLeft(*s, sep)
+	if t == "" {
+		*s = ""
+		return "", false
+	}
+	i := strings.IndexAny(t, sep)
+	if i < 0 {
+		*s = ""
+		return t, true
+	}
+	*s = t[i+1:]
+	return t[:i], true
+}

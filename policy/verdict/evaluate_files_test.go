@@ -1,11 +1,14 @@
-package policy_test
+package verdict_test
 
 import (
 	"context"
 	"os"
 	"testing"
 
+	"github.com/postfixtls/postfixtls/policy/verdict"
+
 	"github.com/postfixtls/postfixtls/policy"
+	"github.com/postfixtls/postfixtls/policy/finding"
 )
 
 // TestEvaluateFromFiles is the offline check from files: a PEM chain and TLSA text
@@ -32,7 +35,7 @@ func TestEvaluateFromFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	trust, err := policy.LoadTrust(ctx, os.DirFS("testdata/eval"), p, nil)
+	trust, err := verdict.LoadTrust(ctx, os.DirFS("testdata/eval"), p, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,15 +49,15 @@ func TestEvaluateFromFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tlsa.Close()
-	obs, err := policy.ObservationFromFiles(policy.ObservationFiles{Host: "in1-smtp.messagingengine.com", Addr: "192.0.2.10", Chain: chain, TLSA: tlsa})
+	obs, err := verdict.ObservationFromFiles(verdict.ObservationFiles{Host: "in1-smtp.messagingengine.com", Addr: "192.0.2.10", Chain: chain, TLSA: tlsa})
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := policy.Evaluate(p, hop.NextHop, obs, policy.EvalOptions{Version: policy.V(3, 7, 11), Trust: trust})
-	if d.Outcome != policy.OutcomeDefer || d.Reason != policy.ReasonNotVerified || d.Trust != policy.TrustUntrusted {
+	d := verdict.Evaluate(p, hop.NextHop, obs, verdict.EvalOptions{Version: policy.V(3, 7, 11), Trust: trust})
+	if d.Outcome != verdict.OutcomeDefer || d.Reason != verdict.ReasonNotVerified || d.Trust != verdict.TrustUntrusted {
 		t.Fatalf("B-1 fastmail.fm secure: %+v", d)
 	}
-	if len(d.Findings) == 0 || d.Findings[0].Code != policy.FindingSecureNexthopMismatch || d.Findings[0].Fixes[0] != "fastmail.fm secure match=.messagingengine.com" {
+	if len(d.Findings) == 0 || d.Findings[0].Code != finding.SecureNexthopMismatch || d.Findings[0].Fixes[0] != "fastmail.fm secure match=.messagingengine.com" {
 		t.Fatalf("findings %+v", d.Findings)
 	}
 	hasDane := false
@@ -67,7 +70,7 @@ func TestEvaluateFromFiles(t *testing.T) {
 	// The same observation under dane: the 3 1 1 record matches.
 	p.Level = policy.Dane
 	p.DANE = &policy.DANEConfig{InsecureMXPolicy: "dane", Digests: []string{"sha512", "sha256"}}
-	if d := policy.Evaluate(p, hop.NextHop, obs, policy.EvalOptions{Version: policy.V(3, 7, 11), Trust: trust}); d.Outcome != policy.OutcomeDeliver || d.Trust != policy.TrustVerified {
+	if d := verdict.Evaluate(p, hop.NextHop, obs, verdict.EvalOptions{Version: policy.V(3, 7, 11), Trust: trust}); d.Outcome != verdict.OutcomeDeliver || d.Trust != verdict.TrustVerified {
 		t.Errorf("dane: %+v", d)
 	}
 }

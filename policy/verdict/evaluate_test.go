@@ -1,4 +1,4 @@
-package policy_test
+package verdict_test
 
 import (
 	"crypto/rand"
@@ -13,10 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postfixtls/postfixtls/policy/verdict"
+
 	"github.com/postfixtls/postfixtls/dane"
 	"github.com/postfixtls/postfixtls/fingerprint"
 	"github.com/postfixtls/postfixtls/internal/testkit/pki"
 	"github.com/postfixtls/postfixtls/policy"
+	"github.com/postfixtls/postfixtls/policy/finding"
 )
 
 // fixture is a small PKI and the usual next hop example.com with MX mx.example.com.
@@ -24,7 +27,7 @@ type fixture struct {
 	h                                  *pki.Hierarchy
 	mx, fastmail, other, expired, self *pki.Cert
 	hop, fmHop                         policy.NextHop
-	trust                              *policy.Trust
+	trust                              *verdict.Trust
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -39,12 +42,12 @@ func newFixture(t testing.TB) *fixture {
 		self:  pki.Must(t, pki.Spec{CN: []string{"mx.example.com"}, DNS: []string{"mx.example.com"}}, nil),
 		hop:   policy.NextHop{Nexthop: "example.com", Key: "example.com", Domain: "example.com", Port: 25, MX: true, Client: policy.SMTP},
 		fmHop: policy.NextHop{Nexthop: "fastmail.fm", Key: "fastmail.fm", Domain: "fastmail.fm", Port: 25, MX: true, Client: policy.SMTP},
-		trust: &policy.Trust{CAs: []*x509.Certificate{h.Root.Cert}},
+		trust: &verdict.Trust{CAs: []*x509.Certificate{h.Root.Cert}},
 	}
 	return f
 }
 
-func (f *fixture) chain(c *pki.Cert) policy.Chain { return policy.Chain{c.Cert, f.h.Inter.Cert} }
+func (f *fixture) chain(c *pki.Cert) verdict.Chain { return verdict.Chain{c.Cert, f.h.Inter.Cert} }
 
 func pol(level policy.Level, match ...string) policy.Policy {
 	p := policy.Policy{Level: level, ConfiguredLevel: level, Valid: true, Match: match, Ciphers: "medium", Protocols: ">=TLSv1",
@@ -58,8 +61,8 @@ func pol(level policy.Level, match ...string) policy.Policy {
 	return p
 }
 
-func obsTLS(host string, chain policy.Chain) policy.Observation {
-	return policy.Observation{Host: host, Addr: "192.0.2.10", Port: 25, HaveMX: true, MXSecure: true, AddrSecure: true,
+func obsTLS(host string, chain verdict.Chain) verdict.Observation {
+	return verdict.Observation{Host: host, Addr: "192.0.2.10", Port: 25, HaveMX: true, MXSecure: true, AddrSecure: true,
 		STARTTLSOffered: true, TLSVersion: "TLSv1.3", Cipher: "TLS_AES_128_GCM_SHA256", Chain: chain}
 }
 
@@ -72,15 +75,15 @@ type evalCase struct {
 	name    string
 	p       policy.Policy
 	hop     *policy.NextHop
-	obs     policy.Observation
-	opt     policy.EvalOptions
-	outcome policy.Outcome
+	obs     verdict.Observation
+	opt     verdict.EvalOptions
+	outcome verdict.Outcome
 	dsn     string
 	reason  string
 	trust   string
 	log     string // a line that must be logged (exact)
 	eff     policy.Level
-	finding string
+	finding finding.Code
 }
 
 func runEval(t *testing.T, f *fixture, cases []evalCase) {
@@ -98,7 +101,7 @@ func runEval(t *testing.T, f *fixture, cases []evalCase) {
 			if opt.Trust == nil {
 				opt.Trust = f.trust
 			}
-			d := policy.Evaluate(c.p, hop, c.obs, opt)
+			d := verdict.Evaluate(c.p, hop, c.obs, opt)
 			if d.Outcome != c.outcome {
 				t.Fatalf("outcome %s, want %s (reason %q, log %q)", d.Outcome, c.outcome, d.Reason, d.Log)
 			}
@@ -126,9 +129,9 @@ func runEval(t *testing.T, f *fixture, cases []evalCase) {
 			if c.finding != "" {
 				var codes []string
 				for _, fd := range d.Findings {
-					codes = append(codes, fd.Code)
+					codes = append(codes, string(fd.Code))
 				}
-				if !strings.Contains(strings.Join(codes, " "), c.finding) {
+				if !strings.Contains(strings.Join(codes, " "), string(c.finding)) {
 					t.Errorf("findings %v lack %s", codes, c.finding)
 				}
 			}
@@ -138,34 +141,34 @@ func runEval(t *testing.T, f *fixture, cases []evalCase) {
 
 func TestEvaluateSTARTTLS(t *testing.T) {
 	f := newFixture(t)
-	noTLS := policy.Observation{Host: "mx.example.com", Addr: "192.0.2.10", Port: 25}
-	refused := func(code int, enh, text string) policy.Observation {
+	noTLS := verdict.Observation{Host: "mx.example.com", Addr: "192.0.2.10", Port: 25}
+	refused := func(code int, enh, text string) verdict.Observation {
 		o := noTLS
 		o.STARTTLSOffered = true
-		o.STARTTLSReply = &policy.Reply{Code: code, Enhanced: enh, Text: text}
+		o.STARTTLSReply = &verdict.Reply{Code: code, Enhanced: enh, Text: text}
 		return o
 	}
 	runEval(t, f, []evalCase{
 		{name: "§3.1 none: plaintext even when STARTTLS is offered", p: pol(policy.None), obs: obsTLS("mx.example.com", f.chain(f.mx)),
-			outcome: policy.OutcomeDeliver, dsn: "2.0.0"},
-		{name: "§3.1 may: STARTTLS not offered, plaintext", p: pol(policy.May), obs: noTLS, outcome: policy.OutcomeDeliver},
-		{name: "§3.2 encrypt: STARTTLS not offered defers 4.7.4", p: pol(policy.Encrypt), obs: noTLS, outcome: policy.OutcomeDefer,
-			dsn: "4.7.4", reason: "TLS is required, but was not offered by host mx.example.com[192.0.2.10]", finding: policy.FindingNoSTARTTLS},
+			outcome: verdict.OutcomeDeliver, dsn: "2.0.0"},
+		{name: "§3.1 may: STARTTLS not offered, plaintext", p: pol(policy.May), obs: noTLS, outcome: verdict.OutcomeDeliver},
+		{name: "§3.2 encrypt: STARTTLS not offered defers 4.7.4", p: pol(policy.Encrypt), obs: noTLS, outcome: verdict.OutcomeDefer,
+			dsn: "4.7.4", reason: "TLS is required, but was not offered by host mx.example.com[192.0.2.10]", finding: finding.NoSTARTTLS},
 		{name: "§3.2 encrypt: STARTTLS refused with 454 takes the server's DSN", p: pol(policy.Encrypt), obs: refused(454, "4.7.0", "TLS not available"),
-			outcome: policy.OutcomeDefer, dsn: "4.7.0", reason: "TLS is required, but host mx.example.com[192.0.2.10] refused to start TLS: 454 4.7.0 TLS not available",
-			finding: policy.FindingSTARTTLSRefused},
+			outcome: verdict.OutcomeDefer, dsn: "4.7.0", reason: "TLS is required, but host mx.example.com[192.0.2.10] refused to start TLS: 454 4.7.0 TLS not available",
+			finding: finding.STARTTLSRefused},
 		{name: "§3.2 refused without enhanced code: X.0.0 from the reply class", p: pol(policy.Verify, "hostname"), obs: refused(454, "", "TLS not available"),
-			outcome: policy.OutcomeDefer, dsn: "4.0.0", reason: "TLS is required, but host mx.example.com[192.0.2.10] refused to start TLS: 454 TLS not available"},
+			outcome: verdict.OutcomeDefer, dsn: "4.0.0", reason: "TLS is required, but host mx.example.com[192.0.2.10] refused to start TLS: 454 TLS not available"},
 		{name: "§3.2 a 5xx STARTTLS reply bounces", p: pol(policy.Encrypt), obs: refused(554, "5.7.0", "go away"),
-			outcome: policy.OutcomeBounce, dsn: "5.7.0", reason: "TLS is required, but host mx.example.com[192.0.2.10] refused to start TLS: 554 5.7.0 go away"},
+			outcome: verdict.OutcomeBounce, dsn: "5.7.0", reason: "TLS is required, but host mx.example.com[192.0.2.10] refused to start TLS: 554 5.7.0 go away"},
 		{name: "§3.2 may: STARTTLS refused continues in plaintext", p: pol(policy.May), obs: refused(454, "4.7.0", "TLS not available"),
-			outcome: policy.OutcomeDeliver},
+			outcome: verdict.OutcomeDeliver},
 	})
 }
 
 func TestEvaluateHandshakeAndFallback(t *testing.T) {
 	f := newFixture(t)
-	hs := func(age time.Duration, sasl, probe bool) policy.Observation {
+	hs := func(age time.Duration, sasl, probe bool) verdict.Observation {
 		o := obsTLS("mx.example.com", nil)
 		o.HandshakeError = "remote error: tls: handshake failure"
 		o.MessageAge, o.SASL, o.AddressProbe = age, sasl, probe
@@ -183,89 +186,89 @@ func TestEvaluateHandshakeAndFallback(t *testing.T) {
 	excl.Exclude = []string{"!RC4"}
 	runEval(t, f, []evalCase{
 		{name: "§3.3 may: new message with a broken handshake is deferred", p: pol(policy.May), obs: hs(time.Minute, false, false),
-			outcome: policy.OutcomeDefer, dsn: "4.7.5", reason: policy.ReasonHandshake, log: "SSL_connect error to mx.example.com[192.0.2.10]:25: -1"},
+			outcome: verdict.OutcomeDefer, dsn: "4.7.5", reason: verdict.ReasonHandshake, log: "SSL_connect error to mx.example.com[192.0.2.10]:25: -1"},
 		{name: "§3.3 may: message older than minimal_backoff_time retries in plaintext", p: pol(policy.May), obs: hs(10*time.Minute, false, false),
-			outcome: policy.OutcomePlaintextRetry, reason: policy.ReasonHandshake},
+			outcome: verdict.OutcomePlaintextRetry, reason: verdict.ReasonHandshake},
 		{name: "§3.3 may: SASL credentials forbid the plaintext fallback", p: pol(policy.May), obs: hs(time.Hour, true, false),
-			outcome: policy.OutcomeDefer, reason: policy.ReasonHandshake},
-		{name: "§3.3 address probes fall back at once since 3.8", p: pol(policy.May), obs: hs(0, false, true), opt: policy.EvalOptions{Version: policy.V(3, 8, 0)},
-			outcome: policy.OutcomePlaintextRetry, reason: policy.ReasonHandshake},
+			outcome: verdict.OutcomeDefer, reason: verdict.ReasonHandshake},
+		{name: "§3.3 address probes fall back at once since 3.8", p: pol(policy.May), obs: hs(0, false, true), opt: verdict.EvalOptions{Version: policy.V(3, 8, 0)},
+			outcome: verdict.OutcomePlaintextRetry, reason: verdict.ReasonHandshake},
 		{name: "§3.3 address probes obey the age rule before 3.8", p: pol(policy.May), obs: hs(0, false, true),
-			outcome: policy.OutcomeDefer, reason: policy.ReasonHandshake},
+			outcome: verdict.OutcomeDefer, reason: verdict.ReasonHandshake},
 		{name: "§3.2 encrypt: handshake failure defers 4.7.5", p: pol(policy.Encrypt), obs: hs(time.Hour, false, false),
-			outcome: policy.OutcomeDefer, dsn: "4.7.5", reason: policy.ReasonHandshake, finding: policy.FindingHandshakeFailure},
+			outcome: verdict.OutcomeDefer, dsn: "4.7.5", reason: verdict.ReasonHandshake, finding: finding.HandshakeFailure},
 		{name: "§7.3 invalid protocol list aborts TLS at handshake time", p: bad, obs: obsTLS("mx.example.com", f.chain(f.mx)),
-			outcome: policy.OutcomeDefer, dsn: "4.7.5", reason: policy.ReasonHandshake, finding: policy.FindingInvalidProtocols,
+			outcome: verdict.OutcomeDefer, dsn: "4.7.5", reason: verdict.ReasonHandshake, finding: finding.InvalidProtocols,
 			log: `warning: mx.example.com[192.0.2.10]:25: Invalid TLS protocol list ">=TLSv1.4": aborting TLS session`},
-		{name: "§7.3 >= is a syntax error before 3.6", p: old, obs: obsTLS("mx.example.com", f.chain(f.mx)), opt: policy.EvalOptions{Version: policy.V(3, 5, 20)},
-			outcome: policy.OutcomeDefer, reason: policy.ReasonHandshake},
+		{name: "§7.3 >= is a syntax error before 3.6", p: old, obs: obsTLS("mx.example.com", f.chain(f.mx)), opt: verdict.EvalOptions{Version: policy.V(3, 5, 20)},
+			outcome: verdict.OutcomeDefer, reason: verdict.ReasonHandshake},
 		{name: "§7.3 >= is fine from 3.6", p: old, obs: obsTLS("mx.example.com", f.chain(f.mx)),
-			outcome: policy.OutcomeDeliver, trust: policy.TrustTrusted},
-		{name: "§7.2 unknown cipher grade", p: grade, obs: obsTLS("mx.example.com", f.chain(f.mx)), outcome: policy.OutcomeDefer,
-			reason: policy.ReasonHandshake, log: `warning: mx.example.com[192.0.2.10]:25: invalid cipher grade: "bogus"`, finding: policy.FindingInvalidCiphers},
-		{name: "§7.2 null grade at encrypt leaves no cipher", p: null, obs: obsTLS("mx.example.com", f.chain(f.mx)), outcome: policy.OutcomeDefer,
-			reason: policy.ReasonHandshake, log: `warning: mx.example.com[192.0.2.10]:25: error setting cipher grade: "null"`},
-		{name: "§7.2 exclusion with a unary operator", p: excl, obs: obsTLS("mx.example.com", f.chain(f.mx)), outcome: policy.OutcomeDefer,
-			reason: policy.ReasonHandshake, log: `warning: mx.example.com[192.0.2.10]:25: invalid unary '!+-@' in cipher exclusion: !RC4`},
+			outcome: verdict.OutcomeDeliver, trust: verdict.TrustTrusted},
+		{name: "§7.2 unknown cipher grade", p: grade, obs: obsTLS("mx.example.com", f.chain(f.mx)), outcome: verdict.OutcomeDefer,
+			reason: verdict.ReasonHandshake, log: `warning: mx.example.com[192.0.2.10]:25: invalid cipher grade: "bogus"`, finding: finding.InvalidCiphers},
+		{name: "§7.2 null grade at encrypt leaves no cipher", p: null, obs: obsTLS("mx.example.com", f.chain(f.mx)), outcome: verdict.OutcomeDefer,
+			reason: verdict.ReasonHandshake, log: `warning: mx.example.com[192.0.2.10]:25: error setting cipher grade: "null"`},
+		{name: "§7.2 exclusion with a unary operator", p: excl, obs: obsTLS("mx.example.com", f.chain(f.mx)), outcome: verdict.OutcomeDefer,
+			reason: verdict.ReasonHandshake, log: `warning: mx.example.com[192.0.2.10]:25: invalid unary '!+-@' in cipher exclusion: !RC4`},
 		{name: "§2.4 item 5 TLS engine unavailable: may runs in plaintext", p: pol(policy.May), obs: obsTLS("mx.example.com", f.chain(f.mx)),
-			opt: policy.EvalOptions{TLSEngineUnavailable: true}, outcome: policy.OutcomeDeliver},
+			opt: verdict.EvalOptions{TLSEngineUnavailable: true}, outcome: verdict.OutcomeDeliver},
 		{name: "§2.4 item 5 TLS engine unavailable: verify defers", p: pol(policy.Verify, "hostname"), obs: obsTLS("mx.example.com", f.chain(f.mx)),
-			opt: policy.EvalOptions{TLSEngineUnavailable: true}, outcome: policy.OutcomeDefer, dsn: "4.7.5", reason: policy.ReasonEngine},
+			opt: verdict.EvalOptions{TLSEngineUnavailable: true}, outcome: verdict.OutcomeDefer, dsn: "4.7.5", reason: verdict.ReasonEngine},
 	})
 }
 
 func TestEvaluateVerifyLevels(t *testing.T) {
 	f := newFixture(t)
 	fm := obsTLS("in1-smtp.messagingengine.com", f.chain(f.fastmail))
-	leafOnly := obsTLS("mx.example.com", policy.Chain{f.mx.Cert})
-	interOnly := &policy.Trust{CAs: []*x509.Certificate{f.h.Inter.Cert}}
-	both := &policy.Trust{CAs: []*x509.Certificate{f.h.Inter.Cert, f.h.Root.Cert}}
+	leafOnly := obsTLS("mx.example.com", verdict.Chain{f.mx.Cert})
+	interOnly := &verdict.Trust{CAs: []*x509.Certificate{f.h.Inter.Cert}}
+	both := &verdict.Trust{CAs: []*x509.Certificate{f.h.Inter.Cert, f.h.Root.Cert}}
 	badMatch := pol(policy.Secure, ".")
 	old := func(p policy.Policy) policy.Policy { p.Protocols = "!SSLv2, !SSLv3"; return p }
 	runEval(t, f, []evalCase{
 		{name: "§4.5 fastmail verify: hostname matches the wildcard", p: pol(policy.Verify, "hostname"), hop: &f.fmHop, obs: fm,
-			outcome: policy.OutcomeDeliver, trust: policy.TrustVerified,
+			outcome: verdict.OutcomeDeliver, trust: verdict.TrustVerified,
 			log: "Verified TLS connection established to in1-smtp.messagingengine.com[192.0.2.10]:25: TLSv1.3 with cipher TLS_AES_128_GCM_SHA256 (128/128 bits)"},
 		{name: "§4.5 fastmail secure: hostname mismatch, Untrusted on 3.7", p: pol(policy.Secure, "nexthop", "dot-nexthop"), hop: &f.fmHop, obs: fm,
-			outcome: policy.OutcomeDefer, dsn: "4.7.5", reason: policy.ReasonNotVerified, trust: policy.TrustUntrusted,
-			log: "server certificate verification failed for in1-smtp.messagingengine.com[192.0.2.10]:25: num=62:hostname mismatch", finding: policy.FindingSecureNexthopMismatch},
+			outcome: verdict.OutcomeDefer, dsn: "4.7.5", reason: verdict.ReasonNotVerified, trust: verdict.TrustUntrusted,
+			log: "server certificate verification failed for in1-smtp.messagingengine.com[192.0.2.10]:25: num=62:hostname mismatch", finding: finding.SecureNexthopMismatch},
 		{name: "§3.4 CA-valid misnamed certificate logs Trusted from 3.10.4", p: pol(policy.Secure, "nexthop", "dot-nexthop"), hop: &f.fmHop, obs: fm,
-			opt: policy.EvalOptions{Version: policy.V(3, 10, 4)}, outcome: policy.OutcomeDefer, reason: policy.ReasonNotVerified, trust: policy.TrustTrusted},
+			opt: verdict.EvalOptions{Version: policy.V(3, 10, 4)}, outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustTrusted},
 		{name: "§3.4 CA-valid misnamed certificate logs Untrusted in 3.6.0", p: pol(policy.Secure, "nexthop", "dot-nexthop"), hop: &f.fmHop, obs: fm,
-			opt: policy.EvalOptions{Version: policy.V(3, 6, 0)}, outcome: policy.OutcomeDefer, reason: policy.ReasonNotVerified, trust: policy.TrustUntrusted},
+			opt: verdict.EvalOptions{Version: policy.V(3, 6, 0)}, outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustUntrusted},
 		{name: "§3.2 <= 3.5: misnamed but trusted is 'not verified', logged Trusted", p: old(pol(policy.Secure, "nexthop", "dot-nexthop")), hop: &f.fmHop, obs: fm,
-			opt: policy.EvalOptions{Version: policy.V(3, 5, 25)}, outcome: policy.OutcomeDefer, reason: policy.ReasonNotVerified, trust: policy.TrustTrusted},
+			opt: verdict.EvalOptions{Version: policy.V(3, 5, 25)}, outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustTrusted},
 		{name: "§3.2 <= 3.5: untrusted chain is 'not trusted'", p: old(pol(policy.Verify, "hostname")), obs: leafOnly,
-			opt: policy.EvalOptions{Version: policy.V(3, 5, 25)}, outcome: policy.OutcomeDefer, reason: policy.ReasonNotTrusted, trust: policy.TrustUntrusted},
+			opt: verdict.EvalOptions{Version: policy.V(3, 5, 25)}, outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotTrusted, trust: verdict.TrustUntrusted},
 		{name: "§3.2 item 39 leaf only, root in CAfile: untrusted issuer = the intermediate", p: pol(policy.Verify, "hostname"), obs: leafOnly,
-			outcome: policy.OutcomeDefer, reason: policy.ReasonNotVerified, trust: policy.TrustUntrusted,
-			log: "certificate verification failed for mx.example.com[192.0.2.10]:25: untrusted issuer /O=postfixtls tests/CN=Test Intermediate CA", finding: policy.FindingMissingIntermediate},
-		{name: "§3.2 item 39 intermediate and root in CAfile: Verified", p: pol(policy.Verify, "hostname"), obs: leafOnly, opt: policy.EvalOptions{Trust: both},
-			outcome: policy.OutcomeDeliver, trust: policy.TrustVerified},
-		{name: "§10.2 intermediate alone in CAfile: OpenSSL needs the root (num=2)", p: pol(policy.Verify, "hostname"), obs: leafOnly, opt: policy.EvalOptions{Trust: interOnly},
-			outcome: policy.OutcomeDefer, reason: policy.ReasonNotVerified, trust: policy.TrustUntrusted,
+			outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustUntrusted,
+			log: "certificate verification failed for mx.example.com[192.0.2.10]:25: untrusted issuer /O=postfixtls tests/CN=Test Intermediate CA", finding: finding.MissingIntermediate},
+		{name: "§3.2 item 39 intermediate and root in CAfile: Verified", p: pol(policy.Verify, "hostname"), obs: leafOnly, opt: verdict.EvalOptions{Trust: both},
+			outcome: verdict.OutcomeDeliver, trust: verdict.TrustVerified},
+		{name: "§10.2 intermediate alone in CAfile: OpenSSL needs the root (num=2)", p: pol(policy.Verify, "hostname"), obs: leafOnly, opt: verdict.EvalOptions{Trust: interOnly},
+			outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustUntrusted,
 			log: "CA certificate verification failed for mx.example.com[192.0.2.10]:25: num=2:unable to get issuer certificate"},
 		{name: "§3.2 item 38 no CA configured: untrusted issuer of the root", p: pol(policy.Verify, "hostname"), obs: obsTLS("mx.example.com", f.chain(f.mx)),
-			opt: policy.EvalOptions{Trust: &policy.Trust{}}, outcome: policy.OutcomeDefer, reason: policy.ReasonNotVerified, trust: policy.TrustUntrusted,
-			log: "certificate verification failed for mx.example.com[192.0.2.10]:25: untrusted issuer /O=postfixtls tests/CN=Test Root CA", finding: policy.FindingNoCA},
+			opt: verdict.EvalOptions{Trust: &verdict.Trust{}}, outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustUntrusted,
+			log: "certificate verification failed for mx.example.com[192.0.2.10]:25: untrusted issuer /O=postfixtls tests/CN=Test Root CA", finding: finding.NoCA},
 		{name: "§3.2 item 40 expired certificate", p: pol(policy.Verify, "hostname"), obs: obsTLS("mx.example.com", f.chain(f.expired)),
-			outcome: policy.OutcomeDefer, reason: policy.ReasonNotVerified, trust: policy.TrustUntrusted,
-			log: "server certificate verification failed for mx.example.com[192.0.2.10]:25: certificate has expired", finding: policy.FindingExpired},
-		{name: "§3.4 self-signed certificate at verify", p: pol(policy.Verify, "hostname"), obs: obsTLS("mx.example.com", policy.Chain{f.self.Cert}),
-			outcome: policy.OutcomeDefer, reason: policy.ReasonNotVerified, trust: policy.TrustUntrusted,
-			log: "certificate verification failed for mx.example.com[192.0.2.10]:25: self-signed certificate", finding: policy.FindingSelfSigned},
+			outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustUntrusted,
+			log: "server certificate verification failed for mx.example.com[192.0.2.10]:25: certificate has expired", finding: finding.Expired},
+		{name: "§3.4 self-signed certificate at verify", p: pol(policy.Verify, "hostname"), obs: obsTLS("mx.example.com", verdict.Chain{f.self.Cert}),
+			outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustUntrusted,
+			log: "certificate verification failed for mx.example.com[192.0.2.10]:25: self-signed certificate", finding: finding.SelfSigned},
 		{name: "§3.1 may: CA-valid certificate for another name is Trusted", p: pol(policy.May), obs: obsTLS("mx.example.com", f.chain(f.other)),
-			outcome: policy.OutcomeDeliver, trust: policy.TrustTrusted},
-		{name: "§3.1 encrypt: self-signed is Untrusted but delivered", p: pol(policy.Encrypt), obs: obsTLS("mx.example.com", policy.Chain{f.self.Cert}),
-			outcome: policy.OutcomeDeliver, trust: policy.TrustUntrusted},
-		{name: "§3.4 anonymous session at may", p: pol(policy.May), obs: obsTLS("mx.example.com", nil), outcome: policy.OutcomeDeliver, trust: policy.TrustAnonymous},
-		{name: "§4.1 match=. installs nothing: num=1", p: badMatch, obs: obsTLS("mx.example.com", f.chain(f.mx)), outcome: policy.OutcomeDefer,
-			reason: policy.ReasonNotVerified, trust: policy.TrustUntrusted,
+			outcome: verdict.OutcomeDeliver, trust: verdict.TrustTrusted},
+		{name: "§3.1 encrypt: self-signed is Untrusted but delivered", p: pol(policy.Encrypt), obs: obsTLS("mx.example.com", verdict.Chain{f.self.Cert}),
+			outcome: verdict.OutcomeDeliver, trust: verdict.TrustUntrusted},
+		{name: "§3.4 anonymous session at may", p: pol(policy.May), obs: obsTLS("mx.example.com", nil), outcome: verdict.OutcomeDeliver, trust: verdict.TrustAnonymous},
+		{name: "§4.1 match=. installs nothing: num=1", p: badMatch, obs: obsTLS("mx.example.com", f.chain(f.mx)), outcome: verdict.OutcomeDefer,
+			reason: verdict.ReasonNotVerified, trust: verdict.TrustUntrusted,
 			log: "server certificate verification failed for mx.example.com[192.0.2.10]:25: num=1:unspecified certificate verification error"},
 		{name: "§4.2 item 42 secure match=nexthop vs MX certificate", p: pol(policy.Secure, "nexthop"), obs: obsTLS("mx.example.com", f.chain(f.mx)),
-			outcome: policy.OutcomeDefer, reason: policy.ReasonNotVerified, trust: policy.TrustUntrusted, log: "server certificate verification failed for mx.example.com[192.0.2.10]:25: num=62:hostname mismatch"},
+			outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustUntrusted, log: "server certificate verification failed for mx.example.com[192.0.2.10]:25: num=62:hostname mismatch"},
 		{name: "§10.2 lowest depth wins: unknown root and wrong name report the name", p: pol(policy.Verify, "hostname"), obs: obsTLS("mx.example.com", f.chain(f.other)),
-			opt: policy.EvalOptions{Trust: &policy.Trust{}}, outcome: policy.OutcomeDefer, reason: policy.ReasonNotVerified, trust: policy.TrustUntrusted,
+			opt: verdict.EvalOptions{Trust: &verdict.Trust{}}, outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustUntrusted,
 			log: "server certificate verification failed for mx.example.com[192.0.2.10]:25: num=62:hostname mismatch"},
 	})
 }
@@ -279,67 +282,67 @@ func TestEvaluateSkips(t *testing.T) {
 	wrap.WrapperMode = true
 	runEval(t, f, []evalCase{
 		{name: "§1.4 invalid policy: no connection, client TLS configuration problem", p: inv, obs: obsTLS("mx.example.com", f.chain(f.mx)),
-			outcome: policy.OutcomeDefer, dsn: "4.7.5", reason: policy.InvalidReason, finding: policy.FindingInvalidPolicy,
+			outcome: verdict.OutcomeDefer, dsn: "4.7.5", reason: policy.InvalidReason, finding: finding.InvalidPolicy,
 			log: "warning: TLS policy lookup for example.com/mx.example.com: client TLS configuration problem"},
 		{name: "§2.4 wrappermode below encrypt skips the server", p: wrap, obs: obsTLS("mx.example.com", f.chain(f.mx)),
-			outcome: policy.OutcomeDefer, dsn: "4.3.0", reason: policy.ReasonWrapperModeSkip, finding: policy.FindingWrapperMode,
+			outcome: verdict.OutcomeDefer, dsn: "4.3.0", reason: verdict.ReasonWrapperModeSkip, finding: finding.WrapperMode,
 			log: `warning: smtp_tls_wrappermode requires "smtp_tls_security_level = encrypt" (or stronger)`},
-		{name: "§6.2 MX lookup failure ends the attempt", p: pol(policy.Dane), obs: policy.Observation{Host: "bogus.test", LookupError: "Host or domain name not found. Name service error for name=bogus.test type=MX: Host not found, try again"},
-			outcome: policy.OutcomeDefer, dsn: "4.4.3", reason: "Host or domain name not found. Name service error for name=bogus.test type=MX: Host not found, try again"},
+		{name: "§6.2 MX lookup failure ends the attempt", p: pol(policy.Dane), obs: verdict.Observation{Host: "bogus.test", LookupError: "Host or domain name not found. Name service error for name=bogus.test type=MX: Host not found, try again"},
+			outcome: verdict.OutcomeDefer, dsn: "4.4.3", reason: "Host or domain name not found. Name service error for name=bogus.test type=MX: Host not found, try again"},
 	})
 }
 
 func TestEvaluateDANE(t *testing.T) {
 	f := newFixture(t)
-	withTLSA := func(chain policy.Chain, recs ...string) policy.Observation {
+	withTLSA := func(chain verdict.Chain, recs ...string) verdict.Observation {
 		o := obsTLS("mx.example.com", chain)
-		o.TLSA = &policy.TLSAObservation{BaseDomain: "mx.example.com", Records: recs}
+		o.TLSA = &verdict.TLSAObservation{BaseDomain: "mx.example.com", Records: recs}
 		return o
 	}
 	good := "3 1 1 " + spkiHex(f.self)
 	stale := "3 1 1 " + spkiHex(f.mx)
-	insecureMX := withTLSA(policy.Chain{f.self.Cert}, good)
+	insecureMX := withTLSA(verdict.Chain{f.self.Cert}, good)
 	insecureMX.MXSecure = false
-	lookupErr := obsTLS("mx.example.com", policy.Chain{f.self.Cert})
-	lookupErr.TLSA = &policy.TLSAObservation{Error: "Host or domain name not found. Name service error for name=_25._tcp.mx.example.com type=TLSA: Host not found, try again"}
-	insecureAddr := withTLSA(policy.Chain{f.self.Cert}, stale)
+	lookupErr := obsTLS("mx.example.com", verdict.Chain{f.self.Cert})
+	lookupErr.TLSA = &verdict.TLSAObservation{Error: "Host or domain name not found. Name service error for name=_25._tcp.mx.example.com type=TLSA: Host not found, try again"}
+	insecureAddr := withTLSA(verdict.Chain{f.self.Cert}, stale)
 	insecureAddr.AddrSecure = false
 	forced := pol(policy.Dane)
 	forced.DANE.ForceInsecureHostTLSA = true
 	mayIns := pol(policy.Dane)
 	mayIns.DANE.InsecureMXPolicy = "may"
 	runEval(t, f, []evalCase{
-		{name: "§6.4 DANE-EE match of a self-signed certificate", p: pol(policy.Dane), obs: withTLSA(policy.Chain{f.self.Cert}, good),
-			outcome: policy.OutcomeDeliver, trust: policy.TrustVerified, eff: policy.Dane},
-		{name: "§6.4 stale 3 1 1 record: num=65", p: pol(policy.Dane), obs: withTLSA(policy.Chain{f.self.Cert}, stale),
-			outcome: policy.OutcomeDefer, dsn: "4.7.5", reason: policy.ReasonNotVerified, trust: policy.TrustUntrusted, finding: policy.FindingTLSAStale,
+		{name: "§6.4 DANE-EE match of a self-signed certificate", p: pol(policy.Dane), obs: withTLSA(verdict.Chain{f.self.Cert}, good),
+			outcome: verdict.OutcomeDeliver, trust: verdict.TrustVerified, eff: policy.Dane},
+		{name: "§6.4 stale 3 1 1 record: num=65", p: pol(policy.Dane), obs: withTLSA(verdict.Chain{f.self.Cert}, stale),
+			outcome: verdict.OutcomeDefer, dsn: "4.7.5", reason: verdict.ReasonNotVerified, trust: verdict.TrustUntrusted, finding: finding.TLSAStale,
 			log: "server certificate verification failed for mx.example.com[192.0.2.10]:25: num=65:no matching DANE TLSA records"},
-		{name: "§6.1 item 8 dane without TLSA records behaves as may", p: pol(policy.Dane), obs: withTLSA(policy.Chain{f.self.Cert}),
-			outcome: policy.OutcomeDeliver, trust: policy.TrustUntrusted, eff: policy.May},
-		{name: "§6.1 item 8 dane-only without TLSA records defers", p: pol(policy.DaneOnly), obs: withTLSA(policy.Chain{f.self.Cert}),
-			outcome: policy.OutcomeDefer, dsn: "4.7.5", reason: "no TLSA records found", finding: policy.FindingDaneOnlyNoDNSSEC,
+		{name: "§6.1 item 8 dane without TLSA records behaves as may", p: pol(policy.Dane), obs: withTLSA(verdict.Chain{f.self.Cert}),
+			outcome: verdict.OutcomeDeliver, trust: verdict.TrustUntrusted, eff: policy.May},
+		{name: "§6.1 item 8 dane-only without TLSA records defers", p: pol(policy.DaneOnly), obs: withTLSA(verdict.Chain{f.self.Cert}),
+			outcome: verdict.OutcomeDefer, dsn: "4.7.5", reason: "no TLSA records found", finding: finding.DaneOnlyNoDNSSEC,
 			log: "warning: TLS policy lookup for example.com/mx.example.com: no TLSA records found"},
 		{name: "§6.1 item 7 TLSA lookup error defers even at dane", p: pol(policy.Dane), obs: lookupErr,
-			outcome: policy.OutcomeDefer, dsn: "4.7.5", reason: "TLSA lookup error for mx.example.com:25", finding: policy.FindingTLSALookup,
+			outcome: verdict.OutcomeDefer, dsn: "4.7.5", reason: "TLSA lookup error for mx.example.com:25", finding: finding.TLSALookup,
 			log: "warning: TLS policy lookup for example.com/mx.example.com: TLSA lookup error for mx.example.com:25"},
-		{name: "§6.1 item 9 only PKIX usages: dane becomes encrypt", p: pol(policy.Dane), obs: withTLSA(policy.Chain{f.self.Cert}, "1 1 1 "+spkiHex(f.self)),
-			outcome: policy.OutcomeDeliver, trust: policy.TrustUntrusted, eff: policy.Encrypt},
-		{name: "§6.1 item 9 only PKIX usages: dane-only defers", p: pol(policy.DaneOnly), obs: withTLSA(policy.Chain{f.self.Cert}, "1 1 1 "+spkiHex(f.self)),
-			outcome: policy.OutcomeDefer, reason: "TLSA records unusable"},
+		{name: "§6.1 item 9 only PKIX usages: dane becomes encrypt", p: pol(policy.Dane), obs: withTLSA(verdict.Chain{f.self.Cert}, "1 1 1 "+spkiHex(f.self)),
+			outcome: verdict.OutcomeDeliver, trust: verdict.TrustUntrusted, eff: policy.Encrypt},
+		{name: "§6.1 item 9 only PKIX usages: dane-only defers", p: pol(policy.DaneOnly), obs: withTLSA(verdict.Chain{f.self.Cert}, "1 1 1 "+spkiHex(f.self)),
+			outcome: verdict.OutcomeDefer, reason: "TLSA records unusable"},
 		{name: "§6.1 item 6 dane-only with an insecure MX RRset", p: pol(policy.DaneOnly), obs: insecureMX,
-			outcome: policy.OutcomeDefer, reason: "non DNSSEC destination"},
+			outcome: verdict.OutcomeDefer, reason: "non DNSSEC destination"},
 		{name: "§6.2 insecure address records: no TLSA query, dane runs as may", p: pol(policy.Dane), obs: insecureAddr,
-			outcome: policy.OutcomeDeliver, trust: policy.TrustUntrusted, eff: policy.May},
+			outcome: verdict.OutcomeDeliver, trust: verdict.TrustUntrusted, eff: policy.May},
 		{name: "§6.2 smtp_tls_force_insecure_host_tlsa_lookup uses the records anyway", p: forced, obs: insecureAddr,
-			outcome: policy.OutcomeDefer, reason: policy.ReasonNotVerified, eff: policy.Dane, trust: policy.TrustUntrusted},
+			outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, eff: policy.Dane, trust: verdict.TrustUntrusted},
 		{name: "§6.1 item 6 insecure MX with insecure-MX policy may: opportunistic", p: mayIns, obs: insecureMX,
-			outcome: policy.OutcomeDeliver, trust: policy.TrustUntrusted, eff: policy.May},
+			outcome: verdict.OutcomeDeliver, trust: verdict.TrustUntrusted, eff: policy.May},
 		{name: "§6.1 item 11 halfdane success is logged Trusted", p: pol(policy.Dane), obs: insecureMX,
-			outcome: policy.OutcomeDeliver, trust: policy.TrustTrusted, eff: policy.HalfDane},
-		{name: "§6.3 all records unusable at handshake: dane continues as encrypt", p: pol(policy.Dane), obs: withTLSA(policy.Chain{f.self.Cert}, "3 1 1 0011"),
-			outcome: policy.OutcomeDeliver, trust: policy.TrustUntrusted, eff: policy.Encrypt},
-		{name: "§6.3 all records unusable at handshake: dane-only fails", p: pol(policy.DaneOnly), obs: withTLSA(policy.Chain{f.self.Cert}, "3 1 1 0011"),
-			outcome: policy.OutcomeDefer, reason: policy.ReasonNotVerified, trust: policy.TrustUntrusted},
+			outcome: verdict.OutcomeDeliver, trust: verdict.TrustTrusted, eff: policy.HalfDane},
+		{name: "§6.3 all records unusable at handshake: dane continues as encrypt", p: pol(policy.Dane), obs: withTLSA(verdict.Chain{f.self.Cert}, "3 1 1 0011"),
+			outcome: verdict.OutcomeDeliver, trust: verdict.TrustUntrusted, eff: policy.Encrypt},
+		{name: "§6.3 all records unusable at handshake: dane-only fails", p: pol(policy.DaneOnly), obs: withTLSA(verdict.Chain{f.self.Cert}, "3 1 1 0011"),
+			outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustUntrusted},
 	})
 }
 
@@ -348,7 +351,7 @@ func TestEvaluateFingerprintAndTrustAnchors(t *testing.T) {
 	sha256fp, _ := fingerprint.Compute(f.mx.Cert, "sha256")
 	sum := sha1.Sum(f.mx.Cert.Raw)
 	sha1Pin := strings.ToUpper(hex.EncodeToString(sum[:]))
-	ta := &policy.Trust{TrustAnchors: map[string]*dane.TrustAnchors{}}
+	ta := &verdict.Trust{TrustAnchors: map[string]*dane.TrustAnchors{}}
 	interTA, err := dane.ReadTrustAnchors(strings.NewReader(string(f.h.Inter.PEM())), "/etc/postfix/inter.pem")
 	if err != nil {
 		t.Fatal(err)
@@ -366,24 +369,24 @@ func TestEvaluateFingerprintAndTrustAnchors(t *testing.T) {
 	}
 	runEval(t, f, []evalCase{
 		{name: "§5.1 fingerprint: sha256 certificate digest matches", p: pol(policy.Fingerprint, sha256fp.CertString()), obs: obsTLS("mx.example.com", f.chain(f.mx)),
-			outcome: policy.OutcomeDeliver, trust: policy.TrustVerified},
+			outcome: verdict.OutcomeDeliver, trust: verdict.TrustVerified},
 		{name: "§5.1 fingerprint: expired self-signed certificate still matches", p: pol(policy.Fingerprint, func() string { x, _ := fingerprint.Compute(f.self.Cert, "sha256"); return x.PublicKeyString() }()),
-			obs: obsTLS("mx.example.com", policy.Chain{f.self.Cert}), outcome: policy.OutcomeDeliver, trust: policy.TrustVerified},
+			obs: obsTLS("mx.example.com", verdict.Chain{f.self.Cert}), outcome: verdict.OutcomeDeliver, trust: verdict.TrustVerified},
 		{name: "D-2 §5.2 SHA-1 pin with digest sha256: unusable, finding gives the sha256 value", p: pol(policy.Fingerprint, sha1Pin),
-			obs: obsTLS("mx.example.com", f.chain(f.mx)), outcome: policy.OutcomeDefer, reason: policy.ReasonNotVerified, trust: policy.TrustUntrusted,
-			finding: policy.FindingFingerprintDigest,
+			obs: obsTLS("mx.example.com", f.chain(f.mx)), outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustUntrusted,
+			finding: finding.FingerprintDigest,
 			log:     "server certificate verification failed for mx.example.com[192.0.2.10]:25: num=1:unspecified certificate verification error"},
 		{name: "D-1 §5.2 pin of another certificate: num=65", p: pol(policy.Fingerprint, sha256fp.CertString()), obs: obsTLS("mx.example.com", f.chain(f.other)),
-			outcome: policy.OutcomeDefer, reason: policy.ReasonNotVerified, trust: policy.TrustUntrusted, finding: policy.FindingFingerprintStale,
+			outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustUntrusted, finding: finding.FingerprintStale,
 			log: "server certificate verification failed for mx.example.com[192.0.2.10]:25: num=65:no matching DANE TLSA records"},
 		{name: "§6.5 tafile with the intermediate: Verified without any CAfile", p: withTA("/etc/postfix/inter.pem", "nexthop", "dot-nexthop"),
-			obs: obsTLS("mx.example.com", policy.Chain{f.mx.Cert}), opt: policy.EvalOptions{Trust: ta}, outcome: policy.OutcomeDeliver, trust: policy.TrustVerified},
+			obs: obsTLS("mx.example.com", verdict.Chain{f.mx.Cert}), opt: verdict.EvalOptions{Trust: ta}, outcome: verdict.OutcomeDeliver, trust: verdict.TrustVerified},
 		{name: "§6.5 tafile holding the expired leaf itself: dates not checked", p: withTA("/etc/postfix/leaf.pem", "hostname"),
-			obs: obsTLS("mx.example.com", policy.Chain{f.expired.Cert}), opt: policy.EvalOptions{Trust: ta}, outcome: policy.OutcomeDeliver, trust: policy.TrustVerified},
+			obs: obsTLS("mx.example.com", verdict.Chain{f.expired.Cert}), opt: verdict.EvalOptions{Trust: ta}, outcome: verdict.OutcomeDeliver, trust: verdict.TrustVerified},
 		{name: "§6.5 tafile leaf: names are still checked", p: withTA("/etc/postfix/leaf.pem", "nexthop"),
-			obs: obsTLS("mx.example.com", policy.Chain{f.expired.Cert}), opt: policy.EvalOptions{Trust: ta}, outcome: policy.OutcomeDefer, reason: policy.ReasonNotVerified, trust: policy.TrustUntrusted},
+			obs: obsTLS("mx.example.com", verdict.Chain{f.expired.Cert}), opt: verdict.EvalOptions{Trust: ta}, outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustUntrusted},
 		{name: "§6.5 tafile intermediate: an expired leaf below it fails", p: withTA("/etc/postfix/inter.pem", "hostname"),
-			obs: obsTLS("mx.example.com", policy.Chain{f.expired.Cert}), opt: policy.EvalOptions{Trust: ta}, outcome: policy.OutcomeDefer, reason: policy.ReasonNotVerified, trust: policy.TrustUntrusted,
+			obs: obsTLS("mx.example.com", verdict.Chain{f.expired.Cert}), opt: verdict.EvalOptions{Trust: ta}, outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustUntrusted,
 			log: "server certificate verification failed for mx.example.com[192.0.2.10]:25: certificate has expired"},
 	})
 }
@@ -393,9 +396,9 @@ func TestEvaluateFingerprintAndTrustAnchors(t *testing.T) {
 func TestFindingSeedFastmail(t *testing.T) {
 	f := newFixture(t)
 	obs := obsTLS("in1-smtp.messagingengine.com", f.chain(f.fastmail))
-	obs.TLSA = &policy.TLSAObservation{BaseDomain: "in1-smtp.messagingengine.com", Records: []string{"3 1 1 " + spkiHex(f.fastmail)}}
-	d := policy.Evaluate(pol(policy.Secure, "nexthop", "dot-nexthop"), f.fmHop, obs, policy.EvalOptions{Version: policy.V(3, 7, 11), Trust: f.trust})
-	if len(d.Findings) == 0 || d.Findings[0].Code != policy.FindingSecureNexthopMismatch {
+	obs.TLSA = &verdict.TLSAObservation{BaseDomain: "in1-smtp.messagingengine.com", Records: []string{"3 1 1 " + spkiHex(f.fastmail)}}
+	d := verdict.Evaluate(pol(policy.Secure, "nexthop", "dot-nexthop"), f.fmHop, obs, verdict.EvalOptions{Version: policy.V(3, 7, 11), Trust: f.trust})
+	if len(d.Findings) == 0 || d.Findings[0].Code != finding.SecureNexthopMismatch {
 		t.Fatalf("findings %+v", d.Findings)
 	}
 	fd := d.Findings[0]
@@ -423,7 +426,7 @@ func TestFindingSeedFastmail(t *testing.T) {
 			continue
 		}
 		p := pol(policy.Secure, strings.Split(strings.TrimPrefix(fx, "fastmail.fm secure match="), ":")...)
-		if dd := policy.Evaluate(p, f.fmHop, obs, policy.EvalOptions{Version: policy.V(3, 7, 11), Trust: f.trust, NoFindings: true}); dd.Outcome != policy.OutcomeDeliver {
+		if dd := verdict.Evaluate(p, f.fmHop, obs, verdict.EvalOptions{Version: policy.V(3, 7, 11), Trust: f.trust, NoFindings: true}); dd.Outcome != verdict.OutcomeDeliver {
 			t.Errorf("fix %q does not deliver: %s", fx, dd.Reason)
 		}
 	}
@@ -435,8 +438,8 @@ func TestFindingFingerprintDigest(t *testing.T) {
 	f := newFixture(t)
 	sum := sha1.Sum(f.mx.Cert.Raw)
 	obs := obsTLS("mx.example.com", f.chain(f.mx))
-	d := policy.Evaluate(pol(policy.Fingerprint, hex.EncodeToString(sum[:])), f.hop, obs, policy.EvalOptions{Version: policy.V(3, 7, 11)})
-	if len(d.Findings) == 0 || d.Findings[0].Code != policy.FindingFingerprintDigest {
+	d := verdict.Evaluate(pol(policy.Fingerprint, hex.EncodeToString(sum[:])), f.hop, obs, verdict.EvalOptions{Version: policy.V(3, 7, 11)})
+	if len(d.Findings) == 0 || d.Findings[0].Code != finding.FingerprintDigest {
 		t.Fatalf("findings %+v", d.Findings)
 	}
 	want, _ := fingerprint.Compute(f.mx.Cert, "sha256")
@@ -451,10 +454,10 @@ func TestFindingFingerprintDigest(t *testing.T) {
 // TestFindingTLSARollover: the record to publish is computed from the presented key.
 func TestFindingTLSARollover(t *testing.T) {
 	f := newFixture(t)
-	obs := obsTLS("mx.example.com", policy.Chain{f.self.Cert})
-	obs.TLSA = &policy.TLSAObservation{BaseDomain: "mx.example.com", Records: []string{"3 1 1 " + spkiHex(f.mx)}}
-	d := policy.Evaluate(pol(policy.Dane), f.hop, obs, policy.EvalOptions{Version: policy.V(3, 7, 11)})
-	if len(d.Findings) == 0 || d.Findings[0].Code != policy.FindingTLSAStale {
+	obs := obsTLS("mx.example.com", verdict.Chain{f.self.Cert})
+	obs.TLSA = &verdict.TLSAObservation{BaseDomain: "mx.example.com", Records: []string{"3 1 1 " + spkiHex(f.mx)}}
+	d := verdict.Evaluate(pol(policy.Dane), f.hop, obs, verdict.EvalOptions{Version: policy.V(3, 7, 11)})
+	if len(d.Findings) == 0 || d.Findings[0].Code != finding.TLSAStale {
 		t.Fatalf("findings %+v", d.Findings)
 	}
 	want := "_25._tcp.mx.example.com. IN TLSA 3 1 1 " + spkiHex(f.self)
@@ -463,7 +466,7 @@ func TestFindingTLSARollover(t *testing.T) {
 	}
 	// Publishing it makes DANE pass.
 	obs.TLSA.Records = append(obs.TLSA.Records, strings.TrimPrefix(want, "_25._tcp.mx.example.com. IN TLSA "))
-	if dd := policy.Evaluate(pol(policy.Dane), f.hop, obs, policy.EvalOptions{Version: policy.V(3, 7, 11)}); dd.Outcome != policy.OutcomeDeliver {
+	if dd := verdict.Evaluate(pol(policy.Dane), f.hop, obs, verdict.EvalOptions{Version: policy.V(3, 7, 11)}); dd.Outcome != verdict.OutcomeDeliver {
 		t.Errorf("after publishing: %s", dd.Reason)
 	}
 }
@@ -496,9 +499,9 @@ func selfSignedWith(t *testing.T, alg x509.SignatureAlgorithm, eku []x509.ExtKey
 
 // TestChainDifferencesFromGo pins where VerifyChain (OpenSSL) and crypto/x509 disagree.
 func TestChainDifferencesFromGo(t *testing.T) {
-	t.Run("§10.2 SHA-1 signatures: OpenSSL accepts, Go's Verify rejects", func(t *testing.T) {
+	t.Run("§10.2 SHA-1 signatures: OpenSSL accepts, Go's policy.Verify rejects", func(t *testing.T) {
 		root, leaf := selfSignedWith(t, x509.SHA1WithRSA, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth})
-		r := policy.VerifyChain([]*x509.Certificate{leaf}, policy.ChainOptions{Roots: []*x509.Certificate{root}})
+		r := verdict.VerifyChain([]*x509.Certificate{leaf}, verdict.ChainOptions{Roots: []*x509.Certificate{root}})
 		if !r.OK || !r.Trusted {
 			t.Errorf("VerifyChain: %+v", r.Errors)
 		}
@@ -510,8 +513,8 @@ func TestChainDifferencesFromGo(t *testing.T) {
 	})
 	t.Run("§10.2 anyExtendedKeyUsage alone is not serverAuth for OpenSSL", func(t *testing.T) {
 		root, leaf := selfSignedWith(t, x509.SHA256WithRSA, []x509.ExtKeyUsage{x509.ExtKeyUsageAny})
-		r := policy.VerifyChain([]*x509.Certificate{leaf}, policy.ChainOptions{Roots: []*x509.Certificate{root}})
-		if r.OK || len(r.Errors) == 0 || r.Errors[0].Num != policy.X509InvalidPurpose {
+		r := verdict.VerifyChain([]*x509.Certificate{leaf}, verdict.ChainOptions{Roots: []*x509.Certificate{root}})
+		if r.OK || len(r.Errors) == 0 || r.Errors[0].Num != verdict.X509InvalidPurpose {
 			t.Errorf("want invalid purpose, got %+v", r.Errors)
 		}
 		pool := x509.NewCertPool()
@@ -522,8 +525,8 @@ func TestChainDifferencesFromGo(t *testing.T) {
 	})
 	t.Run("§10.2 partial chain: Go accepts a trusted intermediate, OpenSSL does not", func(t *testing.T) {
 		f := newFixture(t)
-		r := policy.VerifyChain([]*x509.Certificate{f.mx.Cert}, policy.ChainOptions{Roots: []*x509.Certificate{f.h.Inter.Cert}})
-		if r.OK || r.Errors[0].Num != policy.X509UnableToGetIssuer || r.Errors[0].Depth != 1 {
+		r := verdict.VerifyChain([]*x509.Certificate{f.mx.Cert}, verdict.ChainOptions{Roots: []*x509.Certificate{f.h.Inter.Cert}})
+		if r.OK || r.Errors[0].Num != verdict.X509UnableToGetIssuer || r.Errors[0].Depth != 1 {
 			t.Errorf("want num=2 at depth 1, got %+v", r.Errors)
 		}
 		pool := x509.NewCertPool()
@@ -534,18 +537,18 @@ func TestChainDifferencesFromGo(t *testing.T) {
 	})
 	t.Run("§10.2 every error is reported, not just the first", func(t *testing.T) {
 		f := newFixture(t)
-		r := policy.VerifyChain([]*x509.Certificate{f.expired.Cert}, policy.ChainOptions{})
+		r := verdict.VerifyChain([]*x509.Certificate{f.expired.Cert}, verdict.ChainOptions{})
 		nums := map[int]bool{}
 		for _, e := range r.Errors {
 			nums[e.Num] = true
 		}
-		if !nums[policy.X509UnableToGetIssuerLocally] || !nums[policy.X509Expired] {
+		if !nums[verdict.X509UnableToGetIssuerLocally] || !nums[verdict.X509Expired] {
 			t.Errorf("errors %+v", r.Errors)
 		}
 	})
 	t.Run("§10.2 the trusted root's copy sent by the server does not matter", func(t *testing.T) {
 		f := newFixture(t)
-		r := policy.VerifyChain([]*x509.Certificate{f.mx.Cert, f.h.Root.Cert, f.h.Inter.Cert}, policy.ChainOptions{Roots: []*x509.Certificate{f.h.Root.Cert}})
+		r := verdict.VerifyChain([]*x509.Certificate{f.mx.Cert, f.h.Root.Cert, f.h.Inter.Cert}, verdict.ChainOptions{Roots: []*x509.Certificate{f.h.Root.Cert}})
 		if !r.OK || len(r.Built) != 3 || !r.FromStore[2] {
 			t.Errorf("%+v", r)
 		}
@@ -553,8 +556,8 @@ func TestChainDifferencesFromGo(t *testing.T) {
 	t.Run("§3.4 self-signed in chain: untrusted issuer is the root's own name", func(t *testing.T) {
 		f := newFixture(t)
 		other := pki.Must(t, pki.Spec{CN: []string{"mx.example.com"}, DNS: []string{"mx.example.com"}}, f.h.Other)
-		r := policy.VerifyChain([]*x509.Certificate{other.Cert, f.h.Other.Cert}, policy.ChainOptions{Roots: []*x509.Certificate{f.h.Root.Cert}})
-		if r.OK || r.Errors[0].Num != policy.X509SelfSignedInChain || r.Errors[0].LogLine("h[a]:25") != "certificate verification failed for h[a]:25: untrusted issuer /O=elsewhere/CN=Other Root CA" {
+		r := verdict.VerifyChain([]*x509.Certificate{other.Cert, f.h.Other.Cert}, verdict.ChainOptions{Roots: []*x509.Certificate{f.h.Root.Cert}})
+		if r.OK || r.Errors[0].Num != verdict.X509SelfSignedInChain || r.Errors[0].LogLine("h[a]:25") != "certificate verification failed for h[a]:25: untrusted issuer /O=elsewhere/CN=Other Root CA" {
 			t.Errorf("%+v %q", r.Errors, r.Errors[0].LogLine("h[a]:25"))
 		}
 	})
@@ -563,17 +566,17 @@ func TestChainDifferencesFromGo(t *testing.T) {
 func TestParseReply(t *testing.T) {
 	for _, c := range []struct {
 		in   string
-		want policy.Reply
+		want verdict.Reply
 		err  bool
 	}{
-		{"454 4.7.0 TLS not available", policy.Reply{Code: 454, Enhanced: "4.7.0", Text: "TLS not available"}, false},
-		{"554-5.7.0 no\r\n554 5.7.0 never", policy.Reply{Code: 554, Enhanced: "5.7.0", Text: "no never"}, false},
-		{"454 TLS not available", policy.Reply{Code: 454, Text: "TLS not available"}, false},
-		{"454 5.7.0 class mismatch is text", policy.Reply{Code: 454, Text: "5.7.0 class mismatch is text"}, false},
-		{"", policy.Reply{}, true},
-		{"xyz", policy.Reply{}, true},
+		{"454 4.7.0 TLS not available", verdict.Reply{Code: 454, Enhanced: "4.7.0", Text: "TLS not available"}, false},
+		{"554-5.7.0 no\r\n554 5.7.0 never", verdict.Reply{Code: 554, Enhanced: "5.7.0", Text: "no never"}, false},
+		{"454 TLS not available", verdict.Reply{Code: 454, Text: "TLS not available"}, false},
+		{"454 5.7.0 class mismatch is text", verdict.Reply{Code: 454, Text: "5.7.0 class mismatch is text"}, false},
+		{"", verdict.Reply{}, true},
+		{"xyz", verdict.Reply{}, true},
 	} {
-		got, err := policy.ParseReply(c.in)
+		got, err := verdict.ParseReply(c.in)
 		if (err != nil) != c.err || got != c.want {
 			t.Errorf("ParseReply(%q) = %+v, %v; want %+v", c.in, got, err, c.want)
 		}
@@ -590,7 +593,7 @@ func TestEvaluateProtocolSyntax(t *testing.T) {
 		{">=TLSv1.2", policy.V(3, 7, 11), true},
 		{">=0x303", policy.V(3, 7, 11), true},
 		{"<=303", policy.V(3, 7, 11), true},
-		{">=None", policy.V(3, 7, 11), true},
+		{">=policy.None", policy.V(3, 7, 11), true},
 		{"TLSv1.2:TLSv1.3", policy.V(3, 7, 11), true},
 		{"!SSLv2, !SSLv3", policy.V(3, 5, 0), true},
 		{"!tlsv1.3", policy.V(3, 4, 0), true},
@@ -604,8 +607,8 @@ func TestEvaluateProtocolSyntax(t *testing.T) {
 		t.Run("§7.3 "+c.list+" on "+c.v.String(), func(t *testing.T) {
 			p := pol(policy.Encrypt)
 			p.Protocols = c.list
-			d := policy.Evaluate(p, f.hop, obsTLS("mx.example.com", f.chain(f.mx)), policy.EvalOptions{Version: c.v, Trust: f.trust})
-			if got := d.Outcome == policy.OutcomeDeliver; got != c.ok {
+			d := verdict.Evaluate(p, f.hop, obsTLS("mx.example.com", f.chain(f.mx)), verdict.EvalOptions{Version: c.v, Trust: f.trust})
+			if got := d.Outcome == verdict.OutcomeDeliver; got != c.ok {
 				t.Errorf("delivered=%v, want %v (%q)", got, c.ok, d.Log)
 			}
 		})
@@ -624,26 +627,26 @@ func TestEvaluateMisc(t *testing.T) {
 	daneOff.DANE = &policy.DANEConfig{Problem: "example.com: dane configured with dnssec lookups disabled"}
 	unset := policy.Policy{Level: policy.LevelNotSet, Valid: true}
 	runEval(t, f, []evalCase{
-		{name: "§5.2 <= 3.5: colon-separated md5 pin matches", p: legacyFP, obs: obsTLS("mx.example.com", f.chain(f.mx)), opt: policy.EvalOptions{Version: policy.V(3, 5, 25)},
-			outcome: policy.OutcomeDeliver, trust: policy.TrustVerified},
-		{name: "§5.2 <= 3.5: pins without colons never match", p: noColons, obs: obsTLS("mx.example.com", f.chain(f.mx)), opt: policy.EvalOptions{Version: policy.V(3, 5, 25)},
-			outcome: policy.OutcomeDefer, reason: policy.ReasonNotVerified, trust: policy.TrustUntrusted},
+		{name: "§5.2 <= 3.5: colon-separated md5 pin matches", p: legacyFP, obs: obsTLS("mx.example.com", f.chain(f.mx)), opt: verdict.EvalOptions{Version: policy.V(3, 5, 25)},
+			outcome: verdict.OutcomeDeliver, trust: verdict.TrustVerified},
+		{name: "§5.2 <= 3.5: pins without colons never match", p: noColons, obs: obsTLS("mx.example.com", f.chain(f.mx)), opt: verdict.EvalOptions{Version: policy.V(3, 5, 25)},
+			outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustUntrusted},
 		{name: "D-5 §6.1 item 3 dane without dnssec runs as may, with a finding", p: daneOff, obs: obsTLS("mx.example.com", f.chain(f.mx)),
-			outcome: policy.OutcomeDeliver, trust: policy.TrustTrusted, finding: policy.FindingDANEDNSSECDisabled},
-		{name: "§3.1 an unset level is none", p: unset, obs: obsTLS("mx.example.com", f.chain(f.mx)), outcome: policy.OutcomeDeliver},
+			outcome: verdict.OutcomeDeliver, trust: verdict.TrustTrusted, finding: finding.DANEDNSSECDisabled},
+		{name: "§3.1 an unset level is none", p: unset, obs: obsTLS("mx.example.com", f.chain(f.mx)), outcome: verdict.OutcomeDeliver},
 		{name: "A-2 issuer of another root: issuer-not-trusted", p: pol(policy.Verify, "hostname"),
-			obs:     obsTLS("mx.example.com", policy.Chain{pki.Must(t, pki.Spec{DNS: []string{"mx.example.com"}}, f.h.Other).Cert}),
-			outcome: policy.OutcomeDefer, reason: policy.ReasonNotVerified, trust: policy.TrustUntrusted, finding: policy.FindingIssuerNotTrusted},
+			obs:     obsTLS("mx.example.com", verdict.Chain{pki.Must(t, pki.Spec{DNS: []string{"mx.example.com"}}, f.h.Other).Cert}),
+			outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustUntrusted, finding: finding.IssuerNotTrusted},
 		{name: "C-1 an unrelated CA sent instead of the intermediate", p: pol(policy.Verify, "hostname"),
-			obs:     obsTLS("mx.example.com", policy.Chain{f.mx.Cert, f.h.Other.Cert}),
-			outcome: policy.OutcomeDefer, reason: policy.ReasonNotVerified, trust: policy.TrustUntrusted, finding: policy.FindingWrongIntermediate},
+			obs:     obsTLS("mx.example.com", verdict.Chain{f.mx.Cert, f.h.Other.Cert}),
+			outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustUntrusted, finding: finding.WrongIntermediate},
 	})
 	t.Run("Findings() equals Evaluate's", func(t *testing.T) {
 		obs := obsTLS("in1-smtp.messagingengine.com", f.chain(f.fastmail))
 		p := pol(policy.Secure, "nexthop", "dot-nexthop")
-		opt := policy.EvalOptions{Version: policy.V(3, 7, 11), Trust: f.trust}
-		a := policy.Evaluate(p, f.fmHop, obs, opt).Findings
-		b := policy.Findings(p, f.fmHop, obs, opt)
+		opt := verdict.EvalOptions{Version: policy.V(3, 7, 11), Trust: f.trust}
+		a := verdict.Evaluate(p, f.fmHop, obs, opt).Findings
+		b := verdict.Findings(p, f.fmHop, obs, opt)
 		if len(a) == 0 || len(a) != len(b) || a[0].Summary != b[0].Summary {
 			t.Errorf("%+v\n%+v", a, b)
 		}
@@ -651,11 +654,11 @@ func TestEvaluateMisc(t *testing.T) {
 	t.Run("relay is none when Postfix does not connect", func(t *testing.T) {
 		p := pol(policy.Secure)
 		p.Valid = false
-		d := policy.Evaluate(p, f.hop, obsTLS("mx.example.com", nil), policy.EvalOptions{})
+		d := verdict.Evaluate(p, f.hop, obsTLS("mx.example.com", nil), verdict.EvalOptions{})
 		if d.Relay != "none" || d.Connected {
 			t.Errorf("%+v", d)
 		}
-		d = policy.Evaluate(pol(policy.May), f.hop, obsTLS("mx.example.com", nil), policy.EvalOptions{})
+		d = verdict.Evaluate(pol(policy.May), f.hop, obsTLS("mx.example.com", nil), verdict.EvalOptions{})
 		if d.Relay != "mx.example.com[192.0.2.10]:25" {
 			t.Errorf("relay %q", d.Relay)
 		}
@@ -667,8 +670,8 @@ func TestFindingIPNexthopAndJSON(t *testing.T) {
 	hop := policy.NextHop{Nexthop: "[192.0.2.10]", Key: "[192.0.2.10]", Domain: "192.0.2.10", Port: 25, Client: policy.SMTP}
 	obs := obsTLS("192.0.2.10", f.chain(f.mx))
 	obs.HaveMX = false
-	d := policy.Evaluate(pol(policy.Secure, "nexthop", "dot-nexthop"), hop, obs, policy.EvalOptions{Version: policy.V(3, 7, 11), Trust: f.trust})
-	if d.Outcome != policy.OutcomeDefer || len(d.Findings) == 0 || d.Findings[0].Code != policy.FindingIPNexthop {
+	d := verdict.Evaluate(pol(policy.Secure, "nexthop", "dot-nexthop"), hop, obs, verdict.EvalOptions{Version: policy.V(3, 7, 11), Trust: f.trust})
+	if d.Outcome != verdict.OutcomeDefer || len(d.Findings) == 0 || d.Findings[0].Code != finding.IPNexthop {
 		t.Fatalf("B-3 %+v", d.Findings)
 	}
 	if d.Findings[0].Fixes[0] != "[192.0.2.10] secure match=mx.example.com" {
@@ -693,27 +696,27 @@ func TestFindingIPNexthopAndJSON(t *testing.T) {
 }
 
 func TestConclude(t *testing.T) {
-	nv := policy.Decision{Outcome: policy.OutcomeDefer, DSN: "4.7.5", Reason: policy.ReasonNotVerified, TLS: true, Trust: policy.TrustUntrusted, Relay: "mx1[192.0.2.1]:25"}
-	noTLS := policy.Decision{Outcome: policy.OutcomeDefer, DSN: "4.7.4", Reason: "TLS is required, but was not offered by host mx2[192.0.2.2]", Relay: "mx2[192.0.2.2]:25"}
-	ok := policy.Decision{Outcome: policy.OutcomeDeliver, DSN: "2.0.0", TLS: true, Trust: policy.TrustVerified, Relay: "mx2[192.0.2.2]:25"}
-	bounce := policy.Decision{Outcome: policy.OutcomeBounce, DSN: "5.7.0", Reason: "TLS is required, but host mx2[192.0.2.2] refused to start TLS: 554 5.7.0 no", Relay: "mx2[192.0.2.2]:25"}
-	retry := policy.Decision{Outcome: policy.OutcomePlaintextRetry, DSN: "4.7.5", Reason: policy.ReasonHandshake, Relay: "mx1[192.0.2.1]:25"}
+	nv := verdict.Decision{Outcome: verdict.OutcomeDefer, DSN: "4.7.5", Reason: verdict.ReasonNotVerified, TLS: true, Trust: verdict.TrustUntrusted, Relay: "mx1[192.0.2.1]:25"}
+	noTLS := verdict.Decision{Outcome: verdict.OutcomeDefer, DSN: "4.7.4", Reason: "TLS is required, but was not offered by host mx2[192.0.2.2]", Relay: "mx2[192.0.2.2]:25"}
+	ok := verdict.Decision{Outcome: verdict.OutcomeDeliver, DSN: "2.0.0", TLS: true, Trust: verdict.TrustVerified, Relay: "mx2[192.0.2.2]:25"}
+	bounce := verdict.Decision{Outcome: verdict.OutcomeBounce, DSN: "5.7.0", Reason: "TLS is required, but host mx2[192.0.2.2] refused to start TLS: 554 5.7.0 no", Relay: "mx2[192.0.2.2]:25"}
+	retry := verdict.Decision{Outcome: verdict.OutcomePlaintextRetry, DSN: "4.7.5", Reason: verdict.ReasonHandshake, Relay: "mx1[192.0.2.1]:25"}
 	for _, c := range []struct {
 		name   string
-		in     []policy.Decision
-		out    policy.Outcome
+		in     []verdict.Decision
+		out    verdict.Outcome
 		dsn    string
 		reason string
 		trust  string
 		log    int
 	}{
-		{"§3.2 item 74 the last failure is the deferral reason", []policy.Decision{nv, noTLS}, policy.OutcomeDefer, "4.7.4", noTLS.Reason, policy.TrustUntrusted, 1},
-		{"§3.2 a later server delivers", []policy.Decision{nv, ok}, policy.OutcomeDeliver, "2.0.0", "", policy.TrustVerified, 1},
-		{"§3.2 a 5xx STARTTLS reply bounces at once", []policy.Decision{nv, bounce, ok}, policy.OutcomeBounce, "5.7.0", bounce.Reason, policy.TrustUntrusted, 1},
-		{"§3.3 plaintext retry delivers on the same server", []policy.Decision{retry}, policy.OutcomeDeliver, "2.0.0", "", "", 1},
+		{"§3.2 item 74 the last failure is the deferral reason", []verdict.Decision{nv, noTLS}, verdict.OutcomeDefer, "4.7.4", noTLS.Reason, verdict.TrustUntrusted, 1},
+		{"§3.2 a later server delivers", []verdict.Decision{nv, ok}, verdict.OutcomeDeliver, "2.0.0", "", verdict.TrustVerified, 1},
+		{"§3.2 a 5xx STARTTLS reply bounces at once", []verdict.Decision{nv, bounce, ok}, verdict.OutcomeBounce, "5.7.0", bounce.Reason, verdict.TrustUntrusted, 1},
+		{"§3.3 plaintext retry delivers on the same server", []verdict.Decision{retry}, verdict.OutcomeDeliver, "2.0.0", "", "", 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got := policy.Conclude(c.in)
+			got := verdict.Conclude(c.in)
 			if got.Outcome != c.out || got.DSN != c.dsn || got.Reason != c.reason || got.Trust != c.trust || len(got.Log) != c.log {
 				t.Errorf("%+v", got)
 			}
@@ -724,7 +727,7 @@ func TestConclude(t *testing.T) {
 func TestFindingWrapperMode(t *testing.T) {
 	f := newFixture(t)
 	hop465 := policy.NextHop{Nexthop: "[smtp.example.com]:465", Key: "[smtp.example.com]:465", Domain: "smtp.example.com", Port: 465, Client: policy.SMTP}
-	greet := policy.Observation{Host: "smtp.example.com", Addr: "192.0.2.5", Port: 465,
+	greet := verdict.Observation{Host: "smtp.example.com", Addr: "192.0.2.5", Port: 465,
 		ConnectError: "conversation with smtp.example.com[192.0.2.5] timed out while receiving the initial server greeting"}
 	wrap := pol(policy.Encrypt)
 	wrap.WrapperMode = true
@@ -732,8 +735,8 @@ func TestFindingWrapperMode(t *testing.T) {
 	hs.HandshakeError = "tls: first record does not look like a TLS handshake"
 	runEval(t, f, []evalCase{
 		{name: "G-1 port 465 without wrappermode: greeting timeout", p: pol(policy.Encrypt), hop: &hop465, obs: greet,
-			outcome: policy.OutcomeDefer, dsn: "4.4.2", reason: greet.ConnectError, finding: policy.FindingPort465NoWrapper},
+			outcome: verdict.OutcomeDefer, dsn: "4.4.2", reason: greet.ConnectError, finding: finding.Port465NoWrapper},
 		{name: "G-2 wrappermode to a STARTTLS port: handshake failure", p: wrap, obs: hs,
-			outcome: policy.OutcomeDefer, dsn: "4.7.5", reason: policy.ReasonHandshake, finding: policy.FindingWrapperOnSTARTTLSPort},
+			outcome: verdict.OutcomeDefer, dsn: "4.7.5", reason: verdict.ReasonHandshake, finding: finding.WrapperOnSTARTTLSPort},
 	})
 }

@@ -1,4 +1,4 @@
-package policy_test
+package verdict_test
 
 import (
 	"bufio"
@@ -18,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/postfixtls/postfixtls/policy/verdict"
 
 	"github.com/postfixtls/postfixtls/fingerprint"
 	"github.com/postfixtls/postfixtls/internal/testkit/pki"
@@ -124,9 +126,9 @@ func makeOraclePKI() (*oraclePKI, error) {
 }
 
 // sent is the chain a server presents for send=chain|leaf|full.
-func (o *oraclePKI) sent(name, mode string) policy.Chain {
+func (o *oraclePKI) sent(name, mode string) verdict.Chain {
 	c := o.leaves[name]
-	ch := policy.Chain{c.Cert}
+	ch := verdict.Chain{c.Cert}
 	if mode == "leaf" || o.issuer[name] == "self" {
 		return ch
 	}
@@ -381,13 +383,13 @@ func settingsFor(t testing.TB, o *oraclePKI, env map[string]string) *policy.Sett
 type attempt struct {
 	hop policy.NextHop
 	pol policy.Policy
-	obs policy.Observation
-	dec policy.Decision
+	obs verdict.Observation
+	dec verdict.Decision
 }
 
 // deliver simulates smtp(8)'s walk for a recipient: resolve, MX hosts in preference order,
 // Evaluate per server, stop at the first delivery or bounce.
-func deliver(t testing.TB, o *oraclePKI, env map[string]string, v policy.Version) ([]attempt, policy.Decision) {
+func deliver(t testing.TB, o *oraclePKI, env map[string]string, v policy.Version) ([]attempt, verdict.Decision) {
 	t.Helper()
 	ctx := context.Background()
 	s := settingsFor(t, o, env)
@@ -396,9 +398,9 @@ func deliver(t testing.TB, o *oraclePKI, env map[string]string, v policy.Version
 	if err != nil {
 		t.Fatal(err)
 	}
-	trust := &policy.Trust{CAs: []*x509.Certificate{o.root.Cert}}
+	trust := &verdict.Trust{CAs: []*x509.Certificate{o.root.Cert}}
 	var atts []attempt
-	var last policy.Decision
+	var last verdict.Decision
 	for _, hop := range res.Hops {
 		type host struct {
 			name   string
@@ -408,8 +410,8 @@ func deliver(t testing.TB, o *oraclePKI, env map[string]string, v policy.Version
 		var hosts []host
 		if hop.MX {
 			if zoneOf(hop.Domain) == "bogus" {
-				obs := policy.Observation{Host: hop.Domain, LookupError: fmt.Sprintf("Host or domain name not found. Name service error for name=%s type=MX: Host not found, try again", hop.Domain)}
-				d := policy.Evaluate(hop.Policy, hop.NextHop, obs, policy.EvalOptions{Version: v, NoFindings: true})
+				obs := verdict.Observation{Host: hop.Domain, LookupError: fmt.Sprintf("Host or domain name not found. Name service error for name=%s type=MX: Host not found, try again", hop.Domain)}
+				d := verdict.Evaluate(hop.Policy, hop.NextHop, obs, verdict.EvalOptions{Version: v, NoFindings: true})
 				atts = append(atts, attempt{hop.NextHop, hop.Policy, obs, d})
 				return atts, d
 			}
@@ -430,20 +432,20 @@ func deliver(t testing.TB, o *oraclePKI, env map[string]string, v policy.Version
 			addr := w.a[h.name]
 			srv := w.server[addr+":"+strconv.Itoa(hop.Port)]
 			secure := zoneOf(h.name) == "signed"
-			obs := policy.Observation{Host: h.name, Addr: addr, Port: hop.Port, HaveMX: h.haveMX, MXPreference: h.pref,
+			obs := verdict.Observation{Host: h.name, Addr: addr, Port: hop.Port, HaveMX: h.haveMX, MXPreference: h.pref,
 				MXSecure: zoneOf(hop.Domain) == "signed", AddrSecure: secure,
 				STARTTLSOffered: !srv.nostarttls, TLSVersion: "TLSv1.3", Cipher: "TLS_AES_128_GCM_SHA256",
 				KeyExchange: "X25519", ServerSignature: "ECDSA (prime256v1)", ServerDigest: "SHA256"}
 			if secure {
-				obs.TLSA = &policy.TLSAObservation{BaseDomain: h.name, Records: w.tlsa["_"+strconv.Itoa(hop.Port)+"._tcp."+h.name]}
+				obs.TLSA = &verdict.TLSAObservation{BaseDomain: h.name, Records: w.tlsa["_"+strconv.Itoa(hop.Port)+"._tcp."+h.name]}
 			}
 			if !srv.nostarttls {
 				obs.Chain = o.sent(srv.cert, srv.send)
 			}
-			d := policy.Evaluate(p, hop.NextHop, obs, policy.EvalOptions{Version: v, Trust: trust})
+			d := verdict.Evaluate(p, hop.NextHop, obs, verdict.EvalOptions{Version: v, Trust: trust})
 			atts = append(atts, attempt{hop.NextHop, p, obs, d})
 			last = d
-			if d.Outcome == policy.OutcomeDeliver || d.Outcome == policy.OutcomeBounce {
+			if d.Outcome == verdict.OutcomeDeliver || d.Outcome == verdict.OutcomeBounce {
 				return atts, d
 			}
 		}
@@ -462,11 +464,11 @@ func lastTrust(atts []attempt) string {
 	return w
 }
 
-func oracleOutcome(o policy.Outcome) string {
+func oracleOutcome(o verdict.Outcome) string {
 	switch o {
-	case policy.OutcomeDeliver:
+	case verdict.OutcomeDeliver:
 		return "sent"
-	case policy.OutcomeBounce:
+	case verdict.OutcomeBounce:
 		return "bounced"
 	}
 	return "deferred"
@@ -480,11 +482,11 @@ func TestOracleCases(t *testing.T) {
 	for _, c := range loadOracleCases(t) {
 		t.Run(c.Name, func(t *testing.T) {
 			atts, _ := deliver(t, o, c.Env, policy.V(3, 7, 11))
-			var decs []policy.Decision
+			var decs []verdict.Decision
 			for _, a := range atts {
 				decs = append(decs, a.dec)
 			}
-			final := policy.Conclude(decs)
+			final := verdict.Conclude(decs)
 			if got := oracleOutcome(final.Outcome); got != c.Outcome {
 				t.Fatalf("outcome %s, Postfix %s (decision %+v)", got, c.Outcome, final)
 			}

@@ -1,11 +1,11 @@
-package smtpclient
+package openssl
 
-// opensslSuites lists the TLS 1.2-and-older cipher suites of the OpenSSL 3.0 build that Postfix
+// suites lists the TLS 1.2-and-older cipher suites of the OpenSSL 3.0 build that Postfix
 // links against on Debian 12 (`openssl ciphers -V 'ALL:COMPLEMENTOFALL:@SECLEVEL=0'`), with the
 // attributes OpenSSL's cipher-string aliases select on. Enc "None" is eNULL; every other
 // suite of this build is in the HIGH class (the build has no 3DES, RC4, SEED or IDEA suites,
 // so MEDIUM and LOW are empty). Generated once from the openssl(1) output; read-only.
-var opensslSuites = [...]osslSuite{
+var suites = [...]Suite{
 	{0xc02c, "ECDHE-ECDSA-AES256-GCM-SHA384", "TLSv1.2", "ECDH", "ECDSA", "AESGCM(256)", "AEAD"},
 	{0xc030, "ECDHE-RSA-AES256-GCM-SHA384", "TLSv1.2", "ECDH", "RSA", "AESGCM(256)", "AEAD"},
 	{0x00a3, "DHE-DSS-AES256-GCM-SHA384", "TLSv1.2", "DH", "DSS", "AESGCM(256)", "AEAD"},

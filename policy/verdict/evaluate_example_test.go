@@ -1,8 +1,10 @@
-package policy_test
+package verdict_test
 
 import (
 	"crypto/x509"
 	"fmt"
+
+	"github.com/postfixtls/postfixtls/policy/verdict"
 
 	"github.com/postfixtls/postfixtls/internal/testkit/pki"
 	"github.com/postfixtls/postfixtls/policy"
@@ -17,14 +19,14 @@ func ExampleEvaluate() {
 
 	hop := policy.NextHop{Nexthop: "fastmail.fm", Key: "fastmail.fm", Domain: "fastmail.fm", Port: 25, MX: true, Client: policy.SMTP}
 	p := policy.Policy{Level: policy.Secure, Valid: true, Match: []string{"nexthop", "dot-nexthop"}, Protocols: ">=TLSv1", Ciphers: "medium"}
-	obs := policy.Observation{
+	obs := verdict.Observation{
 		Host: "in1-smtp.messagingengine.com", Addr: "192.0.2.10", HaveMX: true,
 		STARTTLSOffered: true, TLSVersion: "TLSv1.3", Cipher: "TLS_AES_256_GCM_SHA384",
-		Chain: policy.Chain{leaf.Cert, h.Inter.Cert},
+		Chain: verdict.Chain{leaf.Cert, h.Inter.Cert},
 	}
-	d := policy.Evaluate(p, hop, obs, policy.EvalOptions{
+	d := verdict.Evaluate(p, hop, obs, verdict.EvalOptions{
 		Version: policy.V(3, 7, 11),
-		Trust:   &policy.Trust{CAs: []*x509.Certificate{h.Root.Cert}},
+		Trust:   &verdict.Trust{CAs: []*x509.Certificate{h.Root.Cert}},
 	})
 	fmt.Println(d.Outcome, d.DSN, d.Reason)
 	for _, l := range d.Log {

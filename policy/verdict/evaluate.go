@@ -1,4 +1,4 @@
-package policy
+package verdict
 
 import (
 	"crypto/x509"
@@ -9,9 +9,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postfixtls/postfixtls/policy"
+
 	"github.com/postfixtls/postfixtls/dane"
 	"github.com/postfixtls/postfixtls/fingerprint"
 	"github.com/postfixtls/postfixtls/match"
+	"github.com/postfixtls/postfixtls/policy/finding"
 )
 
 // Outcome is what one delivery attempt to one server ends in.
@@ -52,7 +55,7 @@ const (
 // EvalOptions are what Evaluate needs besides the policy and the observation.
 type EvalOptions struct {
 	// Version is the Postfix release emulated (zero: Latest()).
-	Version Version
+	Version policy.Version
 	// Now is the time certificates are checked at (zero: time.Now()).
 	Now time.Time
 	// Trust is the loaded trust material (LoadTrust). Nil means no CA and no trust anchor
@@ -84,8 +87,8 @@ type Decision struct {
 	Port int    `json:"port"`
 	// Level is the policy's level and EffectiveLevel the one used after the DNS-dependent
 	// DANE adjustments (dane may become may, encrypt or halfdane).
-	Level          Level `json:"level"`
-	EffectiveLevel Level `json:"effective_level"`
+	Level          policy.Level `json:"level"`
+	EffectiveLevel policy.Level `json:"effective_level"`
 	// Outcome, DSN and Reason are the attempt's result: Reason is the text Postfix puts in
 	// status=deferred (...) (empty when delivered).
 	Outcome Outcome `json:"outcome"`
@@ -112,7 +115,7 @@ type Decision struct {
 	// Notes record where this emulation may differ from Postfix with OpenSSL.
 	Notes []string `json:"notes,omitempty"`
 	// Findings explain a failure (or a risk) and propose fixes, narrowest first.
-	Findings []Finding `json:"findings,omitempty"`
+	Findings []finding.Finding `json:"findings,omitempty"`
 }
 
 // Evidence is what a Decision rests on.
@@ -200,11 +203,11 @@ type RecordEvidence struct {
 }
 
 type evaluator struct {
-	p           Policy
-	hop         NextHop
+	p           policy.Policy
+	hop         policy.NextHop
 	obs         Observation
 	opt         EvalOptions
-	v           Version
+	v           policy.Version
 	now         time.Time
 	d           *Decision
 	namaddr     string
@@ -221,7 +224,7 @@ type evaluator struct {
 // Evaluate does no I/O: the CAs and trust-anchor files come in opt.Trust (see LoadTrust).
 // It is safe to call concurrently; the same Observation may be judged under many policies
 // and versions.
-func Evaluate(p Policy, hop NextHop, obs Observation, opt EvalOptions) Decision {
+func Evaluate(p policy.Policy, hop policy.NextHop, obs Observation, opt EvalOptions) Decision {
 	e := newEvaluator(p, hop, obs, opt)
 	e.run()
 	e.d.Relay = "none"
@@ -235,10 +238,10 @@ func Evaluate(p Policy, hop NextHop, obs Observation, opt EvalOptions) Decision 
 	return *e.d
 }
 
-func newEvaluator(p Policy, hop NextHop, obs Observation, opt EvalOptions) *evaluator {
+func newEvaluator(p policy.Policy, hop policy.NextHop, obs Observation, opt EvalOptions) *evaluator {
 	v := opt.Version
-	if v == (Version{}) {
-		v = Latest()
+	if v == (policy.Version{}) {
+		v = policy.Latest()
 	}
 	now := opt.Now
 	if now.IsZero() {
@@ -265,9 +268,9 @@ func newEvaluator(p Policy, hop NextHop, obs Observation, opt EvalOptions) *eval
 	if obs.Host == "" {
 		obs.Host = hop.Domain
 	}
-	if p.Level == LevelNotSet && p.Valid {
+	if p.Level == policy.LevelNotSet && p.Valid {
 		// An empty level is Postfix's "none".
-		p.Level = None
+		p.Level = policy.None
 	}
 	d := &Decision{Host: obs.Host, Addr: obs.Addr, Port: port, Level: p.Level, EffectiveLevel: p.Level, Connected: true}
 	e := &evaluator{p: p, hop: hop, obs: obs, opt: opt, v: v, now: now, d: d}
@@ -314,10 +317,10 @@ func (e *evaluator) run() {
 		e.warn(p.Warnings...)
 		reason, dsn := p.Reason, p.DSN
 		if reason == "" {
-			reason = InvalidReason
+			reason = policy.InvalidReason
 		}
 		if dsn == "" {
-			dsn = InvalidDSN
+			dsn = policy.InvalidDSN
 		}
 		e.warn(fmt.Sprintf("TLS policy lookup for %s/%s: %s", e.hop.Key, obs.Host, reason))
 		e.skip(dsn, reason, "§1.4")
@@ -332,7 +335,7 @@ func (e *evaluator) run() {
 		}
 	}
 	level := d.EffectiveLevel
-	if p.WrapperMode && level < Encrypt && level > None {
+	if p.WrapperMode && level < policy.Encrypt && level > policy.None {
 		e.warn(`smtp_tls_wrappermode requires "smtp_tls_security_level = encrypt" (or stronger)`)
 		e.skip("4.3.0", ReasonWrapperModeSkip, "§2.4 wrappermode")
 		return
@@ -348,12 +351,12 @@ func (e *evaluator) run() {
 		e.fail(OutcomeDefer, "4.4.2", obs.ConnectError, "§3.2 conversation failure")
 		return
 	}
-	if level == None {
+	if level == policy.None {
 		e.deliver("§3.1 level none: no TLS")
 		return
 	}
 	if e.opt.TLSEngineUnavailable {
-		if level == May {
+		if level == policy.May {
 			e.deliver("§2.4 item 5: TLS engine unavailable, may runs in plaintext")
 			return
 		}
@@ -363,7 +366,7 @@ func (e *evaluator) run() {
 	}
 	if !p.WrapperMode && !obs.WrapperMode {
 		if !obs.STARTTLSOffered {
-			if level == May {
+			if level == policy.May {
 				e.deliver("§3.1 may: STARTTLS not offered, plaintext")
 				return
 			}
@@ -372,7 +375,7 @@ func (e *evaluator) run() {
 			return
 		}
 		if r := obs.STARTTLSReply; r != nil && (r.Code < 200 || r.Code > 299) {
-			if level == May {
+			if level == policy.May {
 				e.deliver("§3.2 may: STARTTLS refused, plaintext")
 				return
 			}
@@ -410,7 +413,7 @@ func (e *evaluator) run() {
 func (e *evaluator) daneDecide() bool {
 	p, obs := e.p, e.obs
 	in := dane.DecideInput{
-		DaneOnly: p.Level == DaneOnly, HaveMX: obs.HaveMX, MXSecure: obs.MXSecure,
+		DaneOnly: p.Level == policy.DaneOnly, HaveMX: obs.HaveMX, MXSecure: obs.MXSecure,
 		Options: e.daneOptions(), Host: obs.Host, Port: obs.Port,
 	}
 	if p.DANE != nil {
@@ -463,15 +466,15 @@ func (e *evaluator) daneDecide() bool {
 		e.skip("4.7.5", dd.Reason, dd.Rule)
 		return false
 	case dane.OutcomeMay:
-		e.d.EffectiveLevel = May
+		e.d.EffectiveLevel = policy.May
 	case dane.OutcomeEncrypt:
-		e.d.EffectiveLevel = Encrypt
+		e.d.EffectiveLevel = policy.Encrypt
 	case dane.OutcomeHalfDane:
-		e.d.EffectiveLevel = HalfDane
+		e.d.EffectiveLevel = policy.HalfDane
 	case dane.OutcomeDane:
 		e.d.EffectiveLevel = p.Level
 	default:
-		e.d.EffectiveLevel = May
+		e.d.EffectiveLevel = policy.May
 	}
 	return true
 }
@@ -485,8 +488,8 @@ func (e *evaluator) daneOptions() dane.Options {
 }
 
 // handshakeFailure applies §3.2/§3.3 to a failed or locally aborted handshake.
-func (e *evaluator) handshakeFailure(level Level, rule string) {
-	if level == May {
+func (e *evaluator) handshakeFailure(level policy.Level, rule string) {
+	if level == policy.May {
 		backoff := e.opt.MinimalBackoff
 		if backoff <= 0 {
 			backoff = 300 * time.Second
@@ -511,7 +514,7 @@ func (e *evaluator) handshakeFailure(level Level, rule string) {
 
 // localSetupError checks what tls_client_start checks before the handshake: the protocol
 // list and the cipher grade and exclusions. It returns Postfix's warning, or "".
-func (e *evaluator) localSetupError(level Level) string {
+func (e *evaluator) localSetupError(level policy.Level) string {
 	if !validProtocols(e.p.Protocols, e.v) {
 		return fmt.Sprintf("%s: Invalid TLS protocol list %q: aborting TLS session", e.namaddrport, e.p.Protocols)
 	}
@@ -519,7 +522,7 @@ func (e *evaluator) localSetupError(level Level) string {
 	switch grade {
 	case "", "high", "medium", "low", "export":
 	case "null":
-		if level >= Encrypt {
+		if level >= policy.Encrypt {
 			return fmt.Sprintf("%s: error setting cipher grade: %q", e.namaddrport, e.p.Ciphers)
 		}
 	default:
@@ -537,7 +540,7 @@ func (e *evaluator) localSetupError(level Level) string {
 
 // validProtocols is tls_proto_mask_lims (§7.3): tokens split on whitespace, commas and
 // colons; names case-insensitive; ">=V"/"<=V" with a name, "None" or hex since 3.6.
-func validProtocols(list string, v Version) bool {
+func validProtocols(list string, v policy.Version) bool {
 	names := []string{"SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"}
 	isName := func(s string, tbl []string) bool {
 		for _, n := range tbl {
@@ -554,7 +557,7 @@ func validProtocols(list string, v Version) bool {
 				return false
 			}
 			val := tok[2:]
-			if isName(val, []string{"None", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"}) {
+			if isName(val, []string{"policy.None", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"}) {
 				continue
 			}
 			h := strings.TrimPrefix(strings.TrimPrefix(val, "0x"), "0X")
@@ -641,7 +644,7 @@ func cipherBits(name string) int {
 }
 
 // verify judges the established session at the effective level.
-func (e *evaluator) verify(level Level) {
+func (e *evaluator) verify(level policy.Level) {
 	d := e.d
 	chain := []*x509.Certificate(e.obs.Chain)
 	if len(chain) == 0 || chain[0] == nil {
@@ -656,7 +659,7 @@ func (e *evaluator) verify(level Level) {
 		return
 	}
 	switch level {
-	case May, Encrypt:
+	case policy.May, policy.Encrypt:
 		cr := VerifyChain(chain, ChainOptions{Roots: e.roots(), Now: e.now, Cache: e.opt.ChainCache})
 		d.Evidence.Chain = &cr
 		d.Trust = TrustUntrusted
@@ -665,11 +668,11 @@ func (e *evaluator) verify(level Level) {
 		}
 		e.log(e.summaryLine(d.Trust))
 		e.deliver("§3.1 " + level.String() + ": no authentication required")
-	case Fingerprint:
+	case policy.Fingerprint:
 		e.verifyFingerprint(chain[0])
-	case Dane, DaneOnly, HalfDane:
+	case policy.Dane, policy.DaneOnly, policy.HalfDane:
 		e.verifyDANE(level, chain)
-	case Verify, Secure:
+	case policy.Verify, policy.Secure:
 		if len(e.p.TrustAnchorFiles) > 0 {
 			e.verifyTrustAnchors(level, chain)
 			return
@@ -701,7 +704,7 @@ func (e *evaluator) notVerified(word string, chainTrusted bool, errLine string, 
 	}
 	e.log(e.summaryLine(word))
 	reason := ReasonNotVerified
-	if e.v.Before(3, 6, 0) && !chainTrusted && d.EffectiveLevel != Fingerprint {
+	if e.v.Before(3, 6, 0) && !chainTrusted && d.EffectiveLevel != policy.Fingerprint {
 		reason = ReasonNotTrusted
 	}
 	d.Throttle = true
@@ -779,7 +782,7 @@ func (e *evaluator) matchEvidence(items []string, refs match.RefList, leaf *x509
 	return ev
 }
 
-func (e *evaluator) verifyDANE(level Level, chain []*x509.Certificate) {
+func (e *evaluator) verifyDANE(level policy.Level, chain []*x509.Certificate) {
 	d := e.d
 	ev := d.Evidence.DANE
 	if ev == nil || ev.set == nil {
@@ -799,7 +802,7 @@ func (e *evaluator) verifyDANE(level Level, chain []*x509.Certificate) {
 	mopt := e.matchOptions()
 	refs, _ := match.References(names, e.hop.Domain, e.obs.Host, mopt)
 	res := ev.set.Verify(chain, dane.VerifyOptions{Names: names, NameCheck: e.nameChecker(refs), Now: e.now,
-		SigCache: e.opt.SigCache, DaneOnly: level == DaneOnly})
+		SigCache: e.opt.SigCache, DaneOnly: level == policy.DaneOnly})
 	ev.result = res
 	ev.Verified, ev.Fallback = res.Verified, res.Fallback
 	e.daneRecords(ev, res)
@@ -812,12 +815,12 @@ func (e *evaluator) verifyDANE(level Level, chain []*x509.Certificate) {
 	switch {
 	case res.Verified:
 		word := TrustVerified
-		if level == HalfDane {
+		if level == policy.HalfDane {
 			word = TrustTrusted
 		}
 		e.verified(word, "§6.4 DANE verified")
 	case res.Fallback:
-		d.EffectiveLevel = Encrypt
+		d.EffectiveLevel = policy.Encrypt
 		cr := VerifyChain(chain, ChainOptions{Roots: e.roots(), Now: e.now, Cache: e.opt.ChainCache})
 		d.Evidence.Chain = &cr
 		word := TrustUntrusted
@@ -837,7 +840,7 @@ func (e *evaluator) verifyDANE(level Level, chain []*x509.Certificate) {
 			d.Evidence.Match = e.matchEvidence(names, refs, chain[0])
 		}
 		word := TrustUntrusted
-		if res.Err != nil && res.Err.Num == X509HostnameMismatch && level != HalfDane {
+		if res.Err != nil && res.Err.Num == X509HostnameMismatch && level != policy.HalfDane {
 			// A DANE-TA match whose only problem is the name: like a CA-valid misnamed chain.
 			word = e.trustWordForNameMismatch()
 		}
@@ -861,7 +864,7 @@ func (e *evaluator) daneRecords(ev *DANEEvidence, res *dane.Result) {
 	}
 }
 
-func (e *evaluator) verifyTrustAnchors(level Level, chain []*x509.Certificate) {
+func (e *evaluator) verifyTrustAnchors(level policy.Level, chain []*x509.Certificate) {
 	d := e.d
 	var recs []dane.Record
 	for _, f := range e.p.TrustAnchorFiles {
@@ -911,7 +914,7 @@ func (e *evaluator) verifyTrustAnchors(level Level, chain []*x509.Certificate) {
 	e.notVerified(word, false, line, "§6.5 trust anchor verification failed")
 }
 
-func (e *evaluator) verifyPKIX(level Level, chain []*x509.Certificate) {
+func (e *evaluator) verifyPKIX(level policy.Level, chain []*x509.Certificate) {
 	d := e.d
 	cr := VerifyChain(chain, ChainOptions{Roots: e.roots(), Now: e.now, Cache: e.opt.ChainCache})
 	d.Evidence.Chain = &cr

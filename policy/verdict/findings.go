@@ -1,4 +1,4 @@
-package policy
+package verdict
 
 import (
 	"crypto/sha256"
@@ -11,68 +11,13 @@ import (
 
 	"github.com/postfixtls/postfixtls/dane"
 	"github.com/postfixtls/postfixtls/fingerprint"
+	"github.com/postfixtls/postfixtls/policy"
+	"github.com/postfixtls/postfixtls/policy/finding"
 )
-
-// Finding codes. They are stable: monitors may key on them. Each names the cause of
-// failure-catalogue.md it covers.
-const (
-	FindingSecureNexthopMismatch = "secure-nexthop-mismatch"      // B-1: secure vs an MX in another domain
-	FindingHostnameMismatch      = "hostname-mismatch"            // B-2/B-5: the certificate names another host
-	FindingIPNexthop             = "ip-nexthop-name-check"        // B-3: [IP] next hop at verify/secure
-	FindingNoCA                  = "no-ca-configured"             // A-1: smtp_tls_CAfile and CApath empty
-	FindingIssuerNotTrusted      = "issuer-not-trusted"           // A-2: the chain ends at a CA not configured
-	FindingMissingIntermediate   = "missing-intermediate"         // C-1: the server omits its intermediate
-	FindingWrongIntermediate     = "wrong-intermediate"           // C-1: the server sends an unrelated CA
-	FindingExpired               = "certificate-expired"          // C-2
-	FindingNotYetValid           = "certificate-not-yet-valid"    // C-2 (or a wrong local clock)
-	FindingSelfSigned            = "self-signed-certificate"      // C-3
-	FindingFingerprintStale      = "fingerprint-pin-stale"        // D-1: pin of another certificate/key
-	FindingFingerprintDigest     = "fingerprint-digest-mismatch"  // D-2: pin computed with another digest
-	FindingTLSAStale             = "tlsa-stale-after-rollover"    // D-3: no TLSA record matches the key
-	FindingTLSALookup            = "tlsa-lookup-error"            // D-4: TLSA query fails
-	FindingDANEDNSSECDisabled    = "dane-dnssec-disabled"         // D-5: dane without dnssec lookups
-	FindingDaneOnlyNoDNSSEC      = "dane-only-without-dane"       // D-6: dane-only for a domain without DANE
-	FindingInvalidPolicy         = "invalid-policy-entry"         // E-1/E-2/E-3: Postfix does not connect
-	FindingInvalidProtocols      = "invalid-protocols"            // G-3: bad protocols= value
-	FindingInvalidCiphers        = "invalid-cipher-setting"       // G-3: bad ciphers=/exclude= value
-	FindingHandshakeFailure      = "handshake-failure"            // G-3/G-7: the TLS handshake failed
-	FindingNoSTARTTLS            = "starttls-not-offered"         // G-4/G-5
-	FindingSTARTTLSRefused       = "starttls-refused"             // G-6
-	FindingWrapperMode           = "wrappermode-below-encrypt"    // G-1/G-2
-	FindingNoNameChecks          = "no-usable-match-names"        // B: match list installs no name
-	FindingPort465NoWrapper      = "port-465-without-wrappermode" // G-1: SMTPS port spoken to as plain SMTP
-	FindingWrapperOnSTARTTLSPort = "wrappermode-on-starttls-port" // G-2: TLS at once to a STARTTLS port
-)
-
-// Finding explains a failure (or a risk) in plain words and proposes fixes: policy-table
-// rows keyed exactly like the next hop, main.cf lines, or DNS records, narrowest first.
-// Fixes never lower the global level.
-type Finding struct {
-	// Code is one of the Finding* constants; Cause is the failure-catalogue.md entry.
-	Code  string `json:"code"`
-	Cause string `json:"cause,omitempty"`
-	// Summary says what happened and why, for a tired administrator.
-	Summary string `json:"summary"`
-	// Details add facts (certificate names, records, values).
-	Details []string `json:"details,omitempty"`
-	// Fixes are exact lines to add or change; FixNotes[i] explains Fixes[i].
-	Fixes    []string `json:"fixes,omitempty"`
-	FixNotes []string `json:"fix_notes,omitempty"`
-}
-
-func (f *Finding) fix(line, note string) {
-	for _, x := range f.Fixes {
-		if x == line {
-			return
-		}
-	}
-	f.Fixes = append(f.Fixes, line)
-	f.FixNotes = append(f.FixNotes, note)
-}
 
 // Findings returns the findings Evaluate would attach to its Decision, for callers that
 // evaluated with NoFindings and want them later.
-func Findings(p Policy, hop NextHop, obs Observation, opt EvalOptions) []Finding {
+func Findings(p policy.Policy, hop policy.NextHop, obs Observation, opt EvalOptions) []finding.Finding {
 	opt.NoFindings = true
 	e := newEvaluator(p, hop, obs, opt)
 	e.run()
@@ -80,13 +25,13 @@ func Findings(p Policy, hop NextHop, obs Observation, opt EvalOptions) []Finding
 }
 
 // try evaluates an alternative policy for the same observation.
-func (e *evaluator) try(p Policy) Decision {
+func (e *evaluator) try(p policy.Policy) Decision {
 	opt := e.opt
 	opt.NoFindings = true
 	return Evaluate(p, e.hop, e.obs, opt)
 }
 
-func (e *evaluator) row(level Level, attrs ...string) string {
+func (e *evaluator) row(level policy.Level, attrs ...string) string {
 	s := e.hop.Key + " " + level.String()
 	for _, a := range attrs {
 		if a != "" {
@@ -96,13 +41,13 @@ func (e *evaluator) row(level Level, attrs ...string) string {
 	return s
 }
 
-func findings(e *evaluator) []Finding {
+func findings(e *evaluator) []finding.Finding {
 	if e.opt.ChainCache == nil {
 		// Alternatives re-verify the same chain: share the signature checks.
 		e.opt.ChainCache = &SignatureCache{}
 	}
-	var out []Finding
-	add := func(f *Finding) {
+	var out []finding.Finding
+	add := func(f *finding.Finding) {
 		if f != nil {
 			out = append(out, *f)
 		}
@@ -123,22 +68,22 @@ func findings(e *evaluator) []Finding {
 		return out
 	}
 	if d.Reason == ReasonWrapperModeSkip {
-		add(&Finding{Code: FindingWrapperMode, Cause: "G-1", Summary: fmt.Sprintf(
+		add(&finding.Finding{Code: finding.WrapperMode, Cause: "G-1", Summary: fmt.Sprintf(
 			"smtp_tls_wrappermode = yes needs level encrypt or stronger, but %s gets %s: Postfix skips every server of it.", e.hop.Key, d.EffectiveLevel),
-			Fixes:    []string{e.row(Encrypt)},
+			Fixes:    []string{e.row(policy.Encrypt)},
 			FixNotes: []string{"mandatory TLS for this next hop only, as wrapper mode (port 465) requires"}})
 		return out
 	}
 	if strings.HasPrefix(d.Reason, "TLS is required, but was not offered") {
-		f := &Finding{Code: FindingNoSTARTTLS, Cause: "G-4", Summary: fmt.Sprintf(
+		f := &finding.Finding{Code: finding.NoSTARTTLS, Cause: "G-4", Summary: fmt.Sprintf(
 			"%s does not offer STARTTLS in its EHLO reply, and level %s requires TLS.", e.namaddr, d.EffectiveLevel)}
 		f.Details = append(f.Details, "if large providers all appear not to offer STARTTLS, a firewall or proxy on the path may strip it (G-5); compare with an EHLO from another network")
-		f.fix(e.row(May), "only if plaintext delivery to "+e.hop.Key+" is acceptable; add a dated comment and remove it when the server offers STARTTLS again")
+		f.AddFix(e.row(policy.May), "only if plaintext delivery to "+e.hop.Key+" is acceptable; add a dated comment and remove it when the server offers STARTTLS again")
 		out = append(out, *f)
 		return out
 	}
 	if strings.HasPrefix(d.Reason, "TLS is required, but host") {
-		f := &Finding{Code: FindingSTARTTLSRefused, Cause: "G-6", Summary: fmt.Sprintf(
+		f := &finding.Finding{Code: finding.STARTTLSRefused, Cause: "G-6", Summary: fmt.Sprintf(
 			"%s announced STARTTLS but refused it (%s).", e.namaddr, e.obs.STARTTLSReply)}
 		if d.Outcome == OutcomeBounce {
 			f.Details = append(f.Details, "a 5xx reply bounces the message at once, even when other MX hosts remain")
@@ -148,19 +93,19 @@ func findings(e *evaluator) []Finding {
 		return out
 	}
 	if e.obs.ConnectError != "" && e.obs.Port == 465 && !p.WrapperMode && !e.obs.WrapperMode {
-		f := &Finding{Code: FindingPort465NoWrapper, Cause: "G-1", Summary: fmt.Sprintf(
-			"Port 465 expects TLS from the first byte (SMTPS), but Postfix talks plain SMTP to %s there and waits for a greeting that never comes (%s).", e.namaddr, e.obs.ConnectError)}
-		f.fix("smtps     unix  -       -       n       -       -       smtp -o smtp_tls_wrappermode=yes -o smtp_tls_security_level=encrypt",
+		f := &finding.Finding{Code: finding.Port465NoWrapper, Cause: "G-1", Summary: fmt.Sprintf(
+			"Port 465 expects TLS from the first byte (SMTPS), but Postfix talks plain policy.SMTP to %s there and waits for a greeting that never comes (%s).", e.namaddr, e.obs.ConnectError)}
+		f.AddFix("smtps     unix  -       -       n       -       -       smtp -o smtp_tls_wrappermode=yes -o smtp_tls_security_level=encrypt",
 			"master.cf: a transport for SMTPS; route "+e.hop.Key+" through it (transport_maps or relayhost = smtps:"+e.hop.Key+"), or use port 587 with STARTTLS instead")
 		add(f)
 		return out
 	}
 	if d.Reason == ReasonHandshake {
 		if (p.WrapperMode || e.obs.WrapperMode) && e.obs.Port != 465 && e.obs.HandshakeError != "" {
-			f := &Finding{Code: FindingWrapperOnSTARTTLSPort, Cause: "G-2", Summary: fmt.Sprintf(
-				"smtp_tls_wrappermode = yes starts TLS at once, but %s on port %d speaks plain SMTP first (STARTTLS); the handshake fails (%s).",
+			f := &finding.Finding{Code: finding.WrapperOnSTARTTLSPort, Cause: "G-2", Summary: fmt.Sprintf(
+				"smtp_tls_wrappermode = yes starts TLS at once, but %s on port %d speaks plain policy.SMTP first (STARTTLS); the handshake fails (%s).",
 				e.namaddr, e.obs.Port, e.obs.HandshakeError)}
-			f.fix("smtp_tls_wrappermode = no", "for the transport that delivers to "+e.hop.Key+" (a master.cf -o override); wrapper mode is for port 465 only")
+			f.AddFix("smtp_tls_wrappermode = no", "for the transport that delivers to "+e.hop.Key+" (a master.cf -o override); wrapper mode is for port 465 only")
 			add(f)
 			return out
 		}
@@ -180,9 +125,9 @@ func findings(e *evaluator) []Finding {
 	return out
 }
 
-func (e *evaluator) findInvalid() *Finding {
+func (e *evaluator) findInvalid() *finding.Finding {
 	p := e.p
-	f := &Finding{Code: FindingInvalidPolicy, Cause: "E-1", Summary: fmt.Sprintf(
+	f := &finding.Finding{Code: finding.InvalidPolicy, Cause: "E-1", Summary: fmt.Sprintf(
 		"The TLS policy for %s is invalid, so Postfix does not even connect to %s and defers with %q; it never falls back to the global level.",
 		e.hop.Key, e.obs.Host, p.Reason)}
 	if s := p.Source.String(); s != "" {
@@ -200,27 +145,27 @@ func (e *evaluator) findInvalid() *Finding {
 	return f
 }
 
-func (e *evaluator) findDANEDisabled() *Finding {
-	return &Finding{Code: FindingDANEDNSSECDisabled, Cause: "D-5",
+func (e *evaluator) findDANEDisabled() *finding.Finding {
+	return &finding.Finding{Code: finding.DANEDNSSECDisabled, Cause: "D-5",
 		Summary: "DANE is configured but cannot work: " + e.p.DANE.Problem + ". dane then behaves like may; dane-only fails.",
 		Fixes:   []string{"smtp_dns_support_level = dnssec"},
 		FixNotes: []string{"main.cf; it needs a validating resolver (for example a local unbound) in /etc/resolv.conf " +
 			"with \"options trust-ad\" or on a loopback address"}}
 }
 
-func (e *evaluator) findDANESkip() *Finding {
+func (e *evaluator) findDANESkip() *finding.Finding {
 	d := e.d
 	switch {
 	case strings.HasPrefix(d.Reason, "TLSA lookup error"):
-		return &Finding{Code: FindingTLSALookup, Cause: "D-4", Summary: fmt.Sprintf(
+		return &finding.Finding{Code: finding.TLSALookup, Cause: "D-4", Summary: fmt.Sprintf(
 			"The TLSA lookup for %s failed (%s). Postfix skips this server even at opportunistic dane, because a failing lookup may be an attack.",
 			dane.QueryName(strings.TrimSuffix(e.obs.Host, "."), e.obs.Port), e.obs.TLSA.errorText()),
 			Details: []string{"check with: dig +dnssec TLSA " + dane.QueryName(strings.TrimSuffix(e.obs.Host, "."), e.obs.Port) +
 				" against the resolver Postfix uses and an independent one; a broken signature or a name server that fails TLSA queries is the receiving domain's problem"}}
-	case e.p.Level == DaneOnly:
-		f := &Finding{Code: FindingDaneOnlyNoDNSSEC, Cause: "D-6", Summary: fmt.Sprintf(
+	case e.p.Level == policy.DaneOnly:
+		f := &finding.Finding{Code: finding.DaneOnlyNoDNSSEC, Cause: "D-6", Summary: fmt.Sprintf(
 			"%s is configured dane-only, but %s: dane-only defers instead of falling back.", e.hop.Key, d.Reason)}
-		f.fix(e.row(Dane), "opportunistic DANE: enforced when the domain publishes DANE, TLS without authentication otherwise")
+		f.AddFix(e.row(policy.Dane), "opportunistic DANE: enforced when the domain publishes DANE, TLS without authentication otherwise")
 		return f
 	}
 	return nil
@@ -233,35 +178,35 @@ func (o *TLSAObservation) errorText() string {
 	return o.Error
 }
 
-func (e *evaluator) findHandshake() *Finding {
+func (e *evaluator) findHandshake() *finding.Finding {
 	d := e.d
 	for _, l := range d.Log {
 		switch {
 		case strings.Contains(l, "Invalid TLS protocol list"):
-			f := &Finding{Code: FindingInvalidProtocols, Cause: "G-3", Summary: fmt.Sprintf(
+			f := &finding.Finding{Code: finding.InvalidProtocols, Cause: "G-3", Summary: fmt.Sprintf(
 				"The protocol list %q is not valid for Postfix %s; Postfix aborts every TLS session to %s (\"Cannot start TLS: handshake failure\").",
 				e.p.Protocols, e.v, e.hop.Key)}
-			f.fix(e.row(e.p.Level, "protocols=>=TLSv1.2"), "a valid protocol floor (>= and <= need Postfix 3.6; older releases use \"!SSLv2:!SSLv3:!TLSv1:!TLSv1.1\")")
+			f.AddFix(e.row(e.p.Level, "protocols=>=TLSv1.2"), "a valid protocol floor (>= and <= need Postfix 3.6; older releases use \"!SSLv2:!SSLv3:!TLSv1:!TLSv1.1\")")
 			return f
 		case strings.Contains(l, "cipher grade") || strings.Contains(l, "cipher exclusion"):
-			f := &Finding{Code: FindingInvalidCiphers, Cause: "G-3", Summary: fmt.Sprintf(
+			f := &finding.Finding{Code: finding.InvalidCiphers, Cause: "G-3", Summary: fmt.Sprintf(
 				"The cipher setting for %s cannot be used (%s); Postfix aborts every TLS session to it.", e.hop.Key, strings.TrimPrefix(l, "warning: "))}
-			f.fix(e.row(e.p.Level, "ciphers=high"), "a valid cipher grade (high, medium, low, export or null; null needs level may)")
+			f.AddFix(e.row(e.p.Level, "ciphers=high"), "a valid cipher grade (high, medium, low, export or null; null needs level may)")
 			return f
 		}
 	}
-	f := &Finding{Code: FindingHandshakeFailure, Cause: "G-3", Summary: fmt.Sprintf(
+	f := &finding.Finding{Code: finding.HandshakeFailure, Cause: "G-3", Summary: fmt.Sprintf(
 		"The TLS handshake with %s failed (%s).", e.namaddrport, e.obs.HandshakeError)}
 	if d.Outcome == OutcomePlaintextRetry {
 		f.Details = append(f.Details, "at level may Postfix retries this server at once without TLS (§3.3)")
-	} else if d.EffectiveLevel == May {
+	} else if d.EffectiveLevel == policy.May {
 		f.Details = append(f.Details, "at level may a new message is deferred; once it is older than minimal_backoff_time Postfix retries in plaintext, unless a SASL password is configured for the server (§3.3)")
 	}
 	f.Details = append(f.Details, "typical causes: protocol or cipher floor mismatch with an old server, a server that expects TLS at once (port 465), or packet loss on large handshake messages (MTU)")
 	return f
 }
 
-func (e *evaluator) findFingerprint() *Finding {
+func (e *evaluator) findFingerprint() *finding.Finding {
 	ev := e.d.Evidence.Fingerprint
 	leaf := e.obs.Chain[0]
 	digest := ev.Digest
@@ -277,20 +222,20 @@ func (e *evaluator) findFingerprint() *Finding {
 		if id.Kind == fingerprint.PublicKey {
 			val = fp.PublicKeyString()
 		}
-		f := &Finding{Code: FindingFingerprintDigest, Cause: "D-2", Summary: fmt.Sprintf(
+		f := &finding.Finding{Code: finding.FingerprintDigest, Cause: "D-2", Summary: fmt.Sprintf(
 			"The pin %s is the %s fingerprint of %s's %s, but Postfix compares %s fingerprints (smtp_tls_fingerprint_digest = %s); the right value is %s.",
 			id.Value, fingerprint.DisplayName(id.Digest), e.obs.Host, kindWords(id.Kind), fingerprint.DisplayName(digest), digest, val)}
 		// Only the row: changing smtp_tls_fingerprint_digest would affect every fingerprint
 		// entry (a global change), and to a weaker digest.
-		f.fix(e.row(Fingerprint, "match="+val), "the same "+id.Kind.String()+" pinned with the digest Postfix uses")
+		f.AddFix(e.row(policy.Fingerprint, "match="+val), "the same "+id.Kind.String()+" pinned with the digest Postfix uses")
 		return f
 	}
 	fp, _ := fingerprint.Compute(leaf, digest)
-	f := &Finding{Code: FindingFingerprintStale, Cause: "D-1", Summary: fmt.Sprintf(
+	f := &finding.Finding{Code: finding.FingerprintStale, Cause: "D-1", Summary: fmt.Sprintf(
 		"No configured pin matches the certificate %s presents: the certificate (or its key) changed, or the pins belong to another server.", e.namaddr)}
 	f.Details = append(f.Details, "presented certificate "+digest+" "+fp.CertString(), "presented public key "+digest+" "+fp.PublicKeyString())
-	f.fix(e.row(Fingerprint, "match="+fp.PublicKeyString()), "pins the current public key (survives renewals that keep the key); confirm it with the server's operator first")
-	f.fix(e.row(Fingerprint, "match="+fp.CertString()), "pins the current certificate")
+	f.AddFix(e.row(policy.Fingerprint, "match="+fp.PublicKeyString()), "pins the current public key (survives renewals that keep the key); confirm it with the server's operator first")
+	f.AddFix(e.row(policy.Fingerprint, "match="+fp.CertString()), "pins the current certificate")
 	return f
 }
 
@@ -313,7 +258,7 @@ func tlsaFor(c *x509.Certificate, sel, mt uint8) (string, bool) {
 	return "", false
 }
 
-func (e *evaluator) findTLSA() *Finding {
+func (e *evaluator) findTLSA() *finding.Finding {
 	ev := e.d.Evidence.DANE
 	if ev.set == nil || len(e.obs.Chain) == 0 {
 		return nil
@@ -325,7 +270,7 @@ func (e *evaluator) findTLSA() *Finding {
 	owner := dane.QueryName(base, e.obs.Port)
 	if e.d.Evidence.Error != nil && e.d.Evidence.Error.Num != X509DANENoMatch {
 		// A DANE-TA match with a name or date problem.
-		f := &Finding{Code: FindingTLSAStale, Cause: "D-3", Summary: fmt.Sprintf(
+		f := &finding.Finding{Code: finding.TLSAStale, Cause: "D-3", Summary: fmt.Sprintf(
 			"A TLSA record at %s names the server's CA, but the chain below it fails: %s.", owner, e.d.Evidence.Error.Text)}
 		return f
 	}
@@ -344,8 +289,8 @@ func (e *evaluator) findTLSA() *Finding {
 		pairs = []sm{{dane.SelectorSPKI, dane.MatchSHA256}}
 	}
 	sort.SliceStable(pairs, func(i, j int) bool { return pairs[i].sel > pairs[j].sel })
-	f := &Finding{Code: FindingTLSAStale, Cause: "D-3", Summary: fmt.Sprintf(
-		"None of the TLSA records at %s matches the certificate %s presents: the server's key or certificate changed without a matching TLSA record (a rollover done in the wrong order).",
+	f := &finding.Finding{Code: finding.TLSAStale, Cause: "D-3", Summary: fmt.Sprintf(
+		"policy.None of the TLSA records at %s matches the certificate %s presents: the server's key or certificate changed without a matching TLSA record (a rollover done in the wrong order).",
 		owner, e.namaddr)}
 	for _, x := range existing {
 		f.Details = append(f.Details, "published: "+x)
@@ -355,16 +300,16 @@ func (e *evaluator) findTLSA() *Finding {
 		if !ok {
 			continue
 		}
-		f.fix(fmt.Sprintf("%s. IN TLSA 3 %d %d %s", strings.TrimSuffix(owner, "."), pr.sel, pr.mt, data),
+		f.AddFix(fmt.Sprintf("%s. IN TLSA 3 %d %d %s", strings.TrimSuffix(owner, "."), pr.sel, pr.mt, data),
 			"the record for the key the server presents now; the receiving domain must publish it (keep the old record until caches expire)")
 	}
 	return f
 }
 
 // findPKIX explains verify/secure failures (and tafile failures).
-func (e *evaluator) findPKIX() []Finding {
+func (e *evaluator) findPKIX() []finding.Finding {
 	d, p := e.d, e.p
-	var out []Finding
+	var out []finding.Finding
 	fe := d.Evidence.Error
 	leaf := e.obs.Chain[0]
 	if fe == nil {
@@ -375,33 +320,33 @@ func (e *evaluator) findPKIX() []Finding {
 		out = append(out, e.findNames()...)
 	case X509Unspecified:
 		if me := d.Evidence.Match; me != nil && me.refs.MustFail {
-			f := &Finding{Code: FindingNoNameChecks, Cause: "E-1", Summary: fmt.Sprintf(
+			f := &finding.Finding{Code: finding.NoNameChecks, Cause: "E-1", Summary: fmt.Sprintf(
 				"The match list %q installs no usable name (Postfix logs \"could not configure peer name checks\"), so verification always fails.", strings.Join(p.Match, ":"))}
-			f.fix(e.row(p.Level, "match=nexthop:dot-nexthop"), "the default secure match list")
+			f.AddFix(e.row(p.Level, "match=nexthop:dot-nexthop"), "the default secure match list")
 			out = append(out, *f)
 		}
 	case X509UnableToGetIssuerLocally, X509SelfSignedInChain, X509UnableToGetIssuer, X509DepthZeroSelfSigned:
 		out = append(out, e.findTrust(fe)...)
 	case X509Expired, X509NotYetValid:
-		code, word := FindingExpired, "expired"
+		code, word := finding.Expired, "expired"
 		if fe.Num == X509NotYetValid {
-			code, word = FindingNotYetValid, "is not yet valid"
+			code, word = finding.NotYetValid, "is not yet valid"
 		}
 		who := "the server's certificate"
 		if fe.Depth > 0 {
 			who = "the CA certificate " + fe.Subject
 		}
-		f := &Finding{Code: code, Cause: "C-2", Summary: fmt.Sprintf("%s of %s %s (%s).", upperFirst(who), e.namaddr, word, fe.Detail)}
+		f := &finding.Finding{Code: code, Cause: "C-2", Summary: fmt.Sprintf("%s of %s %s (%s).", upperFirst(who), e.namaddr, word, fe.Detail)}
 		if fe.Num == X509NotYetValid {
 			f.Details = append(f.Details, "check this machine's clock too")
 		}
 		if fp, err := fingerprint.Compute(leaf, "sha256"); err == nil && fe.Depth == 0 {
-			f.fix(e.row(Fingerprint, "match="+fp.PublicKeyString()),
+			f.AddFix(e.row(policy.Fingerprint, "match="+fp.PublicKeyString()),
 				"temporary exception for this next hop only (pins the current key, ignores dates); remove it once the server has a valid certificate")
 		}
 		out = append(out, *f)
 	default:
-		out = append(out, Finding{Code: "verification-failed", Summary: fmt.Sprintf("Certificate verification for %s failed: num=%d:%s (%s).", e.namaddr, fe.Num, fe.Text, fe.Detail)})
+		out = append(out, finding.Finding{Code: "verification-failed", Summary: fmt.Sprintf("Certificate verification for %s failed: num=%d:%s (%s).", e.namaddr, fe.Num, fe.Text, fe.Detail)})
 	}
 	return out
 }
@@ -413,22 +358,22 @@ func upperFirst(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-func (e *evaluator) findTrust(fe *ChainError) []Finding {
+func (e *evaluator) findTrust(fe *ChainError) []finding.Finding {
 	p := e.p
 	leaf := e.obs.Chain[0]
-	var out []Finding
+	var out []finding.Finding
 	nCAs := 0
 	if e.opt.Trust != nil {
 		nCAs = len(e.opt.Trust.CAs)
 	}
 	if fe.Num == X509DepthZeroSelfSigned {
-		f := &Finding{Code: FindingSelfSigned, Cause: "C-3", Summary: fmt.Sprintf(
+		f := &finding.Finding{Code: finding.SelfSigned, Cause: "C-3", Summary: fmt.Sprintf(
 			"%s presents a self-signed certificate (%s); no CA vouches for it, so %s cannot pass.", e.namaddr, fe.Subject, p.Level)}
 		if fp, err := fingerprint.Compute(leaf, "sha256"); err == nil {
-			f.fix(e.row(Fingerprint, "match="+fp.PublicKeyString()), "pin this server's public key for this next hop only (confirm it with the operator out of band)")
+			f.AddFix(e.row(policy.Fingerprint, "match="+fp.PublicKeyString()), "pin this server's public key for this next hop only (confirm it with the operator out of band)")
 		}
 		if e.obs.TLSA != nil && len(e.obs.TLSA.Records) > 0 {
-			f.fix(e.row(Dane), "the domain publishes TLSA records: let DANE authenticate the self-signed certificate")
+			f.AddFix(e.row(policy.Dane), "the domain publishes TLSA records: let DANE authenticate the self-signed certificate")
 		}
 		return append(out, *f)
 	}
@@ -440,27 +385,27 @@ func (e *evaluator) findTrust(fe *ChainError) []Finding {
 		}
 	}
 	if !haveTA && nCAs == 0 {
-		f := &Finding{Code: FindingNoCA, Cause: "A-1", Summary: fmt.Sprintf(
+		f := &finding.Finding{Code: finding.NoCA, Cause: "A-1", Summary: fmt.Sprintf(
 			"No CA is trusted: smtp_tls_CAfile and smtp_tls_CApath are empty (or were not loaded), so every certificate is \"untrusted\" at %s — not just %s's (untrusted issuer %s).",
 			p.Level, e.obs.Host, fe.Issuer)}
-		f.fix("smtp_tls_CAfile = /etc/ssl/certs/ca-certificates.crt", "main.cf; Debian/Ubuntu/Alpine path (RHEL: /etc/pki/tls/certs/ca-bundle.crt, FreeBSD: /etc/ssl/cert.pem); then postfix reload")
+		f.AddFix("smtp_tls_CAfile = /etc/ssl/certs/ca-certificates.crt", "main.cf; Debian/Ubuntu/Alpine path (RHEL: /etc/pki/tls/certs/ca-bundle.crt, FreeBSD: /etc/ssl/cert.pem); then postfix reload")
 		return append(out, *f)
 	}
 	if !selfIssued(leaf) && !sentIssuer && fe.Depth == 0 {
 		issuerDN := fingerprint.OneLine(leaf.RawIssuer)
 		likely := len(leaf.IssuingCertificateURL) > 0 || strings.Contains(strings.ToLower(issuerDN), "intermediate")
 		if len(e.obs.Chain) > 1 || likely {
-			code, sum := FindingMissingIntermediate, fmt.Sprintf(
+			code, sum := finding.MissingIntermediate, fmt.Sprintf(
 				"%s sends only its own certificate, without the intermediate CA %s that issued it, and that CA is not among the trusted CAs.", e.namaddr, issuerDN)
 			if len(e.obs.Chain) > 1 {
-				code, sum = FindingWrongIntermediate, fmt.Sprintf(
+				code, sum = finding.WrongIntermediate, fmt.Sprintf(
 					"%s sends CA certificates, but none of them issued its certificate (issuer %s).", e.namaddr, issuerDN)
 			}
-			f := &Finding{Code: code, Cause: "C-1", Summary: sum}
+			f := &finding.Finding{Code: code, Cause: "C-1", Summary: sum}
 			if len(leaf.IssuingCertificateURL) > 0 {
 				f.Details = append(f.Details, "the issuer certificate can be downloaded from "+strings.Join(leaf.IssuingCertificateURL, ", "))
 			}
-			f.fix(e.row(p.Level, "tafile=/etc/postfix/tls/"+strings.TrimSuffix(e.obs.Host, ".")+"-issuer.pem"),
+			f.AddFix(e.row(p.Level, "tafile=/etc/postfix/tls/"+strings.TrimSuffix(e.obs.Host, ".")+"-issuer.pem"),
 				"local workaround for this next hop only: a trust-anchor file holding the issuing CA "+issuerDN+"; the real fix is on the server (send the full chain)")
 			return append(out, *f)
 		}
@@ -471,43 +416,43 @@ func (e *evaluator) findTrust(fe *ChainError) []Finding {
 	return append(out, e.issuerNotTrusted(fe, nCAs))
 }
 
-func (e *evaluator) issuerNotTrusted(fe *ChainError, nCAs int) Finding {
+func (e *evaluator) issuerNotTrusted(fe *ChainError, nCAs int) finding.Finding {
 	p := e.p
 	top := fe.Issuer
-	f := Finding{Code: FindingIssuerNotTrusted, Cause: "A-2", Summary: fmt.Sprintf(
+	f := finding.Finding{Code: finding.IssuerNotTrusted, Cause: "A-2", Summary: fmt.Sprintf(
 		"The chain of %s ends at %s, which is not among the %d trusted CAs (smtp_tls_CAfile %q, smtp_tls_CApath %q).",
 		e.namaddr, top, nCAs, p.CAFile, p.CAPath)}
 	if fe.Num == X509UnableToGetIssuer {
 		f.Summary = fmt.Sprintf("The trusted CAs contain %s but not the root above it; OpenSSL (without partial chains) needs the self-signed root too.", fe.Subject)
 	}
 	if len(p.TrustAnchorFiles) == 0 {
-		f.fix("smtp_tls_CAfile = /etc/ssl/certs/ca-certificates.crt", "main.cf, when the CA is a public one and the configured file is the wrong bundle (for example the server's own chain)")
+		f.AddFix("smtp_tls_CAfile = /etc/ssl/certs/ca-certificates.crt", "main.cf, when the CA is a public one and the configured file is the wrong bundle (for example the server's own chain)")
 	}
-	f.fix(e.row(p.Level, "tafile=/etc/postfix/tls/"+strings.TrimSuffix(e.obs.Host, ".")+"-ca.pem"),
+	f.AddFix(e.row(p.Level, "tafile=/etc/postfix/tls/"+strings.TrimSuffix(e.obs.Host, ".")+"-ca.pem"),
 		"for a private CA: trust it for this next hop only, with a trust-anchor file holding "+top)
 	return f
 }
 
 // findNames explains a hostname (or IP address) mismatch at verify or secure.
-func (e *evaluator) findNames() []Finding {
+func (e *evaluator) findNames() []finding.Finding {
 	d, p, obs := e.d, e.p, e.obs
 	me := d.Evidence.Match
 	if me == nil {
 		return nil
 	}
-	var out []Finding
+	var out []finding.Finding
 	host := strings.TrimSuffix(obs.Host, ".")
 	names := strings.Join(me.CertNames, ", ")
 	if names == "" {
 		names = "(no DNS name at all)"
 	}
 	if isIPLiteral(e.hop.Domain) {
-		f := Finding{Code: FindingIPNexthop, Cause: "B-3", Summary: fmt.Sprintf(
+		f := finding.Finding{Code: finding.IPNexthop, Cause: "B-3", Summary: fmt.Sprintf(
 			"The next hop %s is an IP address. Postfix %s with OpenSSL 3 checks it as an iPAddress subjectAltName (and default secure can never pass: %q matches no name); the certificate names %s.",
 			e.hop.Key, e.v, "."+e.hop.Domain, names)}
 		for _, n := range me.CertNames {
 			if !strings.HasPrefix(n, "*") && !isIPLiteral(n) {
-				f.fix(e.row(Secure, "match="+n), "verify the certificate against its DNS name instead of the address")
+				f.AddFix(e.row(policy.Secure, "match="+n), "verify the certificate against its DNS name instead of the address")
 				break
 			}
 		}
@@ -515,24 +460,24 @@ func (e *evaluator) findNames() []Finding {
 	}
 	dom := strings.ToLower(e.hop.Domain)
 	mxOutside := !strings.HasSuffix(strings.ToLower(host), "."+dom) && !strings.EqualFold(host, dom)
-	defaultSecure := p.Level == Secure && sameItems(p.Match, []string{"nexthop", "dot-nexthop"})
+	defaultSecure := p.Level == policy.Secure && sameItems(p.Match, []string{"nexthop", "dot-nexthop"})
 	verifyOK := false
-	if p.Level == Secure {
+	if p.Level == policy.Secure {
 		alt := p
-		alt.Level, alt.Match = Verify, []string{"hostname"}
+		alt.Level, alt.Match = policy.Verify, []string{"hostname"}
 		verifyOK = e.try(alt).Outcome == OutcomeDeliver
 	}
-	f := Finding{Code: FindingHostnameMismatch, Cause: "B-5"}
-	if p.Level == Secure && mxOutside {
-		f.Code, f.Cause = FindingSecureNexthopMismatch, "B-1"
-		f.Summary = fmt.Sprintf("Level secure with match list %q accepts only certificates for %s and its subdomains (*.%s), but the MX host %s is in another domain and its certificate names %s.",
+	f := finding.Finding{Code: finding.HostnameMismatch, Cause: "B-5"}
+	if p.Level == policy.Secure && mxOutside {
+		f.Code, f.Cause = finding.SecureNexthopMismatch, "B-1"
+		f.Summary = fmt.Sprintf("policy.Level secure with match list %q accepts only certificates for %s and its subdomains (*.%s), but the MX host %s is in another domain and its certificate names %s.",
 			strings.Join(p.Match, ":"), dom, dom, host, names)
 		if !defaultSecure {
-			f.Summary = fmt.Sprintf("Level secure with match list %q accepts only the names %s, but the certificate of the MX host %s names %s.",
+			f.Summary = fmt.Sprintf("policy.Level secure with match list %q accepts only the names %s, but the certificate of the MX host %s names %s.",
 				strings.Join(p.Match, ":"), strings.Join(me.References, ", "), host, names)
 		}
 		if verifyOK {
-			f.Summary += fmt.Sprintf(" Level verify would accept the MX name %s, but only because it trusts the (possibly unsigned) MX lookup.", host)
+			f.Summary += fmt.Sprintf(" policy.Level verify would accept the MX name %s, but only because it trusts the (possibly unsigned) MX lookup.", host)
 		}
 	} else {
 		f.Summary = fmt.Sprintf("The certificate of %s names %s, which matches none of the names level %s checks (%s).",
@@ -556,40 +501,40 @@ func (e *evaluator) findNames() []Finding {
 	}
 	for _, c := range cands {
 		alt := p
-		alt.Level = Secure
+		alt.Level = policy.Secure
 		alt.Match = []string{c}
 		if e.try(alt).Outcome != OutcomeDeliver {
 			continue
 		}
 		if strings.HasPrefix(c, ".") {
-			f.fix(e.row(Secure, "match="+c), fmt.Sprintf("accepts the certificate of any host under %s (robust when the MX names change) and nothing else", c[1:]))
+			f.AddFix(e.row(policy.Secure, "match="+c), fmt.Sprintf("accepts the certificate of any host under %s (robust when the MX names change) and nothing else", c[1:]))
 			if defaultSecure {
-				f.fix(e.row(Secure, "match=nexthop:dot-nexthop:"+c), "the same, keeping the default names")
+				f.AddFix(e.row(policy.Secure, "match=nexthop:dot-nexthop:"+c), "the same, keeping the default names")
 			}
 		} else if len(f.Fixes) == 0 || !sameDomainFix(f.Fixes, c) {
-			f.fix(e.row(Secure, "match="+c), "accepts exactly this certificate name")
+			f.AddFix(e.row(policy.Secure, "match="+c), "accepts exactly this certificate name")
 		}
 	}
 	if obs.SNI == "" && p.Level.IsPKIX() && e.v.AtLeast(3, 4, 0) {
 		f.Details = append(f.Details, fmt.Sprintf("no SNI was sent; if %s presents the right certificate when asked for %s (openssl s_client -starttls smtp -servername %s), add servername=hostname (B-2)", host, host, host))
-		f.fix(e.row(p.Level, matchAttr(p), "servername=hostname"), "send SNI, for servers that pick their certificate by name")
+		f.AddFix(e.row(p.Level, matchAttr(p), "servername=hostname"), "send SNI, for servers that pick their certificate by name")
 	}
 	if t := obs.TLSA; t != nil && len(t.Records) > 0 && t.Error == "" {
 		alt := p
-		alt.Level, alt.Match = Dane, nil
+		alt.Level, alt.Match = policy.Dane, nil
 		if alt.DANE == nil {
-			alt.DANE = &DANEConfig{InsecureMXPolicy: dane.InsecureMXDane}
+			alt.DANE = &policy.DANEConfig{InsecureMXPolicy: dane.InsecureMXDane}
 		}
 		note := "the domain publishes TLSA records: DANE authenticates the MX host without trusting the MX lookup"
 		if e.try(alt).Outcome != OutcomeDeliver {
 			note += " (but the published records do not match this server now)"
 		}
-		f.fix(e.row(Dane), note)
+		f.AddFix(e.row(policy.Dane), note)
 	}
 	return append(out, f)
 }
 
-func matchAttr(p Policy) string {
+func matchAttr(p policy.Policy) string {
 	if p.MatchFrom == "policy entry" && len(p.Match) > 0 {
 		return "match=" + strings.Join(p.Match, ":")
 	}

@@ -1,8 +1,10 @@
-package policy_test
+package verdict_test
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/postfixtls/postfixtls/policy/verdict"
 
 	"github.com/postfixtls/postfixtls/internal/testkit/pki"
 	"github.com/postfixtls/postfixtls/policy"
@@ -24,13 +26,13 @@ func FuzzEvaluate(f *testing.F) {
 		if exclude != "" {
 			p.Exclude = []string{exclude}
 		}
-		obs := policy.Observation{Host: "mx.example.com", Addr: "192.0.2.1", HaveMX: level%2 == 0, MXSecure: level%3 == 0, AddrSecure: true,
-			STARTTLSOffered: level%5 != 0, Chain: policy.Chain{leaf.Cert, h.Inter.Cert},
-			TLSA: &policy.TLSAObservation{Records: strings.Split(tlsa, "\n")}}
+		obs := verdict.Observation{Host: "mx.example.com", Addr: "192.0.2.1", HaveMX: level%2 == 0, MXSecure: level%3 == 0, AddrSecure: true,
+			STARTTLSOffered: level%5 != 0, Chain: verdict.Chain{leaf.Cert, h.Inter.Cert},
+			TLSA: &verdict.TLSAObservation{Records: strings.Split(tlsa, "\n")}}
 		hop := policy.NextHop{Key: "example.com", Domain: "example.com", Port: 25, MX: true}
 		v := policy.V(major%4, minor%13, patch%20)
-		d := policy.Evaluate(p, hop, obs, policy.EvalOptions{Version: v})
-		if d.Outcome == "" || (d.Outcome != policy.OutcomeDeliver && d.Reason == "") {
+		d := verdict.Evaluate(p, hop, obs, verdict.EvalOptions{Version: v})
+		if d.Outcome == "" || (d.Outcome != verdict.OutcomeDeliver && d.Reason == "") {
 			t.Fatalf("no outcome or reason: %+v", d)
 		}
 	})

@@ -1,4 +1,4 @@
-package policy_test
+package verdict_test
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/postfixtls/postfixtls/policy/verdict"
 
 	"github.com/postfixtls/postfixtls/internal/testkit/pki"
 	"github.com/postfixtls/postfixtls/policy"
@@ -15,7 +17,7 @@ func TestObservationFromFiles(t *testing.T) {
 	h := pki.MustHierarchy(t)
 	leaf := h.Leaf(t, pki.Spec{DNS: []string{"mx.example.com"}})
 	tlsa := "; the host's records\n_25._tcp.mx.example.com. 300 IN TLSA 3 1 1 " + spkiHex(leaf) + "\n\n2 0 1 AABB\n"
-	obs, err := policy.ObservationFromFiles(policy.ObservationFiles{Host: "mx.example.com", Addr: "192.0.2.1",
+	obs, err := verdict.ObservationFromFiles(verdict.ObservationFiles{Host: "mx.example.com", Addr: "192.0.2.1",
 		Chain: bytes.NewReader(pki.ChainPEM(leaf, h.Inter)), TLSA: strings.NewReader(tlsa)})
 	if err != nil {
 		t.Fatal(err)
@@ -31,7 +33,7 @@ func TestObservationFromFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var back policy.Observation
+	var back verdict.Observation
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
@@ -47,15 +49,15 @@ func TestObservationFromFilesErrors(t *testing.T) {
 		{"bad TLSA line", "", "3 1 x zz\n"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			in := policy.ObservationFiles{Host: "mx.example.com"}
+			in := verdict.ObservationFiles{Host: "mx.example.com"}
 			if c.chain != "" {
 				in.Chain = strings.NewReader(c.chain)
 			}
 			if c.tlsa != "" {
 				in.TLSA = strings.NewReader(c.tlsa)
 			}
-			_, err := policy.ObservationFromFiles(in)
-			if !errors.Is(err, policy.ErrObservation) {
+			_, err := verdict.ObservationFromFiles(in)
+			if !errors.Is(err, verdict.ErrObservation) {
 				t.Errorf("err %v, want ErrObservation", err)
 			}
 		})
@@ -73,16 +75,16 @@ func FuzzObservationFromFiles(f *testing.F) {
 	f.Add("-----BEGIN TRUSTED CERTIFICATE-----\nMAA=\n-----END TRUSTED CERTIFICATE-----\n", "1 1 1\n; comment\n# other")
 	f.Add("", "3 1 1 0011 ; trailing comment")
 	f.Fuzz(func(t *testing.T, chain, tlsa string) {
-		in := policy.ObservationFiles{Host: "mx.example.com", Addr: "192.0.2.1", Chain: strings.NewReader(chain), TLSA: strings.NewReader(tlsa)}
-		obs, err := policy.ObservationFromFiles(in)
+		in := verdict.ObservationFiles{Host: "mx.example.com", Addr: "192.0.2.1", Chain: strings.NewReader(chain), TLSA: strings.NewReader(tlsa)}
+		obs, err := verdict.ObservationFromFiles(in)
 		if err != nil {
 			return
 		}
 		p := policy.Policy{Level: policy.Dane, Valid: true, DANE: &policy.DANEConfig{InsecureMXPolicy: "dane"}}
 		hop := policy.NextHop{Key: "example.com", Domain: "example.com", Port: 25, MX: true}
-		_ = policy.Evaluate(p, hop, obs, policy.EvalOptions{})
+		_ = verdict.Evaluate(p, hop, obs, verdict.EvalOptions{})
 		p = policy.Policy{Level: policy.Secure, Valid: true, Match: []string{"nexthop", "dot-nexthop"}}
-		_ = policy.Evaluate(p, hop, obs, policy.EvalOptions{})
+		_ = verdict.Evaluate(p, hop, obs, verdict.EvalOptions{})
 		if _, err := json.Marshal(obs); err != nil {
 			t.Fatal(err)
 		}
@@ -96,11 +98,11 @@ func FuzzParseReply(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		r, err := policy.ParseReply(s)
+		r, err := verdict.ParseReply(s)
 		if err != nil {
 			return
 		}
-		back, err := policy.ParseReply(r.String())
+		back, err := verdict.ParseReply(r.String())
 		if err != nil || back.Code != r.Code {
 			t.Fatalf("%q -> %+v -> %q -> %+v, %v", s, r, r.String(), back, err)
 		}

@@ -1,7 +1,9 @@
-package policy_test
+package verdict_test
 
 import (
 	"testing"
+
+	"github.com/postfixtls/postfixtls/policy/verdict"
 
 	"github.com/postfixtls/postfixtls/policy"
 )
@@ -12,10 +14,10 @@ func BenchmarkEvaluateVerify(b *testing.B) {
 	f := newFixture(b)
 	p := pol(policy.Verify, "hostname")
 	obs := obsTLS("mx.example.com", f.chain(f.mx))
-	opt := policy.EvalOptions{Version: policy.V(3, 7, 11), Trust: f.trust, NoFindings: true}
+	opt := verdict.EvalOptions{Version: policy.V(3, 7, 11), Trust: f.trust, NoFindings: true}
 	b.ReportAllocs()
 	for b.Loop() {
-		if d := policy.Evaluate(p, f.hop, obs, opt); d.Outcome != policy.OutcomeDeliver {
+		if d := verdict.Evaluate(p, f.hop, obs, opt); d.Outcome != verdict.OutcomeDeliver {
 			b.Fatal(d.Reason)
 		}
 	}
@@ -27,10 +29,10 @@ func BenchmarkEvaluateVerifyCached(b *testing.B) {
 	f := newFixture(b)
 	p := pol(policy.Verify, "hostname")
 	obs := obsTLS("mx.example.com", f.chain(f.mx))
-	opt := policy.EvalOptions{Version: policy.V(3, 7, 11), Trust: f.trust, NoFindings: true, ChainCache: &policy.SignatureCache{}}
+	opt := verdict.EvalOptions{Version: policy.V(3, 7, 11), Trust: f.trust, NoFindings: true, ChainCache: &verdict.SignatureCache{}}
 	b.ReportAllocs()
 	for b.Loop() {
-		if d := policy.Evaluate(p, f.hop, obs, opt); d.Outcome != policy.OutcomeDeliver {
+		if d := verdict.Evaluate(p, f.hop, obs, opt); d.Outcome != verdict.OutcomeDeliver {
 			b.Fatal(d.Reason)
 		}
 	}
@@ -42,10 +44,10 @@ func BenchmarkEvaluateSecureMismatchWithFindings(b *testing.B) {
 	f := newFixture(b)
 	p := pol(policy.Secure, "nexthop", "dot-nexthop")
 	obs := obsTLS("in1-smtp.messagingengine.com", f.chain(f.fastmail))
-	opt := policy.EvalOptions{Version: policy.V(3, 7, 11), Trust: f.trust}
+	opt := verdict.EvalOptions{Version: policy.V(3, 7, 11), Trust: f.trust}
 	b.ReportAllocs()
 	for b.Loop() {
-		if d := policy.Evaluate(p, f.fmHop, obs, opt); len(d.Findings) == 0 {
+		if d := verdict.Evaluate(p, f.fmHop, obs, opt); len(d.Findings) == 0 {
 			b.Fatal("no findings")
 		}
 	}

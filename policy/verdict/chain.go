@@ -1,4 +1,4 @@
-package policy
+package verdict
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/postfixtls/postfixtls/dane"
 	"github.com/postfixtls/postfixtls/fingerprint"
+	"github.com/postfixtls/postfixtls/policy"
 )
 
 // PKIX chain verification as OpenSSL 3 does it inside Postfix (X509_verify_cert with the
@@ -500,7 +501,7 @@ var hashName = regexp.MustCompile(`^[0-9a-f]{8}\.[0-9]+$`)
 // trust-anchor files, and, when p.AppendDefaultCA is set and a CAfile or CApath is
 // configured, system (the system roots, given by the caller). A CAfile or CApath problem is an error wrapping ErrCAFile, as Postfix
 // disables TLS for it; a trust-anchor file problem is recorded for Evaluate to report.
-func LoadTrust(ctx context.Context, fsys fs.FS, p Policy, system []*x509.Certificate) (*Trust, error) {
+func LoadTrust(ctx context.Context, fsys fs.FS, p policy.Policy, system []*x509.Certificate) (*Trust, error) {
 	t := &Trust{TrustAnchors: map[string]*dane.TrustAnchors{}}
 	rel := func(name string) string {
 		for len(name) > 0 && name[0] == '/' {
