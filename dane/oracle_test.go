@@ -152,14 +152,14 @@ func TestOracleOpenSSL(t *testing.T) {
 			for _, m := range errRE.FindAllSubmatch(out, -1) {
 				d, _ := strconv.Atoi(string(m[1]))
 				n, _ := strconv.Atoi(string(m[2]))
-				errs.add(&VerifyError{Num: n, Depth: d})
+				errs.add(&VerifyError{Num: X509Error(n), Depth: d})
 			}
-			want := 0
+			want := X509Error(0)
 			if errs.err != nil {
 				want = errs.err.Num
 			}
 			res := Classify(c.recs, "q", "q", Options{}).Verify(chainOf(c.chain...), VerifyOptions{Names: []string{"mx.example.com"}, EENameChecks: c.tafile})
-			got := 0
+			got := X509Error(0)
 			if !res.Verified {
 				got = res.Err.Num
 			}

@@ -9,43 +9,36 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postfixtls/postfixtls/internal/openssl"
 	"github.com/postfixtls/postfixtls/internal/pfutil"
 )
 
 // OpenSSL verification error numbers (X509_V_ERR_*) that DANE verification can report, with
 // the texts X509_verify_cert_error_string gives them.
+// X509Error is an OpenSSL X509_V_ERR_* verification error number (OpenSSL 3.0 numbering).
+// Its Text method gives OpenSSL's text, LogLine the warning Postfix logs for it.
+type X509Error = openssl.Errno
+
+// The verification errors DANE verification reports.
 const (
-	ErrNumUnspecified         = 1
-	ErrNumSignatureFailure    = 7
-	ErrNumNotYetValid         = 9
-	ErrNumExpired             = 10
-	ErrNumLeafSignature       = 21
-	ErrNumKeyUsageNoCertSign  = 32
-	ErrNumInvalidCA           = 79 // OpenSSL 3.x numbering (24 in OpenSSL 1.1.1)
-	ErrNumInvalidPurpose      = 26
-	ErrNumHostnameMismatch    = 62
-	ErrNumDANENoMatch         = 65
-	ErrNumEmptyChain          = 1000 // not OpenSSL: no certificate was presented
+	ErrNumUnspecified        = openssl.Unspecified
+	ErrNumSignatureFailure   = openssl.SignatureFailure
+	ErrNumNotYetValid        = openssl.NotYetValid
+	ErrNumExpired            = openssl.Expired
+	ErrNumLeafSignature      = openssl.UnableToVerifyLeaf
+	ErrNumKeyUsageNoCertSign = openssl.KeyUsageNoCertSign
+	ErrNumInvalidCA          = openssl.InvalidCA // 24 in OpenSSL 1.1.1
+	ErrNumInvalidPurpose     = openssl.InvalidPurpose
+	ErrNumHostnameMismatch   = openssl.HostnameMismatch
+	ErrNumDANENoMatch        = openssl.DANENoMatch
+	ErrNumEmptyChain         = openssl.EmptyChain // not OpenSSL: no certificate was presented
+)
+
+const (
 	maxChainSearch            = 32
-	purposeServerDescription  = "server"
-	purposeCADescription      = "CA"
 	allUnusableFailureMessage = "all TLSA records unusable"
 	noNamesDetail             = "no reference name could be configured, so Postfix forces verification to fail"
 )
-
-var errTexts = map[int]string{
-	ErrNumUnspecified:        "unspecified certificate verification error",
-	ErrNumSignatureFailure:   "certificate signature failure",
-	ErrNumNotYetValid:        "certificate is not yet valid",
-	ErrNumExpired:            "certificate has expired",
-	ErrNumLeafSignature:      "unable to verify the first certificate",
-	ErrNumInvalidCA:          "invalid CA certificate",
-	ErrNumKeyUsageNoCertSign: "key usage does not include certificate signing",
-	ErrNumInvalidPurpose:     "unsuitable certificate purpose",
-	ErrNumHostnameMismatch:   "hostname mismatch",
-	ErrNumDANENoMatch:        "no matching DANE TLSA records",
-	ErrNumEmptyChain:         "no certificate presented",
-}
 
 // ErrNotVerified is wrapped by every *VerifyError.
 var ErrNotVerified = errors.New("server certificate not verified")
@@ -53,9 +46,9 @@ var ErrNotVerified = errors.New("server certificate not verified")
 // VerifyError is the verification failure Postfix reports: the OpenSSL error number, its text
 // and the chain depth it was raised at (which decides "server" or "CA" in the log line).
 type VerifyError struct {
-	Num   int    // X509_V_ERR_* number (ErrNum... constants)
-	Text  string // OpenSSL's text for Num
-	Depth int    // chain depth: 0 is the leaf ("server"), above is "CA"
+	Num   X509Error // X509_V_ERR_* number (ErrNum... constants)
+	Text  string    // OpenSSL's text for Num
+	Depth int       // chain depth: 0 is the leaf ("server"), above is "CA"
 	// Detail adds what went wrong in plain words (which record, which date, which names).
 	Detail string
 }
@@ -76,26 +69,11 @@ func (e *VerifyError) Unwrap() error { return ErrNotVerified }
 // "server certificate verification failed for mx.example.com[192.0.2.10]:25: num=65:no
 // matching DANE TLSA records" or "... certificate has expired".
 func (e *VerifyError) LogLine(namaddrport string) string {
-	purpose := purposeServerDescription
-	if e.Depth > 0 {
-		purpose = purposeCADescription
-	}
-	switch e.Num {
-	case ErrNumExpired:
-		return fmt.Sprintf("%s certificate verification failed for %s: certificate has expired", purpose, namaddrport)
-	case ErrNumNotYetValid:
-		return fmt.Sprintf("%s certificate verification failed for %s: certificate not yet valid", purpose, namaddrport)
-	case ErrNumEmptyChain:
-		// Not an OpenSSL error: a TLS server always sends a certificate (or the handshake fails).
-		return fmt.Sprintf("%s certificate verification failed for %s: no certificate presented", purpose, namaddrport)
-	case ErrNumInvalidPurpose:
-		return fmt.Sprintf("certificate verification failed for %s: not designated for use as a %s certificate", namaddrport, purpose)
-	}
-	return fmt.Sprintf("%s certificate verification failed for %s: num=%d:%s", purpose, namaddrport, e.Num, e.Text)
+	return e.Num.LogLine(e.Depth, "", namaddrport)
 }
 
-func newVerifyError(num, depth int, detail string) *VerifyError {
-	return &VerifyError{Num: num, Text: errTexts[num], Depth: depth, Detail: detail}
+func newVerifyError(num X509Error, depth int, detail string) *VerifyError {
+	return &VerifyError{Num: num, Text: num.Text(), Depth: depth, Detail: detail}
 }
 
 // NameChecker checks the leaf certificate against the reference names (DANE-TA, and for
@@ -305,7 +283,7 @@ func (s *RecordSet) Verify(chain []*x509.Certificate, opts VerifyOptions) *Resul
 	}
 	// check_chain_extensions: every certificate above the leaf must be a CA; purpose.
 	for i, c := range built {
-		if i > 0 && !isCA(c) {
+		if i > 0 && !openssl.IsCA(c) {
 			errs.add(newVerifyError(ErrNumInvalidCA, i, fmt.Sprintf("%q is not a CA certificate", c.Subject.String())))
 		}
 		if ta != nil && i == taDepth && !bareKey {
@@ -339,7 +317,7 @@ func (s *RecordSet) Verify(chain []*x509.Certificate, opts VerifyOptions) *Resul
 			if !opts.SigCache.check(c, ta.rec.Data, func() error { return checkKeySig(c, ta.rep) }) {
 				errs.add(newVerifyError(ErrNumSignatureFailure, i, "not signed by the TLSA public key"))
 			}
-		case ta == nil && !selfIssued(c):
+		case ta == nil && !openssl.SelfIssued(c):
 			// OpenSSL's internal_verify starts below an untrusted top that is not
 			// self-issued; a lone leaf gets "unable to verify the first certificate".
 			if i > 0 {
@@ -347,7 +325,7 @@ func (s *RecordSet) Verify(chain []*x509.Certificate, opts VerifyOptions) *Resul
 			}
 			errs.add(newVerifyError(ErrNumLeafSignature, 0, "no issuer certificate for the leaf"))
 		}
-		if ta != nil && i == taDepth && !bareKey && (s.opts.PreOpenSSLDANE || !selfIssued(c)) {
+		if ta != nil && i == taDepth && !bareKey && (s.opts.PreOpenSSLDANE || !openssl.SelfIssued(c)) {
 			// OpenSSL's internal_verify checks the dates of a trust-anchor certificate only
 			// when it is self-issued (observed with OpenSSL 3.0, see TestOracleOpenSSL);
 			// Postfix <= 3.5 exempted TLSA and local trust anchors from expiry checks.
@@ -473,13 +451,13 @@ func (v *verifier) buildChain(sent []*x509.Certificate, sc *SigCache) (built []*
 				return built, r, false
 			}
 		}
-		if selfIssued(cur) {
+		if openssl.SelfIssued(cur) {
 			break // a self-issued certificate ends the untrusted chain (OpenSSL build_chain)
 		}
 		var next *x509.Certificate
 		for _, pool := range [][]*x509.Certificate{sent[1:], tlsaCerts} {
 			for _, c := range pool {
-				if c != nil && !used[c] && !containsRaw(built, c) && issued(cur, c) {
+				if c != nil && !used[c] && !containsRaw(built, c) && openssl.Issued(cur, c) {
 					next = c
 					break
 				}
@@ -514,43 +492,12 @@ func containsRaw(list []*x509.Certificate, c *x509.Certificate) bool {
 	return false
 }
 
-func sentBy(sent []*x509.Certificate, c *x509.Certificate) bool {
-	for _, x := range sent {
-		if x != nil && bytes.Equal(x.Raw, c.Raw) {
-			return true
-		}
-	}
-	return false
-}
-
-// issued is X509_check_issued's name and key-identifier test (signatures are checked later).
-func issued(child, issuer *x509.Certificate) bool {
-	if !bytes.Equal(child.RawIssuer, issuer.RawSubject) {
-		return false
-	}
-	if len(child.AuthorityKeyId) > 0 && len(issuer.SubjectKeyId) > 0 && !bytes.Equal(child.AuthorityKeyId, issuer.SubjectKeyId) {
-		return false
-	}
-	return true
-}
-
-func selfIssued(c *x509.Certificate) bool { return issued(c, c) }
-
 func checkKeySig(c *x509.Certificate, rep *RecordReport) error {
 	if rep == nil || rep.pkey == nil {
 		return errors.New("no public key")
 	}
 	k := &x509.Certificate{PublicKey: rep.pkey}
 	return k.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature)
-}
-
-// isCA approximates X509_check_ca: a CA basic constraint, or a v1 certificate, or keyCertSign
-// without basic constraints.
-func isCA(c *x509.Certificate) bool {
-	if c.BasicConstraintsValid {
-		return c.IsCA
-	}
-	return c.Version == 1 || c.KeyUsage&x509.KeyUsageCertSign != 0
 }
 
 // serverPurpose is OpenSSL's extended-key-usage test for the SSL server purpose.
@@ -682,4 +629,13 @@ func (r *Result) Explain() []string {
 		out = append(out, fmt.Sprintf("  TLSA %s: %s", rr.Record.PostfixString(), state))
 	}
 	return out
+}
+
+func sentBy(sent []*x509.Certificate, c *x509.Certificate) bool {
+	for _, x := range sent {
+		if x != nil && bytes.Equal(x.Raw, c.Raw) {
+			return true
+		}
+	}
+	return false
 }

@@ -3,6 +3,8 @@ package maillog
 import (
 	"strconv"
 	"strings"
+
+	"github.com/postfixtls/postfixtls/policy/verdict"
 )
 
 // Trust words of the TLS summary line.
@@ -127,7 +129,8 @@ func (r *Reader) tlsLine(l *Line, p *proc, s string) bool {
 		vf := VerifyFailure{Purpose: purpose, Text: why}
 		if n, ok := strings.CutPrefix(why, "num="); ok {
 			if k := strings.IndexByte(n, ':'); k > 0 {
-				vf.Num, _ = strconv.Atoi(n[:k])
+				num, _ := strconv.Atoi(n[:k])
+				vf.Num = verdict.X509Error(num)
 			}
 		}
 		if len(a.Verify) < maxPerList {

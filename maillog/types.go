@@ -1,6 +1,10 @@
 package maillog
 
-import "time"
+import (
+	"time"
+
+	"github.com/postfixtls/postfixtls/policy/verdict"
+)
 
 // TLSSummary is Postfix's TLS summary line (smtp_tls_loglevel >= 1):
 // "<Trust> TLS connection established to host[addr]:port: TLSv1.3 with cipher X (128/128 bits)".
@@ -23,7 +27,7 @@ type VerifyFailure struct {
 	// Purpose is "server", "CA" or "" (lines without a prefix).
 	Purpose string `json:"purpose,omitempty"`
 	// Num is OpenSSL's error number for "num=N:text" lines, 0 otherwise.
-	Num int `json:"num,omitempty"`
+	Num verdict.X509Error `json:"num,omitempty"`
 	// Text is the reason after the server name ("num=62:hostname mismatch", "untrusted issuer /CN=X").
 	Text string `json:"text"`
 }

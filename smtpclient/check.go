@@ -392,20 +392,13 @@ func (c *checker) attempt(ctx context.Context, hop policy.Hop, sv server) (verdi
 	if p.Valid && sv.lookupErr == "" {
 		hs := p // the policy the handshake is made with
 		if p.Level.IsDANE() && p.DANE != nil && p.DANE.Problem == "" && sv.hostInfo != nil {
-			var res *dane.TLSAResult
-			obs.TLSA, res, err = c.tlsa(ctx, sv, hop.Port, p)
-			// dane_init() decides before connecting (§6.1): a downgraded dane uses the
-			// opportunistic or mandatory settings of the level it became; a deferral means
-			// no connection (Evaluate reports it).
-			dec := dane.Decide(dane.DecideInput{DaneOnly: p.Level == policy.DaneOnly, HaveMX: sv.haveMX, MXSecure: sv.mxSecure,
-				InsecureMXPolicy: p.DANE.InsecureMXPolicy, TLSA: res, TLSAErr: err, Host: sv.host, Port: hop.Port})
-			switch dec.Outcome {
-			case dane.OutcomeDefer:
+			obs.TLSA, _, _ = c.tlsa(ctx, sv, hop.Port, p)
+			// dane_init() decides before connecting (§6.1), by the rule Evaluate applies:
+			// a downgraded dane uses the settings of the level it became; no connection
+			// when it defers.
+			var connect bool
+			if hs, connect = verdict.HandshakePolicy(p, hop.NextHop, obs, c.evalOptions(nil, false)); !connect {
 				return c.judge(p, hop, obs, trust, engineDown, att)
-			case dane.OutcomeMay:
-				hs = c.downgrade(p, policy.May)
-			case dane.OutcomeEncrypt:
-				hs = c.downgrade(p, policy.Encrypt)
 			}
 		}
 		sess := c.dial(ctx, hop, sv, hs, obs.TLSA)
@@ -420,8 +413,7 @@ func (c *checker) attempt(ctx context.Context, hop policy.Hop, sv server) (verdi
 
 // judge evaluates one attempt and fills its record.
 func (c *checker) judge(p policy.Policy, hop policy.Hop, obs verdict.Observation, trust *verdict.Trust, engineDown bool, att Attempt) (verdict.Decision, Attempt, error) {
-	d := verdict.Evaluate(p, hop.NextHop, obs, verdict.EvalOptions{Version: c.s.Version(), Now: c.opt.Now, Trust: trust,
-		TLSEngineUnavailable: engineDown})
+	d := verdict.Evaluate(p, hop.NextHop, obs, c.evalOptions(trust, engineDown))
 	att.Decision = d
 	att.Outcome, att.DSN, att.Reason, att.Log = string(d.Outcome), d.DSN, d.Reason, d.Log
 	att.EffectiveLevel = d.EffectiveLevel.String()
@@ -468,44 +460,9 @@ func (c *checker) tlsa(ctx context.Context, sv server, port int, p policy.Policy
 	return to, res, nil
 }
 
-// downgrade gives the handshake settings of the level a dane policy became (§6.1, §7.1):
-// protocols, cipher grade and exclusions of may or encrypt, unless the entry set them.
-func (c *checker) downgrade(p policy.Policy, to policy.Level) policy.Policy {
-	cl := string(c.res.Route.Client)
-	get := func(name string) string {
-		v, _ := c.s.Param(cl + "_" + name)
-		return v.Value
-	}
-	split := func(s string) []string {
-		return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == ':' })
-	}
-	e := p.Entry
-	q := p
-	q.Level = to
-	if e == nil || e.Protocols == nil {
-		q.Protocols = get("tls_mandatory_protocols")
-		if to == policy.May {
-			q.Protocols = get("tls_protocols")
-		}
-	}
-	if e == nil || e.Ciphers == nil {
-		q.Ciphers = get("tls_mandatory_ciphers")
-		if to == policy.May {
-			q.Ciphers = get("tls_ciphers")
-		}
-	}
-	if e == nil || e.Exclude == nil {
-		q.Exclude = split(get("tls_exclude_ciphers"))
-		if to == policy.Encrypt {
-			q.Exclude = append(append(q.Exclude, split(get("tls_mandatory_exclude_ciphers"))...), "eNULL")
-		}
-	} else {
-		q.Exclude = split(*e.Exclude)
-		if to == policy.Encrypt {
-			q.Exclude = append(q.Exclude, "eNULL")
-		}
-	}
-	return q
+// evalOptions are the evaluator's per-call inputs for this check.
+func (c *checker) evalOptions(trust *verdict.Trust, engineDown bool) verdict.EvalOptions {
+	return verdict.EvalOptions{Version: c.s.Version(), Now: c.opt.Now, Trust: trust, TLSEngineUnavailable: engineDown}
 }
 
 // dial holds the SMTP session the way Postfix would for this policy.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/postfixtls/postfixtls/dane"
 	"github.com/postfixtls/postfixtls/fingerprint"
+	"github.com/postfixtls/postfixtls/internal/openssl"
 	"github.com/postfixtls/postfixtls/policy"
 )
 
@@ -45,59 +46,36 @@ import (
 // i.e. may/encrypt; Go's CheckSignature rejects them), OpenSSL's "alternative chains"
 // search, name constraints, policy constraints and revocation (Postfix configures none).
 
-// OpenSSL X509_V_ERR_* numbers and texts (OpenSSL 3.0) that chain verification reports.
+// X509Error is an OpenSSL X509_V_ERR_* verification error number (OpenSSL 3.0 numbering).
+// Its Text method gives OpenSSL's text, LogLine the warning Postfix logs for it.
+type X509Error = openssl.Errno
+
+// OpenSSL X509_V_ERR_* numbers that chain verification reports.
 const (
-	X509UnableToGetIssuer        = 2
-	X509SignatureFailure         = 7
-	X509NotYetValid              = 9
-	X509Expired                  = 10
-	X509DepthZeroSelfSigned      = 18
-	X509SelfSignedInChain        = 19
-	X509UnableToGetIssuerLocally = 20
-	X509UnableToVerifyLeaf       = 21
-	X509ChainTooLong             = 22
-	X509PathLengthExceeded       = 25
-	X509InvalidPurpose           = 26
-	X509Unspecified              = 1
-	X509HostnameMismatch         = 62
-	X509IPMismatch               = 64
-	X509DANENoMatch              = 65
-	X509InvalidCA                = 79
+	X509Unspecified              = openssl.Unspecified
+	X509UnableToGetIssuer        = openssl.UnableToGetIssuer
+	X509SignatureFailure         = openssl.SignatureFailure
+	X509NotYetValid              = openssl.NotYetValid
+	X509Expired                  = openssl.Expired
+	X509DepthZeroSelfSigned      = openssl.DepthZeroSelfSigned
+	X509SelfSignedInChain        = openssl.SelfSignedInChain
+	X509UnableToGetIssuerLocally = openssl.UnableToGetIssuerLocal
+	X509UnableToVerifyLeaf       = openssl.UnableToVerifyLeaf
+	X509ChainTooLong             = openssl.ChainTooLong
+	X509PathLengthExceeded       = openssl.PathLengthExceeded
+	X509InvalidPurpose           = openssl.InvalidPurpose
+	X509HostnameMismatch         = openssl.HostnameMismatch
+	X509IPMismatch               = openssl.IPMismatch
+	X509DANENoMatch              = openssl.DANENoMatch
+	X509InvalidCA                = openssl.InvalidCA
 )
-
-var x509Texts = map[int]string{
-	X509Unspecified:              "unspecified certificate verification error",
-	X509UnableToGetIssuer:        "unable to get issuer certificate",
-	X509SignatureFailure:         "certificate signature failure",
-	X509NotYetValid:              "certificate is not yet valid",
-	X509Expired:                  "certificate has expired",
-	X509DepthZeroSelfSigned:      "self-signed certificate",
-	X509SelfSignedInChain:        "self-signed certificate in certificate chain",
-	X509UnableToGetIssuerLocally: "unable to get local issuer certificate",
-	X509UnableToVerifyLeaf:       "unable to verify the first certificate",
-	X509ChainTooLong:             "certificate chain too long",
-	X509PathLengthExceeded:       "path length constraint exceeded",
-	X509InvalidPurpose:           "unsupported certificate purpose",
-	X509HostnameMismatch:         "hostname mismatch",
-	X509IPMismatch:               "IP address mismatch",
-	X509DANENoMatch:              "no matching DANE TLSA records",
-	X509InvalidCA:                "invalid CA certificate",
-}
-
-// X509ErrorText returns OpenSSL's X509_verify_cert_error_string text for a number.
-func X509ErrorText(num int) string {
-	if t, ok := x509Texts[num]; ok {
-		return t
-	}
-	return fmt.Sprintf("error number %d", num)
-}
 
 // ChainError is one error OpenSSL reports during verification: its number, text, the chain
 // depth (0 is the leaf) and the certificate it concerns.
 type ChainError struct {
-	Num   int    `json:"num"`
-	Text  string `json:"text"`
-	Depth int    `json:"depth"`
+	Num   X509Error `json:"num"`
+	Text  string    `json:"text"`
+	Depth int       `json:"depth"`
 	// Subject and Issuer are the error certificate's DNs in OpenSSL's one-line form.
 	Subject string `json:"subject,omitempty"`
 	Issuer  string `json:"issuer,omitempty"`
@@ -118,25 +96,7 @@ const (
 // LogLine renders the line Postfix's tls_log_verify_error logs for this error (Postfix
 // >= 3.6 wording), for the server "host[addr]:port".
 func (e ChainError) LogLine(namaddrport string) string {
-	purpose := "server"
-	if e.Depth > 0 {
-		purpose = "CA"
-	}
-	switch e.Num {
-	case X509DepthZeroSelfSigned:
-		return "certificate verification failed for " + namaddrport + ": self-signed certificate"
-	case X509UnableToGetIssuerLocally, X509SelfSignedInChain:
-		return "certificate verification failed for " + namaddrport + ": untrusted issuer " + e.Issuer
-	case X509NotYetValid:
-		return purpose + " certificate verification failed for " + namaddrport + ": certificate not yet valid"
-	case X509Expired:
-		return purpose + " certificate verification failed for " + namaddrport + ": certificate has expired"
-	case X509InvalidPurpose:
-		return "certificate verification failed for " + namaddrport + ": not designated for use as a " + purpose + " certificate"
-	case X509ChainTooLong:
-		return fmt.Sprintf("certificate verification failed for %s: certificate chain longer than limit(%d)", namaddrport, e.Depth-1)
-	}
-	return fmt.Sprintf("%s certificate verification failed for %s: num=%d:%s", purpose, namaddrport, e.Num, e.Text)
+	return e.Num.LogLine(e.Depth, e.Issuer, namaddrport)
 }
 
 // ChainResult is the outcome of VerifyChain.
@@ -232,7 +192,7 @@ func VerifyChain(sent []*x509.Certificate, opt ChainOptions) ChainResult {
 	}
 	add := func(e ChainError, c *x509.Certificate) {
 		if e.Text == "" {
-			e.Text = X509ErrorText(e.Num)
+			e.Text = e.Num.Text()
 		}
 		if c != nil {
 			e.Subject = fingerprint.OneLine(c.RawSubject)
@@ -262,7 +222,7 @@ func VerifyChain(sent []*x509.Certificate, opt ChainOptions) ChainResult {
 	storeMode := false
 	for len(chain) <= maxDepth+1 {
 		cur := chain[len(chain)-1]
-		if selfIssued(cur) {
+		if openssl.SelfIssued(cur) {
 			break
 		}
 		if iss := findIssuer(cur, opt.Roots, now, inChain); iss != nil {
@@ -283,7 +243,7 @@ func VerifyChain(sent []*x509.Certificate, opt ChainOptions) ChainResult {
 	}
 	top := len(chain) - 1
 	topCert := chain[top]
-	topSelf := selfIssued(topCert)
+	topSelf := openssl.SelfIssued(topCert)
 	if topSelf && !fromStore[top] && inStore(topCert, opt.Roots) {
 		fromStore[top] = true
 	}
@@ -317,7 +277,7 @@ func VerifyChain(sent []*x509.Certificate, opt ChainOptions) ChainResult {
 	plen := 0
 	for i, c := range chain {
 		if i > 0 {
-			if !isCA(c) {
+			if !openssl.IsCA(c) {
 				add(ChainError{Num: X509InvalidCA, Depth: i, stage: stageExtensions,
 					Detail: fingerprint.OneLine(c.RawSubject) + " is not a CA certificate"}, c)
 			}
@@ -332,7 +292,7 @@ func VerifyChain(sent []*x509.Certificate, opt ChainOptions) ChainResult {
 			add(ChainError{Num: X509InvalidPurpose, Depth: 0, stage: stageExtensions,
 				Detail: "the certificate's key usage or extended key usage excludes TLS server use"}, c)
 		}
-		if i > 0 && !selfIssued(c) {
+		if i > 0 && !openssl.SelfIssued(c) {
 			plen++
 		}
 	}
@@ -342,7 +302,7 @@ func VerifyChain(sent []*x509.Certificate, opt ChainOptions) ChainResult {
 	xi := chain[n]
 	var xs *x509.Certificate
 	checkTimeOnly := false
-	if selfIssued(xi) {
+	if openssl.SelfIssued(xi) {
 		xs = xi
 	} else if n == 0 {
 		add(ChainError{Num: X509UnableToVerifyLeaf, Depth: 0, stage: stageSignatures}, xi)
@@ -394,7 +354,7 @@ func finalError(errs []ChainError) *ChainError {
 func findIssuer(c *x509.Certificate, cands []*x509.Certificate, now time.Time, used func(*x509.Certificate) bool) *x509.Certificate {
 	var fallback *x509.Certificate
 	for _, x := range cands {
-		if x == nil || !issued(c, x) || used(x) {
+		if x == nil || !openssl.Issued(c, x) || used(x) {
 			continue
 		}
 		if x.KeyUsage != 0 && x.KeyUsage&x509.KeyUsageCertSign == 0 {
@@ -418,29 +378,6 @@ func inStore(c *x509.Certificate, roots []*x509.Certificate) bool {
 		}
 	}
 	return false
-}
-
-// issued is X509_check_issued's name and key-identifier test.
-func issued(child, issuer *x509.Certificate) bool {
-	if !bytes.Equal(child.RawIssuer, issuer.RawSubject) {
-		return false
-	}
-	if len(child.AuthorityKeyId) > 0 && len(issuer.SubjectKeyId) > 0 && !bytes.Equal(child.AuthorityKeyId, issuer.SubjectKeyId) {
-		return false
-	}
-	return true
-}
-
-func selfIssued(c *x509.Certificate) bool { return issued(c, c) }
-
-// isCA is X509_check_ca as check_chain_extensions uses it.
-func isCA(c *x509.Certificate) bool {
-	if c.BasicConstraintsValid {
-		return c.IsCA
-	}
-	// A v1 self-signed certificate counts as a CA; a v3 certificate with keyCertSign but
-	// no basicConstraints too (OpenSSL's legacy rule 4).
-	return (c.Version == 1 && selfIssued(c)) || (c.KeyUsage&x509.KeyUsageCertSign != 0)
 }
 
 func hasEKU(c *x509.Certificate, u x509.ExtKeyUsage) bool {

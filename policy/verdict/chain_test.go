@@ -81,7 +81,7 @@ func TestChainErrorLogLines(t *testing.T) {
 			"certificate verification failed for " + na + ": not designated for use as a server certificate"},
 		{"§3.4 chain too long", verdict.ChainError{Num: verdict.X509ChainTooLong, Depth: 11},
 			"certificate verification failed for " + na + ": certificate chain longer than limit(10)"},
-		{"§3.4 generic num=", verdict.ChainError{Num: verdict.X509InvalidCA, Text: verdict.X509ErrorText(verdict.X509InvalidCA), Depth: 1},
+		{"§3.4 generic num=", verdict.ChainError{Num: verdict.X509InvalidCA, Text: verdict.X509InvalidCA.Text(), Depth: 1},
 			"CA certificate verification failed for " + na + ": num=79:invalid CA certificate"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postfixtls/postfixtls/internal/openssl"
 	"github.com/postfixtls/postfixtls/policy"
 
 	"github.com/postfixtls/postfixtls/dane"
@@ -393,11 +394,17 @@ func (e *evaluator) run() {
 			return
 		}
 	}
-	// Local TLS setup (tls_client_start): protocols, then ciphers.
-	if w := e.localSetupError(level); w != "" {
-		e.warn(w)
+	// Local TLS setup (tls_client_start): protocols, then ciphers, with the handshake
+	// settings of the level the policy became.
+	setup := e.setup(level)
+	e.warn(e.prefixed(setup.Warnings)...)
+	if setup.Abort != "" {
+		e.warn(e.namaddrport + ": " + setup.Abort)
 		e.handshakeFailure(level, "§7 local TLS setup error")
 		return
+	}
+	if setup.ConnectError != "" && obs.HandshakeError == "" {
+		obs.HandshakeError = setup.ConnectError
 	}
 	if obs.HandshakeError != "" {
 		e.log(fmt.Sprintf("SSL_connect error to %s: -1", e.namaddrport))
@@ -407,6 +414,24 @@ func (e *evaluator) run() {
 	}
 	d.TLS = true
 	e.verify(level)
+}
+
+// HandshakePolicy is what dane_init() decides before Postfix connects (§6.1), for a caller
+// that makes the connection itself (smtpclient.Check): the policy at the level the
+// destination's DNS leaves — a dane policy without usable TLSA records becomes may or
+// encrypt, with the protocols and ciphers of that level ([policy.Policy.AtLevel]) — and
+// connect false when Postfix would not connect at all (Evaluate then reports why). It
+// applies the same rule Evaluate applies, so the handshake and the verdict cannot
+// disagree. Policies of other levels are returned as they are.
+func HandshakePolicy(p policy.Policy, hop policy.NextHop, obs Observation, opt EvalOptions) (hs policy.Policy, connect bool) {
+	if !p.Valid || !p.Level.IsDANE() || (p.DANE != nil && p.DANE.Problem != "") {
+		return p, true
+	}
+	e := newEvaluator(p, hop, obs, opt)
+	if !e.daneDecide() {
+		return p, false
+	}
+	return p.AtLevel(e.d.EffectiveLevel), true
 }
 
 // daneDecide applies dane.Decide; it returns false when the host is skipped.
@@ -512,73 +537,21 @@ func (e *evaluator) handshakeFailure(level policy.Level, rule string) {
 	e.fail(OutcomeDefer, "4.7.5", ReasonHandshake, rule)
 }
 
-// localSetupError checks what tls_client_start checks before the handshake: the protocol
-// list and the cipher grade and exclusions. It returns Postfix's warning, or "".
-func (e *evaluator) localSetupError(level policy.Level) string {
-	if !validProtocols(e.p.Protocols, e.v) {
-		return fmt.Sprintf("%s: Invalid TLS protocol list %q: aborting TLS session", e.namaddrport, e.p.Protocols)
-	}
-	grade := strings.ToLower(e.p.Ciphers)
-	switch grade {
-	case "", "high", "medium", "low", "export":
-	case "null":
-		if level >= policy.Encrypt {
-			return fmt.Sprintf("%s: error setting cipher grade: %q", e.namaddrport, e.p.Ciphers)
-		}
-	default:
-		return fmt.Sprintf("%s: invalid cipher grade: %q", e.namaddrport, e.p.Ciphers)
-	}
-	for _, x := range e.p.Exclude {
-		for _, tok := range strings.FieldsFunc(x, func(r rune) bool { return strings.ContainsRune(", \t\r\n:", r) }) {
-			if strings.ContainsRune("!+-@", rune(tok[0])) {
-				return fmt.Sprintf("%s: invalid unary '!+-@' in cipher exclusion: %s", e.namaddrport, tok)
-			}
-		}
-	}
-	return ""
+// setup is what tls_client_start() makes of the handshake settings of level (§7): the one
+// model smtpclient dials with too.
+func (e *evaluator) setup(level policy.Level) openssl.Setup {
+	p := e.p.AtLevel(level)
+	return openssl.NewSetup(openssl.SetupParams{Protocols: p.Protocols, Grade: p.Ciphers, Exclusions: p.Exclude,
+		DANE: level.IsDANE(), Release: e.v})
 }
 
-// validProtocols is tls_proto_mask_lims (§7.3): tokens split on whitespace, commas and
-// colons; names case-insensitive; ">=V"/"<=V" with a name, "None" or hex since 3.6.
-func validProtocols(list string, v policy.Version) bool {
-	names := []string{"SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"}
-	isName := func(s string, tbl []string) bool {
-		for _, n := range tbl {
-			if strings.EqualFold(n, s) {
-				return true
-			}
-		}
-		return false
+// prefixed puts Postfix's "host[addr]:port: " in front of each warning.
+func (e *evaluator) prefixed(ws []string) []string {
+	out := make([]string, len(ws))
+	for i, w := range ws {
+		out[i] = e.namaddrport + ": " + w
 	}
-	for _, tok := range strings.FieldsFunc(list, func(r rune) bool { return strings.ContainsRune(", \t\r\n:", r) }) {
-		switch {
-		case strings.HasPrefix(tok, ">=") || strings.HasPrefix(tok, "<="):
-			if v.Before(3, 6, 0) {
-				return false
-			}
-			val := tok[2:]
-			if isName(val, []string{"policy.None", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"}) {
-				continue
-			}
-			h := strings.TrimPrefix(strings.TrimPrefix(val, "0x"), "0X")
-			if h == "" {
-				continue
-			}
-			n, err := strconv.ParseUint(h, 16, 64)
-			if err != nil || n > 1<<31-1 {
-				return false
-			}
-		case strings.HasPrefix(tok, "!"):
-			if !isName(tok[1:], names) || (strings.EqualFold(tok[1:], "TLSv1.3") && v.Before(3, 4, 0)) {
-				return false
-			}
-		default:
-			if !isName(tok, names) {
-				return false
-			}
-		}
-	}
-	return true
+	return out
 }
 
 // matchOptions are the match package options for the emulated version.
@@ -746,7 +719,7 @@ func (e *evaluator) verifyFingerprint(leaf *x509.Certificate) {
 		if r.AllUnusable {
 			num = X509Unspecified
 		}
-		ce := ChainError{Num: num, Text: X509ErrorText(num), Depth: 0}
+		ce := ChainError{Num: num, Text: num.Text(), Depth: 0}
 		e.d.Evidence.Error = &ce
 		line = "server certificate verification failed for " + e.namaddrport + ": " + r.Error
 	}
@@ -900,7 +873,7 @@ func (e *evaluator) verifyTrustAnchors(level policy.Level, chain []*x509.Certifi
 	line := ""
 	if refs.MustFail {
 		line = "server certificate verification failed for " + e.namaddrport + ": " + match.ErrUnspecified
-		d.Evidence.Error = &ChainError{Num: X509Unspecified, Text: X509ErrorText(X509Unspecified)}
+		d.Evidence.Error = &ChainError{Num: X509Unspecified, Text: X509Unspecified.Text()}
 	} else if res.Err != nil {
 		ev.Error = res.Err.Error()
 		ce := ChainError{Num: res.Err.Num, Text: res.Err.Text, Depth: res.Err.Depth, Detail: res.Err.Detail}
@@ -942,7 +915,7 @@ func (e *evaluator) verifyPKIX(level policy.Level, chain []*x509.Certificate) {
 	}
 	if refs.MustFail {
 		// must_fail: only the forced "unspecified" error at depth 0 is recorded.
-		ce := ChainError{Num: X509Unspecified, Text: X509ErrorText(X509Unspecified), Depth: 0}
+		ce := ChainError{Num: X509Unspecified, Text: X509Unspecified.Text(), Depth: 0}
 		d.Evidence.Error = &ce
 		e.notVerified(TrustUntrusted, false, ce.LogLine(e.namaddrport), "§4.1 could not configure peer name checks")
 		return
@@ -953,7 +926,7 @@ func (e *evaluator) verifyPKIX(level policy.Level, chain []*x509.Certificate) {
 		if me.result.Error == match.ErrIPMismatch {
 			num = X509IPMismatch
 		}
-		errs = append(errs, ChainError{Num: num, Text: X509ErrorText(num), Depth: 0, stage: stageNames,
+		errs = append(errs, ChainError{Num: num, Text: num.Text(), Depth: 0, stage: stageNames,
 			Subject: fingerprint.OneLine(chain[0].RawSubject), Detail: me.Summary})
 	}
 	fe := finalError(errs)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/postfixtls/postfixtls/dane"
 	"github.com/postfixtls/postfixtls/fingerprint"
+	"github.com/postfixtls/postfixtls/internal/openssl"
 	"github.com/postfixtls/postfixtls/policy"
 	"github.com/postfixtls/postfixtls/policy/finding"
 )
@@ -94,7 +95,7 @@ func findings(e *evaluator) []finding.Finding {
 	}
 	if e.obs.ConnectError != "" && e.obs.Port == 465 && !p.WrapperMode && !e.obs.WrapperMode {
 		f := &finding.Finding{Code: finding.Port465NoWrapper, Cause: "G-1", Summary: fmt.Sprintf(
-			"Port 465 expects TLS from the first byte (SMTPS), but Postfix talks plain policy.SMTP to %s there and waits for a greeting that never comes (%s).", e.namaddr, e.obs.ConnectError)}
+			"Port 465 expects TLS from the first byte (SMTPS), but Postfix talks plain SMTP to %s there and waits for a greeting that never comes (%s).", e.namaddr, e.obs.ConnectError)}
 		f.AddFix("smtps     unix  -       -       n       -       -       smtp -o smtp_tls_wrappermode=yes -o smtp_tls_security_level=encrypt",
 			"master.cf: a transport for SMTPS; route "+e.hop.Key+" through it (transport_maps or relayhost = smtps:"+e.hop.Key+"), or use port 587 with STARTTLS instead")
 		add(f)
@@ -103,7 +104,7 @@ func findings(e *evaluator) []finding.Finding {
 	if d.Reason == ReasonHandshake {
 		if (p.WrapperMode || e.obs.WrapperMode) && e.obs.Port != 465 && e.obs.HandshakeError != "" {
 			f := &finding.Finding{Code: finding.WrapperOnSTARTTLSPort, Cause: "G-2", Summary: fmt.Sprintf(
-				"smtp_tls_wrappermode = yes starts TLS at once, but %s on port %d speaks plain policy.SMTP first (STARTTLS); the handshake fails (%s).",
+				"smtp_tls_wrappermode = yes starts TLS at once, but %s on port %d speaks plain SMTP first (STARTTLS); the handshake fails (%s).",
 				e.namaddr, e.obs.Port, e.obs.HandshakeError)}
 			f.AddFix("smtp_tls_wrappermode = no", "for the transport that delivers to "+e.hop.Key+" (a master.cf -o override); wrapper mode is for port 465 only")
 			add(f)
@@ -290,7 +291,7 @@ func (e *evaluator) findTLSA() *finding.Finding {
 	}
 	sort.SliceStable(pairs, func(i, j int) bool { return pairs[i].sel > pairs[j].sel })
 	f := &finding.Finding{Code: finding.TLSAStale, Cause: "D-3", Summary: fmt.Sprintf(
-		"policy.None of the TLSA records at %s matches the certificate %s presents: the server's key or certificate changed without a matching TLSA record (a rollover done in the wrong order).",
+		"None of the TLSA records at %s matches the certificate %s presents: the server's key or certificate changed without a matching TLSA record (a rollover done in the wrong order).",
 		owner, e.namaddr)}
 	for _, x := range existing {
 		f.Details = append(f.Details, "published: "+x)
@@ -380,7 +381,7 @@ func (e *evaluator) findTrust(fe *ChainError) []finding.Finding {
 	haveTA := len(p.TrustAnchorFiles) > 0
 	sentIssuer := false
 	for _, c := range e.obs.Chain[1:] {
-		if c != nil && issued(leaf, c) {
+		if c != nil && openssl.Issued(leaf, c) {
 			sentIssuer = true
 		}
 	}
@@ -391,7 +392,7 @@ func (e *evaluator) findTrust(fe *ChainError) []finding.Finding {
 		f.AddFix("smtp_tls_CAfile = /etc/ssl/certs/ca-certificates.crt", "main.cf; Debian/Ubuntu/Alpine path (RHEL: /etc/pki/tls/certs/ca-bundle.crt, FreeBSD: /etc/ssl/cert.pem); then postfix reload")
 		return append(out, *f)
 	}
-	if !selfIssued(leaf) && !sentIssuer && fe.Depth == 0 {
+	if !openssl.SelfIssued(leaf) && !sentIssuer && fe.Depth == 0 {
 		issuerDN := fingerprint.OneLine(leaf.RawIssuer)
 		likely := len(leaf.IssuingCertificateURL) > 0 || strings.Contains(strings.ToLower(issuerDN), "intermediate")
 		if len(e.obs.Chain) > 1 || likely {
@@ -470,14 +471,14 @@ func (e *evaluator) findNames() []finding.Finding {
 	f := finding.Finding{Code: finding.HostnameMismatch, Cause: "B-5"}
 	if p.Level == policy.Secure && mxOutside {
 		f.Code, f.Cause = finding.SecureNexthopMismatch, "B-1"
-		f.Summary = fmt.Sprintf("policy.Level secure with match list %q accepts only certificates for %s and its subdomains (*.%s), but the MX host %s is in another domain and its certificate names %s.",
+		f.Summary = fmt.Sprintf("Level secure with match list %q accepts only certificates for %s and its subdomains (*.%s), but the MX host %s is in another domain and its certificate names %s.",
 			strings.Join(p.Match, ":"), dom, dom, host, names)
 		if !defaultSecure {
-			f.Summary = fmt.Sprintf("policy.Level secure with match list %q accepts only the names %s, but the certificate of the MX host %s names %s.",
+			f.Summary = fmt.Sprintf("Level secure with match list %q accepts only the names %s, but the certificate of the MX host %s names %s.",
 				strings.Join(p.Match, ":"), strings.Join(me.References, ", "), host, names)
 		}
 		if verifyOK {
-			f.Summary += fmt.Sprintf(" policy.Level verify would accept the MX name %s, but only because it trusts the (possibly unsigned) MX lookup.", host)
+			f.Summary += fmt.Sprintf(" Level verify would accept the MX name %s, but only because it trusts the (possibly unsigned) MX lookup.", host)
 		}
 	} else {
 		f.Summary = fmt.Sprintf("The certificate of %s names %s, which matches none of the names level %s checks (%s).",

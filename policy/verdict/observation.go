@@ -144,17 +144,17 @@ func (r Reply) String() string {
 func ParseReply(s string) (Reply, error) {
 	lines := strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' })
 	if len(lines) == 0 {
-		return Reply{}, fmt.Errorf("%w: empty policy.SMTP reply", ErrObservation)
+		return Reply{}, fmt.Errorf("%w: empty SMTP reply", ErrObservation)
 	}
 	var r Reply
 	var texts []string
 	for i, l := range lines {
 		if len(l) < 3 {
-			return Reply{}, fmt.Errorf("%w: malformed policy.SMTP reply line %q", ErrObservation, l)
+			return Reply{}, fmt.Errorf("%w: malformed SMTP reply line %q", ErrObservation, l)
 		}
 		code, err := strconv.Atoi(l[:3])
 		if err != nil || code < 200 || code > 599 {
-			return Reply{}, fmt.Errorf("%w: malformed policy.SMTP reply code in %q", ErrObservation, l)
+			return Reply{}, fmt.Errorf("%w: malformed SMTP reply code in %q", ErrObservation, l)
 		}
 		if i == 0 {
 			r.Code = code
