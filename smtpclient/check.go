@@ -3,11 +3,13 @@ package smtpclient
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -125,12 +127,7 @@ func Check(ctx context.Context, s *policy.Settings, destination string, opt Chec
 	if err := c.limits(); err != nil {
 		return nil, err
 	}
-	v := &Verdict{Destination: destination, Nexthop: res.Route.Nexthop, PostfixVersion: s.Version().String(),
-		Warnings: res.Warnings, Attempts: []Attempt{}, Findings: []finding.Finding{}}
-	if len(res.Hops) > 0 {
-		p := res.Hops[0].Policy
-		v.Policy = VerdictPolicy{Level: p.Level.String(), Match: p.Match, Source: p.Source.String(), Valid: p.Valid, Warnings: p.Warnings}
-	}
+	v := c.newVerdict(destination)
 	var decisions []verdict.Decision
 	for _, hop := range res.Hops {
 		stop, err := c.hop(ctx, hop, &decisions, v)
@@ -141,6 +138,91 @@ func Check(ctx context.Context, s *policy.Settings, destination string, opt Chec
 			break
 		}
 	}
+	c.finish(ctx, v, decisions)
+	return v, nil
+}
+
+// Observed is what one server showed, seen by other means than a connection made here (a
+// saved certificate chain, TLSA records, a log), for CheckObserved.
+type Observed struct {
+	// MXHost is the MX host the observation is of. Empty means the next hop's own name, as
+	// for a [bracketed] next hop or a domain without MX records.
+	MXHost string
+	// Observation is what the server showed. Empty Host and Port default to MXHost (or the
+	// next hop's domain) and the next hop's port; HaveMX is set when MXHost is given.
+	Observation verdict.Observation
+}
+
+// CheckObserved is Check for an observation instead of a connection: it resolves
+// destination as Check does, computes the policy of the first next hop for the observed
+// server, loads the trust files the policy names, judges the observation with
+// verdict.Evaluate and returns the same Verdict Check would — configuration findings
+// included — with one attempt. Nothing is dialled and no DNS is queried. opt's FS,
+// SystemRoots and Now apply; the network options are ignored.
+func CheckObserved(ctx context.Context, s *policy.Settings, destination string, o Observed, opt CheckOptions) (*Verdict, error) {
+	res, err := s.Resolve(ctx, destination)
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Hops) == 0 {
+		return nil, fmt.Errorf("%w: %s has no next hop", policy.ErrNextHop, destination)
+	}
+	hop := res.Hops[0]
+	if hop.Unix {
+		return nil, fmt.Errorf("%w: LMTP over a UNIX-domain socket (%s) has no TLS to check", policy.ErrNotSMTP, hop.Nexthop)
+	}
+	host := strings.TrimSuffix(hop.Domain, ".")
+	if o.MXHost != "" {
+		if !hop.MX {
+			return nil, fmt.Errorf("%w: next hop %s is not looked up in MX records (bracketed, or DNS lookups disabled), so it has no MX host %s",
+				policy.ErrNextHop, hop.Nexthop, o.MXHost)
+		}
+		host = strings.TrimSuffix(o.MXHost, ".")
+	}
+	c := &checker{s: s, opt: opt, res: res, trust: map[string]*verdict.Trust{}}
+	p, err := s.PolicyFor(ctx, res.Route, hop.NextHop, host)
+	if err != nil {
+		return nil, err
+	}
+	obs := o.Observation
+	if obs.Host == "" {
+		obs.Host = host
+	}
+	if obs.Port == 0 {
+		obs.Port = hop.Port
+	}
+	if o.MXHost != "" {
+		obs.HaveMX = true
+	}
+	v := c.newVerdict(destination)
+	trust, terr := c.trustFor(ctx, p)
+	if terr != nil {
+		v.Warnings = append(v.Warnings, terr.Error())
+	}
+	att := Attempt{Host: obs.Host, Addr: obs.Addr, Port: obs.Port, Level: p.Level.String()}
+	d, att, err := c.judge(p, hop, obs, trust, len(p.EngineUnavailable) > 0 || terr != nil, att)
+	if err != nil {
+		return nil, err
+	}
+	v.Attempts = append(v.Attempts, att)
+	c.finish(ctx, v, []verdict.Decision{d})
+	return v, nil
+}
+
+// newVerdict starts the Verdict for destination with the first next hop's policy.
+func (c *checker) newVerdict(destination string) *Verdict {
+	res := c.res
+	v := &Verdict{Destination: destination, Nexthop: res.Route.Nexthop, PostfixVersion: c.s.Version().String(),
+		Warnings: res.Warnings, Attempts: []Attempt{}, Findings: []finding.Finding{}}
+	if len(res.Hops) > 0 {
+		p := res.Hops[0].Policy
+		v.Policy = VerdictPolicy{Level: p.Level.String(), Match: p.Match, Source: p.Source.String(), Valid: p.Valid, Warnings: p.Warnings}
+	}
+	return v
+}
+
+// finish concludes the attempts as Postfix's delivery agent does and adds the findings.
+func (c *checker) finish(ctx context.Context, v *Verdict, decisions []verdict.Decision) {
 	conc := verdict.Conclude(decisions)
 	v.Outcome, v.DSN, v.Reason, v.Log = string(conc.Outcome), conc.DSN, conc.Reason, conc.Log
 	if conc.Trust != "" {
@@ -154,8 +236,7 @@ func Check(ctx context.Context, s *policy.Settings, destination string, opt Chec
 		v.Findings = append(v.Findings, decisions[n-1].Findings...)
 	}
 	// Configuration mistakes that keep an intended setting from applying (E-4, E-5).
-	v.Findings = append(v.Findings, s.ConfigFindings(ctx, res)...)
-	return v, nil
+	v.Findings = append(v.Findings, c.s.ConfigFindings(ctx, c.res)...)
 }
 
 type checker struct {
@@ -164,6 +245,7 @@ type checker struct {
 	r     dane.Resolver
 	res   *policy.Resolution
 	trust map[string]*verdict.Trust
+	sigs  verdict.SignatureCache
 
 	addrLimit, sessionLimit int
 	connectTimeout          time.Duration
@@ -431,14 +513,35 @@ func (c *checker) trustFor(ctx context.Context, p policy.Policy) (*verdict.Trust
 		return t, nil
 	}
 	fsys := c.opt.FS
+	orig := p.TrustAnchorFiles
 	if fsys == nil {
-		// LoadTrust takes the policy's (absolute) names relative to the file system's root
-		// and keys the trust anchors by the names as configured, which Evaluate looks up.
+		// LoadTrust takes the policy's names relative to the file system's root; relative
+		// names are relative to the working directory.
 		fsys = os.DirFS("/")
+		abs := func(name string) string {
+			if a, err := filepath.Abs(name); name != "" && err == nil {
+				return a
+			}
+			return name
+		}
+		p.CAFile, p.CAPath = abs(p.CAFile), abs(p.CAPath)
+		p.TrustAnchorFiles = make([]string, len(orig))
+		for i, f := range orig {
+			p.TrustAnchorFiles[i] = abs(f)
+		}
 	}
 	t, err := verdict.LoadTrust(ctx, fsys, p, c.opt.SystemRoots)
 	if err != nil {
+		if !errors.Is(err, verdict.ErrCAFile) {
+			err = fmt.Errorf("%w: %w", verdict.ErrCAFile, err)
+		}
 		return nil, err
+	}
+	// Evaluate finds trust-anchor files under the names the policy gives them.
+	for i, f := range orig {
+		if ta, ok := t.TrustAnchors[p.TrustAnchorFiles[i]]; ok {
+			t.TrustAnchors[f] = ta
+		}
 	}
 	c.trust[key] = t
 	return t, nil
@@ -462,7 +565,9 @@ func (c *checker) tlsa(ctx context.Context, sv server, port int, p policy.Policy
 
 // evalOptions are the evaluator's per-call inputs for this check.
 func (c *checker) evalOptions(trust *verdict.Trust, engineDown bool) verdict.EvalOptions {
-	return verdict.EvalOptions{Version: c.s.Version(), Now: c.opt.Now, Trust: trust, TLSEngineUnavailable: engineDown}
+	// The findings judge the same chain under other policies: signature checks are remembered.
+	return verdict.EvalOptions{Version: c.s.Version(), Now: c.opt.Now, Trust: trust, TLSEngineUnavailable: engineDown,
+		ChainCache: &c.sigs}
 }
 
 // dial holds the SMTP session the way Postfix would for this policy.

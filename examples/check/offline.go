@@ -2,15 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"strings"
 
-	"github.com/postfixtls/postfixtls/policy/finding"
 	"github.com/postfixtls/postfixtls/policy/verdict"
 
 	"github.com/postfixtls/postfixtls/policy"
@@ -39,16 +36,13 @@ func offline(ctx context.Context, s *policy.Settings, o *options) (*smtpclient.V
 		}
 		host, noMX = strings.TrimSuffix(o.mx, "."), false
 	}
-	p, err := s.PolicyFor(ctx, res.Route, hop.NextHop, host)
-	if err != nil {
-		return nil, err
-	}
-	trust, terr := loadTrust(ctx, p)
-	engineDown := len(p.EngineUnavailable) > 0 || terr != nil
-
 	chain, err := os.ReadFile(o.cert)
 	if err != nil {
 		return nil, fmt.Errorf("%w: -cert: %w", verdict.ErrObservation, err)
+	}
+	p, err := s.PolicyFor(ctx, res.Route, hop.NextHop, host)
+	if err != nil {
+		return nil, err
 	}
 	var tlsa io.Reader
 	switch {
@@ -67,65 +61,9 @@ func offline(ctx context.Context, s *policy.Settings, o *options) (*smtpclient.V
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", o.cert, err)
 	}
-	// The findings judge the same chain under other policies: remember signature checks.
-	d := verdict.Evaluate(p, hop.NextHop, obs, verdict.EvalOptions{Version: s.Version(), Trust: trust, TLSEngineUnavailable: engineDown,
-		ChainCache: &verdict.SignatureCache{}})
-	conc := verdict.Conclude([]verdict.Decision{d})
-
-	v := &smtpclient.Verdict{Destination: o.destination, Nexthop: res.Route.Nexthop, PostfixVersion: s.Version().String(),
-		Policy: smtpclient.VerdictPolicy{Level: hop.Policy.Level.String(), Match: hop.Policy.Match, Source: hop.Policy.Source.String(),
-			Valid: hop.Policy.Valid, Warnings: hop.Policy.Warnings},
-		Outcome: string(conc.Outcome), DSN: conc.DSN, Reason: conc.Reason, Warnings: res.Warnings, Log: conc.Log,
-		Findings: append([]finding.Finding{}, d.Findings...)}
-	if conc.Trust != "" {
-		t := conc.Trust
-		v.Trust = &t
+	mx := ""
+	if !noMX {
+		mx = host
 	}
-	att := smtpclient.Attempt{Host: d.Host, Addr: d.Addr, Port: d.Port, Outcome: string(d.Outcome), DSN: d.DSN, Reason: d.Reason,
-		Log: d.Log, Level: d.Level.String(), EffectiveLevel: d.EffectiveLevel.String(), Decision: d}
-	if d.Trust != "" {
-		t := d.Trust
-		att.Trust = &t
-	}
-	v.Attempts = []smtpclient.Attempt{att}
-	if terr != nil {
-		v.Warnings = append(v.Warnings, terr.Error())
-	}
-	return v, nil
-}
-
-// loadTrust reads the CA files and trust-anchor files the policy names, from the operating
-// system's files (relative names are relative to the working directory, as for Postfix's
-// own processes). An error wraps verdict.ErrCAFile: Postfix's TLS engine would not start.
-func loadTrust(ctx context.Context, p policy.Policy) (*verdict.Trust, error) {
-	abs := func(name string) string {
-		if name == "" {
-			return ""
-		}
-		if a, err := filepath.Abs(name); err == nil {
-			return a
-		}
-		return name
-	}
-	orig := p.TrustAnchorFiles
-	p.CAFile, p.CAPath = abs(p.CAFile), abs(p.CAPath)
-	p.TrustAnchorFiles = make([]string, len(orig))
-	for i, f := range orig {
-		p.TrustAnchorFiles[i] = abs(f)
-	}
-	// LoadTrust takes names relative to the file system's root.
-	t, err := verdict.LoadTrust(ctx, os.DirFS("/"), p, nil)
-	if err != nil {
-		if !errors.Is(err, verdict.ErrCAFile) {
-			err = fmt.Errorf("%w: %w", verdict.ErrCAFile, err)
-		}
-		return nil, err
-	}
-	// Evaluate finds trust-anchor files under the names the policy gives them.
-	for i, f := range orig {
-		if ta, ok := t.TrustAnchors[p.TrustAnchorFiles[i]]; ok {
-			t.TrustAnchors[f] = ta
-		}
-	}
-	return t, nil
+	return smtpclient.CheckObserved(ctx, s, o.destination, smtpclient.Observed{MXHost: mx, Observation: obs}, smtpclient.CheckOptions{})
 }
