@@ -8,9 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/postfixtls/postfixtls/internal/pfutil"
 	"github.com/postfixtls/postfixtls/policy/maincf"
 	"github.com/postfixtls/postfixtls/policy/tables"
 )
@@ -234,6 +237,57 @@ func paramOf(c *maincf.Config, name string) (Param, error) {
 	}
 	p.Value = v
 	return p, nil
+}
+
+// Bool returns a boolean parameter as mail_conf_bool.c reads it: "yes" or "no" in any
+// case; anything else is Postfix's fatal "bad boolean configuration", wrapping ErrConfig.
+func (s *Settings) Bool(name string) (bool, error) {
+	p, err := s.Param(name)
+	if err != nil {
+		return false, err
+	}
+	b, err := pfutil.Bool(name, p.Value)
+	if err != nil {
+		return false, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return b, nil
+}
+
+// Duration returns a time parameter as mail_conf_time.c reads it (conv_time): a number
+// with an optional unit s, m, h, d or w, the unit of the built-in default when none is
+// given. A bad value is Postfix's fatal "parameter NAME: bad time value or unit", wrapping
+// ErrConfig.
+func (s *Settings) Duration(name string) (time.Duration, error) {
+	p, err := s.Param(name)
+	if err != nil {
+		return 0, err
+	}
+	unit := byte('s')
+	if def, ok := BuiltinDefault(s.version, name); ok {
+		if n := len(def); n > 0 && (def[n-1] < '0' || def[n-1] > '9') {
+			unit = def[n-1]
+		}
+	}
+	d, err := pfutil.Duration(name, p.Value, unit)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return d, nil
+}
+
+// Int returns a numerical parameter as mail_conf_int.c reads it (a decimal number, no
+// sign, no trailing text); anything else is Postfix's fatal "bad numerical configuration",
+// wrapping ErrConfig.
+func (s *Settings) Int(name string) (int, error) {
+	p, err := s.Param(name)
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(p.Value)
+	if err != nil || n < 0 || (p.Value != "" && (p.Value[0] == '+' || p.Value[0] == '-')) {
+		return 0, fmt.Errorf("%w: bad numerical configuration: %s = %s", ErrConfig, name, p.Value)
+	}
+	return n, nil
 }
 
 // DetectVersion asks the installed Postfix for its version (postconf -h mail_version). The

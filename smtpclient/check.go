@@ -259,24 +259,7 @@ type checker struct {
 // limits reads the client's walk limits and timeouts.
 func (c *checker) limits() error {
 	cl := string(c.res.Route.Client)
-	num := func(name string) (int, error) {
-		p, err := c.s.Param(name)
-		if err != nil {
-			return 0, err
-		}
-		n, err := strconv.Atoi(p.Value)
-		if err != nil || n < 0 {
-			return 0, fmt.Errorf("%w: bad numerical configuration: %s = %s", policy.ErrConfig, name, p.Value)
-		}
-		return n, nil
-	}
-	dur := func(name string) (time.Duration, error) {
-		p, err := c.s.Param(name)
-		if err != nil {
-			return 0, err
-		}
-		return parseTime(name, p.Value)
-	}
+	num, dur := c.s.Int, c.s.Duration
 	var err error
 	if c.addrLimit, err = num(cl + "_mx_address_limit"); err != nil {
 		return err
@@ -320,34 +303,6 @@ func (c *checker) limits() error {
 		c.helo = mh.Value
 	}
 	return nil
-}
-
-// parseTime reads a Postfix time value: a number with an optional unit s, m, h, d, w
-// (seconds by default).
-func parseTime(name, v string) (time.Duration, error) {
-	unit := time.Second
-	num := v
-	if n := len(v); n > 0 && (v[n-1] < '0' || v[n-1] > '9') {
-		switch v[n-1] {
-		case 's':
-		case 'm':
-			unit = time.Minute
-		case 'h':
-			unit = time.Hour
-		case 'd':
-			unit = 24 * time.Hour
-		case 'w':
-			unit = 7 * 24 * time.Hour
-		default:
-			return 0, fmt.Errorf("%w: invalid %s parameter value: %s", policy.ErrConfig, name, v)
-		}
-		num = v[:n-1]
-	}
-	n, err := strconv.Atoi(num)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%w: invalid %s parameter value: %s", policy.ErrConfig, name, v)
-	}
-	return time.Duration(n) * unit, nil
 }
 
 // server is one address to try, with the DNS facts Postfix's decision depends on.

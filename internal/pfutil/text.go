@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // StrcaseEq is strcasecmp(a, b) == 0 in the C locale, as Postfix and OpenSSL's
@@ -113,4 +116,61 @@ func Strtok(s *string, sep string) (string, bool) {
 	}
 	*s = t[i+1:]
 	return t[:i], true
+}
+
+// ErrBadTime is the error behind every time parameter value conv_time() rejects.
+var ErrBadTime = errors.New("bad time value or unit")
+
+// Duration reads a Postfix time parameter as conv_time() (util/conv_time.c) and
+// mail_conf_time.c do: a decimal number as strtol reads it (leading white space and a sign
+// allowed; negative values rejected), then at most one unit letter — s, m, h, d or w — or,
+// without one, defUnit, the unit of the parameter's default value. Anything else, and values
+// that overflow a C int of seconds, is Postfix's fatal "parameter NAME: bad time value or
+// unit: VALUE", wrapping [ErrBadTime].
+func Duration(name, value string, defUnit byte) (time.Duration, error) {
+	bad := fmt.Errorf("parameter %s: %w: %s", name, ErrBadTime, value)
+	s := strings.TrimLeft(value, " \t\n\v\f\r")
+	neg := false
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i == 0 {
+		return 0, bad
+	}
+	n, err := strconv.ParseInt(s[:i], 10, 64)
+	if err != nil || n > math.MaxInt32 || (neg && n != 0) {
+		return 0, bad
+	}
+	rest := s[i:]
+	if len(rest) > 1 {
+		return 0, bad
+	}
+	unit := defUnit
+	if rest != "" {
+		unit = rest[0]
+	}
+	var mul int64
+	switch unit {
+	case 's':
+		mul = 1
+	case 'm':
+		mul = 60
+	case 'h':
+		mul = 3600
+	case 'd':
+		mul = 86400
+	case 'w':
+		mul = 7 * 86400
+	default:
+		return 0, bad
+	}
+	if n > math.MaxInt32/mul {
+		return 0, bad
+	}
+	return time.Duration(n*mul) * time.Second, nil
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -54,4 +55,38 @@ func TestStrerror(t *testing.T) {
 	assert.Equal(t, "Is a directory", Strerror(syscall.EISDIR))
 	assert.Equal(t, "Odd", Strerror(&fs.PathError{Op: "open", Path: "/x", Err: errors.New("odd")}))
 	assert.Equal(t, "", Strerror(nil))
+}
+
+// conv_time() (util/conv_time.c) as mail_conf_time.c applies it.
+func TestDurationConvTime(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		def  byte
+		want time.Duration
+		ok   bool
+	}{
+		{"300s", 's', 300 * time.Second, true},
+		{"300", 's', 300 * time.Second, true},
+		{"5m", 's', 5 * time.Minute, true},
+		{"5", 'm', 5 * time.Minute, true},
+		{"1w", 's', 7 * 24 * time.Hour, true},
+		{" +2h", 's', 2 * time.Hour, true},
+		{"-0", 's', 0, true},
+		{"-5s", 's', 0, false},
+		{"60s # comment", 's', 0, false},
+		{"60ss", 's', 0, false},
+		{"5x", 's', 0, false},
+		{"", 's', 0, false},
+		{"s", 's', 0, false},
+		{"4000w", 's', 0, false},
+	} {
+		got, err := Duration("smtp_helo_timeout", tc.in, tc.def)
+		if !tc.ok {
+			require.ErrorIs(t, err, ErrBadTime, tc.in)
+			assert.Equal(t, "parameter smtp_helo_timeout: bad time value or unit: "+tc.in, err.Error())
+			continue
+		}
+		require.NoError(t, err, tc.in)
+		assert.Equal(t, tc.want, got, tc.in)
+	}
 }

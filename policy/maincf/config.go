@@ -103,6 +103,9 @@ func (o Origin) String() string {
 	return o.Kind.String()
 }
 
+// MarshalText renders the origin as String does, so that it marshals as that string.
+func (o Origin) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
+
 // Value is a parameter's raw (unexpanded) value and its origin.
 type Value struct {
 	Name   string
