@@ -23,7 +23,8 @@ func (v *clientView) policy(ctx context.Context, hop NextHop, host string, tlsNo
 	if st.err != nil {
 		return Policy{}, st.err
 	}
-	p := Policy{Level: st.global, Valid: true, Source: st.globalSrc}
+	p := Policy{Level: st.global, Valid: true, Source: st.globalSrc, Release: v.s.version,
+		MinimalBackoff: st.minBackoff, SingleLabelWildcards: st.singleLabelWildcards, static: st}
 	if host == "" {
 		host = hop.Domain
 	}
@@ -63,7 +64,6 @@ func (v *clientView) policy(ctx context.Context, hop NextHop, host string, tlsNo
 
 	// Protocols and SNI from main.cf unless the entry set them.
 	e := p.Entry
-	p.static = st
 	if p.Level > None {
 		st.protocols(&p)
 		if e != nil && e.ServerName != nil {

@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // The DSN and reason Postfix uses when a policy is invalid (postfix-semantics.md §1.4).
@@ -148,6 +149,17 @@ type Policy struct {
 
 	// DANE holds the DANE settings, for the dane and dane-only levels.
 	DANE *DANEConfig `json:"dane,omitempty"`
+
+	// Release is the Postfix release the policy was computed for (the Settings' version);
+	// the evaluator emulates it. The zero Version means the newest release.
+	Release Version `json:"-"`
+	// MinimalBackoff is minimal_backoff_time: at may, a message this old falls back to
+	// plaintext after a failed handshake (§3.3). Zero means Postfix's default, 300s.
+	MinimalBackoff time.Duration `json:"-"`
+	// SingleLabelWildcards is tls_wildcard_matches_multiple_labels = no: a "*." wildcard
+	// covers one label only. It matters for Postfix 2.11-3.5 (later releases use OpenSSL's
+	// single-label rule whatever it says).
+	SingleLabelWildcards bool `json:"-"`
 
 	// Source says what decided the level.
 	Source Source `json:"source"`

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/postfixtls/postfixtls/fingerprint"
 )
@@ -53,6 +54,8 @@ type clientStatic struct {
 	forceInsecTLSA                 bool
 	perSiteWarnings                []string
 	engineProblem                  []string // why tls_client_init() would fail ("disabling TLS support")
+	minBackoff                     time.Duration
+	singleLabelWildcards           bool
 }
 
 // static computes (once) the client's startup-time settings.
@@ -103,6 +106,14 @@ func (v *clientView) computeStatic() *clientStatic {
 	str(&hostLookup, "host_lookup")
 	str(&resopt, "dns_resolver_options")
 	boolean(&st.forceInsecTLSA, v.name("tls_force_insecure_host_tlsa_lookup"))
+	if err == nil {
+		st.minBackoff, err = v.s.Duration("minimal_backoff_time")
+	}
+	multi := true
+	if err == nil {
+		multi, err = v.boolParamDefault("tls_wildcard_matches_multiple_labels", true)
+	}
+	st.singleLabelWildcards = !multi
 	if err != nil {
 		return fail(err)
 	}

@@ -521,7 +521,7 @@ func (c *checker) tlsa(ctx context.Context, sv server, port int, p policy.Policy
 // evalOptions are the evaluator's per-call inputs for this check.
 func (c *checker) evalOptions(trust *verdict.Trust, engineDown bool) verdict.EvalOptions {
 	// The findings judge the same chain under other policies: signature checks are remembered.
-	return verdict.EvalOptions{Version: c.s.Version(), Now: c.opt.Now, Trust: trust, TLSEngineUnavailable: engineDown,
+	return verdict.EvalOptions{Now: c.opt.Now, Trust: trust, TLSEngineUnavailable: engineDown,
 		ChainCache: &c.sigs}
 }
 

@@ -55,7 +55,8 @@ const (
 
 // EvalOptions are what Evaluate needs besides the policy and the observation.
 type EvalOptions struct {
-	// Version is the Postfix release emulated (zero: Latest()).
+	// Version, when not zero, overrides the release emulated (Policy.Release, else
+	// Latest()): for judging an observation as another release would (maillog, tests).
 	Version policy.Version
 	// Now is the time certificates are checked at (zero: time.Now()).
 	Now time.Time
@@ -63,11 +64,6 @@ type EvalOptions struct {
 	// file was loaded, which is what Postfix has when smtp_tls_CAfile and smtp_tls_CApath
 	// are empty.
 	Trust *Trust
-	// MinimalBackoff is minimal_backoff_time (zero: 300s), for §3.3.
-	MinimalBackoff time.Duration
-	// LegacySingleLabelWildcards is tls_wildcard_matches_multiple_labels = no; it matters
-	// only for Postfix 2.11-3.5.
-	LegacySingleLabelWildcards bool
 	// TLSEngineUnavailable reports that Postfix's TLS initialisation failed (for example
 	// LoadTrust returned ErrCAFile): may runs in plaintext, stronger levels fail. Callers that
 	// read the CA files from the policy set it when Policy.EngineUnavailable is not empty.
@@ -241,8 +237,8 @@ func Evaluate(p policy.Policy, hop policy.NextHop, obs Observation, opt EvalOpti
 
 func newEvaluator(p policy.Policy, hop policy.NextHop, obs Observation, opt EvalOptions) *evaluator {
 	v := opt.Version
-	if v == (policy.Version{}) {
-		v = policy.Latest()
+	if v.IsZero() {
+		v = p.Release.OrLatest()
 	}
 	now := opt.Now
 	if now.IsZero() {
@@ -515,7 +511,7 @@ func (e *evaluator) daneOptions() dane.Options {
 // handshakeFailure applies §3.2/§3.3 to a failed or locally aborted handshake.
 func (e *evaluator) handshakeFailure(level policy.Level, rule string) {
 	if level == policy.May {
-		backoff := e.opt.MinimalBackoff
+		backoff := e.p.MinimalBackoff
 		if backoff <= 0 {
 			backoff = 300 * time.Second
 		}
@@ -559,7 +555,7 @@ func (e *evaluator) matchOptions() match.Options {
 	o := match.Options{Mode: match.OpenSSL}
 	if e.v.Before(3, 6, 0) {
 		o.Mode = match.Legacy
-		o.WildcardMultipleLabels = !e.opt.LegacySingleLabelWildcards
+		o.WildcardMultipleLabels = !e.p.SingleLabelWildcards
 	}
 	if e.v.AtLeast(3, 12, 0) {
 		o.IPLiterals = match.IPAsDNSName
