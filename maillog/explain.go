@@ -437,9 +437,9 @@ func withSettings(ctx context.Context, e *Explanation, s *policy.Settings, d Del
 			p = pp
 		}
 	}
-	e.Policy = &PolicyInfo{Nexthop: hop.Key, Level: p.Level, Match: p.Match, Source: p.Source.String(), Valid: p.Valid}
+	e.Policy = &PolicyInfo{Nexthop: hop.Key, Level: p.Level, Match: p.Match, Source: p.Source.String(), Valid: !p.Invalid}
 	e.Findings = append(e.Findings, s.ConfigFindings(ctx, res)...)
-	if !p.Valid {
+	if p.Invalid {
 		// An invalid policy needs no connection evidence: package policy explains it fully.
 		fs := verdict.Findings(p, hop.NextHop, verdict.Observation{Host: host}, verdict.EvalOptions{Version: s.Version()})
 		if len(fs) > 0 {

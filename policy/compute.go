@@ -23,7 +23,7 @@ func (v *clientView) policy(ctx context.Context, hop NextHop, host string, tlsNo
 	if st.err != nil {
 		return Policy{}, st.err
 	}
-	p := Policy{Level: st.global, Valid: true, Source: st.globalSrc, Release: v.s.version,
+	p := Policy{Level: st.global, Source: st.globalSrc, Release: v.s.version,
 		MinimalBackoff: st.minBackoff, SingleLabelWildcards: st.singleLabelWildcards, static: st}
 	if host == "" {
 		host = hop.Domain
@@ -57,7 +57,7 @@ func (v *clientView) policy(ctx context.Context, hop NextHop, host string, tlsNo
 	// DANE configuration checks (dane_init, the parts that need no DNS).
 	if p.Level.IsDANE() {
 		v.daneConfig(st, &p, hop)
-		if !p.Valid {
+		if p.Invalid {
 			return p, nil
 		}
 	}
@@ -379,9 +379,9 @@ func (v *clientView) matchAndAnchors(st *clientStatic, p *Policy, hop NextHop) {
 	case Fingerprint:
 		p.FingerprintDigest = st.fpDigest
 		if e != nil && len(e.MatchRaw) > 0 {
-			p.Match, p.MatchFrom = e.Match, "policy entry"
+			p.Match, p.MatchFrom = e.Match, MatchFromEntry
 		} else {
-			p.Match, p.MatchFrom = st.fpMatch, st.fpMatchParam
+			p.Match, p.MatchFrom = st.fpMatch, MatchOrigin(st.fpMatchParam)
 		}
 		var fc fpCheck
 		if e != nil && len(e.MatchRaw) > 0 {
@@ -396,11 +396,11 @@ func (v *clientView) matchAndAnchors(st *clientStatic, p *Policy, hop NextHop) {
 	case Verify, Secure:
 		switch {
 		case e != nil && len(e.MatchRaw) > 0:
-			p.Match, p.MatchFrom = e.Match, "policy entry"
+			p.Match, p.MatchFrom = e.Match, MatchFromEntry
 		case p.Level == Verify:
-			p.Match, p.MatchFrom = st.verifyMatch, st.verifyParam
+			p.Match, p.MatchFrom = st.verifyMatch, MatchOrigin(st.verifyParam)
 		default:
-			p.Match, p.MatchFrom = st.secureMatch, st.secureParam
+			p.Match, p.MatchFrom = st.secureMatch, MatchOrigin(st.secureParam)
 		}
 		if e != nil && len(e.TAFiles) > 0 {
 			p.TrustAnchorFiles = e.TAFiles

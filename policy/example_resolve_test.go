@@ -42,7 +42,7 @@ func ExampleSettings_Resolve_invalidEntry() {
 	})
 	r, _ := s.Resolve(context.Background(), "user@example.com")
 	p := r.Hops[0].Policy
-	fmt.Println(p.Valid, p.DSN, p.Reason)
+	fmt.Println(!p.Invalid, p.DSN, p.Reason)
 	fmt.Println(p.Warnings[0])
 	// Output:
 	// false 4.7.5 client TLS configuration problem

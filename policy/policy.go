@@ -99,9 +99,10 @@ type Policy struct {
 	// ConfiguredLevel is the level before configuration-only DANE adjustments (a dane
 	// policy with DNSSEC lookups disabled becomes may).
 	ConfiguredLevel Level `json:"configured_level"`
-	// Valid is false when Postfix would mark the policy invalid: it does not connect to the
+	// Invalid is set when Postfix would mark the policy invalid: it does not connect to the
 	// server and defers with DSN and Reason.
-	Valid bool `json:"valid"`
+	// The zero value is a valid policy, so a Policy literal needs no setting for it.
+	Invalid bool `json:"invalid,omitempty"`
 	// DSN and Reason are Postfix's status for an invalid policy ("4.7.5", "client TLS
 	// configuration problem"); empty for a valid one.
 	DSN    string `json:"dsn,omitempty"`
@@ -113,8 +114,8 @@ type Policy struct {
 	// "nexthop", "dot-nexthop", "hostname", ".suffix" patterns, literal names, or
 	// fingerprint values), and MatchFrom where it came from ("policy entry" or the main.cf
 	// parameter name).
-	Match     []string `json:"match,omitempty"`
-	MatchFrom string   `json:"match_from,omitempty"`
+	Match     []string    `json:"match,omitempty"`
+	MatchFrom MatchOrigin `json:"match_from,omitempty"`
 	// FingerprintDigest is smtp_tls_fingerprint_digest (fingerprint level).
 	FingerprintDigest string `json:"fingerprint_digest,omitempty"`
 
@@ -172,6 +173,13 @@ type Policy struct {
 	static      *clientStatic // the main.cf settings the policy was computed from (AtLevel)
 }
 
+// MatchOrigin says where a policy's match list came from: MatchFromEntry, or the name of
+// the main.cf parameter (smtp_tls_secure_cert_match, …) that supplied it.
+type MatchOrigin string
+
+// MatchFromEntry is the origin of a match list given by the policy entry's match= attribute.
+const MatchFromEntry MatchOrigin = "policy entry"
+
 // AtLevel returns the policy as it is when its level becomes l, as a dane policy becomes
 // may or encrypt when dane_init() finds no usable TLSA records (§6.1): the level and the
 // handshake settings Postfix uses at l — the protocol list, cipher grade and exclusions of
@@ -190,7 +198,7 @@ func (p Policy) AtLevel(l Level) Policy {
 }
 
 func (p *Policy) invalid(dsn, reason string, warnings ...string) {
-	p.Valid = false
+	p.Invalid = true
 	p.DSN, p.Reason = dsn, reason
 	p.Warnings = append(p.Warnings, warnings...)
 }

@@ -72,7 +72,7 @@ func FuzzResolve(f *testing.F) {
 			return
 		}
 		for _, h := range r.Hops {
-			if !h.Policy.Valid && (h.Policy.DSN == "" || h.Policy.Reason == "") {
+			if h.Policy.Invalid && (h.Policy.DSN == "" || h.Policy.Reason == "") {
 				t.Fatalf("invalid policy without a reason: %+v", h.Policy)
 			}
 		}

@@ -86,7 +86,7 @@ func TestResolvePolicyTable(t *testing.T) {
 			_, h := resolve1(t, s, c.dest)
 			p := h.Policy
 			require.Equal(t, c.wantLevel, p.Level, "level; warnings %q", p.Warnings)
-			require.Equal(t, c.valid, p.Valid, "valid; warnings %q", p.Warnings)
+			require.Equal(t, c.valid, !p.Invalid, "valid; warnings %q", p.Warnings)
 			if c.wantKey == "" {
 				require.Equal(t, FromGlobal, p.Source.Kind)
 			} else {
@@ -278,7 +278,7 @@ func TestResolveTrustAnchorsAndAttributes(t *testing.T) {
 			`"smtp_tls_servername = -bad.example" specifies an invalid hostname`, nil},
 		{"§5.1 policy match= values replace smtp_tls_fingerprint_cert_match", "fingerprint match=AB:CD", "smtp_tls_fingerprint_cert_match = 11:22\n", Fingerprint, true, "", func(t *testing.T, p Policy) {
 			require.Equal(t, []string{"AB:CD"}, p.Match)
-			require.Equal(t, "policy entry", p.MatchFrom)
+			require.Equal(t, MatchFromEntry, p.MatchFrom)
 			require.Equal(t, "sha256", p.FingerprintDigest, "§5.1 sha256 at compatibility_level 3.6")
 		}},
 		{"§9.56 fp1|fp2 in main.cf is one malformed value", "fingerprint", "smtp_tls_fingerprint_cert_match = AB:CD|EF:01\n", Fingerprint, false,
@@ -293,7 +293,7 @@ func TestResolveTrustAnchorsAndAttributes(t *testing.T) {
 			s := world(t, V(3, 7, 11), main, nil)
 			_, h := resolve1(t, s, "user@example.com")
 			require.Equal(t, c.level, h.Policy.Level)
-			require.Equal(t, c.valid, h.Policy.Valid, "warnings %q", h.Policy.Warnings)
+			require.Equal(t, c.valid, !h.Policy.Invalid, "warnings %q", h.Policy.Warnings)
 			if c.warning != "" {
 				require.Contains(t, strings.Join(h.Policy.Warnings, "\n"), c.warning)
 			}
@@ -318,7 +318,7 @@ func TestResolveLMTP(t *testing.T) {
 	s = world(t, V(3, 7, 11), base+"lmtp_tls_security_level = dane\nlmtp_dns_support_level = dnssec\n", nil)
 	p, err = s.PolicyFor(ctx, rt, hop, "")
 	require.NoError(t, err)
-	require.False(t, p.Valid)
+	require.True(t, p.Invalid)
 	require.Contains(t, p.Warnings, `private/dovecot-lmtp: the "dane" security level is invalid for delivery via unix-domain sockets`)
 
 	s = world(t, V(3, 7, 11), base+"lmtp_tls_security_level = secure\n", nil)
@@ -407,7 +407,7 @@ func TestResolveTLSEngineUnavailable(t *testing.T) {
 			s := world(t, V(3, 7, 11), "smtp_tls_security_level = encrypt\n"+c.main, nil)
 			_, h := resolve1(t, s, "user@example.com")
 			require.Equal(t, c.want, h.Policy.EngineUnavailable)
-			require.True(t, h.Policy.Valid, "Postfix still connects; the failure comes at STARTTLS time")
+			require.False(t, h.Policy.Invalid, "Postfix still connects; the failure comes at STARTTLS time")
 		})
 	}
 	// No TLS at all: the engine is never started, so nothing can fail.

@@ -216,7 +216,7 @@ func (c *checker) newVerdict(destination string) *Verdict {
 		Warnings: res.Warnings, Attempts: []Attempt{}, Findings: []finding.Finding{}}
 	if len(res.Hops) > 0 {
 		p := res.Hops[0].Policy
-		v.Policy = VerdictPolicy{Level: p.Level.String(), Match: p.Match, Source: p.Source.String(), Valid: p.Valid, Warnings: p.Warnings}
+		v.Policy = VerdictPolicy{Level: p.Level.String(), Match: p.Match, Source: p.Source.String(), Valid: !p.Invalid, Warnings: p.Warnings}
 	}
 	return v
 }
@@ -426,7 +426,7 @@ func (c *checker) attempt(ctx context.Context, hop policy.Hop, sv server) (verdi
 	if err != nil {
 		engineDown = true
 	}
-	if p.Valid && sv.lookupErr == "" {
+	if !p.Invalid && sv.lookupErr == "" {
 		hs := p // the policy the handshake is made with
 		if p.Level.IsDANE() && p.DANE != nil && p.DANE.Problem == "" && sv.hostInfo != nil {
 			obs.TLSA, _, _ = c.tlsa(ctx, sv, hop.Port, p)

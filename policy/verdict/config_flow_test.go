@@ -57,3 +57,11 @@ func TestWildcardAndReleaseFromSettings(t *testing.T) {
 	_, err = s.Resolve(context.Background(), "example.com")
 	require.ErrorIs(t, err, policy.ErrConfig, "mail_conf_bool: only yes and no")
 }
+
+// The zero Policy is a valid policy at level none: Postfix sends in plaintext.
+func TestZeroPolicyIsUsable(t *testing.T) {
+	d := verdict.Evaluate(policy.Policy{}, policy.NextHop{Domain: "example.com", Port: 25},
+		verdict.Observation{Host: "mx.example.com", Addr: "192.0.2.10", STARTTLSOffered: true}, verdict.EvalOptions{})
+	assert.Equal(t, verdict.OutcomeDeliver, d.Outcome)
+	assert.False(t, d.TLS)
+}

@@ -265,7 +265,7 @@ func newEvaluator(p policy.Policy, hop policy.NextHop, obs Observation, opt Eval
 	if obs.Host == "" {
 		obs.Host = hop.Domain
 	}
-	if p.Level == policy.LevelNotSet && p.Valid {
+	if p.Level == policy.LevelNotSet && !p.Invalid {
 		// An empty level is Postfix's "none".
 		p.Level = policy.None
 	}
@@ -310,7 +310,7 @@ func (e *evaluator) run() {
 		e.fail(o, dsn, obs.LookupError, "§6.2 DNS lookup failure")
 		return
 	}
-	if !p.Valid {
+	if p.Invalid {
 		e.warn(p.Warnings...)
 		reason, dsn := p.Reason, p.DSN
 		if reason == "" {
@@ -420,7 +420,7 @@ func (e *evaluator) run() {
 // applies the same rule Evaluate applies, so the handshake and the verdict cannot
 // disagree. Policies of other levels are returned as they are.
 func HandshakePolicy(p policy.Policy, hop policy.NextHop, obs Observation, opt EvalOptions) (hs policy.Policy, connect bool) {
-	if !p.Valid || !p.Level.IsDANE() || (p.DANE != nil && p.DANE.Problem != "") {
+	if p.Invalid || !p.Level.IsDANE() || (p.DANE != nil && p.DANE.Problem != "") {
 		return p, true
 	}
 	e := newEvaluator(p, hop, obs, opt)
@@ -689,7 +689,7 @@ func (e *evaluator) verified(word, rule string) {
 func (e *evaluator) verifyFingerprint(leaf *x509.Certificate) {
 	p := e.p
 	from := fingerprint.Table
-	if p.MatchFrom != "policy entry" {
+	if p.MatchFrom != policy.MatchFromEntry {
 		from = fingerprint.MainCF
 	}
 	list, _, err := fingerprint.ParseList(p.Match, from, fingerprint.Options{Digest: p.FingerprintDigest, ColonsOptional: e.v.AtLeast(3, 6, 0)})

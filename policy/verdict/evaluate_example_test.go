@@ -18,7 +18,7 @@ func ExampleEvaluate() {
 	leaf, _ := pki.New(pki.Spec{CN: []string{"*.messagingengine.com"}, DNS: []string{"*.messagingengine.com", "messagingengine.com"}}, h.Inter)
 
 	hop := policy.NextHop{Nexthop: "fastmail.fm", Key: "fastmail.fm", Domain: "fastmail.fm", Port: 25, MX: true, Client: policy.SMTP}
-	p := policy.Policy{Level: policy.Secure, Valid: true, Match: []string{"nexthop", "dot-nexthop"}, Protocols: ">=TLSv1", Ciphers: "medium"}
+	p := policy.Policy{Level: policy.Secure, Match: []string{"nexthop", "dot-nexthop"}, Protocols: ">=TLSv1", Ciphers: "medium"}
 	obs := verdict.Observation{
 		Host: "in1-smtp.messagingengine.com", Addr: "192.0.2.10", HaveMX: true,
 		STARTTLSOffered: true, TLSVersion: "TLSv1.3", Cipher: "TLS_AES_256_GCM_SHA384",

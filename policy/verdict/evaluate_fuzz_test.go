@@ -21,7 +21,7 @@ func FuzzEvaluate(f *testing.F) {
 	f.Add(5, ".", "<=0x303", "null", "!x", "2 0 1 ab", 3, 11, 0)
 	f.Add(6, "[192.0.2.1]:.example.com", "TLSv1.4", "bogus", "", "1 1 1 ab\n3 1 255 00", 2, 11, 0)
 	f.Fuzz(func(t *testing.T, level int, match, protocols, ciphers, exclude, tlsa string, major, minor, patch int) {
-		p := policy.Policy{Level: policy.Level(level%11 - 1), Valid: level%13 != 0, Match: strings.Split(match, ":"), MatchFrom: "policy entry",
+		p := policy.Policy{Level: policy.Level(level%11 - 1), Invalid: level%13 == 0, Match: strings.Split(match, ":"), MatchFrom: policy.MatchFromEntry,
 			Protocols: protocols, Ciphers: ciphers, FingerprintDigest: "sha256", DANE: &policy.DANEConfig{InsecureMXPolicy: "dane"}}
 		if exclude != "" {
 			p.Exclude = []string{exclude}

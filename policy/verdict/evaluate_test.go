@@ -50,10 +50,10 @@ func newFixture(t testing.TB) *fixture {
 func (f *fixture) chain(c *pki.Cert) verdict.Chain { return verdict.Chain{c.Cert, f.h.Inter.Cert} }
 
 func pol(level policy.Level, match ...string) policy.Policy {
-	p := policy.Policy{Level: level, ConfiguredLevel: level, Valid: true, Match: match, Ciphers: "medium", Protocols: ">=TLSv1",
+	p := policy.Policy{Level: level, ConfiguredLevel: level, Match: match, Ciphers: "medium", Protocols: ">=TLSv1",
 		CAFile: "/etc/ssl/certs/ca-certificates.crt"}
 	if level == policy.Fingerprint && len(match) > 0 {
-		p.MatchFrom, p.FingerprintDigest = "policy entry", "sha256"
+		p.MatchFrom, p.FingerprintDigest = policy.MatchFromEntry, "sha256"
 	}
 	if level.IsDANE() {
 		p.DANE = &policy.DANEConfig{InsecureMXPolicy: "dane", Digests: []string{"sha512", "sha256"}}
@@ -276,7 +276,7 @@ func TestEvaluateVerifyLevels(t *testing.T) {
 func TestEvaluateSkips(t *testing.T) {
 	f := newFixture(t)
 	inv := pol(policy.Secure)
-	inv.Valid, inv.DSN, inv.Reason = false, policy.InvalidDSN, policy.InvalidReason
+	inv.Invalid, inv.DSN, inv.Reason = true, policy.InvalidDSN, policy.InvalidReason
 	inv.Warnings = []string{`smtp_tls_policy_maps, next-hop destination "example.com": invalid attribute name: "servername"`}
 	wrap := pol(policy.May)
 	wrap.WrapperMode = true
@@ -625,7 +625,7 @@ func TestEvaluateMisc(t *testing.T) {
 	daneOff := pol(policy.May)
 	daneOff.ConfiguredLevel = policy.Dane
 	daneOff.DANE = &policy.DANEConfig{Problem: "example.com: dane configured with dnssec lookups disabled"}
-	unset := policy.Policy{Level: policy.LevelNotSet, Valid: true}
+	unset := policy.Policy{Level: policy.LevelNotSet}
 	runEval(t, f, []evalCase{
 		{name: "§5.2 <= 3.5: colon-separated md5 pin matches", p: legacyFP, obs: obsTLS("mx.example.com", f.chain(f.mx)), opt: verdict.EvalOptions{Version: policy.V(3, 5, 25)},
 			outcome: verdict.OutcomeDeliver, trust: verdict.TrustVerified},
@@ -653,7 +653,7 @@ func TestEvaluateMisc(t *testing.T) {
 	})
 	t.Run("relay is none when Postfix does not connect", func(t *testing.T) {
 		p := pol(policy.Secure)
-		p.Valid = false
+		p.Invalid = true
 		d := verdict.Evaluate(p, f.hop, obsTLS("mx.example.com", nil), verdict.EvalOptions{})
 		if d.Relay != "none" || d.Connected {
 			t.Errorf("%+v", d)

@@ -56,11 +56,11 @@ func findings(e *evaluator) []finding.Finding {
 	d, p := e.d, e.p
 	if p.DANE != nil && p.DANE.Problem != "" {
 		add(e.findDANEDisabled())
-		if !p.Valid || d.Outcome == OutcomeDeliver {
+		if p.Invalid || d.Outcome == OutcomeDeliver {
 			return out
 		}
 	}
-	if !p.Valid {
+	if p.Invalid {
 		add(e.findInvalid())
 		return out
 	}
@@ -536,7 +536,7 @@ func (e *evaluator) findNames() []finding.Finding {
 }
 
 func matchAttr(p policy.Policy) string {
-	if p.MatchFrom == "policy entry" && len(p.Match) > 0 {
+	if p.MatchFrom == policy.MatchFromEntry && len(p.Match) > 0 {
 		return "match=" + strings.Join(p.Match, ":")
 	}
 	return ""

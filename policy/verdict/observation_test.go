@@ -80,10 +80,10 @@ func FuzzObservationFromFiles(f *testing.F) {
 		if err != nil {
 			return
 		}
-		p := policy.Policy{Level: policy.Dane, Valid: true, DANE: &policy.DANEConfig{InsecureMXPolicy: "dane"}}
+		p := policy.Policy{Level: policy.Dane, DANE: &policy.DANEConfig{InsecureMXPolicy: "dane"}}
 		hop := policy.NextHop{Key: "example.com", Domain: "example.com", Port: 25, MX: true}
 		_ = verdict.Evaluate(p, hop, obs, verdict.EvalOptions{})
-		p = policy.Policy{Level: policy.Secure, Valid: true, Match: []string{"nexthop", "dot-nexthop"}}
+		p = policy.Policy{Level: policy.Secure, Match: []string{"nexthop", "dot-nexthop"}}
 		_ = verdict.Evaluate(p, hop, obs, verdict.EvalOptions{})
 		if _, err := json.Marshal(obs); err != nil {
 			t.Fatal(err)
