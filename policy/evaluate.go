@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/postfixtls/postfixtls/dane"
+	"github.com/postfixtls/postfixtls/dane/dnssec"
 	"github.com/postfixtls/postfixtls/fingerprint"
 	"github.com/postfixtls/postfixtls/match"
 )
@@ -786,13 +787,13 @@ func (e *evaluator) verifyDANE(level Level, chain []*x509.Certificate) {
 		e.verified(TrustUntrusted, "§6 no TLSA record set")
 		return
 	}
-	var mx *dane.MXResult
+	var mx *dnssec.MXResult
 	if e.obs.HaveMX {
 		owner := e.obs.MXOwner
 		if owner == "" {
 			owner = e.hop.Domain
 		}
-		mx = &dane.MXResult{Domain: e.hop.Domain, Owner: owner}
+		mx = &dnssec.MXResult{Domain: e.hop.Domain, Owner: owner}
 	}
 	names := dane.MatchNames(ev.BaseDomain, mx)
 	ev.Names = names

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/postfixtls/postfixtls/dane"
+	"github.com/postfixtls/postfixtls/dane/dnssec"
 	"github.com/postfixtls/postfixtls/policy"
 )
 
@@ -20,7 +21,7 @@ import (
 type CheckOptions struct {
 	// Resolver is the validating resolver for MX, address and TLSA lookups. Nil means the
 	// servers of /etc/resolv.conf, whose AD bit is believed as Postfix believes it.
-	Resolver dane.Resolver
+	Resolver dnssec.Resolver
 	// Dialer makes the TCP connections (tests point it at loopback servers). Nil means a
 	// net.Dialer.
 	Dialer Dialer
@@ -158,7 +159,7 @@ func Check(ctx context.Context, s *policy.Settings, destination string, opt Chec
 type checker struct {
 	s     *policy.Settings
 	opt   CheckOptions
-	r     dane.Resolver
+	r     dnssec.Resolver
 	res   *policy.Resolution
 	trust map[string]*policy.Trust
 
@@ -273,7 +274,7 @@ type server struct {
 	haveMX     bool
 	mxSecure   bool
 	mxOwner    string
-	hostInfo   *dane.Host
+	hostInfo   *dnssec.Host
 	lookupErr  string
 	permanent  bool
 	addrSecure bool
@@ -323,9 +324,9 @@ func (c *checker) walk(ctx context.Context, hop policy.Hop) []server {
 	}
 	var cands []cand
 	if hop.MX {
-		mx, err := dane.LookupMX(ctx, c.r, name)
+		mx, err := dnssec.LookupMX(ctx, c.r, name)
 		switch {
-		case err != nil && dane.IsNotFound(err):
+		case err != nil && dnssec.IsNotFound(err):
 			// smtp_domain_addr(): an MX lookup that finds nothing (NXDOMAIN too) means "no
 			// MX": the domain's own address records are looked up, and their failure is
 			// the one reported (type=A).
@@ -343,12 +344,12 @@ func (c *checker) walk(ctx context.Context, hop policy.Hop) []server {
 		cands = []cand{{host: name}}
 	}
 	for _, cd := range cands {
-		h, err := dane.LookupHost(ctx, c.r, cd.host)
+		h, err := dnssec.LookupHost(ctx, c.r, cd.host)
 		if err != nil {
 			// The A and AAAA failures come joined; Postfix reports the first (type=A).
 			msg, _, _ := strings.Cut(err.Error(), "\n")
 			out = append(out, server{host: cd.host, pref: cd.pref, haveMX: cd.haveMX, mxSecure: cd.mxSecure, mxOwner: cd.owner,
-				lookupErr: msg, permanent: dane.IsNotFound(err) && !cd.haveMX})
+				lookupErr: msg, permanent: dnssec.IsNotFound(err) && !cd.haveMX})
 			continue
 		}
 		for _, a := range h.Addrs {
@@ -571,13 +572,13 @@ func (c *checker) observe(s *Session, obs *policy.Observation) {
 }
 
 // systemResolver reads /etc/resolv.conf.
-func systemResolver() (dane.Resolver, error) {
+func systemResolver() (dnssec.Resolver, error) {
 	f, err := os.Open("/etc/resolv.conf")
 	if err != nil {
 		return nil, fmt.Errorf("smtpclient: no resolver given and %w", err)
 	}
 	defer f.Close()
-	rc, err := dane.ParseResolvConf(f)
+	rc, err := dnssec.ParseResolvConf(f)
 	if err != nil {
 		return nil, fmt.Errorf("smtpclient: /etc/resolv.conf: %w", err)
 	}
@@ -585,6 +586,6 @@ func systemResolver() (dane.Resolver, error) {
 	// Postfix sets RES_TRUSTAD itself (dns_lookup.c): it believes the AD bit of whatever
 	// resolver resolv.conf names. Believing less would turn an enforced DANE policy into
 	// opportunistic TLS and report deliveries Postfix would defer.
-	c.TrustAD = dane.TrustADAlways
+	c.TrustAD = dnssec.TrustADAlways
 	return c, nil
 }
