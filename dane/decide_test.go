@@ -3,6 +3,8 @@ package dane
 import (
 	"errors"
 	"testing"
+
+	"github.com/postfixtls/postfixtls/dane/dnssec"
 )
 
 func TestDecide(t *testing.T) {
@@ -11,7 +13,7 @@ func TestDecide(t *testing.T) {
 	pkixOnly := &TLSAResult{BaseDomain: "mx.example.com", QName: "_25._tcp.mx.example.com.", RName: "_25._tcp.mx.example.com.",
 		Records: []Record{{1, 1, 1, make([]byte, 32)}, {0, 0, 1, make([]byte, 32)}}}
 	none := &TLSAResult{BaseDomain: "mx.example.com", Why: "no TLSA records at _25._tcp.mx.example.com"}
-	lookupErr := &TLSAError{Host: "mx.example.com.", Port: 25, Err: &LookupError{Name: "_25._tcp.mx.example.com.", Err: ErrServFail}}
+	lookupErr := &TLSAError{Host: "mx.example.com.", Port: 25, Err: &dnssec.LookupError{Name: "_25._tcp.mx.example.com.", Err: dnssec.ErrServFail}}
 	cases := []struct {
 		name    string
 		in      DecideInput

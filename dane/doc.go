@@ -19,10 +19,10 @@
 //     back to opportunistic TLS (may), dane-only defers. With policy "encrypt" the host gets
 //     mandatory unauthenticated TLS; with "dane" DANE still applies, as the internal level
 //     "halfdane", whose successes are logged "Trusted" rather than "Verified" (the MX name
-//     could have been forged). See Decide and DefaultInsecureMXPolicy.
+//     could have been forged). See dnssec.LookupMX, Decide and DefaultInsecureMXPolicy.
 //  2. Address lookup of the MX host. Only a validated address (or a validated CNAME) lets
 //     Postfix look for TLSA records at all (smtp_tls_force_insecure_host_tlsa_lookup
-//     overrides this). See LookupTLSA.
+//     overrides this). See dnssec.LookupHost and LookupTLSA.
 //  3. TLSA lookup at "_<port>._tcp.<name>", first at the CNAME-expanded host name, then at the
 //     original name. The name where records were found is the "TLSA base domain": it is sent
 //     as SNI and is the first name checked for DANE-TA. A lookup failure (SERVFAIL) defers
@@ -58,13 +58,12 @@
 //
 // # DNS
 //
-// Resolver is a small interface with one method; Client implements it with miekg/dns for a
-// validating recursive resolver: EDNS0 with the DO bit, the AD bit surfaced as
-// Answer.Authentic (believed only from loopback servers or with "options trust-ad", see
-// TrustAD and ParseResolvConf), TCP retry after truncation, CNAME chains with authenticity
-// per hop and loop detection, and SERVFAIL, NXDOMAIN and NODATA kept apart as errors matching
-// ErrServFail, ErrNXDomain and ErrNoData. Postfix does not validate DNSSEC itself; neither
-// does this package.
+// Talking to DNS is the job of package dane/dnssec, a DNSSEC-aware stub resolver: the Resolver
+// interface (implemented by dnssec.Client, and by dnssec.MockResolver for tests), the MX and
+// address lookups of steps 1 and 2 (dnssec.LookupMX, dnssec.LookupHost) and the lookup errors
+// (SERVFAIL, NXDOMAIN and NODATA kept apart). Its documentation explains the AD bit and when
+// it is believed. This package adds the TLSA lookup of step 3 (LookupTLSA) on any
+// dnssec.Resolver, and never opens a socket itself.
 //
 // # Names of things
 //

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/postfixtls/postfixtls/dane"
+	"github.com/postfixtls/postfixtls/dane/dnssec"
 	"github.com/postfixtls/postfixtls/internal/testkit/pki"
 )
 
@@ -64,12 +65,24 @@ func ExampleDecide() {
 	// defer reason="no TLSA records found" dsn="4.7.5"
 }
 
-// ParseResolvConf decides whether the AD bit can be believed.
-func ExampleParseResolvConf() {
-	rc, _ := dane.ParseResolvConf(strings.NewReader("nameserver 192.0.2.53\noptions trust-ad\n"))
-	c := rc.Client()
-	fmt.Println(c.Servers, c.TrustAD == dane.TrustADAlways)
-	_ = context.Background() // c.Lookup(ctx, "_25._tcp.mx.example.com", dns.TypeTLSA) would ask the server
+// LookupTLSA follows Postfix's TLSA lookup; a dnssec.MockResolver stands in for the validating
+// resolver.
+func ExampleLookupTLSA() {
+	r := new(dnssec.MockResolver).MustAdd(
+		"example.com. 300 IN MX 10 mx.example.com.",
+		"mx.example.com. 300 IN A 192.0.2.10",
+		"_25._tcp.mx.example.com. 300 IN TLSA 3 1 1 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCD",
+		"mx.example.net. 300 IN A 192.0.2.20",
+		"_25._tcp.mx.example.net. 300 IN TLSA 3 1 1 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCD",
+	)
+	r.SetSecurity("example.net", dnssec.Insecure)
+	ctx := context.Background()
+	for _, name := range []string{"mx.example.com", "mx.example.net"} {
+		host, _ := dnssec.LookupHost(ctx, r, name)
+		res, err := dane.LookupTLSA(ctx, r, dane.TLSAQuery{Host: *host, Port: 25})
+		fmt.Println(res.Why, err)
+	}
 	// Output:
-	// [192.0.2.53:53] true
+	// 1 validated TLSA record(s) at _25._tcp.mx.example.com <nil>
+	// the address records of mx.example.net are not DNSSEC-validated: no TLSA lookup <nil>
 }

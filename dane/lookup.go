@@ -4,113 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
-	"sort"
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/postfixtls/postfixtls/dane/dnssec"
 )
-
-// MXHost is one exchange of an MX RRset.
-type MXHost struct {
-	Preference uint16 // lower is preferred
-	Name       string // the exchange's host name (fully qualified)
-}
-
-// MXResult is an MX lookup with its DNSSEC status.
-type MXResult struct {
-	// Domain is the nexthop domain asked (fully qualified); Owner is the MX RRset's owner,
-	// which differs when Domain is a CNAME (Postfix's mx->qname and mx->rname).
-	Domain, Owner string
-	// Hosts are sorted by preference (stable for equal preferences).
-	Hosts []MXHost
-	// Authentic is true when the MX RRset (and any CNAME leading to it) was validated.
-	Authentic bool
-	// NoMX is true when the domain exists but has no MX records: Postfix then uses the
-	// domain's own address records, and there is no MX RRset for DANE purposes.
-	NoMX bool
-	// NullMX is true for a single "0 ." record (RFC 7505): the domain accepts no mail.
-	NullMX bool
-	// CNAMEs is the alias chain from Domain to Owner.
-	CNAMEs []Hop
-}
-
-// LookupMX looks up domain's MX RRset with DNSSEC. NODATA gives NoMX with a nil error; NXDOMAIN,
-// SERVFAIL (for example a bogus zone) and other failures are returned as *LookupError.
-func LookupMX(ctx context.Context, r Resolver, domain string) (*MXResult, error) {
-	ans, err := r.Lookup(ctx, domain, dns.TypeMX)
-	if err != nil {
-		var le *LookupError
-		if errors.As(err, &le) && errors.Is(err, ErrNoData) && ans != nil {
-			return &MXResult{Domain: ans.QName, Owner: ans.Name, NoMX: true, Authentic: ans.Authentic, CNAMEs: ans.CNAMEs}, nil
-		}
-		return nil, err
-	}
-	res := &MXResult{Domain: ans.QName, Owner: ans.Name, Authentic: ans.Authentic, CNAMEs: ans.CNAMEs}
-	for _, rr := range ans.Records {
-		if mx, ok := rr.(*dns.MX); ok {
-			res.Hosts = append(res.Hosts, MXHost{Preference: mx.Preference, Name: mx.Mx})
-		}
-	}
-	sort.SliceStable(res.Hosts, func(i, j int) bool { return res.Hosts[i].Preference < res.Hosts[j].Preference })
-	if len(res.Hosts) == 1 && res.Hosts[0].Name == "." {
-		res.NullMX = true
-	}
-	return res, nil
-}
-
-// Host is a server's address lookup with its DNSSEC status: the input TLSA lookups need.
-type Host struct {
-	// QName is the name looked up (the MX exchange or [host]); RName the owner of the address
-	// records (its CNAME target, or QName).
-	QName, RName string
-	Addrs        []netip.Addr
-	// Secure is true when the address records were validated (Postfix's dnssec_valid).
-	Secure bool
-	CNAMEs []Hop
-}
-
-// LookupHost asks for A and AAAA records of name with DNSSEC. The host is secure only when
-// every answer with records was validated. It fails when neither family has an address.
-func LookupHost(ctx context.Context, r Resolver, name string) (*Host, error) {
-	h := &Host{QName: dns.Fqdn(name), RName: dns.Fqdn(name), Secure: true}
-	var errs []error
-	found := false
-	for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
-		ans, err := r.Lookup(ctx, name, t)
-		if err != nil {
-			if !IsNotFound(err) {
-				return nil, err
-			}
-			errs = append(errs, err)
-			continue
-		}
-		found = true
-		h.RName, h.CNAMEs = ans.Name, ans.CNAMEs
-		h.Secure = h.Secure && ans.Authentic
-		for _, rr := range ans.Records {
-			switch a := rr.(type) {
-			case *dns.A:
-				if ip, ok := netip.AddrFromSlice(a.A.To4()); ok {
-					h.Addrs = append(h.Addrs, ip)
-				}
-			case *dns.AAAA:
-				if ip, ok := netip.AddrFromSlice(a.AAAA); ok {
-					h.Addrs = append(h.Addrs, ip)
-				}
-			}
-		}
-	}
-	if !found {
-		return nil, errors.Join(errs...)
-	}
-	return h, nil
-}
 
 // TLSAQuery is what LookupTLSA needs: the host as its address lookup found it, and the port.
 type TLSAQuery struct {
-	Host Host // the address lookup of the server
-	Port int  // the TCP port connected to (25, 587, ...)
+	Host dnssec.Host // the address lookup of the server
+	Port int         // the TCP port connected to (25, 587, ...)
 	// ForceInsecure is smtp_tls_force_insecure_host_tlsa_lookup = yes: look for TLSA records
 	// even when the address lookup was not validated.
 	ForceInsecure bool
@@ -179,7 +83,7 @@ func (e *TLSAError) Unwrap() []error { return []error{ErrTLSALookup, e.Err} }
 //   - an answer that is not validated counts as no records; NXDOMAIN and NODATA too.
 //
 // A lookup error is returned as *TLSAError, with the result's Warnings filled in.
-func LookupTLSA(ctx context.Context, r Resolver, q TLSAQuery) (*TLSAResult, error) {
+func LookupTLSA(ctx context.Context, r dnssec.Resolver, q TLSAQuery) (*TLSAResult, error) {
 	qname, rname := dns.Fqdn(q.Host.QName), dns.Fqdn(q.Host.RName)
 	if q.Host.RName == "" {
 		rname = qname
@@ -197,7 +101,7 @@ func LookupTLSA(ctx context.Context, r Resolver, q TLSAQuery) (*TLSAResult, erro
 		}
 		ans, err := r.Lookup(ctx, qname, dns.TypeCNAME)
 		switch {
-		case err != nil && IsNotFound(err):
+		case err != nil && dnssec.IsNotFound(err):
 			res.Warnings = append(res.Warnings, fmt.Sprintf("DNSSEC status lookup error for %s: no longer a CNAME", trimDot(qname)))
 			return tlsaErr(err)
 		case err != nil:
@@ -221,7 +125,7 @@ func LookupTLSA(ctx context.Context, r Resolver, q TLSAQuery) (*TLSAResult, erro
 		}
 		res.Steps = append(res.Steps, step)
 		if err != nil {
-			if IsNotFound(err) {
+			if dnssec.IsNotFound(err) {
 				return false, nil
 			}
 			res.Warnings = append(res.Warnings, "DANE TLSA lookup problem: "+err.Error())
@@ -245,7 +149,7 @@ func LookupTLSA(ctx context.Context, r Resolver, q TLSAQuery) (*TLSAResult, erro
 			res.Records = append(res.Records, rec)
 		}
 		if len(bad) > 0 && len(res.Records) == 0 {
-			return false, fmt.Errorf("%w: %w", ErrMalformedReply, errors.Join(bad...))
+			return false, fmt.Errorf("%w: %w", dnssec.ErrMalformedReply, errors.Join(bad...))
 		}
 		return len(res.Records) > 0, nil
 	}
@@ -283,7 +187,7 @@ func trimDot(s string) string { return strings.TrimSuffix(s, ".") }
 // in smtp_tls_policy.c): the TLSA base domain, then, when an MX RRset was used, the MX RRset
 // owner (the nexthop domain's CNAME target) and the nexthop domain if they differ, or just the
 // nexthop domain. mx may be nil ([host] nexthops and A/AAAA fallback).
-func MatchNames(baseDomain string, mx *MXResult) []string {
+func MatchNames(baseDomain string, mx *dnssec.MXResult) []string {
 	names := []string{trimDot(baseDomain)}
 	if mx == nil || mx.NoMX {
 		return names

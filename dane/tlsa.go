@@ -32,10 +32,6 @@ const (
 	MatchPrivate uint8 = 255 // PrivMatch(255): reserved by Postfix for the fingerprint level
 )
 
-// MaxNameLen is the longest presentation-form domain name accepted (RFC 1035 limits a name to
-// 255 octets in wire form, which is at most 253 characters plus the trailing dot).
-const MaxNameLen = 254
-
 // Record is one TLSA record: the three parameter octets and the association data, which may be
 // empty or of any length (usability is judged later, as Postfix does).
 type Record struct {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postfixtls/postfixtls/dane/dnssec"
 	"github.com/postfixtls/postfixtls/internal/testkit/pki"
 )
 
@@ -207,11 +208,11 @@ func TestMatchNames(t *testing.T) {
 	cases := []struct {
 		name string
 		base string
-		mx   *MXResult
+		mx   *dnssec.MXResult
 		want []string
 	}{
-		{"§6.4 base domain and nexthop", "mx.example.com", &MXResult{Domain: "example.com.", Owner: "example.com."}, []string{"mx.example.com", "example.com"}},
-		{"§6.4 nexthop is a CNAME: target then domain", "mx.example.net", &MXResult{Domain: "example.com.", Owner: "alias.example.net."},
+		{"§6.4 base domain and nexthop", "mx.example.com", &dnssec.MXResult{Domain: "example.com.", Owner: "example.com."}, []string{"mx.example.com", "example.com"}},
+		{"§6.4 nexthop is a CNAME: target then domain", "mx.example.net", &dnssec.MXResult{Domain: "example.com.", Owner: "alias.example.net."},
 			[]string{"mx.example.net", "alias.example.net", "example.com"}},
 		{"§6.4 [host] or A fallback: base domain only", "mail.example.com", nil, []string{"mail.example.com"}},
 	}

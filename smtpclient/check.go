@@ -18,6 +18,7 @@ import (
 	"github.com/postfixtls/postfixtls/policy/verdict"
 
 	"github.com/postfixtls/postfixtls/dane"
+	"github.com/postfixtls/postfixtls/dane/dnssec"
 	"github.com/postfixtls/postfixtls/policy"
 )
 
@@ -25,7 +26,7 @@ import (
 type CheckOptions struct {
 	// Resolver is the validating resolver for MX, address and TLSA lookups. Nil means the
 	// servers of /etc/resolv.conf, whose AD bit is believed as Postfix believes it.
-	Resolver dane.Resolver
+	Resolver dnssec.Resolver
 	// Dialer makes the TCP connections (tests point it at loopback servers). Nil means a
 	// net.Dialer.
 	Dialer Dialer
@@ -242,7 +243,7 @@ func (c *checker) finish(ctx context.Context, v *Verdict, decisions []verdict.De
 type checker struct {
 	s     *policy.Settings
 	opt   CheckOptions
-	r     dane.Resolver
+	r     dnssec.Resolver
 	res   *policy.Resolution
 	trust map[string]*verdict.Trust
 	sigs  verdict.SignatureCache
@@ -313,7 +314,7 @@ type server struct {
 	haveMX     bool
 	mxSecure   bool
 	mxOwner    string
-	hostInfo   *dane.Host
+	hostInfo   *dnssec.Host
 	lookupErr  string
 	permanent  bool
 	addrSecure bool
@@ -363,9 +364,9 @@ func (c *checker) walk(ctx context.Context, hop policy.Hop) []server {
 	}
 	var cands []cand
 	if hop.MX {
-		mx, err := dane.LookupMX(ctx, c.r, name)
+		mx, err := dnssec.LookupMX(ctx, c.r, name)
 		switch {
-		case err != nil && dane.IsNotFound(err):
+		case err != nil && dnssec.IsNotFound(err):
 			// smtp_domain_addr(): an MX lookup that finds nothing (NXDOMAIN too) means "no
 			// MX": the domain's own address records are looked up, and their failure is
 			// the one reported (type=A).
@@ -383,12 +384,12 @@ func (c *checker) walk(ctx context.Context, hop policy.Hop) []server {
 		cands = []cand{{host: name}}
 	}
 	for _, cd := range cands {
-		h, err := dane.LookupHost(ctx, c.r, cd.host)
+		h, err := dnssec.LookupHost(ctx, c.r, cd.host)
 		if err != nil {
 			// The A and AAAA failures come joined; Postfix reports the first (type=A).
 			msg, _, _ := strings.Cut(err.Error(), "\n")
 			out = append(out, server{host: cd.host, pref: cd.pref, haveMX: cd.haveMX, mxSecure: cd.mxSecure, mxOwner: cd.owner,
-				lookupErr: msg, permanent: dane.IsNotFound(err) && !cd.haveMX})
+				lookupErr: msg, permanent: dnssec.IsNotFound(err) && !cd.haveMX})
 			continue
 		}
 		for _, a := range h.Addrs {
@@ -590,13 +591,13 @@ func (c *checker) observe(s *Session, obs *verdict.Observation) {
 }
 
 // systemResolver reads /etc/resolv.conf.
-func systemResolver() (dane.Resolver, error) {
+func systemResolver() (dnssec.Resolver, error) {
 	f, err := os.Open("/etc/resolv.conf")
 	if err != nil {
 		return nil, fmt.Errorf("smtpclient: no resolver given and %w", err)
 	}
 	defer f.Close()
-	rc, err := dane.ParseResolvConf(f)
+	rc, err := dnssec.ParseResolvConf(f)
 	if err != nil {
 		return nil, fmt.Errorf("smtpclient: /etc/resolv.conf: %w", err)
 	}
@@ -604,6 +605,6 @@ func systemResolver() (dane.Resolver, error) {
 	// Postfix sets RES_TRUSTAD itself (dns_lookup.c): it believes the AD bit of whatever
 	// resolver resolv.conf names. Believing less would turn an enforced DANE policy into
 	// opportunistic TLS and report deliveries Postfix would defer.
-	c.TrustAD = dane.TrustADAlways
+	c.TrustAD = dnssec.TrustADAlways
 	return c, nil
 }

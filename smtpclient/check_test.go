@@ -14,7 +14,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/postfixtls/postfixtls/dane"
+	"github.com/postfixtls/postfixtls/dane/dnssec"
 	"github.com/postfixtls/postfixtls/internal/testkit/dnskit"
 	"github.com/postfixtls/postfixtls/internal/testkit/pki"
 	"github.com/postfixtls/postfixtls/internal/testkit/smtpd"
@@ -68,7 +68,7 @@ func newWorld(t *testing.T, records []string, servers map[string]smtpd.Config, m
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.cf"), []byte(main), 0o644))
 	s, err := policy.Load(context.Background(), policy.LoadOptions{Version: policy.V(3, 7, 11), ConfigDir: dir, MyHostname: "client.oracle.test"})
 	require.NoError(t, err)
-	return &world{s: s, dialer: rd, opt: CheckOptions{Resolver: &dane.Client{Servers: []string{dns.Resolver}}, Dialer: rd}}
+	return &world{s: s, dialer: rd, opt: CheckOptions{Resolver: &dnssec.Client{Servers: []string{dns.Resolver}}, Dialer: rd}}
 }
 
 func spkiHex(c *pki.Cert) string {

@@ -13,10 +13,9 @@ import (
 	"runtime/debug"
 	"strings"
 
-	"github.com/postfixtls/postfixtls/policy/verdict"
-
-	"github.com/postfixtls/postfixtls/dane"
+	"github.com/postfixtls/postfixtls/dane/dnssec"
 	"github.com/postfixtls/postfixtls/policy"
+	"github.com/postfixtls/postfixtls/policy/verdict"
 	"github.com/postfixtls/postfixtls/smtpclient"
 )
 
@@ -265,7 +264,7 @@ func check(ctx context.Context, o *options) (*report, error) {
 	if o.cert != "" {
 		rep.verdict, err = offline(ctx, s, o)
 	} else {
-		var r dane.Resolver
+		var r dnssec.Resolver
 		r, rep.resolverFrom, err = resolver(o.resolver)
 		if err != nil {
 			return nil, err
@@ -300,7 +299,7 @@ func pickVersion(ctx context.Context, flagValue, dir string) (policy.Version, st
 }
 
 // resolver builds the DNS client: -resolver, else /etc/resolv.conf.
-func resolver(addr string) (dane.Resolver, string, error) {
+func resolver(addr string) (dnssec.Resolver, string, error) {
 	if addr != "" {
 		if _, _, err := net.SplitHostPort(addr); err != nil {
 			if ip := net.ParseIP(strings.Trim(addr, "[]")); ip == nil {
@@ -308,14 +307,14 @@ func resolver(addr string) (dane.Resolver, string, error) {
 			}
 			addr = net.JoinHostPort(strings.Trim(addr, "[]"), "53")
 		}
-		return &dane.Client{Servers: []string{addr}}, "-resolver " + addr, nil
+		return &dnssec.Client{Servers: []string{addr}}, "-resolver " + addr, nil
 	}
 	f, err := os.Open(defaultResolvConf)
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: no -resolver given and %w", policy.ErrConfig, err)
 	}
 	defer f.Close()
-	rc, err := dane.ParseResolvConf(f)
+	rc, err := dnssec.ParseResolvConf(f)
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: %s: %w", policy.ErrConfig, defaultResolvConf, err)
 	}

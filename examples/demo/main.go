@@ -1,7 +1,7 @@
 // Command demo replays the questions Postfix admins ask most, on an embedded configuration,
-// with everything a real check needs started on loopback: STARTTLS servers presenting
-// generated certificates, and a DNS server that answers as a validating resolver would (the
-// AD bit set for the signed names). For each scenario it prints the policy and where it came
+// with everything a real check needs in the process: STARTTLS servers on loopback presenting
+// generated certificates, and an in-memory resolver (dnssec.MockResolver) that answers as a
+// validating resolver would (every name signed, so every answer authentic). For each scenario it prints the policy and where it came
 // from, what the server showed, Postfix's verdict in Postfix's words, the explanation and the
 // fix.
 //
@@ -16,8 +16,8 @@
 //  4. a fingerprint pin made with SHA-1 while Postfix compares SHA-256;
 //  5. no CA bundle configured.
 //
-// Nothing leaves the machine: the DNS server and the SMTP servers listen on 127.0.0.1, and
-// the dialer connects only to them.
+// Nothing leaves the machine: DNS answers come from memory, the SMTP servers listen on
+// 127.0.0.1, and the dialer connects only to them.
 package main
 
 import (
@@ -37,9 +37,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/miekg/dns"
-
-	"github.com/postfixtls/postfixtls/dane"
+	"github.com/postfixtls/postfixtls/dane/dnssec"
 	"github.com/postfixtls/postfixtls/fingerprint"
 	"github.com/postfixtls/postfixtls/internal/testkit/pki"
 	"github.com/postfixtls/postfixtls/internal/testkit/smtpd"
@@ -177,7 +175,7 @@ type world struct {
 	dir      string
 	settings *policy.Settings
 	noCA     *policy.Settings
-	resolver dane.Resolver
+	resolver dnssec.Resolver
 	dialer   *loopbackDialer
 	closers  []func()
 }
@@ -248,7 +246,8 @@ func newWorld(ctx context.Context) (*world, error) {
 		wd.dialer.to[addr] = srv.Addr()
 	}
 
-	// DNS: every zone signed (AD set), as a validating resolver answers.
+	// DNS: every zone signed, so every answer is authentic (the AD bit a validating resolver
+	// sets).
 	sum := sha256.Sum256(daneOld.SPKI())
 	zone := []string{
 		"fastmail.fm. 300 IN MX 10 in1-smtp.messagingengine.com.",
@@ -265,12 +264,11 @@ func newWorld(ctx context.Context) (*world, error) {
 		"noca.example. 300 IN MX 10 mx.noca.example.",
 		"mx.noca.example. 300 IN A 192.0.2.50",
 	}
-	addr, stop, err := startDNS(zone)
-	if err != nil {
+	dnsr := new(dnssec.MockResolver)
+	if err := dnsr.Add(zone...); err != nil {
 		return nil, err
 	}
-	wd.closers = append(wd.closers, stop)
-	wd.resolver = &dane.Client{Servers: []string{addr}, TrustAD: dane.TrustADLoopback}
+	wd.resolver = dnsr
 
 	// Configuration: the SHA-1 pin an admin copied from a browser, and a CA file.
 	sha1Pin, err := fingerprint.Compute(pinned.Cert, "sha1")
@@ -316,60 +314,4 @@ func (d *loopbackDialer) DialContext(ctx context.Context, network, addr string) 
 	}
 	var nd net.Dialer
 	return nd.DialContext(ctx, network, dst)
-}
-
-// startDNS serves zone on a loopback UDP and TCP port, with the AD bit set on every answer
-// (the demo's zones all count as signed). It returns the address and a stop function.
-func startDNS(zone []string) (string, func(), error) {
-	rrs := map[string][]dns.RR{}
-	for _, line := range zone {
-		rr, err := dns.NewRR(line)
-		if err != nil {
-			return "", nil, err
-		}
-		k := strings.ToLower(rr.Header().Name) + "/" + dns.TypeToString[rr.Header().Rrtype]
-		rrs[k] = append(rrs[k], rr)
-	}
-	names := map[string]bool{}
-	for k := range rrs {
-		names[k[:strings.IndexByte(k, '/')]] = true
-	}
-	handler := dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
-		m := new(dns.Msg)
-		m.SetReply(req)
-		m.AuthenticatedData = true
-		if opt := req.IsEdns0(); opt != nil {
-			m.SetEdns0(1232, opt.Do())
-		}
-		if len(req.Question) == 1 {
-			q := req.Question[0]
-			name := strings.ToLower(q.Name)
-			m.Answer = rrs[name+"/"+dns.TypeToString[q.Qtype]]
-			if len(m.Answer) == 0 && !names[name] {
-				m.Rcode = dns.RcodeNameError
-			}
-		}
-		_ = w.WriteMsg(m)
-	})
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
-	}
-	ln, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		pc.Close()
-		return "", nil, err
-	}
-	udp := &dns.Server{PacketConn: pc, Handler: handler}
-	tcp := &dns.Server{Listener: ln, Handler: handler}
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); _ = udp.ActivateAndServe() }()
-	go func() { defer wg.Done(); _ = tcp.ActivateAndServe() }()
-	stop := func() {
-		_ = udp.Shutdown()
-		_ = tcp.Shutdown()
-		wg.Wait()
-	}
-	return pc.LocalAddr().String(), stop, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/postfixtls/postfixtls/policy"
 
 	"github.com/postfixtls/postfixtls/dane"
+	"github.com/postfixtls/postfixtls/dane/dnssec"
 	"github.com/postfixtls/postfixtls/fingerprint"
 	"github.com/postfixtls/postfixtls/match"
 	"github.com/postfixtls/postfixtls/policy/finding"
@@ -758,13 +759,13 @@ func (e *evaluator) verifyDANE(level policy.Level, chain []*x509.Certificate) {
 		e.verified(TrustUntrusted, "§6 no TLSA record set")
 		return
 	}
-	var mx *dane.MXResult
+	var mx *dnssec.MXResult
 	if e.obs.HaveMX {
 		owner := e.obs.MXOwner
 		if owner == "" {
 			owner = e.hop.Domain
 		}
-		mx = &dane.MXResult{Domain: e.hop.Domain, Owner: owner}
+		mx = &dnssec.MXResult{Domain: e.hop.Domain, Owner: owner}
 	}
 	names := dane.MatchNames(ev.BaseDomain, mx)
 	ev.Names = names

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/postfixtls/postfixtls/dane"
+	"github.com/postfixtls/postfixtls/dane/dnssec"
 	"github.com/postfixtls/postfixtls/internal/testkit/dnskit"
 	"github.com/postfixtls/postfixtls/internal/testkit/finger"
 	"github.com/postfixtls/postfixtls/internal/testkit/pki"
@@ -172,7 +172,7 @@ func BenchmarkCheckParallel(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	opt := smtpclient.CheckOptions{Resolver: &dane.Client{Servers: []string{w.resolver}}}
+	opt := smtpclient.CheckOptions{Resolver: &dnssec.Client{Servers: []string{w.resolver}}}
 	for _, c := range []struct{ name, dest string }{{"mx-dane", "user@example.test"}, {"bracketed", w.bracketed}} {
 		dest := c.dest
 		b.Run(c.name, func(b *testing.B) {

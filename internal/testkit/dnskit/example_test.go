@@ -16,5 +16,5 @@ func ExampleStart() {
 		"mx.insecure.test. IN A 127.0.0.11", // unsigned child: answers are not validated
 		"mx.bogus.test. IN A 127.0.0.12",    // bogus child: the resolver answers SERVFAIL
 	}})
-	_ = srv.Resolver // "127.0.0.1:<port>": point a dane.Client at it
+	_ = srv.Resolver // "127.0.0.1:<port>": point a dnssec.Client at it
 }

@@ -1,4 +1,4 @@
-package dane
+package dnssec
 
 import (
 	"context"
@@ -25,6 +25,7 @@ type Resolver interface {
 
 // Hop is one CNAME step of an answer.
 type Hop struct {
+	// Owner is the alias (the CNAME record's owner) and Target the name it points to.
 	Owner, Target string
 	// Authentic is true when the message carrying this CNAME was validated.
 	Authentic bool
@@ -54,15 +55,27 @@ type Answer struct {
 
 // Lookup failure sentinels; match them with errors.Is on a *LookupError.
 var (
-	ErrServFail       = errors.New("server failure (SERVFAIL)")
-	ErrNXDomain       = errors.New("no such domain (NXDOMAIN)")
-	ErrNoData         = errors.New("no records of the requested type (NODATA)")
-	ErrRefused        = errors.New("query refused or not implemented")
-	ErrTimeout        = errors.New("no answer from any name server")
-	ErrCNAMELoop      = errors.New("CNAME loop")
-	ErrCNAMEChain     = errors.New("CNAME chain too long")
-	ErrNameTooLong    = errors.New("domain name longer than 255 octets")
-	ErrBadName        = errors.New("invalid domain name")
+	// ErrServFail is SERVFAIL: the resolver could not answer, for a DNSSEC-aware resolver
+	// also because the answer failed validation (a bogus zone).
+	ErrServFail = errors.New("server failure (SERVFAIL)")
+	// ErrNXDomain is NXDOMAIN: the name does not exist.
+	ErrNXDomain = errors.New("no such domain (NXDOMAIN)")
+	// ErrNoData is NODATA: the name exists but has no records of the type asked.
+	ErrNoData = errors.New("no records of the requested type (NODATA)")
+	// ErrRefused is REFUSED, NOTIMP or FORMERR: the server would not answer the query.
+	ErrRefused = errors.New("query refused or not implemented")
+	// ErrTimeout is no usable answer from any server before the deadline.
+	ErrTimeout = errors.New("no answer from any name server")
+	// ErrCNAMELoop is a CNAME chain that comes back to a name already seen.
+	ErrCNAMELoop = errors.New("CNAME loop")
+	// ErrCNAMEChain is a CNAME chain longer than the limit (16 hops).
+	ErrCNAMEChain = errors.New("CNAME chain too long")
+	// ErrNameTooLong is a name over 255 octets in wire form; it is never asked.
+	ErrNameTooLong = errors.New("domain name longer than 255 octets")
+	// ErrBadName is a name that is not a valid domain name; it is never asked.
+	ErrBadName = errors.New("invalid domain name")
+	// ErrMalformedReply is a response that cannot be used: a wrong question section, a
+	// response truncated even over TCP, or records that cannot be decoded.
 	ErrMalformedReply = errors.New("malformed or unexpected name server reply")
 )
 
@@ -151,6 +164,10 @@ type Client struct {
 
 // maxHops bounds CNAME chains (Postfix and most resolvers stop well before this).
 const maxHops = 16
+
+// MaxNameLen is the longest presentation-form domain name accepted (RFC 1035 limits a name to
+// 255 octets in wire form, which is at most 253 characters plus the trailing dot).
+const MaxNameLen = 254
 
 // CheckName validates an absolute or relative domain name: RFC 1035 syntax for labels and at
 // most 255 octets in wire form.

@@ -1,4 +1,4 @@
-package dane
+package dnssec
 
 import (
 	"strings"
