@@ -589,7 +589,7 @@ func rejudgeNames(e *Explanation, s *policy.Settings, p policy.Policy, hop polic
 	}
 	why := "the only verification error Postfix logged was the name mismatch"
 	if len(a.Verify) == 0 {
-		why = "Postfix logged the session as " + a.TLS.Trust
+		why = "Postfix logged the session as " + string(a.TLS.Trust)
 	}
 	all := append([]string(nil), names.san...)
 	if names.cn != "" && !contains(all, names.cn) {

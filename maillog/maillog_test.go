@@ -74,7 +74,7 @@ func TestOracleLogs(t *testing.T) {
 				}
 				require.NotNil(t, final, "final attempt")
 				require.NotNil(t, final.TLS)
-				require.Equal(t, e.Trust, final.TLS.Trust)
+				require.Equal(t, e.Trust, string(final.TLS.Trust))
 			}
 			if strings.HasSuffix(e.Case, "-l2") && e.Trust != "" && e.Trust != "Anonymous" {
 				last := d.Attempts[len(d.Attempts)-1]
@@ -99,7 +99,7 @@ func TestAttemptDetails(t *testing.T) {
 	require.Equal(t, "Server certificate not verified", a[0].Reason, "§3.2 <qid>: reason line")
 	require.Equal(t, "untrusted issuer /O=Postfix TLS Oracle/CN=Oracle Other (untrusted) Root CA", a[0].Verify[0].Text)
 	require.True(t, a[1].Final)
-	require.Equal(t, "Verified", a[1].TLS.Trust)
+	require.Equal(t, verdict.TrustVerified, a[1].TLS.Trust)
 
 	b, err = os.ReadFile("testdata/oracle/dane-311-mismatch-l1.log")
 	require.NoError(t, err)
@@ -200,8 +200,8 @@ Nov 22 03:00:01 h postfix/qmgr[3]: AAAAA1: removed
 				return
 			}
 			require.Len(t, ds, 3)
-			require.Equal(t, "Verified", ds[0].Attempts[0].TLS.Trust)
-			require.Equal(t, "Untrusted", ds[1].Attempts[0].TLS.Trust)
+			require.Equal(t, verdict.TrustVerified, ds[0].Attempts[0].TLS.Trust)
+			require.Equal(t, verdict.TrustUntrusted, ds[1].Attempts[0].TLS.Trust)
 			require.Equal(t, "self-signed certificate", ds[1].Attempts[0].Verify[0].Text)
 			require.Equal(t, ds[1].Attempts, ds[2].Attempts, "second recipient of the same session shares the attempts")
 			q, _ := r.Open()

@@ -156,7 +156,7 @@ func (r *Reader) summary(l *Line, p *proc, trust, s string) bool {
 	if !ok {
 		return false
 	}
-	ts := &TLSSummary{Trust: trust, Reused: reused}
+	ts := &TLSSummary{Trust: verdict.TrustWord(trust), Reused: reused}
 	proto, rest, _ := strings.Cut(rest, " with cipher ")
 	ts.Protocol = proto
 	cipher, rest, _ := strings.Cut(rest, " (")

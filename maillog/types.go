@@ -10,7 +10,7 @@ import (
 // "<Trust> TLS connection established to host[addr]:port: TLSv1.3 with cipher X (128/128 bits)".
 type TLSSummary struct {
 	// Trust is Anonymous, Untrusted, Trusted or Verified.
-	Trust string `json:"trust"`
+	Trust verdict.TrustWord `json:"trust"`
 	// Reused is true for "reused" (tlsproxy connection reuse) instead of "established".
 	Reused bool `json:"reused,omitempty"`
 	// Protocol, Cipher, Bits and AlgBits are the session's; Details is the rest of the line

@@ -8,8 +8,8 @@ import (
 
 // The DSN and reason Postfix uses when a policy is invalid (postfix-semantics.md §1.4).
 const (
-	InvalidDSN    = "4.7.5"
-	InvalidReason = "client TLS configuration problem"
+	InvalidDSN    DSN = "4.7.5"
+	InvalidReason     = "client TLS configuration problem"
 )
 
 // SourceKind says which mechanism decided a policy's level (postfix-semantics.md §2.4).
@@ -105,7 +105,7 @@ type Policy struct {
 	Invalid bool `json:"invalid,omitempty"`
 	// DSN and Reason are Postfix's status for an invalid policy ("4.7.5", "client TLS
 	// configuration problem"); empty for a valid one.
-	DSN    string `json:"dsn,omitempty"`
+	DSN    DSN    `json:"dsn,omitempty"`
 	Reason string `json:"reason,omitempty"`
 	// Warnings are the warnings Postfix logs while computing the policy, in its words.
 	Warnings []string `json:"warnings,omitempty"`
@@ -173,6 +173,18 @@ type Policy struct {
 	static      *clientStatic // the main.cf settings the policy was computed from (AtLevel)
 }
 
+// DSN is an RFC 3463 enhanced status code as Postfix reports it ("4.7.5", "2.0.0").
+type DSN string
+
+// Class is the DSN's first digit: 2 (success), 4 (temporary) or 5 (permanent); 0 when the
+// code does not start with one.
+func (d DSN) Class() int {
+	if len(d) > 0 && d[0] >= '2' && d[0] <= '5' {
+		return int(d[0] - '0')
+	}
+	return 0
+}
+
 // MatchOrigin says where a policy's match list came from: MatchFromEntry, or the name of
 // the main.cf parameter (smtp_tls_secure_cert_match, …) that supplied it.
 type MatchOrigin string
@@ -197,7 +209,7 @@ func (p Policy) AtLevel(l Level) Policy {
 	return q
 }
 
-func (p *Policy) invalid(dsn, reason string, warnings ...string) {
+func (p *Policy) invalid(dsn DSN, reason string, warnings ...string) {
 	p.Invalid = true
 	p.DSN, p.Reason = dsn, reason
 	p.Warnings = append(p.Warnings, warnings...)

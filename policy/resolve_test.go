@@ -96,7 +96,7 @@ func TestResolvePolicyTable(t *testing.T) {
 				require.Contains(t, p.Source.String(), "texthash:")
 			}
 			if !c.valid {
-				require.Equal(t, "4.7.5", p.DSN)
+				require.Equal(t, InvalidDSN, p.DSN)
 				require.Equal(t, "client TLS configuration problem", p.Reason)
 			}
 			if c.warning != "" {

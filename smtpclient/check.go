@@ -57,14 +57,14 @@ type Verdict struct {
 	PostfixVersion string        `json:"postfix_version"`
 	Policy         VerdictPolicy `json:"policy"`
 	// Outcome is deliver, defer or bounce; DSN and Reason are Postfix's status.
-	Outcome string `json:"outcome"`
-	DSN     string `json:"dsn"`
-	Reason  string `json:"reason"`
+	Outcome verdict.Outcome `json:"outcome"`
+	DSN     policy.DSN      `json:"dsn"`
+	Reason  string          `json:"reason"`
 	// Trust is Postfix's word for the last TLS session (Anonymous, Untrusted, Trusted,
 	// Verified); null without TLS.
-	Trust    *string           `json:"trust"`
-	Attempts []Attempt         `json:"attempts"`
-	Findings []finding.Finding `json:"findings"`
+	Trust    *verdict.TrustWord `json:"trust"`
+	Attempts []Attempt          `json:"attempts"`
+	Findings []finding.Finding  `json:"findings"`
 	// Warnings are configuration warnings (table problems, ignored parameters).
 	Warnings []string `json:"warnings,omitempty"`
 	// Log holds the "<queue id>: <reason>" lines Postfix logs for servers that failed before
@@ -74,9 +74,9 @@ type Verdict struct {
 
 // VerdictPolicy is the policy of the first next hop, as the JSON contract shows it.
 type VerdictPolicy struct {
-	Level  string   `json:"level"`
-	Match  []string `json:"match"`
-	Source string   `json:"source"`
+	Level  policy.Level `json:"level"`
+	Match  []string     `json:"match"`
+	Source string       `json:"source"`
 	// Valid is false for an entry Postfix cannot use (no connection, 4.7.5).
 	Valid    bool     `json:"valid"`
 	Warnings []string `json:"warnings,omitempty"`
@@ -84,18 +84,18 @@ type VerdictPolicy struct {
 
 // Attempt is one server tried (or skipped).
 type Attempt struct {
-	Host    string   `json:"host"`
-	Addr    string   `json:"addr,omitempty"`
-	Port    int      `json:"port,omitempty"`
-	Trust   *string  `json:"trust"`
-	Outcome string   `json:"outcome"`
-	DSN     string   `json:"dsn,omitempty"`
-	Reason  string   `json:"reason,omitempty"`
-	Log     []string `json:"log,omitempty"`
+	Host    string             `json:"host"`
+	Addr    string             `json:"addr,omitempty"`
+	Port    int                `json:"port,omitempty"`
+	Trust   *verdict.TrustWord `json:"trust"`
+	Outcome verdict.Outcome    `json:"outcome"`
+	DSN     policy.DSN         `json:"dsn,omitempty"`
+	Reason  string             `json:"reason,omitempty"`
+	Log     []string           `json:"log,omitempty"`
 	// Level is the policy level for this server and EffectiveLevel the level after the DNS
 	// dependent DANE steps.
-	Level          string `json:"level,omitempty"`
-	EffectiveLevel string `json:"effective_level,omitempty"`
+	Level          policy.Level `json:"level"`
+	EffectiveLevel policy.Level `json:"effective_level"`
 	// Gaps are differences between this Go handshake and OpenSSL's inside Postfix.
 	Gaps []Gap `json:"gaps,omitempty"`
 	// Session is the full session record (with CheckOptions.KeepSessions).
@@ -200,7 +200,7 @@ func CheckObserved(ctx context.Context, s *policy.Settings, destination string, 
 	if terr != nil {
 		v.Warnings = append(v.Warnings, terr.Error())
 	}
-	att := Attempt{Host: obs.Host, Addr: obs.Addr, Port: obs.Port, Level: p.Level.String()}
+	att := Attempt{Host: obs.Host, Addr: obs.Addr, Port: obs.Port, Level: p.Level}
 	d, att, err := c.judge(p, hop, obs, trust, len(p.EngineUnavailable) > 0 || terr != nil, att)
 	if err != nil {
 		return nil, err
@@ -217,7 +217,7 @@ func (c *checker) newVerdict(destination string) *Verdict {
 		Warnings: res.Warnings, Attempts: []Attempt{}, Findings: []finding.Finding{}}
 	if len(res.Hops) > 0 {
 		p := res.Hops[0].Policy
-		v.Policy = VerdictPolicy{Level: p.Level.String(), Match: p.Match, Source: p.Source.String(), Valid: !p.Invalid, Warnings: p.Warnings}
+		v.Policy = VerdictPolicy{Level: p.Level, Match: p.Match, Source: p.Source.String(), Valid: !p.Invalid, Warnings: p.Warnings}
 	}
 	return v
 }
@@ -225,7 +225,7 @@ func (c *checker) newVerdict(destination string) *Verdict {
 // finish concludes the attempts as Postfix's delivery agent does and adds the findings.
 func (c *checker) finish(ctx context.Context, v *Verdict, decisions []verdict.Decision) {
 	conc := verdict.Conclude(decisions)
-	v.Outcome, v.DSN, v.Reason, v.Log = string(conc.Outcome), conc.DSN, conc.Reason, conc.Log
+	v.Outcome, v.DSN, v.Reason, v.Log = conc.Outcome, conc.DSN, conc.Reason, conc.Log
 	if conc.Trust != "" {
 		t := conc.Trust
 		v.Trust = &t
@@ -420,7 +420,7 @@ func (c *checker) attempt(ctx context.Context, hop policy.Hop, sv server) (verdi
 		obs.Addr = sv.addr.String()
 	}
 	obs.LookupError, obs.LookupPermanent = sv.lookupErr, sv.permanent
-	att := Attempt{Host: sv.host, Addr: obs.Addr, Port: hop.Port, Level: p.Level.String()}
+	att := Attempt{Host: sv.host, Addr: obs.Addr, Port: hop.Port, Level: p.Level}
 
 	trust, err := c.trustFor(ctx, p)
 	engineDown := len(p.EngineUnavailable) > 0
@@ -453,8 +453,8 @@ func (c *checker) attempt(ctx context.Context, hop policy.Hop, sv server) (verdi
 func (c *checker) judge(p policy.Policy, hop policy.Hop, obs verdict.Observation, trust *verdict.Trust, engineDown bool, att Attempt) (verdict.Decision, Attempt, error) {
 	d := verdict.Evaluate(p, hop.NextHop, obs, c.evalOptions(trust, engineDown))
 	att.Decision = d
-	att.Outcome, att.DSN, att.Reason, att.Log = string(d.Outcome), d.DSN, d.Reason, d.Log
-	att.EffectiveLevel = d.EffectiveLevel.String()
+	att.Outcome, att.DSN, att.Reason, att.Log = d.Outcome, d.DSN, d.Reason, d.Log
+	att.EffectiveLevel = d.EffectiveLevel
 	if d.Trust != "" {
 		t := d.Trust
 		att.Trust = &t

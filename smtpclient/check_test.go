@@ -19,6 +19,7 @@ import (
 	"github.com/postfixtls/postfixtls/internal/testkit/pki"
 	"github.com/postfixtls/postfixtls/internal/testkit/smtpd"
 	"github.com/postfixtls/postfixtls/policy"
+	"github.com/postfixtls/postfixtls/policy/verdict"
 	"github.com/stretchr/testify/require"
 )
 
@@ -131,14 +132,14 @@ func TestCheckAgainstRealDNS(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			v, err := Check(ctx, w.s, c.dest, w.opt)
 			require.NoError(t, err)
-			require.Equal(t, c.outcome, v.Outcome, "%+v", v.Attempts)
-			require.Equal(t, c.dsn, v.DSN)
+			require.Equal(t, c.outcome, string(v.Outcome), "%+v", v.Attempts)
+			require.Equal(t, c.dsn, string(v.DSN))
 			require.Equal(t, c.reason, v.Reason)
 			if c.trust == "" {
 				require.Nil(t, v.Trust)
 			} else {
 				require.NotNil(t, v.Trust)
-				require.Equal(t, c.trust, *v.Trust)
+				require.Equal(t, c.trust, string(*v.Trust))
 			}
 			if c.finding != "" {
 				var codes []string
@@ -162,7 +163,7 @@ func TestCheckAgainstRealDNS(t *testing.T) {
 		fixes = append(fixes, f.Fixes...)
 	}
 	require.Contains(t, fixes, "fastmail.test secure match=.messagingengine.test")
-	require.Equal(t, "secure", v.Policy.Level)
+	require.Equal(t, policy.Secure, v.Policy.Level)
 	require.Contains(t, v.Policy.Source, "tls_policy:1: fastmail.test secure")
 	// SNI: DANE sends the TLSA base domain.
 	require.Equal(t, []string{"127.0.1.10:25", "127.0.1.20:25", "127.0.1.30:25", "127.0.1.50:25", "127.0.1.40:25", "127.0.1.10:25"}, w.dialer.dials)
@@ -201,9 +202,9 @@ func TestCheckWalk(t *testing.T) {
 	// oracle mx-fallback-second-mx: §3.2 the first MX fails verification, the second delivers.
 	v, err := Check(ctx, w.s, "user@two.test", w.opt)
 	require.NoError(t, err)
-	require.Equal(t, "deliver", v.Outcome)
+	require.Equal(t, verdict.OutcomeDeliver, v.Outcome)
 	require.Len(t, v.Attempts, 2)
-	require.Equal(t, "defer", v.Attempts[0].Outcome)
+	require.Equal(t, verdict.OutcomeDefer, v.Attempts[0].Outcome)
 	require.Equal(t, "Server certificate not verified", v.Attempts[0].Reason)
 	require.Equal(t, []string{"QUEUEID: Server certificate not verified"}, v.Log)
 
@@ -211,8 +212,8 @@ func TestCheckWalk(t *testing.T) {
 	before := len(w.dialer.dials)
 	v, err = Check(ctx, w.s, "user@broken.test", w.opt)
 	require.NoError(t, err)
-	require.Equal(t, "defer", v.Outcome)
-	require.Equal(t, "4.7.5", v.DSN)
+	require.Equal(t, verdict.OutcomeDefer, v.Outcome)
+	require.Equal(t, policy.InvalidDSN, v.DSN)
 	require.Equal(t, "client TLS configuration problem", v.Reason)
 	require.False(t, v.Policy.Valid)
 	require.Equal(t, before, len(w.dialer.dials), "Postfix does not connect with an invalid policy")
@@ -220,14 +221,14 @@ func TestCheckWalk(t *testing.T) {
 	// oracle dane-bogus-zone: §6.2 a bogus zone makes the MX lookup fail for every level.
 	v, err = Check(ctx, w.s, "user@bogus.test", w.opt)
 	require.NoError(t, err)
-	require.Equal(t, "defer", v.Outcome)
-	require.Equal(t, "4.4.3", v.DSN)
+	require.Equal(t, verdict.Outcome("defer"), v.Outcome)
+	require.Equal(t, policy.DSN("4.4.3"), v.DSN)
 	require.Contains(t, v.Reason, "Host or domain name not found. Name service error for name=bogus.test type=MX: Host not found, try again")
 
 	// §4.4: no MX records: the domain's own address, hostname = the domain.
 	v, err = Check(ctx, w.s, "user@nomx.test", w.opt)
 	require.NoError(t, err)
-	require.Equal(t, "deliver", v.Outcome)
+	require.Equal(t, verdict.Outcome("deliver"), v.Outcome)
 	require.Equal(t, "nomx.test", v.Attempts[0].Host)
 }
 
@@ -245,6 +246,6 @@ func TestCheckTrustAnchorFile(t *testing.T) {
 	w := newWorld(t, records, servers, mainCF, "ta.test secure match=.ta.test tafile="+ta+"\n")
 	v, err := Check(context.Background(), w.s, "user@ta.test", w.opt)
 	require.NoError(t, err)
-	require.Equal(t, "deliver", v.Outcome, "%+v", v.Attempts)
-	require.Equal(t, "Verified", *v.Trust)
+	require.Equal(t, verdict.OutcomeDeliver, v.Outcome, "%+v", v.Attempts)
+	require.Equal(t, verdict.TrustVerified, *v.Trust)
 }

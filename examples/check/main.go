@@ -188,7 +188,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	} else {
 		rep.print(stdout)
 	}
-	if rep.verdict.Outcome == string(verdict.OutcomeDeliver) {
+	if rep.verdict.Outcome == verdict.OutcomeDeliver {
 		return exitDeliver
 	}
 	return exitFail

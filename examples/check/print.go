@@ -64,13 +64,13 @@ func (r *report) print(w io.Writer) {
 		if a.Port != 0 {
 			server += ":" + strconv.Itoa(a.Port)
 		}
-		level := a.Level
-		if a.EffectiveLevel != "" && a.EffectiveLevel != a.Level {
-			level += " -> " + a.EffectiveLevel
+		level := a.Level.String()
+		if a.EffectiveLevel != a.Level {
+			level += " -> " + a.EffectiveLevel.String()
 		}
 		trust := "no TLS"
 		if a.Trust != nil {
-			trust = *a.Trust + " TLS"
+			trust = string(*a.Trust) + " TLS"
 		}
 		fmt.Fprintf(w, "attempt %-4d %s  level %s  %s  => %s", i+1, server, level, trust, a.Outcome)
 		if a.DSN != "" {
@@ -101,7 +101,7 @@ func (r *report) print(w io.Writer) {
 		fmt.Fprintf(w, "  logged     %s\n", l)
 	}
 	if len(v.Findings) == 0 {
-		if v.Outcome != string(verdict.OutcomeDeliver) {
+		if v.Outcome != verdict.OutcomeDeliver {
 			fmt.Fprintln(w, "why          no finding explains this failure; see the log lines above")
 		}
 		return
@@ -132,15 +132,15 @@ func statusLine(r *report) string {
 	if n := len(v.Attempts); n > 0 && v.Attempts[n-1].Decision.Relay != "" {
 		relay = v.Attempts[n-1].Decision.Relay
 	}
-	status := map[string]string{"deliver": "sent", "defer": "deferred", "bounce": "bounced"}[v.Outcome]
+	status := map[verdict.Outcome]string{verdict.OutcomeDeliver: "sent", verdict.OutcomeDefer: "deferred", verdict.OutcomeBounce: "bounced"}[v.Outcome]
 	if status == "" {
-		status = v.Outcome
+		status = string(v.Outcome)
 	}
 	s := fmt.Sprintf("relay=%s, dsn=%s, status=%s", relay, v.DSN, status)
 	switch {
 	case v.Reason != "":
 		s += " (" + v.Reason + ")"
-	case v.Outcome == string(verdict.OutcomeDeliver):
+	case v.Outcome == verdict.OutcomeDeliver:
 		s += " (the server's reply to the message itself is not known: check stops before MAIL FROM)"
 	}
 	return s

@@ -137,7 +137,7 @@ func printVerdict(w io.Writer, wd *world, v *smtpclient.Verdict) {
 	for _, a := range v.Attempts {
 		trust := "no TLS"
 		if a.Trust != nil {
-			trust = *a.Trust + " TLS"
+			trust = string(*a.Trust) + " TLS"
 		}
 		fmt.Fprintf(w, "      %s[%s]:%d: %s", a.Host, a.Addr, a.Port, trust)
 		if a.Reason != "" {

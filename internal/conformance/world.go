@@ -441,9 +441,9 @@ func runLibrary(ctx context.Context, c Case) Outcome {
 	if err != nil {
 		return Outcome{Outcome: "error", Reason: "smtpclient.Check: " + err.Error()}
 	}
-	o := Outcome{Outcome: v.Outcome, DSN: v.DSN, Reason: v.Reason}
+	o := Outcome{Outcome: string(v.Outcome), DSN: string(v.DSN), Reason: v.Reason}
 	if v.Trust != nil {
-		o.Trust = *v.Trust
+		o.Trust = string(*v.Trust)
 	}
 	for _, a := range v.Attempts {
 		for _, l := range a.Log {

@@ -37,12 +37,16 @@ const (
 	OutcomeBounce Outcome = "bounce"
 )
 
+// TrustWord is the word Postfix's TLS summary line starts with ("Trusted TLS connection
+// established to …", §3.4); "" when no TLS session was made.
+type TrustWord string
+
 // The words Postfix's TLS summary line starts with (§3.4).
 const (
-	TrustAnonymous = "Anonymous"
-	TrustUntrusted = "Untrusted"
-	TrustTrusted   = "Trusted"
-	TrustVerified  = "Verified"
+	TrustAnonymous TrustWord = "Anonymous"
+	TrustUntrusted TrustWord = "Untrusted"
+	TrustTrusted   TrustWord = "Trusted"
+	TrustVerified  TrustWord = "Verified"
 )
 
 // Reasons Postfix puts into status=... (§3.2).
@@ -89,9 +93,9 @@ type Decision struct {
 	EffectiveLevel policy.Level `json:"effective_level"`
 	// Outcome, DSN and Reason are the attempt's result: Reason is the text Postfix puts in
 	// status=deferred (...) (empty when delivered).
-	Outcome Outcome `json:"outcome"`
-	DSN     string  `json:"dsn"`
-	Reason  string  `json:"reason,omitempty"`
+	Outcome Outcome    `json:"outcome"`
+	DSN     policy.DSN `json:"dsn"`
+	Reason  string     `json:"reason,omitempty"`
 	// Connected is false when Postfix does not even connect (invalid policy, TLSA lookup
 	// error, dane-only failures, wrapper mode below encrypt): relay=none.
 	Connected bool `json:"connected"`
@@ -99,8 +103,8 @@ type Decision struct {
 	Relay string `json:"relay"`
 	// TLS reports a TLS session; Trust is the word Postfix's summary line starts with for
 	// the emulated version ("" without TLS).
-	TLS   bool   `json:"tls"`
-	Trust string `json:"trust,omitempty"`
+	TLS   bool      `json:"tls"`
+	Trust TrustWord `json:"trust,omitempty"`
 	// Throttle reports that the failure throttles the destination (§3.2).
 	Throttle bool `json:"throttle,omitempty"`
 	// Rule cites the rule of postfix-semantics.md that decided.
@@ -285,12 +289,12 @@ func (e *evaluator) warn(lines ...string) {
 	}
 }
 
-func (e *evaluator) fail(o Outcome, dsn, reason, rule string) {
+func (e *evaluator) fail(o Outcome, dsn policy.DSN, reason, rule string) {
 	e.d.Outcome, e.d.DSN, e.d.Reason, e.d.Rule = o, dsn, reason, rule
 }
 
 // skip is a server that Postfix does not connect to (relay=none).
-func (e *evaluator) skip(dsn, reason, rule string) {
+func (e *evaluator) skip(dsn policy.DSN, reason, rule string) {
 	e.d.Connected = false
 	e.d.Throttle = true
 	e.fail(OutcomeDefer, dsn, reason, rule)
@@ -303,7 +307,7 @@ func (e *evaluator) deliver(rule string) {
 func (e *evaluator) run() {
 	p, obs, d := e.p, e.obs, e.d
 	if obs.LookupError != "" {
-		dsn, o := "4.4.3", OutcomeDefer
+		dsn, o := policy.DSN("4.4.3"), OutcomeDefer
 		if obs.LookupPermanent {
 			dsn, o = "5.4.4", OutcomeBounce
 		}
@@ -377,9 +381,9 @@ func (e *evaluator) run() {
 				e.deliver("§3.2 may: STARTTLS refused, plaintext")
 				return
 			}
-			dsn := r.Enhanced
+			dsn := policy.DSN(r.Enhanced)
 			if dsn == "" {
-				dsn = fmt.Sprintf("%d.0.0", r.Code/100)
+				dsn = policy.DSN(fmt.Sprintf("%d.0.0", r.Code/100))
 			}
 			d.Throttle = true
 			reason := "TLS is required, but host " + e.namaddr + " refused to start TLS: " + r.String()
@@ -567,14 +571,14 @@ func (e *evaluator) matchOptions() match.Options {
 // trustWordForNameMismatch is the word Postfix logs when the chain is valid but the name
 // check failed: Untrusted in 3.6.0-3.10.3 (the bug fixed in 3.10.4 and 3.11), Trusted
 // otherwise.
-func (e *evaluator) trustWordForNameMismatch() string {
+func (e *evaluator) trustWordForNameMismatch() TrustWord {
 	if e.v.AtLeast(3, 6, 0) && e.v.Before(3, 10, 4) {
 		return TrustUntrusted
 	}
 	return TrustTrusted
 }
 
-func (e *evaluator) summaryLine(word string) string {
+func (e *evaluator) summaryLine(word TrustWord) string {
 	o := e.obs
 	bits, alg := o.CipherBits, o.CipherAlgBits
 	if bits == 0 {
@@ -666,7 +670,7 @@ func (e *evaluator) roots() []*x509.Certificate {
 }
 
 // notVerified records a failed verification at a level that requires a match.
-func (e *evaluator) notVerified(word string, chainTrusted bool, errLine string, rule string) {
+func (e *evaluator) notVerified(word TrustWord, chainTrusted bool, errLine string, rule string) {
 	d := e.d
 	d.Trust = word
 	if errLine != "" {
@@ -681,7 +685,7 @@ func (e *evaluator) notVerified(word string, chainTrusted bool, errLine string, 
 	e.fail(OutcomeDefer, "4.7.5", reason, rule)
 }
 
-func (e *evaluator) verified(word, rule string) {
+func (e *evaluator) verified(word TrustWord, rule string) {
 	e.d.Trust = word
 	e.log(e.summaryLine(word))
 	e.deliver(rule)
@@ -951,12 +955,12 @@ type Conclusion struct {
 	// Outcome is deliver, defer or bounce.
 	Outcome Outcome `json:"outcome"`
 	// DSN, Reason and Relay are the status line's; Reason is the last failure's when deferred.
-	DSN    string `json:"dsn"`
-	Reason string `json:"reason,omitempty"`
-	Relay  string `json:"relay"`
+	DSN    policy.DSN `json:"dsn"`
+	Reason string     `json:"reason,omitempty"`
+	Relay  string     `json:"relay"`
 	// Trust is the word of the last TLS summary line logged (the session that delivered, or
 	// the last one tried); "" when no TLS session was made.
-	Trust string `json:"trust,omitempty"`
+	Trust TrustWord `json:"trust,omitempty"`
 	// Deciding indexes the attempt that decided (-1 when there was none).
 	Deciding int `json:"deciding"`
 	// Log holds the "<queue id>: <reason>" info lines Postfix logs for failed servers before

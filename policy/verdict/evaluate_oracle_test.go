@@ -458,7 +458,7 @@ func lastTrust(atts []attempt) string {
 	w := ""
 	for _, a := range atts {
 		if a.dec.TLS {
-			w = a.dec.Trust
+			w = string(a.dec.Trust)
 		}
 	}
 	return w
@@ -494,7 +494,7 @@ func TestOracleCases(t *testing.T) {
 				if final.Reason != c.Reason {
 					t.Errorf("reason %q, Postfix %q", final.Reason, c.Reason)
 				}
-				if final.DSN != c.DSN {
+				if string(final.DSN) != c.DSN {
 					t.Errorf("dsn %q, Postfix %q", final.DSN, c.DSN)
 				}
 			}
@@ -505,7 +505,7 @@ func TestOracleCases(t *testing.T) {
 			if c.Trust != nil {
 				want = *c.Trust
 			}
-			if final.Trust != want {
+			if string(final.Trust) != want {
 				t.Errorf("trust %q, Postfix %q", final.Trust, want)
 			}
 			// "<qid>: <reason>" lines for servers before the last one.

@@ -78,9 +78,9 @@ type evalCase struct {
 	obs     verdict.Observation
 	opt     verdict.EvalOptions
 	outcome verdict.Outcome
-	dsn     string
+	dsn     policy.DSN
 	reason  string
-	trust   string
+	trust   verdict.TrustWord
 	log     string // a line that must be logged (exact)
 	eff     policy.Level
 	finding finding.Code
@@ -705,9 +705,9 @@ func TestConclude(t *testing.T) {
 		name   string
 		in     []verdict.Decision
 		out    verdict.Outcome
-		dsn    string
+		dsn    policy.DSN
 		reason string
-		trust  string
+		trust  verdict.TrustWord
 		log    int
 	}{
 		{"§3.2 item 74 the last failure is the deferral reason", []verdict.Decision{nv, noTLS}, verdict.OutcomeDefer, "4.7.4", noTLS.Reason, verdict.TrustUntrusted, 1},
