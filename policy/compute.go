@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -279,30 +280,52 @@ func (v *clientView) perSiteLookup(ctx context.Context, p *Policy, hop NextHop, 
 }
 
 // loadTrustAnchors loads a tafile as Postfix's tls_dane_load_trustfile() does when the entry
-// is parsed or the policy built: an open failure or a file without PEM objects invalidates
-// the policy. The returned error's text is Postfix's warning ("" when Postfix logs none).
+// is parsed or the policy built (see CheckTrustAnchorFile).
 func (v *clientView) loadTrustAnchors(path string) error {
+	return CheckTrustAnchorFile(context.Background(), v.s.opt.Tables.FS, v.s.opt.Tables.BaseDir, path)
+}
+
+// CheckTrustAnchorFile loads a tafile= file as smtp(8)'s tls_dane_load_trustfile() does while
+// it parses a policy entry (§6.5), with dane.LoadTrustAnchorFile: an open failure, a file
+// without any PEM object, or a malformed PEM object makes the entry invalid. A relative path
+// is relative to baseDir (Postfix's queue directory); fsys nil means the local file system.
+//
+// The error's text is Postfix's own warning ("error opening trust anchor file: <path>:
+// <error text>", naming path as written), or "" when Postfix logs no warning of its own; it
+// wraps the *dane.TrustAnchorError that says what was wrong. It fits
+// EntryContext.LoadTrustAnchors.
+func CheckTrustAnchorFile(ctx context.Context, fsys fs.FS, baseDir, path string) error {
 	name := path
-	if !filepath.IsAbs(name) && v.s.opt.Tables.BaseDir != "" {
-		name = filepath.Join(v.s.opt.Tables.BaseDir, name)
+	if !filepath.IsAbs(name) && baseDir != "" {
+		name = filepath.Join(baseDir, name)
 	}
-	fsys, rel := v.s.opt.Tables.FS, strings.TrimPrefix(name, "/")
+	rel := strings.TrimPrefix(name, "/")
 	if fsys == nil {
 		fsys, rel = os.DirFS("/"), strings.TrimPrefix(filepath.Clean(absPath(name)), "/")
 	}
-	_, err := dane.LoadTrustAnchorFile(context.Background(), fsys, rel)
+	_, err := dane.LoadTrustAnchorFile(ctx, fsys, rel)
 	if err == nil {
 		return nil
 	}
 	var te *dane.TrustAnchorError
 	if errors.As(err, &te) {
-		if te.Warning != "" && te.File != path {
-			return errors.New(strings.Replace(te.Warning, te.File, path, 1))
+		text := te.Warning
+		if text != "" && te.File != path {
+			text = strings.Replace(text, te.File, path, 1)
 		}
-		return errors.New(te.Warning)
+		return &trustAnchorError{text: text, err: te}
 	}
 	return err
 }
+
+// trustAnchorError is a trust-anchor failure whose text is Postfix's warning.
+type trustAnchorError struct {
+	text string
+	err  *dane.TrustAnchorError
+}
+
+func (e *trustAnchorError) Error() string { return e.text }
+func (e *trustAnchorError) Unwrap() error { return e.err }
 
 func absPath(name string) string {
 	if a, err := filepath.Abs(name); err == nil {

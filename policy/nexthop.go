@@ -241,6 +241,13 @@ func SplitNextHopList(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\r' || r == '\n' })
 }
 
+// ValidHostname reports whether name is a syntactically valid host name as Postfix's
+// valid_utf8_hostname() judges it: labels of letters, digits, '_' and inner hyphens, at most
+// 63 bytes each, no empty label or trailing dot, not all-numeric, at most 255 bytes; with utf8
+// (smtputf8_enable) a non-ASCII name is judged after A-label conversion, without it a
+// non-ASCII name is invalid. Only such keys get parent-domain policy lookups (PolicyKeys).
+func ValidHostname(name string, utf8 bool) bool { return validUTF8Hostname(name, utf8) }
+
 // PolicyKeys returns the smtp_tls_policy_maps lookup keys for a next-hop key, in the order
 // Postfix tries them: the key itself, then, only when the key is a syntactically valid host
 // name (no brackets, no port, no trailing dot, not numeric), each parent domain with a leading

@@ -214,7 +214,7 @@ func (v *clientView) boolParam(name string) (bool, error) {
 	}
 	b, err := pfutil.Bool(name, p.Value)
 	if err != nil {
-		return false, fmt.Errorf("%w: %w", ErrConfig, err)
+		return false, &ParamError{Param: p, Text: err.Error(), Err: err}
 	}
 	return b, nil
 }
@@ -290,7 +290,7 @@ func (v *clientView) globalLevel() (Level, Source, error) {
 	if lp.Value != "" {
 		l, ok := ParseLevel(lp.Value)
 		if !ok {
-			return LevelNotSet, Source{}, fmt.Errorf("%w: Invalid TLS level \"%s\"", ErrConfig, lp.Value)
+			return LevelNotSet, Source{}, &ParamError{Param: lp, Text: fmt.Sprintf("Invalid TLS level \"%s\"", lp.Value)}
 		}
 		return l, Source{Kind: FromGlobal, Params: []Param{lp}}, nil
 	}

@@ -315,3 +315,101 @@ func DetectVersion(ctx context.Context, configDir string) (Version, error) {
 	}
 	return ParseVersion(strings.TrimSpace(string(out)))
 }
+
+// ParamError is a configuration error of one parameter that stops Postfix's SMTP or LMTP
+// client at startup ("fatal: <Text>" in Postfix's log), such as an invalid
+// smtp_tls_security_level or a boolean that is neither "yes" nor "no". It wraps ErrConfig
+// (and the underlying error, when there is one).
+type ParamError struct {
+	// Param is the parameter, with its value and where it was set.
+	Param Param
+	// Text is Postfix's message after "fatal: ", e.g. `Invalid TLS level "secrue"` or
+	// "bad boolean configuration: smtp_enforce_tls = true".
+	Text string
+	// Err is the underlying error (such as pfutil's bad-boolean error), or nil.
+	Err error
+}
+
+// Error returns Postfix's text after the ErrConfig prefix.
+func (e *ParamError) Error() string { return ErrConfig.Error() + ": " + e.Text }
+
+// Unwrap returns ErrConfig and the underlying error.
+func (e *ParamError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrConfig, e.Err}
+	}
+	return []error{ErrConfig}
+}
+
+// GlobalLevel returns the client's global security level as smtp(8) (or lmtp(8)) computes it
+// at startup from main.cf and the overrides (without master.cf -o settings):
+// smtp_tls_security_level, or when that is empty the obsolete smtp_enforce_tls,
+// smtp_tls_enforce_peername and smtp_use_tls booleans. An invalid level or boolean is a
+// *ParamError and no level is derived (LevelNotSet).
+func (s *Settings) GlobalLevel(c Client) (Level, Source, error) {
+	v, err := s.client("", c)
+	if err != nil {
+		return LevelNotSet, Source{}, err
+	}
+	return v.globalLevel()
+}
+
+// StartupError returns the first fatal configuration error the client (smtp(8) or lmtp(8),
+// configured by main.cf and the overrides) stops with at startup, or nil: an invalid global
+// level or boolean, an invalid dns_support_level or tls_dane_insecure_mx_policy, an empty
+// certificate match list. Errors tied to one parameter are *ParamError.
+func (s *Settings) StartupError(c Client) error {
+	v, err := s.client("", c)
+	if err != nil {
+		return err
+	}
+	return v.static().err
+}
+
+// Bool reads a boolean parameter as Postfix's mail_conf_bool() does: "yes" or "no" in any
+// ASCII case, anything else a *ParamError ("bad boolean configuration: NAME = VALUE"). def
+// is the answer when the emulated release does not know the parameter at all.
+func (s *Settings) Bool(name string, def bool) (bool, error) {
+	v, err := s.client("", SMTP)
+	if err != nil {
+		return false, err
+	}
+	return v.boolParamDefault(name, def)
+}
+
+// Expand expands text as Postfix expands a main.cf value ($name references against main.cf,
+// the overrides and the defaults), for example a master.cf "-o name=$value" setting. An
+// expansion error wraps ErrConfig.
+func (s *Settings) Expand(text string) (string, error) {
+	v, err := s.conf.ExpandString(text)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return v, nil
+}
+
+// Services returns the master.cf services, in file order (nil without master.cf). They are
+// shared with the Settings and must not be modified.
+func (s *Settings) Services() []*maincf.Service {
+	if s.master == nil {
+		return nil
+	}
+	return s.master.Services()
+}
+
+// ConfigDiagnostics returns what Postfix would warn about while reading main.cf and
+// master.cf, as Diagnostics does, but typed, and with the daemon options of each master.cf
+// service that the daemon would reject (maincf.Service.Problems) after master.cf's own.
+func (s *Settings) ConfigDiagnostics() []maincf.Diagnostic {
+	var out []maincf.Diagnostic
+	if s.main != nil {
+		out = append(out, s.main.Diagnostics...)
+	}
+	if s.master != nil {
+		out = append(out, s.master.Diagnostics...)
+		for _, svc := range s.master.Services() {
+			out = append(out, svc.Problems...)
+		}
+	}
+	return out
+}

@@ -141,7 +141,7 @@ func (v *clientView) computeStatic() *clientStatic {
 			return fail(perr)
 		}
 		if val.Value == "" {
-			return fail(fmt.Errorf("%w: bad parameter value: %s = ", ErrConfig, m.name))
+			return fail(&ParamError{Param: val, Text: fmt.Sprintf("bad parameter value: %s = ", m.name)})
 		}
 		*m.dst = strings.FieldsFunc(val.Value, func(r rune) bool { return isListSep(r) || r == ':' })
 		*m.param = m.name
@@ -159,7 +159,8 @@ func (v *clientView) computeStatic() *clientStatic {
 	switch dnsLevel {
 	case "", "disabled", "enabled", "dnssec":
 	default:
-		return fail(fmt.Errorf("%w: invalid %s: \"%s\"", ErrConfig, v.name("dns_support_level"), dnsLevel))
+		dp, _ := v.param(v.name("dns_support_level"))
+		return fail(&ParamError{Param: dp, Text: fmt.Sprintf("invalid %s: \"%s\"", dp.Name, dnsLevel)})
 	}
 	// Postfix's smtp(8) post_init(): an empty level means "enabled" unless the obsolete
 	// disable_dns_lookups is set; host lookups use DNS only if smtp_host_lookup says dns.
@@ -187,14 +188,16 @@ func (v *clientView) computeStatic() *clientStatic {
 		// Before 3.1 there was no halfdane and no parameter: an insecure MX RRset meant no DANE.
 		st.insecureMX = "may"
 	} else if v.client == SMTP {
-		if imx, err = v.get("tls_dane_insecure_mx_policy"); err != nil {
-			return fail(err)
+		ip, perr := v.param(v.name("tls_dane_insecure_mx_policy"))
+		if perr != nil {
+			return fail(perr)
 		}
+		imx = ip.Value
 		switch strings.ToLower(imx) {
 		case "may", "encrypt", "dane":
 			st.insecureMX = strings.ToLower(imx)
 		default:
-			return fail(fmt.Errorf("%w: invalid %s: \"%s\"", ErrConfig, v.name("tls_dane_insecure_mx_policy"), imx))
+			return fail(&ParamError{Param: ip, Text: fmt.Sprintf("invalid %s: \"%s\"", ip.Name, imx)})
 		}
 	}
 	if dgp, derr := v.param("tls_dane_digests"); derr == nil {

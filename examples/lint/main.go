@@ -1,35 +1,20 @@
 // Command lint checks Postfix TLS policy tables and the main.cf settings around them, the way
 // Postfix's SMTP client would read them, and then says what probably does not do what was
-// meant.
+// meant. It is an example of embedding package policy/lint, which does all the checking
+// (its documentation lists what is checked, with which Postfix rule, and the finding codes);
+// this command only reads flags, prints and chooses the exit status.
 //
 // Usage:
 //
 //	lint [-C dir] [-version v] [-o name=value]... [-json] [-dns] [-max n] [TABLE...]
 //
 // With -C, DIR/main.cf (and DIR/master.cf when present) are read, and every file-backed table
-// named by smtp_tls_policy_maps and lmtp_tls_policy_maps is linted: texthash: tables and the
-// source files of hash:, btree:, lmdb:, cdb:, dbm: and sdbm: tables (what postmap was given).
-// Each TABLE argument is a table ("hash:/etc/postfix/tls_policy") or a plain path, which is
-// read as a texthash: source file. Pattern tables (regexp:, pcre:) are opened for Postfix's
-// warnings only.
+// named by smtp_tls_policy_maps and lmtp_tls_policy_maps is linted. Each TABLE argument is a
+// table ("hash:/etc/postfix/tls_policy") or a plain path, which is read as a texthash: source
+// file. -dns looks up the MX hosts of secure rows with the system resolver.
 //
 // The emulated Postfix release is -version, else the installed one (postconf -h
 // mail_version), else the newest this module knows.
-//
-// # What is reported
-//
-// First, everything Postfix itself would complain about, in Postfix's exact words, with
-// file:line (severity "error"): lines the table reader skips, duplicate keys, compiled tables
-// that are missing or older than their source, and every policy entry Postfix rejects (an
-// invalid entry makes smtp(8) defer all mail for that destination with "4.7.5 client TLS
-// configuration problem"; it never falls back to the global level).
-//
-// Then advice (severity "warning" or "note"): keys that can never match the next hop Postfix
-// looks up ("[relay]" while relayhost is "[relay]:587"; "example.com." with a trailing dot;
-// "*.example.com"; a bare domain that does not cover its subdomains), secure rows whose
-// default match excludes the MX hosts (with -dns), weak or mis-sized fingerprints, "hostname"
-// in a secure match list, dane without "smtp_dns_support_level = dnssec", obsolete
-// parameters, and "none" rows that override a stronger global level.
 //
 // Each finding is one line, "file:line: severity: code: message", followed by the offending
 // text and a "fix:" line. -json prints one object instead:
@@ -47,28 +32,24 @@
 //	1  warnings (advice) but no Postfix-level errors
 //	2  Postfix-level errors were found, or lint could not run: bad usage, unreadable main.cf
 //	   (a message on stderr), or a main.cf syntax error Postfix would refuse to start with
-//
-// # Streaming
-//
-// A table is read in chunks of whole logical lines (64 KiB by default, -chunk) and each chunk
-// is handed to the tables package's own reader, so every message is Postfix's; a second
-// goroutine reads and parses the next chunk while the previous one is linted. Only a set of
-// key hashes (duplicates, ".domain" twins) stays in memory for the whole table, so a
-// 1,000,000-entry table lints in about a second in 150-250 MB.
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/postfixtls/postfixtls/policy"
+	"github.com/postfixtls/postfixtls/policy/lint"
 )
 
 // Exit statuses.
@@ -89,37 +70,22 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, " ") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-// options are the parsed command line.
-type options struct {
-	dir       string
-	version   policy.Version
-	versionOK bool
-	overrides []string
-	json      bool
-	dns       bool
-	max       int
-	tables    []string
-	chunk     int // bytes per chunk (tests make it small)
-	// lookupMX replaces the system resolver's MX lookup (tests); nil means
-	// net.DefaultResolver.
-	lookupMX func(ctx context.Context, name string) ([]*net.MX, error)
-}
-
 // run is the whole command: it parses args, lints, writes to stdout and returns the exit
 // status. Usage and configuration errors go to stderr.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var o options
+	var o lint.Options
 	fl := flag.NewFlagSet("lint", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	var version string
 	var ov multiFlag
-	fl.StringVar(&o.dir, "C", "", "Postfix configuration `dir`ectory (main.cf, master.cf)")
+	var jsonOut, dns bool
+	fl.StringVar(&o.ConfigDir, "C", "", "Postfix configuration `dir`ectory (main.cf, master.cf)")
 	fl.StringVar(&version, "version", "", "Postfix release to emulate, e.g. 3.7.11 (default: the installed one, else the newest known)")
 	fl.Var(&ov, "o", "override a main.cf parameter, `name=value` (repeatable)")
-	fl.BoolVar(&o.json, "json", false, "print one JSON object")
-	fl.BoolVar(&o.dns, "dns", false, "look up MX records (system resolver) to check secure rows")
-	fl.IntVar(&o.max, "max", 20, "advice findings shown per file and code (0: all)")
-	fl.IntVar(&o.chunk, "chunk", 64<<10, "bytes of table text read per chunk")
+	fl.BoolVar(&jsonOut, "json", false, "print one JSON object")
+	fl.BoolVar(&dns, "dns", false, "look up MX records (system resolver) to check secure rows")
+	fl.IntVar(&o.MaxAdvice, "max", 20, "advice findings shown per file and code (0: all)")
+	fl.IntVar(&o.ChunkSize, "chunk", lint.DefaultChunkSize, "bytes of table text read per chunk")
 	fl.Usage = func() {
 		fmt.Fprintln(stderr, "usage: lint [-C dir] [-version v] [-o name=value]... [-json] [-dns] [-max n] [TABLE...]")
 		fl.PrintDefaults()
@@ -130,14 +96,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
-	o.tables = fl.Args()
-	o.overrides = ov
-	if o.dir == "" && len(o.tables) == 0 {
+	o.Tables = fl.Args()
+	o.Overrides = ov
+	if o.ConfigDir == "" && len(o.Tables) == 0 {
 		fmt.Fprintln(stderr, "lint: nothing to lint: give -C dir and/or TABLE arguments")
 		fl.Usage()
 		return exitUsage
 	}
-	if o.max < 0 || o.chunk <= 0 {
+	if o.MaxAdvice < 0 || o.ChunkSize <= 0 {
 		fmt.Fprintln(stderr, "lint: -max must be >= 0 and -chunk > 0")
 		return exitUsage
 	}
@@ -147,21 +113,94 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "lint:", err)
 			return exitUsage
 		}
-		o.version, o.versionOK = v, true
+		o.Version = v
 	} else {
 		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		v, err := policy.DetectVersion(dctx, o.dir)
+		v, err := policy.DetectVersion(dctx, o.ConfigDir)
 		cancel()
-		if err == nil {
-			o.version, o.versionOK = v, true
-		} else {
-			o.version = policy.Latest()
+		if err != nil {
+			v = policy.Latest()
 		}
+		o.Version = v
 	}
-	status, err := lint(ctx, o, stdout)
+	if dns {
+		o.LookupMX = net.DefaultResolver.LookupMX
+	}
+
+	p := &printer{w: bufio.NewWriterSize(stdout, 64<<10), json: jsonOut, version: o.Version.String()}
+	sum, err := lint.Run(ctx, o, p.finding)
+	if err == nil {
+		err = p.finish(sum)
+	}
 	if err != nil {
-		fmt.Fprintln(stderr, "lint:", err)
+		fmt.Fprintln(stderr, "lint:", strings.TrimPrefix(err.Error(), "lint: "))
 		return exitUsage
 	}
-	return status
+	switch {
+	case sum.Errors > 0:
+		return exitErrors
+	case sum.Warnings > 0:
+		return exitAdvice
+	}
+	return exitClean
+}
+
+// printer writes the findings as they come, one line each (plus text and fix) or as one
+// JSON object.
+type printer struct {
+	w       *bufio.Writer
+	json    bool
+	version string
+	started bool // the JSON head is written
+	any     bool // a finding is written
+}
+
+// finding writes one finding.
+func (p *printer) finding(f lint.Finding) error {
+	if p.json {
+		p.head()
+		if p.any {
+			p.w.WriteByte(',')
+		}
+		p.any = true
+		b, err := json.Marshal(f)
+		if err != nil {
+			return err
+		}
+		_, err = p.w.Write(b)
+		return err
+	}
+	loc := f.File
+	if loc == "" {
+		loc = "(settings)"
+	}
+	if f.Line > 0 {
+		loc += ":" + strconv.Itoa(f.Line)
+	}
+	fmt.Fprintf(p.w, "%s: %s: %s: %s\n", loc, f.Severity, f.Code, f.Message)
+	if f.Text != "" {
+		fmt.Fprintf(p.w, "\t%s\n", f.Text)
+	}
+	if f.Fix != "" {
+		fmt.Fprintf(p.w, "\tfix: %s\n", f.Fix)
+	}
+	return nil
+}
+
+func (p *printer) head() {
+	if !p.started {
+		p.started = true
+		fmt.Fprintf(p.w, "{\"version\":%s,\"findings\":[", strconv.Quote(p.version))
+	}
+}
+
+// finish writes the summary and flushes.
+func (p *printer) finish(s lint.Summary) error {
+	if p.json {
+		p.head()
+		fmt.Fprintf(p.w, "],\"errors\":%d,\"advice\":%d,\"warnings\":%d,\"notes\":%d}\n", s.Errors, s.Advice(), s.Warnings, s.Notes)
+	} else {
+		fmt.Fprintf(p.w, "lint (Postfix %s): %d errors, %d warnings, %d notes\n", s.Version, s.Errors, s.Warnings, s.Notes)
+	}
+	return p.w.Flush()
 }

@@ -57,6 +57,25 @@ var indexedTypes = map[string]struct {
 	"sdbm":  {".dir", "%[1]s"},
 }
 
+// CompiledSuffix returns the suffix of the file postmap(1) builds for an indexed table type
+// (hash and btree ".db", cdb ".cdb", lmdb ".lmdb", dbm and sdbm ".dir"), and false for a type
+// that is not compiled from a source file.
+func CompiledSuffix(typ string) (string, bool) {
+	it, ok := indexedTypes[typ]
+	return it.suffix, ok
+}
+
+// DuplicateWarning is the warning Postfix logs for a duplicate key in the source file name of
+// a typ: table. For an indexed type it is postmap's "<compiled table>: duplicate entry:
+// "<key>"" (key as stored, folded); otherwise dict_thash's "<name>, line <line>: duplicate
+// entry: "<key>"" (key as written). The text has not been through printable() yet.
+func DuplicateWarning(typ, name string, line int, key string) string {
+	if it, ok := indexedTypes[typ]; ok {
+		return fmt.Sprintf("%s: duplicate entry: \"%s\"", fmt.Sprintf(it.dupFmt, name, typ), key)
+	}
+	return fmt.Sprintf("%s, line %d: duplicate entry: \"%s\"", name, line, key)
+}
+
 // surrogate reproduces dict_surrogate(): every lookup fails with the open-time reason.
 type surrogate struct {
 	name   string // "type:name"
@@ -124,7 +143,7 @@ func Open(ctx context.Context, spec string, opt Options) (Table, error) {
 		return openSocketmap(full, name, opt)
 	}
 	if it, ok := indexedTypes[typ]; ok {
-		return openIndexed(typ, name, it.suffix, it.dupFmt, opt)
+		return openIndexed(typ, name, it.suffix, opt)
 	}
 	if why, ok := notEmulated[typ]; ok {
 		return nil, &OpenError{Spec: full, Message: fmt.Sprintf("dictionary type %q is not emulated: %s (Postfix says \"unsupported dictionary type: %s\" only when the %s map plugin is not installed)", typ, why, typ, typ), Err: ErrNotEmulated}
@@ -134,7 +153,7 @@ func Open(ctx context.Context, spec string, opt Options) (Table, error) {
 
 // openIndexed reads the source file beside an indexed table, after checking that the
 // compiled file exists as Postfix needs it.
-func openIndexed(typ, name, suffix, dupFmt string, opt Options) (Table, error) {
+func openIndexed(typ, name, suffix string, opt Options) (Table, error) {
 	full := typ + ":" + name
 	file := resolve(opt, name)
 	dbFile := file + suffix
@@ -163,7 +182,7 @@ func openIndexed(typ, name, suffix, dupFmt string, opt Options) (Table, error) {
 		pre = append(pre, Diagnostic{File: name, Message: msg, Severity: Warning})
 		note += "; " + msg + ": Postfix answers from the stale " + dbName
 	}
-	f := sourceFormat{postmapBuild: true, dupPrefix: fmt.Sprintf(dupFmt, name, typ), foldKeys: true, dupWarn: true, utf8Check: opt.UTF8, utf8Fold: opt.UTF8}
+	f := sourceFormat{postmapBuild: true, typ: typ, foldKeys: true, dupWarn: true, utf8Check: opt.UTF8, utf8Fold: opt.UTF8}
 	t := parseSourceString(data, name, full, note, f, opt)
 	t.diags = append(pre, t.diags...)
 	return t, nil

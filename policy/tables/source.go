@@ -148,7 +148,7 @@ type Entry struct {
 // sourceFormat says which program's reading rules apply.
 type sourceFormat struct {
 	postmapBuild bool   // postmap building an indexed file (hash, lmdb, ...): message variants
-	dupPrefix    string // postmap build: the dict name used in the duplicate warning
+	typ          string // postmap build: the indexed table type (names the duplicate warning)
 	foldKeys     bool   // fold keys when storing
 	dupWarn      bool   // duplicates are warnings (first wins); else the table becomes a surrogate
 	utf8Check    bool   // UTF-8 active: reject non-UTF-8 lines (postmap.c, dict_thash.c)
@@ -232,12 +232,12 @@ func parseSourceString(data, file, spec, note string, f sourceFormat, opt Option
 		if _, dup := t.index[key]; dup {
 			switch {
 			case f.postmapBuild:
-				t.warn(ll.first, fmt.Sprintf("%s: duplicate entry: \"%s\"", f.dupPrefix, key))
+				t.warn(ll.first, DuplicateWarning(f.typ, file, ll.first, key))
 			case f.dupWarn:
 				// dict_thash.c names the key as written, before dict_ht folds it.
-				t.warn(ll.first, fmt.Sprintf("%s, line %d: duplicate entry: \"%s\"", file, ll.first, asWritten))
+				t.warn(ll.first, DuplicateWarning("texthash", file, ll.first, asWritten))
 			default:
-				reason := fmt.Sprintf("%s, line %d: duplicate entry: \"%s\"", file, ll.first, asWritten)
+				reason := DuplicateWarning("texthash", file, ll.first, asWritten)
 				t.diags = append(t.diags, Diagnostic{File: file, Line: ll.first, Message: printableText(reason, t.utf8), Severity: Error})
 				t.surrogate = &surrogate{name: spec, reason: reason}
 				t.entries, t.index = nil, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -207,4 +208,26 @@ func TestFoldUTF8(t *testing.T) {
 			assert.Equal(t, got, foldUTF8(got), "folding is idempotent")
 		})
 	}
+}
+
+// TestDuplicateWarning checks the exported duplicate-key wording against the reader's own.
+func TestDuplicateWarning(t *testing.T) {
+	for typ, want := range map[string]string{
+		"hash":     `/p/t.db: duplicate entry: "a.example"`,
+		"cdb":      `/p/t: duplicate entry: "a.example"`,
+		"lmdb":     `lmdb:/p/t: duplicate entry: "a.example"`,
+		"texthash": `/p/t, line 2: duplicate entry: "a.example"`,
+	} {
+		assert.Equal(t, want, DuplicateWarning(typ, "/p/t", 2, "a.example"), typ)
+	}
+	fsys := fstest.MapFS{"p/t": {Data: []byte("a.example x\nA.example y\n")}, "p/t.db": {}}
+	tb, err := Open(context.Background(), "hash:/p/t", Options{FS: fsys, FoldFixed: true})
+	require.NoError(t, err)
+	require.Len(t, tb.Diagnostics(), 1)
+	assert.Equal(t, DuplicateWarning("hash", "/p/t", 2, "a.example"), tb.Diagnostics()[0].Message)
+	s, ok := CompiledSuffix("lmdb")
+	assert.True(t, ok)
+	assert.Equal(t, ".lmdb", s)
+	_, ok = CompiledSuffix("texthash")
+	assert.False(t, ok)
 }

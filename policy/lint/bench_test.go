@@ -1,16 +1,17 @@
-package main
+package lint
 
 import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
 	"testing"
 	"time"
+
+	"github.com/postfixtls/postfixtls/policy"
 )
 
 // genTable writes an n-entry policy table: a realistic mix of bare domains, parent-domain
@@ -60,8 +61,8 @@ func genTable(tb testing.TB, n int, distinct bool) string {
 	return p
 }
 
-// BenchmarkLint1M lints a 1,000,000-entry texthash table (-max 20, human output to
-// io.Discard) and reports the peak heap.
+// BenchmarkLint1M lints a 1,000,000-entry texthash table (MaxAdvice 20, findings
+// discarded) and reports the peak heap.
 func BenchmarkLint1M(b *testing.B) { benchLint(b, false) }
 
 // BenchmarkLint1MDistinct is BenchmarkLint1M with a different value on every row.
@@ -92,8 +93,9 @@ func benchLint(b *testing.B, distinct bool) {
 	}()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if st := run(ctx, []string{"-version", "3.7.11", path}, io.Discard, io.Discard); st == exitErrors {
-			b.Fatalf("exit %d", st)
+		sum, err := Run(ctx, Options{Version: policy.V(3, 7, 11), Tables: []string{path}, MaxAdvice: 20}, func(Finding) error { return nil })
+		if err != nil || sum.Errors > 0 {
+			b.Fatalf("%d errors, %v", sum.Errors, err)
 		}
 	}
 	b.StopTimer()

@@ -1,8 +1,9 @@
-package main
+package lint
 
 import (
 	"bufio"
 	"bytes"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -16,25 +17,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
+	"github.com/postfixtls/postfixtls/internal/pfutil"
+	"github.com/postfixtls/postfixtls/match"
 	"github.com/postfixtls/postfixtls/policy"
 	"github.com/postfixtls/postfixtls/policy/tables"
 )
-
-// indexedSuffix maps the indexed table types to their compiled file's suffix, and dupPrefix
-// to postmap's "duplicate entry" message prefix (the compiled file as postmap names it).
-var indexedSuffix = map[string]string{"hash": ".db", "btree": ".db", "cdb": ".cdb", "lmdb": ".lmdb", "dbm": ".dir", "sdbm": ".dir"}
-
-func dupPrefix(typ, name string) string {
-	switch typ {
-	case "hash", "btree":
-		return name + ".db"
-	case "lmdb":
-		return "lmdb:" + name
-	}
-	return name
-}
 
 // keyHash identifies a folded key in the table-wide set (128 bits: a collision among a
 // million keys has a probability of about 1e-27).
@@ -111,8 +99,8 @@ func (l *linter) lintTable(spec, title string, c policy.Client, config bool) {
 		seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, keys: newKeySet(0), dots: map[keyHash]struct{}{},
 		cache: map[string]*parsedEntry{}}
 	t.ec = policy.EntryContext{Version: l.v, MapsTitle: title, LoadTrustAnchors: l.loadTrustAnchors,
-		DisableSTSMXPatterns: !l.stsPattern, SMTPUTF8Disabled: !l.utf8}
-	_, indexed := indexedSuffix[typ]
+		DisableSTSMXPatterns: !l.stsPattern[c], SMTPUTF8Disabled: !l.utf8}
+	_, indexed := tables.CompiledSuffix(typ)
 	if typ != "texthash" && !indexed {
 		l.lintOtherTable(spec, title)
 		return
@@ -137,16 +125,16 @@ func (l *linter) lintTable(spec, title string, c policy.Client, config bool) {
 	probe.FS = probeFS{source: fsName(t.file)}
 	pt, err := tables.Open(l.ctx, spec, probe)
 	if err != nil {
-		l.rep.add(Finding{File: name, Severity: sevWarning, Code: codeTableNotLinted, Message: err.Error(),
+		l.rep.add(Finding{File: name, Severity: SeverityWarning, Code: CodeTableNotEmulated, Message: err.Error(),
 			Fix: "keep the source file beside the compiled table (postmap reads it) so it can be linted"})
 		return
 	}
 	usable := true
 	for _, d := range pt.Diagnostics() {
-		f := Finding{File: nonEmpty(d.File, name), Line: d.Line, Severity: sevError, Code: codeTableSyntax, Message: d.Message}
+		f := Finding{File: nonEmpty(d.File, name), Line: d.Line, Severity: SeverityError, Code: CodeTableSyntax, Message: d.Message}
 		if d.Severity >= tables.Error {
-			f.Code = codeTableUnavailable
-			f.Message = spec + " is unavailable. " + d.Message
+			f.Code = CodeTableUnavailable
+			f.Message = l.unavailable(pt, d)
 			f.Fix = "create the file"
 			if indexed {
 				f.Fix = "run postmap " + spec
@@ -154,7 +142,7 @@ func (l *linter) lintTable(spec, title string, c policy.Client, config bool) {
 			f.Fix += "; until then smtp(8) defers every message with \"4.7.5 client TLS configuration problem\" (§9.19)"
 			usable = false
 		} else if strings.Contains(d.Message, "is older than source file") {
-			f.Code = codeTableStale
+			f.Code = CodeTableStale
 			f.Fix = "run postmap " + spec + " (Postfix answers from the stale compiled file)"
 		}
 		l.rep.add(f)
@@ -165,7 +153,7 @@ func (l *linter) lintTable(spec, title string, c policy.Client, config bool) {
 	fh, err := os.Open(t.file)
 	if err != nil {
 		if usable {
-			l.rep.add(Finding{File: name, Severity: sevWarning, Code: codeTableNotLinted, Message: err.Error()})
+			l.rep.add(Finding{File: name, Severity: SeverityWarning, Code: CodeTableNotEmulated, Message: err.Error()})
 		}
 		return
 	}
@@ -174,7 +162,7 @@ func (l *linter) lintTable(spec, title string, c policy.Client, config bool) {
 		t.keys = newKeySet(int(min(st.Size()/24+16, 1<<24)))
 	}
 	if err := t.stream(fh); err != nil {
-		l.rep.add(Finding{File: name, Severity: sevWarning, Code: codeTableNotLinted, Message: "reading stopped: " + err.Error()})
+		l.rep.add(Finding{File: name, Severity: SeverityWarning, Code: CodeTableNotEmulated, Message: "reading stopped: " + err.Error()})
 	}
 	t.finishBare()
 }
@@ -184,7 +172,7 @@ func (l *linter) lintTable(spec, title string, c policy.Client, config bool) {
 func (l *linter) lintOtherTable(spec, title string) {
 	tb, err := tables.Open(l.ctx, spec, l.tableOpt)
 	if err != nil {
-		l.rep.add(Finding{File: spec, Severity: sevWarning, Code: codeTableNotLinted, Message: err.Error(),
+		l.rep.add(Finding{File: spec, Severity: SeverityWarning, Code: CodeTableNotEmulated, Message: err.Error(),
 			Fix: "lint cannot judge this table; check its answers with postmap -q"})
 		return
 	}
@@ -192,26 +180,37 @@ func (l *linter) lintOtherTable(spec, title string) {
 		defer c.Close()
 	}
 	for _, d := range tb.Diagnostics() {
-		f := Finding{File: nonEmpty(d.File, spec), Line: d.Line, Severity: sevError, Code: codeTableSyntax, Message: d.Message}
+		f := Finding{File: nonEmpty(d.File, spec), Line: d.Line, Severity: SeverityError, Code: CodeTableSyntax, Message: d.Message}
 		if d.Severity >= tables.Error {
-			f.Code = codeTableUnavailable
-			f.Message = tb.Name() + " is unavailable. " + d.Message
+			f.Code = CodeTableUnavailable
+			f.Message = l.unavailable(tb, d)
 		}
 		l.rep.add(f)
 	}
-	l.rep.add(Finding{File: spec, Severity: sevNote, Code: codePatternTableEntry,
+	l.rep.add(Finding{File: spec, Severity: SeverityNote, Code: CodePatternTableNotLinted,
 		Message: title + ": the entries of " + strings.SplitN(spec, ":", 2)[0] + ": tables are not linted one by one (only what Postfix reports when it opens them)",
 		Fix:     "check the answers with postmap -q KEY " + spec})
 }
 
+// unavailable is what smtp(8) logs for every lookup in a table that could not be opened
+// (dict_surrogate: "<type>:<name> is unavailable. <reason>"): the table's own lookup error.
+func (l *linter) unavailable(tb tables.Table, d tables.Diagnostic) string {
+	var te *tables.TableError
+	if _, err := tb.Lookup(l.ctx, "lint"); errors.As(err, &te) && len(te.Messages) > 0 {
+		return te.Messages[0]
+	}
+	return d.Message
+}
+
 // isBoundary reports whether a physical line always starts a new logical line: its first
-// byte is not whitespace and not '#' (comment lines can sit inside a multi-line entry).
+// byte is not whitespace (readllines()' ISSPACE), not '#' (comment lines can sit inside a
+// multi-line entry) and not NUL.
 func isBoundary(line []byte) bool {
 	if len(line) == 0 {
 		return false
 	}
 	c := line[0]
-	return !(c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r' || c == '#' || c == 0)
+	return !(pfutil.IsSpace(c) || c == '#' || c == 0)
 }
 
 // parsedChunk is one chunk read by the tables package.
@@ -244,7 +243,7 @@ func (t *tableRun) stream(r io.Reader) error {
 	}()
 	for pc := range ch {
 		if pc.err != nil {
-			t.l.rep.add(Finding{File: t.name, Line: pc.offset + 1, Severity: sevWarning, Code: codeTableNotLinted, Message: pc.err.Error()})
+			t.l.rep.add(Finding{File: t.name, Line: pc.offset + 1, Severity: SeverityWarning, Code: CodeTableNotEmulated, Message: pc.err.Error()})
 			continue
 		}
 		t.chunk(pc.st, pc.parsed, pc.offset)
@@ -302,11 +301,11 @@ func (t *tableRun) produce(r io.Reader, ch chan<- parsedChunk, stop <-chan struc
 			// Postfix reports a NUL byte in a comment line with the logical line that
 			// follows, so a chunk never ends right after a line with a NUL byte.
 			boundary := isBoundary(line)
-			if boundary && !nul && len(buf) >= t.l.o.chunk {
+			if boundary && !nul && len(buf) >= t.l.o.ChunkSize {
 				if !send(buf, chunkStart) {
 					return ctx.Err()
 				}
-				buf = make([]byte, 0, min(t.l.o.chunk, 1<<20)+8192) // the parsed chunk may still refer to the old one
+				buf = make([]byte, 0, min(t.l.o.ChunkSize, 1<<20)+8192) // the parsed chunk may still refer to the old one
 				chunkStart = lines
 			}
 			if boundary {
@@ -361,12 +360,12 @@ func (t *tableRun) diagnostic(d tables.Diagnostic, src string, offset int) {
 	}
 	msg := shiftLines(d.Message, src+", line ", offset)
 	msg = strings.ReplaceAll(msg, src, t.name)
-	f := Finding{File: t.name, Line: line, Severity: sevError, Code: codeTableSyntax, Message: msg}
+	f := Finding{File: t.name, Line: line, Severity: SeverityError, Code: CodeTableSyntax, Message: msg}
 	switch {
 	case strings.Contains(msg, "duplicate entry: \""):
 		key := msg[strings.Index(msg, "duplicate entry: \"")+len("duplicate entry: \"") : len(msg)-1]
 		if t.typ == "texthash" {
-			key = foldASCII(key) // the message names the key as written
+			key = pfutil.LowerASCII(key) // the message names the key as written
 		}
 		first, _ := t.keys.get(t.hash(key))
 		t.duplicate(&f, int(first))
@@ -382,34 +381,10 @@ func (t *tableRun) diagnostic(d tables.Diagnostic, src string, offset int) {
 		f.Fix = "fix the line; Postfix skips it"
 	}
 	rank := 0
-	if f.Code == codeDuplicateKey {
+	if f.Code == CodeDuplicateKey {
 		rank = 1
 	}
 	t.pend = append(t.pend, pending{f, rank})
-}
-
-// printable replaces what Postfix's logger does not print (control characters, and bytes
-// that are not valid UTF-8 or, without SMTPUTF8, any non-ASCII byte) with '?'.
-func printable(s string, utf8OK bool) string {
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c < 0x7f {
-			b.WriteByte(c)
-			i++
-			continue
-		}
-		if utf8OK && c >= 0x80 {
-			if r, n := utf8.DecodeRuneInString(s[i:]); r != utf8.RuneError || n > 1 {
-				b.WriteString(s[i : i+n])
-				i += n
-				continue
-			}
-		}
-		b.WriteByte('?')
-		i++
-	}
-	return b.String()
 }
 
 // shiftLines adds offset to the line numbers ("N" or "N-M") that follow each occurrence of
@@ -447,19 +422,9 @@ func shiftLines(msg, prefix string, offset int) string {
 	}
 }
 
-func foldASCII(k string) string {
-	b := []byte(k)
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
-
 // duplicate fills in a duplicate-key finding (§1.1); the message stays Postfix's.
 func (t *tableRun) duplicate(f *Finding, first int) {
-	f.Code = codeDuplicateKey
+	f.Code = CodeDuplicateKey
 	where := ""
 	if first > 0 {
 		where = " (first at line " + strconv.Itoa(first) + ")"
@@ -487,6 +452,9 @@ func (t *tableRun) parseEntries(st *tables.SourceTable) []*parsedEntry {
 			t.ec.Key = e.Key
 			fresh = append(fresh, compact(policy.ParseEntry(e.Value, t.ec)))
 			pe = &fresh[len(fresh)-1]
+			if !pe.Valid && len(pe.Warnings) == 0 && len(pe.TAFiles) > 0 {
+				pe.Problem = t.l.taReason(pe.TAFiles[len(pe.TAFiles)-1])
+			}
 			if len(pe.Warnings) == 0 && len(t.cache) < 4096 {
 				t.cache[e.Value] = pe
 			}
@@ -503,11 +471,14 @@ type parsedEntry struct {
 	Valid       bool
 	HasMatchRaw bool // match= was given (even when it left no names)
 	Warnings    []string
-	Problem     string
-	Match       []string
-	TAFiles     []string
-	Bad         policy.Token // the token that made the entry invalid
-	PrevText    string       // the token before it
+	// Problem is policy.Entry.Problem, or, for an entry that a tafile= file (the last of
+	// TAFiles) made invalid without a warning of Postfix's own, what was wrong with the file
+	// (dane.TrustAnchorError.Reason).
+	Problem  string
+	Match    []string
+	TAFiles  []string
+	Bad      policy.Token // the token that made the entry invalid
+	PrevText string       // the token before it
 }
 
 func compact(p policy.Entry) parsedEntry {
@@ -531,18 +502,16 @@ func (t *tableRun) entry(e tables.Entry, pe *parsedEntry) {
 		if len(e.Raw) >= len(e.Key) && strings.EqualFold(e.Raw[:len(e.Key)], e.Key) {
 			asWritten = e.Raw[:len(e.Key)]
 		}
-		var msg, shown string
+		named := e.Key // postmap names the key as stored, dict_thash as written
 		if t.typ == "texthash" {
-			shown = printable(asWritten, t.l.utf8)
-			msg = fmt.Sprintf("%s, line %d: duplicate entry: \"%s\"", t.name, e.Line, shown)
-		} else {
-			shown = printable(e.Key, t.l.utf8)
-			msg = fmt.Sprintf("%s: duplicate entry: \"%s\"", dupPrefix(t.typ, t.name), shown)
+			named = asWritten
 		}
+		shown := pfutil.Printable(named, t.l.utf8)
 		if shown != e.Key && shown != asWritten {
 			first = 0 // as for a duplicate inside one chunk, whose logged key cannot be looked up
 		}
-		f := Finding{File: t.name, Line: e.Line, Severity: sevError, Message: printable(msg, t.l.utf8)}
+		msg := pfutil.Printable(tables.DuplicateWarning(t.typ, t.name, e.Line, named), t.l.utf8)
+		f := Finding{File: t.name, Line: e.Line, Severity: SeverityError, Message: msg}
 		t.duplicate(&f, int(first))
 		t.pend = append(t.pend, pending{f, 1})
 		return
@@ -561,27 +530,33 @@ func (t *tableRun) entry(e tables.Entry, pe *parsedEntry) {
 // entryErrors reports what Postfix logs for the entry (§1.4), classified.
 func (t *tableRun) entryErrors(e tables.Entry, pe *parsedEntry) {
 	for _, w := range pe.Warnings {
-		f := Finding{File: t.name, Line: e.Line, Severity: sevError, Code: codeInvalidPolicy, Message: w, Text: e.Raw}
+		f := Finding{File: t.name, Line: e.Line, Severity: SeverityError, Code: CodeInvalidPolicy, Message: w, Text: e.Raw}
 		if pe.Valid {
-			f.Code = codeIgnoredAttribute
+			f.Code = CodeIgnoredAttribute
 			f.Fix = "remove the attributes after \"none\"; they are ignored"
 		} else if strings.HasSuffix(w, pe.Problem) {
 			f.Fix = t.fixFor(e, pe)
 			switch {
 			case strings.HasPrefix(pe.Problem, "invalid attribute name"):
-				f.Code = codeUnknownAttribute
+				f.Code = CodeUnknownAttribute
 			case strings.Contains(pe.Problem, "trust anchor"):
-				f.Code = codeTAFile
+				f.Code = CodeTAFileUnreadable
 			}
 		}
 		t.pend = append(t.pend, pending{f, 2})
 	}
 	if !pe.Valid && len(pe.Warnings) == 0 {
 		// A tafile without any PEM object: Postfix logs nothing but the entry is invalid.
-		f := Finding{File: t.name, Line: e.Line, Severity: sevError, Code: codeInvalidPolicy, Text: e.Raw,
+		f := Finding{File: t.name, Line: e.Line, Severity: SeverityError, Code: CodeInvalidPolicy, Text: e.Raw,
 			Message: fmt.Sprintf("%s, next-hop destination \"%s\": the entry is invalid (Postfix logs only \"TLS policy lookup for %s/<host>: client TLS configuration problem\")", t.title, e.Key, e.Key)}
-		if len(pe.TAFiles) > 0 {
-			f.Code = codeTAFile
+		switch {
+		case pe.Problem == "malformed PEM object":
+			file := pe.TAFiles[len(pe.TAFiles)-1]
+			f.Code = CodeTAFileUnreadable
+			f.Message += fmt.Sprintf(": the tafile= file %s holds a malformed PEM object: Postfix stops reading at it even when a later object is fine (§6.5)", file)
+			f.Fix = "repair or remove the malformed PEM object in " + file
+		case len(pe.TAFiles) > 0:
+			f.Code = CodeTAFileUnreadable
 			f.Message += ": a tafile= file holds no PEM object (§6.5)"
 			f.Fix = "put the trust-anchor certificates or public keys (PEM) in " + strings.Join(pe.TAFiles, ", ")
 		}
@@ -595,8 +570,6 @@ var attributeSince = map[string]policy.Version{
 	"policy_type": policy.V(3, 10, 0), "policy_domain": policy.V(3, 10, 0), "policy_ttl": policy.V(3, 10, 0),
 	"policy_string": policy.V(3, 10, 0), "mx_host_pattern": policy.V(3, 10, 0), "policy_failure": policy.V(3, 10, 0),
 }
-
-var levelNames = []string{"none", "may", "encrypt", "fingerprint", "dane", "dane-only", "verify", "secure"}
 
 // fixFor proposes a fix for an invalid entry from its bad token.
 func (t *tableRun) fixFor(e tables.Entry, pe *parsedEntry) string {
@@ -622,6 +595,7 @@ func (t *tableRun) fixFor(e tables.Entry, pe *parsedEntry) string {
 	case strings.HasPrefix(p, "invalid security level"):
 		w := strings.ToLower(bad.Text)
 		best, bd := "", 3
+		levelNames := configurable()
 		for _, n := range levelNames {
 			if d := editDistance(w, n); d < bd {
 				best, bd = n, d
@@ -689,7 +663,7 @@ func editDistance(a, b string) int {
 func (t *tableRun) keyAdvice(e tables.Entry, pe *parsedEntry) {
 	l := t.l
 	k := e.Key
-	add := func(sev, code, msg, fix string) {
+	add := func(sev Severity, code Code, msg, fix string) {
 		if l.rep.admit(t.name, code, sev) {
 			l.rep.keep(Finding{File: t.name, Line: e.Line, Severity: sev, Code: code, Message: msg, Text: e.Raw, Fix: fix})
 		}
@@ -697,16 +671,16 @@ func (t *tableRun) keyAdvice(e tables.Entry, pe *parsedEntry) {
 	rest := e.Raw[min(len(e.Key), len(e.Raw)):]
 	switch {
 	case strings.HasPrefix(k, "*."):
-		add(sevWarning, codeWildcardKey, fmt.Sprintf("key %q is a literal string, not a wildcard: no next hop is ever %q", k, k),
+		add(SeverityWarning, CodeWildcardKey, fmt.Sprintf("key %q is a literal string, not a wildcard: no next hop is ever %q", k, k),
 			"."+k[2:]+rest+"   (a leading dot matches every subdomain)")
 		return
 	case len(k) > 1 && strings.HasSuffix(k, ".") && !strings.HasSuffix(k, ".]"):
-		add(sevWarning, codeTrailingDotKey, fmt.Sprintf("key %q ends with a dot: recipient domains and next hops are written without it, so it never matches", k),
+		add(SeverityWarning, CodeTrailingDotKey, fmt.Sprintf("key %q ends with a dot: recipient domains and next hops are written without it, so it never matches", k),
 			strings.TrimSuffix(k, ".")+rest)
 		return
 	}
 	if c := k[0]; (c >= '0' && c <= '9' || strings.IndexByte(k, ':') >= 0) && net.ParseIP(k) != nil {
-		add(sevWarning, codeIPKey, fmt.Sprintf("key %q is an address without brackets: an address next hop is written and looked up as \"[%s]\"", k, k),
+		add(SeverityWarning, CodeIPKeyUnbracketed, fmt.Sprintf("key %q is an address without brackets: an address next hop is written and looked up as \"[%s]\"", k, k),
 			"["+k+"]"+rest)
 		return
 	}
@@ -730,7 +704,7 @@ func (t *tableRun) keyAdvice(e tables.Entry, pe *parsedEntry) {
 		// A "[host]" key while the configuration uses "[host]:587" (§9.22), or a bare
 		// "host" key while it uses "[host]": the key is never looked up for that relay.
 		if bracketOrPort || strings.HasPrefix(ch.key, "[") {
-			add(sevWarning, codeKeyNeverMatches,
+			add(SeverityWarning, CodeKeyNeverMatches,
 				fmt.Sprintf("key %q never matches the next hop %q configured by %s: brackets and port are part of the lookup key (§2.1)", k, ch.key, ch.origin),
 				ch.key+rest)
 			return
@@ -745,21 +719,21 @@ func (t *tableRun) entryAdvice(e tables.Entry, pe *parsedEntry) {
 	g := l.global[c]
 	switch pe.Level {
 	case policy.None:
-		if g > policy.None && l.rep.admit(t.name, codeNoneOverrides, sevNote) {
-			l.rep.keep(Finding{File: t.name, Line: e.Line, Severity: sevNote, Code: codeNoneOverrides, Text: e.Raw, Message: fmt.Sprintf("\"none\" for %q overrides the global level %s: mail to it goes in plaintext even if the server offers STARTTLS (§2.4)", e.Key, levelWord(g)),
+		if g > policy.None && l.rep.admit(t.name, CodeNoneOverridesGlobal, SeverityNote) {
+			l.rep.keep(Finding{File: t.name, Line: e.Line, Severity: SeverityNote, Code: CodeNoneOverridesGlobal, Text: e.Raw, Message: fmt.Sprintf("\"none\" for %q overrides the global level %s: mail to it goes in plaintext even if the server offers STARTTLS (§2.4)", e.Key, levelWord(g)),
 				Fix: "keep it only if the server's TLS is broken; otherwise remove the row or use may"})
 		}
 	case policy.May:
-		if g.TLSRequired() && l.rep.admit(t.name, codeWeakerThanGlobal, sevNote) {
-			l.rep.keep(Finding{File: t.name, Line: e.Line, Severity: sevNote, Code: codeWeakerThanGlobal, Text: e.Raw, Message: fmt.Sprintf("\"may\" for %q overrides the global level %s: a table hit beats the global level even when weaker (§2.4, §9.25)", e.Key, levelWord(g)),
+		if g.TLSRequired() && l.rep.admit(t.name, CodeWeakerThanGlobal, SeverityNote) {
+			l.rep.keep(Finding{File: t.name, Line: e.Line, Severity: SeverityNote, Code: CodeWeakerThanGlobal, Text: e.Raw, Message: fmt.Sprintf("\"may\" for %q overrides the global level %s: a table hit beats the global level even when weaker (§2.4, §9.25)", e.Key, levelWord(g)),
 				Fix: "remove the row to get the global level, or keep it on purpose"})
 		}
 	case policy.Dane, policy.DaneOnly:
-		code := codeDANENoDNSSEC
+		code := CodeDANEWithoutDNSSEC
 		if pe.Level == policy.DaneOnly {
-			code = codeDANEOnlyNoDNSSEC
+			code = CodeDANEOnlyWithoutDNSSEC
 		}
-		if !l.dnssec[c] && l.rep.admit(t.name, code, sevWarning) {
+		if !l.dnssec[c] && l.rep.admit(t.name, code, SeverityWarning) {
 			l.rep.keep(l.daneFinding(c, pe.Level, t.name, e.Line, e.Raw, fmt.Sprintf("%q has", e.Key)))
 		}
 	case policy.Fingerprint:
@@ -771,11 +745,11 @@ func (t *tableRun) entryAdvice(e tables.Entry, pe *parsedEntry) {
 		if !pe.HasMatchRaw {
 			match = l.secureMatch[c]
 		}
-		if containsFold(match, "hostname") && pe.HasMatchRaw && l.rep.admit(t.name, codeHostnameInSecure, sevWarning) {
-			l.rep.keep(Finding{File: t.name, Line: e.Line, Severity: sevWarning, Code: codeHostnameInSecure, Text: e.Raw, Message: "\"hostname\" in a secure match list accepts any certificate for the MX host name, which an attacker who forges the (unsigned) MX lookup chooses (§4.1)",
+		if containsFold(match, "hostname") && pe.HasMatchRaw && l.rep.admit(t.name, CodeHostnameInSecure, SeverityWarning) {
+			l.rep.keep(Finding{File: t.name, Line: e.Line, Severity: SeverityWarning, Code: CodeHostnameInSecure, Text: e.Raw, Message: "\"hostname\" in a secure match list accepts any certificate for the MX host name, which an attacker who forges the (unsigned) MX lookup chooses (§4.1)",
 				Fix: "list the MX names or their domain instead (match=nexthop:dot-nexthop:.mx-provider.example), or use dane"})
 		}
-		if l.o.dns && !pe.HasMatchRaw && !strings.HasPrefix(e.Key, ".") && !strings.ContainsAny(e.Key, "[]:") {
+		if l.o.LookupMX != nil && !pe.HasMatchRaw && !strings.HasPrefix(e.Key, ".") && !strings.ContainsAny(e.Key, "[]:") {
 			t.checkMX(e, match)
 		}
 	}
@@ -789,71 +763,51 @@ func (t *tableRun) entryAdvice(e tables.Entry, pe *parsedEntry) {
 	}
 }
 
-// bareDomain reports a multi-label domain key without leading dot.
+// bareDomain reports a multi-label domain key without leading dot that gets parent-domain
+// lookups: a syntactically valid host name (§2.2). Keys with brackets, a port and the like
+// are skipped before the (then failing, and allocating) host-name check.
 func (t *tableRun) bareDomain(k string) bool {
-	if strings.HasPrefix(k, ".") || !strings.Contains(k, ".") || strings.ContainsAny(k, "[]:/ *\"\\") {
-		return false
-	}
-	// A syntactically valid host name (§2.2: only those get parent-domain lookups).
-	digits := true
-	label := 0
-	for i := 0; i < len(k); i++ {
-		c := k[i]
-		switch {
-		case c == '.':
-			if label == 0 {
-				return false
-			}
-			label = 0
-			continue
-		case c >= 'a' && c <= 'z', c == '-', c == '_', c >= 0x80 && t.l.utf8:
-			digits = false
-		case c >= '0' && c <= '9':
-		default:
-			return false
-		}
-		label++
-	}
-	return label > 0 && !digits
+	return !strings.HasPrefix(k, ".") && strings.Contains(k, ".") && !strings.ContainsAny(k, "[]:/ *\"\\") &&
+		policy.ValidHostname(k, t.l.utf8)
 }
 
 // finishBare reports bare-domain keys whose ".domain" twin is nowhere in the table
 // (§2.2, §9.21): mail to user@sub.domain gets the global level.
 func (t *tableRun) finishBare() {
 	g := t.l.global[t.client]
-	cnt := t.l.rep.counter(t.name, codeBareDomain)
+	cnt := t.l.rep.counter(t.name, CodeBareDomainKey)
 	for _, b := range t.bare {
-		if _, ok := t.dots[b.dot]; ok || !t.l.rep.admitCount(cnt, sevNote) {
+		if _, ok := t.dots[b.dot]; ok || !t.l.rep.admitCount(cnt, SeverityNote) {
 			continue
 		}
-		t.l.rep.keep(Finding{File: t.name, Line: int(b.line), Severity: sevNote, Code: codeBareDomain,
+		t.l.rep.keep(Finding{File: t.name, Line: int(b.line), Severity: SeverityNote, Code: CodeBareDomainKey,
 			Message: fmt.Sprintf("key %q covers mail to %s only; mail to its subdomains gets the global level %s (only \".%s\" matches subdomains, §2.2, §9.21)", b.key, b.key, levelWord(g), b.key),
 			Text:    b.key + " " + b.level,
 			Fix:     "." + b.key + " " + b.level + "   (add this row if subdomains are meant)"})
 	}
 	for _, b := range t.bareMore {
-		if _, ok := t.dots[b.dot]; ok || !t.l.rep.admitCount(cnt, sevNote) {
+		if _, ok := t.dots[b.dot]; ok || !t.l.rep.admitCount(cnt, SeverityNote) {
 			continue
 		}
-		t.l.rep.keep(Finding{File: t.name, Line: int(b.line), Severity: sevNote, Code: codeBareDomain,
+		t.l.rep.keep(Finding{File: t.name, Line: int(b.line), Severity: SeverityNote, Code: CodeBareDomainKey,
 			Message: "a bare domain key does not cover its subdomains (§2.2, §9.21)",
 			Fix:     "add the matching \".domain\" row if subdomains are meant"})
 	}
 	t.bare, t.bareMore = nil, nil
 }
 
-// checkMX looks up the MX hosts of a secure row's domain (only with -dns) and reports those
-// the match list excludes (§2.3, §9.43).
+// checkMX looks up the MX hosts of a secure row's domain (only with Options.LookupMX) and
+// reports those the match list excludes (§2.3, §9.43).
 func (t *tableRun) checkMX(e tables.Entry, match []string) {
 	a := t.l.lookupMX(e.Key)
 	if a.err != nil {
-		t.l.rep.add(Finding{File: t.name, Line: e.Line, Severity: sevNote, Code: codeDNSLookup, Text: e.Raw,
+		t.l.rep.add(Finding{File: t.name, Line: e.Line, Severity: SeverityNote, Code: CodeDNSLookupFailed, Text: e.Raw,
 			Message: fmt.Sprintf("MX lookup for %s failed: %v", e.Key, a.err)})
 		return
 	}
 	var out []string
 	for _, h := range a.hosts {
-		if !secureAccepts(match, e.Key, h) {
+		if !secureAccepts(t.l.v, match, e.Key, h) {
 			out = append(out, h)
 		}
 	}
@@ -861,39 +815,22 @@ func (t *tableRun) checkMX(e tables.Entry, match []string) {
 		return
 	}
 	suffix := registrable(out[0])
-	t.l.rep.add(Finding{File: t.name, Line: e.Line, Severity: sevWarning, Code: codeSecureMX, Text: e.Raw,
+	t.l.rep.add(Finding{File: t.name, Line: e.Line, Severity: SeverityWarning, Code: CodeSecureMXOutsideDomain, Text: e.Raw,
 		Message: fmt.Sprintf("secure's match list %s accepts only certificates for %s and its subdomains, but the MX hosts %s are elsewhere: unless their certificates also name %s, delivery defers with \"Server certificate not verified\" (§2.3, §9.43)",
 			strings.Join(match, ":"), e.Key, strings.Join(out, ", "), e.Key),
 		Fix: fmt.Sprintf("%s secure match=nexthop:dot-nexthop:.%s   (or verify)", e.Key, suffix)})
 }
 
-// secureAccepts reports whether a match list accepts a server host name by name alone.
-func secureAccepts(match []string, nexthop, host string) bool {
-	nexthop = strings.ToLower(nexthop)
-	for _, m := range match {
-		m = strings.ToLower(m)
-		switch {
-		case m == "hostname":
-			return true
-		case m == "nexthop":
-			if host == nexthop {
-				return true
-			}
-		case m == "dot-nexthop":
-			if strings.HasSuffix(host, "."+nexthop) {
-				return true
-			}
-		case strings.HasPrefix(m, "."):
-			if strings.HasSuffix(host, m) {
-				return true
-			}
-		default:
-			if host == m {
-				return true
-			}
-		}
+// secureAccepts reports whether a match list accepts a server by its host name alone: whether
+// a certificate that names exactly the host passes Postfix's peer-name check (package match,
+// as the emulated release matches).
+func secureAccepts(v policy.Version, list []string, nexthop, host string) bool {
+	opt := match.Options{WildcardMultipleLabels: true}
+	if v.Before(3, 6, 0) {
+		opt.Mode = match.Legacy
 	}
-	return false
+	refs, _ := match.References(list, nexthop, host, opt)
+	return match.Check(&x509.Certificate{DNSNames: []string{host}}, refs, opt).Matched
 }
 
 // registrable guesses the provider domain of an MX host: its last two labels.

@@ -1,4 +1,4 @@
-package main
+package lint
 
 // keySet is an open-addressing hash set of 96-bit key hashes with the line of each key's
 // first occurrence, packed in one 16-byte slot, so that one probe sequence both finds and

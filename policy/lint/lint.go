@@ -1,11 +1,9 @@
-package main
+package lint
 
 import (
 	"context"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -13,82 +11,97 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postfixtls/postfixtls/dane"
 	"github.com/postfixtls/postfixtls/fingerprint"
+	"github.com/postfixtls/postfixtls/internal/pfutil"
 	"github.com/postfixtls/postfixtls/policy"
 	"github.com/postfixtls/postfixtls/policy/maincf"
 	"github.com/postfixtls/postfixtls/policy/tables"
 )
 
-// configuredHop is a next hop the configuration hands to the SMTP client, and where it was
-// configured.
-type configuredHop struct {
-	key    string // smtp_tls_policy_maps lookup key
-	origin string // "relayhost = [x]:587 (main.cf:3)"
+// DefaultChunkSize is the number of bytes of table text read per chunk when
+// Options.ChunkSize is 0.
+const DefaultChunkSize = 64 << 10
+
+// mxTimeout bounds one MX lookup.
+const mxTimeout = 5 * time.Second
+
+// Options say what to lint and how.
+type Options struct {
+	// ConfigDir is Postfix's configuration directory. When set, DIR/main.cf must be readable;
+	// it and DIR/master.cf (when present) are checked, and every file-backed table named by
+	// smtp_tls_policy_maps, lmtp_tls_policy_maps and master.cf -o overrides of them is
+	// linted: texthash: tables and the source files of hash:, btree:, lmdb:, cdb:, dbm: and
+	// sdbm: tables. Relative table and tafile= paths are relative to queue_directory, as
+	// for Postfix. Pattern tables (regexp:, pcre:, ...) are opened for Postfix's warnings
+	// only. Empty: built-in defaults (and Overrides) only.
+	ConfigDir string
+	// Version is the Postfix release to emulate; the zero Version means policy.Latest().
+	Version policy.Version
+	// Overrides are "name=value" settings that win over main.cf, like postconf -o.
+	Overrides []string
+	// Tables are more tables to lint, after the configured ones: "type:name"
+	// ("hash:/etc/postfix/tls_policy") or a plain path, read as a texthash: source file.
+	// Relative paths are relative to the working directory; their keys are not compared
+	// with the configured next hops.
+	Tables []string
+	// LookupMX, when not nil, looks up the MX hosts of secure rows (with the default match
+	// list) to warn when the match list excludes them; net.DefaultResolver.LookupMX asks the
+	// system resolver. Each lookup gets a context with a 5 s timeout. Nil: no DNS lookups.
+	LookupMX func(ctx context.Context, name string) ([]*net.MX, error)
+	// MaxAdvice is the number of advice findings passed on per file and code; the rest
+	// are counted in one CodeMoreFindings note. 0 passes on all. Errors are never limited.
+	MaxAdvice int
+	// ChunkSize is the number of bytes of table text read and parsed at once (whole logical
+	// lines); 0 means DefaultChunkSize.
+	ChunkSize int
 }
 
-// linter holds what every table check needs: the emulated settings and the facts derived
-// from them. It is built once per run.
-type linter struct {
-	ctx context.Context
-	o   options
-	rep *reporter
-	s   *policy.Settings
-	v   policy.Version
-
-	haveConfig bool
-	queueDir   string
-	tableOpt   tables.Options
-	utf8       bool
-	stsPattern bool // smtp_tls_enforce_sts_mx_patterns = yes
-
-	// per client ("smtp", "lmtp")
-	global      map[policy.Client]policy.Level
-	globalParam map[policy.Client]policy.Param
-	dnssec      map[policy.Client]bool
-	secureMatch map[policy.Client][]string
-	digest      map[policy.Client]string
-	digestSize  map[policy.Client]int
-
-	hops   map[string][]configuredHop // next-hop domain -> configured keys
-	hopKey map[string]bool
-
-	taCache  map[string]error
-	paramErr map[string]bool
-	mxCache  map[string]mxAnswer
-}
-
-type mxAnswer struct {
-	hosts []string
-	err   error
-}
-
-// lint runs everything and returns the exit status. An error means lint could not run.
-func lint(ctx context.Context, o options, stdout io.Writer) (int, error) {
-	l := &linter{ctx: ctx, o: o, v: o.version, taCache: map[string]error{}, paramErr: map[string]bool{}, mxCache: map[string]mxAnswer{},
+// Run lints what o names and passes every finding to emit, in report order: errors as they
+// are found, then the advice, then the CodeMoreFindings notes. emit is called on the
+// goroutine that called Run; an error from emit stops the run and is returned (wrapped).
+//
+// Run returns an error, without findings, when lint cannot run at all: Options out of range,
+// an unreadable main.cf, or a configuration policy.Load rejects other than by a syntax error
+// (a main.cf or master.cf syntax error is a CodeMainCFSyntax finding, after which nothing
+// else can be judged). A cancelled ctx stops the run with ctx's error.
+func Run(ctx context.Context, o Options, emit func(Finding) error) (Summary, error) {
+	if o.MaxAdvice < 0 || o.ChunkSize < 0 {
+		return Summary{}, fmt.Errorf("lint: MaxAdvice (%d) and ChunkSize (%d) must not be negative", o.MaxAdvice, o.ChunkSize)
+	}
+	if o.ChunkSize == 0 {
+		o.ChunkSize = DefaultChunkSize
+	}
+	if o.Version == (policy.Version{}) {
+		o.Version = policy.Latest()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	l := &linter{ctx: ctx, o: o, v: o.Version, taCache: map[string]error{}, reported: map[string]bool{}, mxCache: map[string]mxAnswer{},
 		global: map[policy.Client]policy.Level{}, globalParam: map[policy.Client]policy.Param{},
-		dnssec: map[policy.Client]bool{}, secureMatch: map[policy.Client][]string{},
+		dnssec: map[policy.Client]bool{}, secureMatch: map[policy.Client][]string{}, stsPattern: map[policy.Client]bool{},
 		digest: map[policy.Client]string{}, digestSize: map[policy.Client]int{},
 		hops: map[string][]configuredHop{}, hopKey: map[string]bool{}}
 
-	// Read the configuration before writing anything: an unreadable main.cf is a usage error.
-	var fatal *maincf.SyntaxError
-	if o.dir != "" {
-		mainPath := filepath.Join(o.dir, "main.cf")
-		f, err := os.Open(mainPath)
+	// Read the configuration before reporting anything: an unreadable main.cf means lint
+	// cannot run.
+	if o.ConfigDir != "" {
+		f, err := os.Open(filepath.Join(o.ConfigDir, "main.cf"))
 		if err != nil {
-			return exitUsage, fmt.Errorf("cannot read Postfix configuration: %w", err)
+			return Summary{}, fmt.Errorf("cannot read Postfix configuration: %w", err)
 		}
 		f.Close()
 		l.haveConfig = true
 	}
-	s, err := policy.Load(ctx, policy.LoadOptions{Version: o.version, ConfigDir: o.dir, Overrides: o.overrides})
+	var fatal *maincf.SyntaxError
+	s, err := policy.Load(ctx, policy.LoadOptions{Version: o.Version, ConfigDir: o.ConfigDir, Overrides: o.Overrides})
 	if err != nil && !errors.As(err, &fatal) {
-		return exitUsage, err
+		return Summary{}, fmt.Errorf("lint: %w", err)
 	}
-	l.rep = newReporter(stdout, o.json, o.max, o.version.String())
+	l.rep = newReporter(emit, o.MaxAdvice, o.Version, cancel)
 	if fatal != nil {
 		// Postfix refuses to start: nothing else can be judged.
-		l.rep.add(Finding{File: fatal.File, Line: fatal.Line, Severity: sevError, Code: codeMainCFSyntax,
+		l.rep.add(Finding{File: fatal.File, Line: fatal.Line, Severity: SeverityError, Code: CodeMainCFSyntax,
 			Message: fatal.Error(), Text: fatal.Text,
 			Fix: "write every main.cf entry as \"name = value\"; a continuation line must start with whitespace"})
 		return l.rep.finish()
@@ -98,7 +111,7 @@ func lint(ctx context.Context, o options, stdout io.Writer) (int, error) {
 	if l.haveConfig {
 		l.configDiagnostics()
 	}
-	if l.haveConfig || len(o.overrides) > 0 {
+	if l.haveConfig || len(o.Overrides) > 0 {
 		l.configAdvice()
 	}
 	// The tables: those configured, then those given as arguments.
@@ -126,20 +139,72 @@ func lint(ctx context.Context, o options, stdout io.Writer) (int, error) {
 				n++
 			}
 		}
-		if n == 0 && len(o.tables) == 0 {
+		if n == 0 && len(o.Tables) == 0 {
 			file, line := originPos(l.param("smtp_tls_policy_maps").Origin)
 			if file == "" {
-				file = filepath.Join(o.dir, "main.cf")
+				file = filepath.Join(o.ConfigDir, "main.cf")
 			}
-			l.rep.add(Finding{File: file, Line: line, Severity: sevNote, Code: codeNoTablesConfigured,
+			l.rep.add(Finding{File: file, Line: line, Severity: SeverityNote, Code: CodeNoPolicyTables,
 				Message: "smtp_tls_policy_maps is empty: every destination gets the global level " + levelWord(l.global[policy.SMTP]),
 				Fix:     "nothing to do unless some destinations need a different level"})
 		}
 	}
-	for _, arg := range o.tables {
+	for _, arg := range o.Tables {
 		l.lintTable(tableSpec(arg), policy.DefaultMapsTitle, policy.SMTP, false)
 	}
-	return l.rep.finish()
+	sum, err := l.rep.finish()
+	if err != nil {
+		return sum, err
+	}
+	if err := ctx.Err(); err != nil {
+		return sum, fmt.Errorf("lint: %w", err)
+	}
+	return sum, nil
+}
+
+// configuredHop is a next hop the configuration hands to the SMTP client, and where it was
+// configured.
+type configuredHop struct {
+	key    string // smtp_tls_policy_maps lookup key
+	origin string // "relayhost = [x]:587 (main.cf:3)"
+}
+
+// linter holds what every table check needs: the emulated settings and the facts derived
+// from them. It is built once per run.
+type linter struct {
+	ctx context.Context
+	o   Options
+	rep *reporter
+	s   *policy.Settings
+	v   policy.Version
+
+	haveConfig bool
+	queueDir   string
+	tableOpt   tables.Options
+	utf8       bool
+
+	// per client ("smtp", "lmtp")
+	global      map[policy.Client]policy.Level
+	globalParam map[policy.Client]policy.Param
+	globalErr   map[policy.Client]error
+	dnssec      map[policy.Client]bool
+	secureMatch map[policy.Client][]string
+	stsPattern  map[policy.Client]bool // *_tls_enforce_sts_mx_patterns = yes
+	digest      map[policy.Client]string
+	digestSize  map[policy.Client]int
+
+	hops   map[string][]configuredHop // next-hop domain -> configured keys
+	hopKey map[string]bool
+
+	taCache  map[string]error // tafile= path -> policy.CheckTrustAnchorFile's answer (producer goroutine only)
+	reported map[string]bool  // configuration error messages already reported
+	mxCache  map[string]mxAnswer
+	bad      []error // bad booleans met while deriving the settings, reported by configAdvice
+}
+
+type mxAnswer struct {
+	hosts []string
+	err   error
 }
 
 type masterMap struct {
@@ -150,16 +215,8 @@ type masterMap struct {
 // masterMaps returns the policy-maps settings of master.cf services ("-o
 // smtp_tls_policy_maps=..."), expanded against main.cf.
 func (l *linter) masterMaps() []masterMap {
-	mp := filepath.Join(l.o.dir, "master.cf")
-	if _, err := os.Stat(mp); err != nil {
-		return nil
-	}
-	m, err := maincf.ParseMasterFile(l.ctx, mp)
-	if err != nil {
-		return nil
-	}
 	var out []masterMap
-	for _, svc := range m.Services() {
+	for _, svc := range l.s.Services() {
 		for _, ov := range svc.Overrides {
 			c := policy.SMTP
 			switch ov.Name {
@@ -169,18 +226,9 @@ func (l *linter) masterMaps() []masterMap {
 			default:
 				continue
 			}
-			v := ov.Value
-			if strings.Contains(v, "$") {
-				// $name refers to main.cf; expand it with a throw-away setting.
-				s, err := policy.Load(l.ctx, policy.LoadOptions{Version: l.v, ConfigDir: l.o.dir, Overrides: append(append([]string(nil), l.o.overrides...), "lint_master_value="+v)})
-				if err != nil {
-					continue
-				}
-				p, err := s.Param("lint_master_value")
-				if err != nil {
-					continue
-				}
-				v = p.Value
+			v, err := l.s.Expand(ov.Value) // $name refers to main.cf
+			if err != nil {
+				continue
 			}
 			out = append(out, masterMap{title: ov.Name, value: v, client: c})
 		}
@@ -194,7 +242,7 @@ func tableFile(spec string) string {
 	return name
 }
 
-// tableSpec turns a command-line argument into a table specification: "type:name" stays,
+// tableSpec turns an Options.Tables element into a table specification: "type:name" stays,
 // a plain path is a texthash: source file.
 func tableSpec(arg string) string {
 	typ, _, ok := strings.Cut(arg, ":")
@@ -204,22 +252,26 @@ func tableSpec(arg string) string {
 	return "texthash:" + arg
 }
 
+// param returns a parameter as the Settings expand it; an expansion error is reported once.
 func (l *linter) param(name string) policy.Param {
 	p, err := l.s.Param(name)
-	if err != nil && !l.paramErr[name] {
-		l.paramErr[name] = true
-		l.rep.add(Finding{Severity: sevError, Code: codeMainCF, Message: err.Error(), Text: p.Name + " = " + p.Raw,
+	if err != nil && !l.reported[err.Error()] {
+		l.reported[err.Error()] = true
+		l.rep.add(Finding{Severity: SeverityError, Code: CodeMainCF, Message: err.Error(), Text: p.Name + " = " + p.Raw,
 			Fix: "fix the $name expansion; Postfix stops with \"macro processing error\""})
 	}
 	return p
 }
 
-func yes(v string) bool {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "yes", "true", "1", "on":
-		return true
+// boolean reads a boolean parameter through the Settings (mail_conf_bool.c); a bad value is
+// kept for configAdvice to report and reads as def.
+func (l *linter) boolean(name string, def bool) bool {
+	b, err := l.s.Bool(name, def)
+	if err != nil {
+		l.bad = append(l.bad, err)
+		return def
 	}
-	return false
+	return b
 }
 
 // settings derives the facts the checks need.
@@ -228,39 +280,23 @@ func (l *linter) settings() {
 	if l.queueDir == "" {
 		l.queueDir = "/var/spool/postfix"
 	}
-	u := l.param("smtputf8_enable").Value
-	l.utf8 = u == "" || yes(u)
-	if v := l.param("smtp_tls_enforce_sts_mx_patterns").Value; v != "" {
-		l.stsPattern = yes(v)
-	} else {
-		l.stsPattern = true
-	}
+	l.utf8 = l.boolean("smtputf8_enable", false)
 	l.tableOpt = tables.Options{FoldFixed: true, UTF8: l.utf8, BaseDir: l.queueDir}
+	l.globalErr = map[policy.Client]error{}
 	for _, c := range []policy.Client{policy.SMTP, policy.LMTP} {
 		p := string(c) + "_"
-		gp := l.param(p + "tls_security_level")
-		l.globalParam[c] = gp
-		lv, ok := policy.ParseLevel(gp.Value)
-		if !ok {
+		l.globalParam[c] = l.param(p + "tls_security_level")
+		// The global level as smtp(8) computes it (§2.4 item 4: with the level empty, the
+		// obsolete booleans decide). An invalid level or boolean stops the client: no level.
+		lv, _, err := l.s.GlobalLevel(c)
+		if err != nil {
 			lv = policy.LevelNotSet
-			if gp.Value == "" {
-				// The obsolete booleans decide (§2.4 item 4).
-				switch {
-				case yes(l.param(p + "enforce_tls").Value):
-					lv = policy.Encrypt
-					if yes(l.param(p + "tls_enforce_peername").Value) {
-						lv = policy.Verify
-					}
-				case yes(l.param(p + "use_tls").Value):
-					lv = policy.May
-				default:
-					lv = policy.None
-				}
-			}
+			l.globalErr[c] = err
 		}
 		l.global[c] = lv
+		l.stsPattern[c] = l.boolean(p+"tls_enforce_sts_mx_patterns", true)
 		dl := l.param(p + "dns_support_level").Value // case-sensitive in Postfix
-		hl := strings.ToLower(l.param(p + "host_lookup").Value)
+		hl := pfutil.LowerASCII(l.param(p + "host_lookup").Value)
 		l.dnssec[c] = dl == "dnssec" && (hl == "" || strings.Contains(hl, "dns"))
 		l.secureMatch[c] = splitList(l.param(p+"tls_secure_cert_match").Value, ", \t\r\n:")
 		d := l.param(p + "tls_fingerprint_digest").Value
@@ -280,6 +316,17 @@ func levelWord(lv policy.Level) string {
 		return "(invalid)"
 	}
 	return "\"" + lv.String() + "\""
+}
+
+// configurable lists the security levels a table or main.cf may name, weakest first.
+func configurable() []string {
+	var out []string
+	for lv := policy.None; lv <= policy.Secure; lv++ {
+		if _, ok := policy.ParseLevel(lv.String()); ok {
+			out = append(out, lv.String())
+		}
+	}
+	return out
 }
 
 // originPos splits a Param origin ("/etc/postfix/main.cf:12", "master.cf:30 (service
@@ -317,27 +364,14 @@ func tlsRelated(msg string) bool {
 
 // configDiagnostics reports main.cf and master.cf warnings in Postfix's words.
 func (l *linter) configDiagnostics() {
-	var diags []maincf.Diagnostic
-	if f, err := maincf.ParseFile(l.ctx, filepath.Join(l.o.dir, "main.cf")); err == nil {
-		diags = append(diags, f.Diagnostics...)
-	}
-	mp := filepath.Join(l.o.dir, "master.cf")
-	if _, err := os.Stat(mp); err == nil {
-		if m, err := maincf.ParseMasterFile(l.ctx, mp); err == nil {
-			diags = append(diags, m.Diagnostics...)
-			for _, svc := range m.Services() {
-				diags = append(diags, svc.Problems...)
-			}
-		}
-	}
 	seen := map[string]bool{}
-	for _, d := range diags {
+	for _, d := range l.s.ConfigDiagnostics() {
 		k := d.File + "\x00" + strconv.Itoa(d.Line) + "\x00" + d.Message
 		if seen[k] {
 			continue
 		}
 		seen[k] = true
-		f := Finding{File: d.File, Line: d.Line, Message: d.Message, Severity: sevError, Code: codeMainCF}
+		f := Finding{File: d.File, Line: d.Line, Message: d.Message, Severity: SeverityError, Code: CodeMainCF}
 		switch d.Code {
 		case maincf.CodeDuplicateParameter:
 			f.Fix = "keep one setting; the last one wins"
@@ -349,14 +383,51 @@ func (l *linter) configDiagnostics() {
 			f.Fix = "see postconf(5)"
 		}
 		if !tlsRelated(d.Message) {
-			f.Severity, f.Code = sevNote, codeMainCFOther
+			f.Severity, f.Code = SeverityNote, CodeMainCFOther
 		}
 		l.rep.add(f)
 	}
 }
 
-// configAdvice checks main.cf settings: obsolete parameters, fingerprint digests, dane
-// without DNSSEC, "hostname" in the secure match list, and collects the next hops.
+// fatal reports a configuration error the client stops with at startup (a *policy.ParamError
+// names the parameter, and so file and line), once.
+func (l *linter) fatal(c policy.Client, err error) {
+	var pe *policy.ParamError
+	if !errors.As(err, &pe) {
+		if !l.reported[err.Error()] {
+			l.reported[err.Error()] = true
+			l.rep.add(Finding{Severity: SeverityError, Code: CodeMainCF, Message: err.Error(),
+				Fix: fmt.Sprintf("fix the setting (Postfix's %s client exits with a fatal error)", c)})
+		}
+		return
+	}
+	if l.reported[pe.Text] {
+		return
+	}
+	l.reported[pe.Text] = true
+	file, line := originPos(pe.Param.Origin)
+	f := Finding{File: file, Line: line, Severity: SeverityError, Code: CodeMainCF, Message: pe.Text,
+		Text: pe.Param.Name + " = " + pe.Param.Raw}
+	exits := " (Postfix's " + string(c) + " client exits with a fatal error)"
+	name := pe.Param.Name
+	switch {
+	case errors.Is(err, pfutil.ErrBadBoolean):
+		f.Fix = name + " = yes or no: Postfix reads no other word as a boolean (not \"true\", \"1\" or \"on\")" + exits
+	case strings.HasSuffix(name, "_tls_security_level"):
+		f.Fix = name + " = one of " + strings.Join(configurable(), ", ") + exits
+	case strings.HasSuffix(name, "_dns_support_level"):
+		f.Fix = name + " = disabled, enabled or dnssec, in lower case" + exits
+	case strings.HasSuffix(name, "_tls_dane_insecure_mx_policy"):
+		f.Fix = name + " = may, encrypt or dane" + exits
+	default:
+		f.Fix = "fix " + name + exits
+	}
+	l.rep.add(f)
+}
+
+// configAdvice checks main.cf settings: obsolete parameters, fingerprint digests, the fatal
+// startup errors, dane without DNSSEC, "hostname" in the secure match list, and collects the
+// next hops.
 func (l *linter) configAdvice() {
 	for _, c := range []policy.Client{policy.SMTP, policy.LMTP} {
 		p := string(c) + "_"
@@ -366,7 +437,7 @@ func (l *linter) configAdvice() {
 			if par.Origin == "default" || par.Origin == "" {
 				continue
 			}
-			f := Finding{File: file, Line: line, Severity: sevWarning, Code: codeLegacyParameter,
+			f := Finding{File: file, Line: line, Severity: SeverityWarning, Code: CodeLegacyParameter,
 				Text: par.Name + " = " + par.Raw}
 			gp := l.globalParam[c]
 			switch name {
@@ -375,9 +446,12 @@ func (l *linter) configAdvice() {
 				f.Fix = "move its rows to " + p + "tls_policy_maps (NONE -> none, MAY -> may, MUST_NOPEERMATCH -> encrypt, MUST -> verify) and remove " + par.Name
 			default:
 				f.Message = par.Name + " is obsolete (§2.4)"
-				if gp.Value != "" {
+				switch {
+				case gp.Value != "":
 					f.Message += "; it is ignored because " + gp.Name + " = " + gp.Value + " is set"
-				} else {
+				case l.global[c] == policy.LevelNotSet:
+					f.Message += "; with " + p + "tls_security_level empty it still decides the global level (no level here: smtp(8) stops at the bad boolean reported as an error)"
+				default:
 					f.Message += "; with " + p + "tls_security_level empty it still decides the global level (" + levelWord(l.global[c]) + ")"
 				}
 				f.Fix = "set " + p + "tls_security_level = " + nonEmpty(l.global[c].String(), "may") + " and remove " + par.Name
@@ -389,7 +463,7 @@ func (l *linter) configAdvice() {
 		dp := l.param(p + "tls_fingerprint_digest")
 		if _, err := fingerprint.CanonicalDigest(dp.Value); err != nil {
 			file, line := originPos(dp.Origin)
-			l.rep.add(Finding{File: file, Line: line, Severity: sevError, Code: codeUnknownDigest,
+			l.rep.add(Finding{File: file, Line: line, Severity: SeverityError, Code: CodeUnknownDigest,
 				Message: err.Error(), Text: dp.Name + " = " + dp.Raw,
 				Fix: dp.Name + " = sha256 (Postfix disables TLS: may runs in plaintext, stronger levels defer)"})
 		} else if d := l.digest[c]; d == "md5" || d == "sha1" {
@@ -403,7 +477,7 @@ func (l *linter) configAdvice() {
 				why = " (the default below compatibility_level 3.6)"
 			}
 			if file != "" { // only report what the configuration chose
-				l.rep.add(Finding{File: file, Line: line, Severity: sevWarning, Code: codeWeakDigest,
+				l.rep.add(Finding{File: file, Line: line, Severity: SeverityWarning, Code: CodeWeakFingerprintDigest,
 					Message: fmt.Sprintf("%s is %s%s: fingerprints made with %s can be forged by collision attacks", dp.Name, d, why, fingerprint.DisplayName(d)),
 					Text:    text,
 					Fix:     dp.Name + " = sha256, and re-pin every fingerprint with SHA-256 values (openssl x509 -noout -fingerprint -sha256)"})
@@ -416,37 +490,25 @@ func (l *linter) configAdvice() {
 			}
 		}
 
+		// §1.4: fatal startup errors stop the client: the global level and the booleans
+		// lint read, then the first one smtp(8) meets among the others.
+		if err := l.globalErr[c]; err != nil {
+			l.fatal(c, err)
+		}
+		for _, err := range l.bad {
+			l.fatal(c, err)
+		}
+		if err := l.s.StartupError(c); err != nil {
+			l.fatal(c, err)
+		}
 		gp := l.globalParam[c]
 		gfile, gline := originPos(gp.Origin)
-		// §1.4: invalid global settings stop the SMTP client (fatal errors).
-		if _, ok := policy.ParseLevel(gp.Value); !ok && strings.TrimSpace(gp.Value) != "" {
-			l.rep.add(Finding{File: gfile, Line: gline, Severity: sevError, Code: codeMainCF,
-				Message: fmt.Sprintf("Invalid TLS level \"%s\"", gp.Value), Text: gp.Name + " = " + gp.Raw,
-				Fix: gp.Name + " = one of none, may, encrypt, fingerprint, dane, dane-only, verify, secure (Postfix's " + string(c) + " client exits with a fatal error)"})
-		}
-		if ds := l.param(p + "dns_support_level"); ds.Value != "" && ds.Value != "disabled" && ds.Value != "enabled" && ds.Value != "dnssec" {
-			// name_code() without NAME_CODE_FLAG_NONE folding: the value is case-sensitive.
-			file, line := originPos(ds.Origin)
-			l.rep.add(Finding{File: file, Line: line, Severity: sevError, Code: codeMainCF,
-				Message: fmt.Sprintf("invalid %s: \"%s\"", ds.Name, ds.Value), Text: ds.Name + " = " + ds.Raw,
-				Fix: ds.Name + " = disabled, enabled or dnssec, in lower case (Postfix's " + string(c) + " client exits with a fatal error)"})
-		}
-		if ip := l.param(p + "tls_dane_insecure_mx_policy"); c == policy.SMTP && ip.Origin != "default" && ip.Origin != "" {
-			switch strings.ToLower(ip.Value) {
-			case "may", "encrypt", "dane":
-			default:
-				file, line := originPos(ip.Origin)
-				l.rep.add(Finding{File: file, Line: line, Severity: sevError, Code: codeMainCF,
-					Message: fmt.Sprintf("invalid %s: \"%s\"", ip.Name, ip.Value), Text: ip.Name + " = " + ip.Raw,
-					Fix: ip.Name + " = may, encrypt or dane (Postfix's " + string(c) + " client exits with a fatal error)"})
-			}
-		}
 		if lv := l.global[c]; lv.IsDANE() && !l.dnssec[c] && gfile != "" {
 			l.rep.add(l.daneFinding(c, lv, gfile, gline, gp.Name+" = "+gp.Raw, "global level"))
 		}
 		sm := l.param(p + "tls_secure_cert_match")
 		if sf, sl := originPos(sm.Origin); sf != "" && containsFold(l.secureMatch[c], "hostname") {
-			l.rep.add(Finding{File: sf, Line: sl, Severity: sevWarning, Code: codeHostnameInSecure,
+			l.rep.add(Finding{File: sf, Line: sl, Severity: SeverityWarning, Code: CodeHostnameInSecure,
 				Message: "\"hostname\" in the secure match list accepts any certificate for the MX host name, which comes from an MX lookup without DNSSEC: an attacker who forges the MX answer picks the name (§4.1)",
 				Text:    sm.Name + " = " + sm.Raw,
 				Fix:     sm.Name + " = nexthop, dot-nexthop (use verify, or dane, where the MX name is all you can check)"})
@@ -464,7 +526,7 @@ func nonEmpty(s, def string) string {
 
 func containsFold(list []string, w string) bool {
 	for _, s := range list {
-		if strings.EqualFold(s, w) {
+		if pfutil.StrcaseEq(s, w) {
 			return true
 		}
 	}
@@ -473,10 +535,10 @@ func containsFold(list []string, w string) bool {
 
 func (l *linter) daneFinding(c policy.Client, lv policy.Level, file string, line int, text, what string) Finding {
 	p := string(c) + "_"
-	f := Finding{File: file, Line: line, Severity: sevWarning, Code: codeDANENoDNSSEC, Text: text,
+	f := Finding{File: file, Line: line, Severity: SeverityWarning, Code: CodeDANEWithoutDNSSEC, Text: text,
 		Fix: p + "dns_support_level = dnssec (with a DNSSEC-validating resolver in /etc/resolv.conf)"}
 	if lv == policy.DaneOnly {
-		f.Code = codeDANEOnlyNoDNSSEC
+		f.Code = CodeDANEOnlyWithoutDNSSEC
 		f.Message = fmt.Sprintf("%s dane-only while %sdns_support_level is not dnssec: Postfix warns \"<destination>: dane-only configured with dnssec lookups disabled\" and defers every message with \"client TLS configuration problem\" (§6.1)", what, p)
 	} else {
 		f.Message = fmt.Sprintf("%s dane while %sdns_support_level is not dnssec: Postfix warns \"<destination>: dane configured with dnssec lookups disabled\" and silently uses may (§6.1, §9.68)", what, p)
@@ -512,7 +574,7 @@ func (l *linter) checkPinLength(c policy.Client, v, file string, line int, text 
 		}
 		msg += " (it looks like " + article + fits + " fingerprint)"
 	}
-	l.rep.add(Finding{File: file, Line: line, Severity: sevWarning, Code: codeFingerprintLength, Message: msg, Text: text, Fix: fix})
+	l.rep.add(Finding{File: file, Line: line, Severity: SeverityWarning, Code: CodeFingerprintLengthMismatch, Message: msg, Text: text, Fix: fix})
 }
 
 func shorten(s string) string {
@@ -530,7 +592,7 @@ func (l *linter) collectHops() {
 		for _, e := range policy.SplitNextHopList(value) {
 			h, err := policy.ParseNextHop(policy.SMTP, e, policy.NextHopOptions{DefaultService: "smtp"})
 			if err != nil {
-				l.rep.add(Finding{File: file, Line: line, Severity: sevError, Code: codeNextHopSyntax,
+				l.rep.add(Finding{File: file, Line: line, Severity: SeverityError, Code: CodeNextHopSyntax,
 					Message: strings.TrimPrefix(err.Error(), policy.ErrNextHop.Error()+": "), Text: origin,
 					Fix: "write the next hop as domain, [host], [host]:port or host:port"})
 				continue
@@ -574,55 +636,41 @@ func (l *linter) collectHops() {
 	}
 }
 
-// loadTrustAnchors checks a tafile= file as Postfix loads it while parsing the entry
-// (§6.5): it must open, and it must hold at least one PEM object.
+// maxTACache bounds the trust-anchor answers kept.
+const maxTACache = 10000
+
+// loadTrustAnchors checks a tafile= file as Postfix loads it while parsing the entry (§6.5),
+// with the library's loader; relative paths are relative to the queue directory. It runs on
+// the producer goroutine of the table being read, which alone uses taCache.
 func (l *linter) loadTrustAnchors(path string) error {
 	if err, ok := l.taCache[path]; ok {
 		return err
 	}
-	p := path
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(l.queueDir, p)
+	err := policy.CheckTrustAnchorFile(l.ctx, nil, l.queueDir, path)
+	if len(l.taCache) < maxTACache {
+		l.taCache[path] = err
 	}
-	var err error
-	data, rerr := os.ReadFile(p)
-	switch {
-	case rerr != nil:
-		err = fmt.Errorf("error opening trust anchor file: %s: %s", path, errnoText(rerr))
-	default:
-		if b, _ := pem.Decode(data); b == nil {
-			err = errors.New("")
-		}
-	}
-	l.taCache[path] = err
 	return err
 }
 
-// errnoText renders an error as strerror() would ("No such file or directory").
-func errnoText(err error) string {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		err = pe.Err
+// taReason says what was wrong with a tafile= file that made an entry invalid without a
+// warning of Postfix's own ("" when it is not known). Producer goroutine only.
+func (l *linter) taReason(file string) string {
+	var te *dane.TrustAnchorError
+	if err := l.taCache[file]; err != nil && errors.As(err, &te) {
+		return te.Reason
 	}
-	s := err.Error()
-	if s != "" {
-		s = strings.ToUpper(s[:1]) + s[1:]
-	}
-	return s
+	return ""
 }
 
-// lookupMX asks the system resolver for a domain's MX hosts (only with -dns).
+// lookupMX asks Options.LookupMX for a domain's MX hosts.
 func (l *linter) lookupMX(domain string) mxAnswer {
 	if a, ok := l.mxCache[domain]; ok {
 		return a
 	}
-	ctx, cancel := context.WithTimeout(l.ctx, 5*time.Second)
+	ctx, cancel := context.WithTimeout(l.ctx, mxTimeout)
 	defer cancel()
-	lookup := l.o.lookupMX
-	if lookup == nil {
-		lookup = net.DefaultResolver.LookupMX
-	}
-	mx, err := lookup(ctx, domain)
+	mx, err := l.o.LookupMX(ctx, domain)
 	var a mxAnswer
 	if err != nil {
 		a.err = err
