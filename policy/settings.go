@@ -239,20 +239,6 @@ func paramOf(c *maincf.Config, name string) (Param, error) {
 	return p, nil
 }
 
-// Bool returns a boolean parameter as mail_conf_bool.c reads it: "yes" or "no" in any
-// case; anything else is Postfix's fatal "bad boolean configuration", wrapping ErrConfig.
-func (s *Settings) Bool(name string) (bool, error) {
-	p, err := s.Param(name)
-	if err != nil {
-		return false, err
-	}
-	b, err := pfutil.Bool(name, p.Value)
-	if err != nil {
-		return false, fmt.Errorf("%w: %w", ErrConfig, err)
-	}
-	return b, nil
-}
-
 // Duration returns a time parameter as mail_conf_time.c reads it (conv_time): a number
 // with an optional unit s, m, h, d or w, the unit of the built-in default when none is
 // given. A bad value is Postfix's fatal "parameter NAME: bad time value or unit", wrapping
