@@ -171,7 +171,7 @@ func TestParseNullByte(t *testing.T) {
 		t.Fatal(err)
 	}
 	if p, _ := f.Lookup("a"); p.Value != "b" {
-		t.Fatalf("§readllines NUL: value %q; want text before the NUL byte", p.Value)
+		t.Fatalf("readllines NUL: value %q; want text before the NUL byte", p.Value)
 	}
 	if len(f.Diagnostics) != 1 || f.Diagnostics[0].Message != "main.cf, line 1: text after null byte may be ignored" {
 		t.Fatalf("diagnostics %v", f.Diagnostics)

@@ -174,7 +174,7 @@ func TestServiceNames(t *testing.T) {
 	}
 	s, _ := m.Service("relay", "unix")
 	if s.ProcessName() != "smtp" || s.ServiceName() != "relay" || s.Key() != "relay/unix" {
-		t.Fatalf("§master_ent process_name/service_name: %q %q %q", s.ProcessName(), s.ServiceName(), s.Key())
+		t.Fatalf("master_ent process_name/service_name: %q %q %q", s.ProcessName(), s.ServiceName(), s.Key())
 	}
 	s, _ = m.Service("x", "unix")
 	if s.ServiceName() != "y" {
