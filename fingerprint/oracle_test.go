@@ -47,6 +47,9 @@ func runOpenSSL(t *testing.T, bin string, stdin []byte, args ...string) []byte {
 // from `openssl x509 -fingerprint`, the public key from `openssl x509 -pubkey` turned into
 // DER and digested by `openssl dgst -c`.
 func TestOpenSSLWitness(t *testing.T) {
+	if testing.Short() {
+		t.Skip("openssl oracle: skipped in -short mode")
+	}
 	bin := requireOpenSSL(t)
 	for _, key := range []pki.KeyType{pki.ECDSAP256, pki.RSA2048} {
 		c := pki.Must(t, pki.Spec{CN: []string{"witness.example"}, DNS: []string{"witness.example"}, Key: key}, nil)
@@ -73,6 +76,9 @@ func TestOpenSSLWitness(t *testing.T) {
 // TestOraclePrinting compares PostfixStack and PostfixLogLine with what posttls-finger
 // prints for the same chain (-C and the certmatch log line).
 func TestOraclePrinting(t *testing.T) {
+	if testing.Short() {
+		t.Skip("posttls-finger oracle: skipped in -short mode")
+	}
 	finger.Require(t)
 	h := pki.MustHierarchy(t)
 	leaf := h.Leaf(t, pki.Spec{CN: []string{"mx.example.com"}, DNS: []string{"mx.example.com"}})

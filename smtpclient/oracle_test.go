@@ -60,6 +60,9 @@ var reEstablished = regexp.MustCompile(`TLS connection established to \S+: (\S+)
 // same protocol list and level against the same loopback server (TLS 1.0-1.3) and compares
 // the negotiated version and cipher, or that both fail.
 func TestProtocolMappingOracle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("posttls-finger oracle: skipped in -short mode")
+	}
 	bin := finger.Require(t)
 	cert := testCert(t, "mx.test")
 	addr := serveScript(t, standard(&tls.Config{Certificates: []tls.Certificate{cert},
@@ -113,6 +116,9 @@ func TestProtocolMappingOracle(t *testing.T) {
 
 // TestGradeOracle checks the cipher-grade warnings against posttls-finger.
 func TestGradeOracle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("posttls-finger oracle: skipped in -short mode")
+	}
 	bin := finger.Require(t)
 	cert := testCert(t, "mx.test")
 	addr := serveScript(t, standard(&tls.Config{Certificates: []tls.Certificate{cert}}))

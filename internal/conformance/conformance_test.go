@@ -160,6 +160,9 @@ func runCase(ctx context.Context, c Case, work, certs string) (Result, error) {
 // own Linux namespaces, and asserts that they agree (or differ exactly as
 // known-differences.md says, never with the library delivering where Postfix defers).
 func TestConformance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("conformance suite against real Postfix: skipped in -short mode")
+	}
 	if why := unavailable(); why != "" {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("conformance suite cannot run in CI: %s", why)

@@ -36,6 +36,9 @@ func TestParse(t *testing.T) {
 // One live run per verdict kind: the runner must see Verified, a hostname mismatch and
 // a fingerprint match exactly as posttls-finger prints them.
 func TestRunLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("posttls-finger run: skipped in -short mode")
+	}
 	Require(t)
 	h := pki.MustHierarchy(t)
 	leaf := h.Leaf(t, pki.Spec{DNS: []string{"*.example.com"}})
