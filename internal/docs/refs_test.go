@@ -182,9 +182,7 @@ func TestSectionReferences(t *testing.T) {
 					continue
 				}
 				refs++
-				if msg := checkRef(line, m, sem, cat); msg != "" {
-					t.Errorf("%s:%d: %s", rel, n+1, msg)
-				}
+				assert.Emptyf(t, checkRef(line, m, sem, cat), "%s:%d", rel, n+1)
 			}
 			for _, m := range catCodeRE.FindAllStringSubmatch(line, -1) {
 				assert.Truef(t, cat.codes[m[1]], "%s:%d: %s is not an entry of failure-catalogue.md", rel, n+1, m[1])
