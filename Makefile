@@ -1,15 +1,20 @@
 # postfixtls — build and test entry points.
 #   make test         install missing real components (root, Debian), gofmt check, go vet, go test -race
+#   make short        go test -short: skips the conformance suite and the long postmap, posttls-finger,
+#                     openssl and nsd/unbound oracle tests (about a minute)
 #   make deps         only install the real components (postfix, nsd, unbound, ldnsutils, openssl)
 #   make bench        Go benchmarks
 #   make conformance  the conformance suite against real Postfix alone (root; prints N passed, N failed)
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin:/usr/sbin:/sbin
 
-.PHONY: test deps fmt vet unit bench conformance
+.PHONY: test short deps fmt vet unit bench conformance
 
 test: deps fmt vet
 	$(GO) test -race -count=1 -timeout 30m ./...
+
+short:
+	$(GO) test -short ./...
 
 deps:
 	@bash scripts/setup-deps.sh

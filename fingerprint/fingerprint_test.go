@@ -6,10 +6,12 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
-	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/postfixtls/postfixtls/internal/testkit/pki"
 )
@@ -37,8 +39,9 @@ func TestDecodeHex(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			b, ok := DecodeHex(c.in)
-			if ok != c.ok || (ok && hex.EncodeToString(b) != c.want) {
-				t.Errorf("DecodeHex(%q) = %x, %v; want %s, %v", c.in, b, ok, c.want, c.ok)
+			require.Equal(t, c.ok, ok, "DecodeHex(%q)", c.in)
+			if ok {
+				assert.Equal(t, c.want, hex.EncodeToString(b), "DecodeHex(%q)", c.in)
 			}
 		})
 	}
@@ -78,9 +81,7 @@ func TestParseList(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			l, warns, err := ParseList(c.raw, c.from, c.opt)
-			if !errors.Is(err, c.wantErr) {
-				t.Fatalf("err = %v, want %v", err, c.wantErr)
-			}
+			require.ErrorIs(t, err, c.wantErr)
 			var vals []string
 			bad := 0
 			for _, v := range l.Values {
@@ -89,22 +90,18 @@ func TestParseList(t *testing.T) {
 					bad++
 				}
 			}
-			if strings.Join(vals, " ") != strings.Join(c.wantVals, " ") || bad != c.wantBad {
-				t.Errorf("values %q (%d malformed), want %q (%d)", vals, bad, c.wantVals, c.wantBad)
-			}
+			assert.Equal(t, strings.Join(c.wantVals, " "), strings.Join(vals, " "), "values")
+			assert.Equal(t, c.wantBad, bad, "malformed values")
 			var ws []string
 			for _, w := range warns {
 				ws = append(ws, w.Text)
 			}
-			if strings.Join(ws, "\n") != strings.Join(c.wantWarns, "\n") {
-				t.Errorf("warnings %q, want %q", ws, c.wantWarns)
-			}
+			assert.Equal(t, strings.Join(c.wantWarns, "\n"), strings.Join(ws, "\n"), "warnings")
 		})
 	}
-	if _, _, err := ParseList([]string{"AB"}, Table, Options{Digest: "bogus"}); !errors.Is(err, ErrUnknownDigest) ||
-		err.Error() != `Digest algorithm "bogus" not found` {
-		t.Errorf("§5.1 unknown digest: %v", err)
-	}
+	_, _, err := ParseList([]string{"AB"}, Table, Options{Digest: "bogus"})
+	require.ErrorIs(t, err, ErrUnknownDigest, "§5.1 unknown digest")
+	assert.EqualError(t, err, `Digest algorithm "bogus" not found`)
 }
 
 func hexOf(b []byte) string { return hex.EncodeToString(b) }
@@ -157,28 +154,23 @@ func TestCheck(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			l, _, err := ParseList([]string{c.raw}, Table, c.opt)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			r := Check(c.cert.Cert, l)
-			if r.Matched != c.want || (c.want && r.MatchedKind != c.wantKind) {
-				t.Fatalf("Matched %v %v, want %v %v: %s", r.Matched, r.MatchedKind, c.want, c.wantKind, r.Summary())
+			require.Equal(t, c.want, r.Matched, "Matched: %s", r.Summary())
+			if c.want {
+				require.Equal(t, c.wantKind, r.MatchedKind, "MatchedKind: %s", r.Summary())
 			}
-			if r.Error != c.wantErr {
-				t.Errorf("Error %q, want %q", r.Error, c.wantErr)
-			}
+			assert.Equal(t, c.wantErr, r.Error)
 			var ws []string
 			for _, w := range r.Warnings {
 				ws = append(ws, w.Text)
 			}
-			if strings.Join(ws, "\n") != strings.Join(c.wantWarns, "\n") {
-				t.Errorf("warnings %q\nwant %q", ws, c.wantWarns)
+			assert.Equal(t, strings.Join(c.wantWarns, "\n"), strings.Join(ws, "\n"), "warnings")
+			if c.wantSum != "" {
+				assert.Contains(t, r.Summary(), c.wantSum, "summary")
 			}
-			if c.wantSum != "" && !strings.Contains(r.Summary(), c.wantSum) {
-				t.Errorf("summary %q lacks %q", r.Summary(), c.wantSum)
-			}
-			if !r.Matched && len(r.All) != len(Digests()) {
-				t.Errorf("mismatch must carry every digest: %d", len(r.All))
+			if !r.Matched {
+				assert.Len(t, r.All, len(Digests()), "a mismatch carries every digest")
 			}
 		})
 	}
@@ -189,73 +181,58 @@ func TestTLSAHex(t *testing.T) {
 	for i := range long {
 		long[i] = byte(i)
 	}
-	got := tlsaHex(long)
 	want := strings.ToUpper(hex.EncodeToString(long[:32])) + "..." + strings.ToUpper(hex.EncodeToString(long[64:]))
-	if got != want {
-		t.Errorf("§5.2 tlsa_carp truncation: %s", got)
-	}
-	if tlsaHex(nil) != "..." {
-		t.Errorf("empty data")
-	}
+	assert.Equal(t, want, tlsaHex(long), "§5.2 tlsa_carp truncation")
+	assert.Equal(t, "...", tlsaHex(nil), "empty data")
 }
 
 func TestIdentify(t *testing.T) {
 	leaf := pki.Must(t, pki.Spec{CN: []string{"x"}}, nil)
 	for _, d := range Digests() {
 		f, err := Compute(leaf.Cert, d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if id := Identify(f.PublicKeyString(), leaf.Cert); !id.Found || id.Digest != d || id.Kind != PublicKey {
-			t.Errorf("%s pkey: %+v", d, id)
-		}
-		if id := Identify(strings.ToLower(strings.ReplaceAll(f.CertString(), ":", "")), leaf.Cert); !id.Found || id.Digest != d || id.Kind != Certificate {
-			t.Errorf("%s cert: %+v", d, id)
-		}
+		require.NoError(t, err)
+		id := Identify(f.PublicKeyString(), leaf.Cert)
+		assert.True(t, id.Found, "%s pkey: %+v", d, id)
+		assert.Equal(t, d, id.Digest, "%s pkey", d)
+		assert.Equal(t, PublicKey, id.Kind, "%s pkey", d)
+		id = Identify(strings.ToLower(strings.ReplaceAll(f.CertString(), ":", "")), leaf.Cert)
+		assert.True(t, id.Found, "%s cert: %+v", d, id)
+		assert.Equal(t, d, id.Digest, "%s cert", d)
+		assert.Equal(t, Certificate, id.Kind, "%s cert", d)
 	}
-	if id := Identify("zz", leaf.Cert); id.Found {
-		t.Errorf("garbage identified: %+v", id)
-	}
+	id := Identify("zz", leaf.Cert)
+	assert.False(t, id.Found, "garbage identified: %+v", id)
 }
 
 func TestDigestNames(t *testing.T) {
 	for in, want := range map[string]string{"SHA256": "sha256", "sha-256": "sha256", "sha2-256": "sha256", "MD5": "md5", "sha1": "sha1"} {
-		if got, err := CanonicalDigest(in); err != nil || got != want {
-			t.Errorf("§5.1 CanonicalDigest(%q) = %q, %v", in, got, err)
+		got, err := CanonicalDigest(in)
+		if assert.NoError(t, err, "§5.1 CanonicalDigest(%q)", in) {
+			assert.Equal(t, want, got, "§5.1 CanonicalDigest(%q)", in)
 		}
 	}
-	if _, err := CanonicalDigest("bogus"); !errors.Is(err, ErrUnknownDigest) {
-		t.Errorf("bogus digest: %v", err)
-	}
+	_, err := CanonicalDigest("bogus")
+	assert.ErrorIs(t, err, ErrUnknownDigest, "bogus digest")
 }
 
 func TestPrinting(t *testing.T) {
 	root := pki.Must(t, pki.Spec{CN: []string{"Root"}, Org: "Example", CA: true}, nil)
 	leaf := pki.Must(t, pki.Spec{CN: []string{"mx.example.com"}}, root)
 	out, err := PostfixStack([]*x509.Certificate{leaf.Cert, root.Cert}, "sha256")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	f, _ := Compute(leaf.Cert, "sha256")
 	for _, want := range []string{" 0 subject: /CN=mx.example.com\n    issuer: /O=Example/CN=Root\n   cert digest=" + f.CertString() + "\n   pkey digest=" + f.PublicKeyString() + "\n-----BEGIN CERTIFICATE-----",
 		" 1 subject: /O=Example/CN=Root\n"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("PostfixStack lacks %q:\n%s", want, out)
-		}
+		assert.Contains(t, out, want, "PostfixStack")
 	}
 	line, _ := PostfixLogLine(leaf.Cert, "sha256", false)
-	if line != "subject_CN=mx.example.com, issuer_CN=Root, fingerprint="+f.CertString()+", pkey_fingerprint="+f.PublicKeyString() {
-		t.Errorf("log line %q", line)
-	}
+	assert.Equal(t, "subject_CN=mx.example.com, issuer_CN=Root, fingerprint="+f.CertString()+", pkey_fingerprint="+f.PublicKeyString(), line, "log line")
 	ol, _ := OpenSSLLine(leaf.Cert, "sha256")
-	if ol != "sha256 Fingerprint="+f.CertString() {
-		t.Errorf("openssl line %q", ol)
-	}
+	assert.Equal(t, "sha256 Fingerprint="+f.CertString(), ol, "openssl line")
 	rep, err := PEMReport(append(leaf.PEM(), root.PEM()...))
-	if err != nil || strings.Count(rep, "subject:") != 2 || !strings.Contains(rep, "sha256 cert="+f.CertString()) {
-		t.Errorf("report %v:\n%s", err, rep)
-	}
-	if _, err := PEMReport([]byte("nothing")); !errors.Is(err, ErrNoCertificate) {
-		t.Errorf("no PEM: %v", err)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, 2, strings.Count(rep, "subject:"), "report:\n%s", rep)
+	assert.Contains(t, rep, "sha256 cert="+f.CertString(), "report")
+	_, err = PEMReport([]byte("nothing"))
+	assert.ErrorIs(t, err, ErrNoCertificate, "no PEM")
 }

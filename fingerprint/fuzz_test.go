@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/postfixtls/postfixtls/internal/testkit/pki"
 )
 
@@ -18,11 +20,9 @@ func FuzzDecodeHex(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		b, ok := DecodeHex(s)
-		if ok != reHexColons.MatchString(s) {
-			t.Fatalf("DecodeHex(%q) ok=%v, grammar says %v", s, ok, !ok)
-		}
-		if ok && !strings.EqualFold(hex.EncodeToString(b), strings.ReplaceAll(s, ":", "")) {
-			t.Fatalf("DecodeHex(%q) = %x", s, b)
+		require.Equal(t, reHexColons.MatchString(s), ok, "DecodeHex(%q) against the grammar", s)
+		if ok {
+			require.True(t, strings.EqualFold(hex.EncodeToString(b), strings.ReplaceAll(s, ":", "")), "DecodeHex(%q) = %x", s, b)
 		}
 	})
 }
@@ -43,22 +43,16 @@ func FuzzParseList(f *testing.F) {
 			l, warns, err := ParseList([]string{raw}, src, Options{ColonsOptional: colons})
 			bad := 0
 			for _, v := range l.Values {
-				if v.Text == "" {
-					t.Fatal("empty value kept")
-				}
+				require.NotEmpty(t, v.Text, "empty value kept")
 				if v.Malformed {
 					bad++
 				}
 			}
-			if bad != len(warns) {
-				t.Fatalf("%d malformed but %d warnings", bad, len(warns))
-			}
-			if (err != nil) != (bad == len(l.Values)) {
-				t.Fatalf("err=%v with %d/%d malformed", err, bad, len(l.Values))
-			}
+			require.Len(t, warns, bad, "one warning per malformed value")
+			require.Equal(t, bad == len(l.Values), err != nil, "err=%v with %d/%d malformed", err, bad, len(l.Values))
 			r := Check(leaf.Cert, l)
-			if !r.Matched && r.Summary() == "" {
-				t.Fatal("empty summary")
+			if !r.Matched {
+				require.NotEmpty(t, r.Summary(), "empty summary")
 			}
 		}
 	})

@@ -9,6 +9,8 @@ import (
 // marks the policy invalid, logging "nexthop domain <dest>: " followed by this text, and
 // defers with "client TLS configuration problem" (posttls-finger instead falls back to
 // PKIX checks).
+//
+//lint:ignore ST1005 the text is Postfix's, full stop included.
 var ErrNoFingerprints = errors.New("configured at fingerprint security level, but with no fingerprints to match.")
 
 // Source says where a fingerprint list comes from, which decides how it is split.
@@ -62,17 +64,6 @@ type List struct {
 	Digest string
 	// ColonsOptional and PublicKeyOnly repeat the options the list was parsed with.
 	ColonsOptional, PublicKeyOnly bool
-}
-
-// Usable returns the values that are not malformed.
-func (l List) Usable() []Value {
-	var out []Value
-	for _, v := range l.Values {
-		if !v.Malformed {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 // Warning is a diagnostic in Postfix's words. Text may contain "{namaddr}", the

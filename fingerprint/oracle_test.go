@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/postfixtls/postfixtls/internal/testkit/finger"
 	"github.com/postfixtls/postfixtls/internal/testkit/pki"
 	"github.com/postfixtls/postfixtls/internal/testkit/smtpd"
@@ -37,9 +40,7 @@ func runOpenSSL(t *testing.T, bin string, stdin []byte, args ...string) []byte {
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stdin = bytes.NewReader(stdin)
 	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("openssl %v: %v", args, err)
-	}
+	require.NoError(t, err, "openssl %v", args)
 	return out
 }
 
@@ -47,25 +48,25 @@ func runOpenSSL(t *testing.T, bin string, stdin []byte, args ...string) []byte {
 // from `openssl x509 -fingerprint`, the public key from `openssl x509 -pubkey` turned into
 // DER and digested by `openssl dgst -c`.
 func TestOpenSSLWitness(t *testing.T) {
+	if testing.Short() {
+		t.Skip("openssl oracle: skipped in -short mode")
+	}
 	bin := requireOpenSSL(t)
 	for _, key := range []pki.KeyType{pki.ECDSAP256, pki.RSA2048} {
 		c := pki.Must(t, pki.Spec{CN: []string{"witness.example"}, DNS: []string{"witness.example"}, Key: key}, nil)
 		pubPEM := runOpenSSL(t, bin, c.PEM(), "x509", "-noout", "-pubkey")
 		pubDER := runOpenSSL(t, bin, pubPEM, "pkey", "-pubin", "-outform", "DER")
-		if !bytes.Equal(pubDER, c.Cert.RawSubjectPublicKeyInfo) {
-			t.Fatalf("SPKI DER differs from OpenSSL's")
-		}
+		require.Equal(t, c.Cert.RawSubjectPublicKeyInfo, pubDER, "SPKI DER differs from OpenSSL's")
 		for _, d := range append(Digests(), "SHA256", "sha2-256", "sha512-256", "sha3-256") {
 			want := strings.TrimSpace(string(runOpenSSL(t, bin, c.PEM(), "x509", "-noout", "-fingerprint", "-"+d)))
 			got, err := OpenSSLLine(c.Cert, d)
-			if err != nil || got != want {
-				t.Errorf("§5.1 %s cert: ours %q, openssl %q (%v)", d, got, want, err)
+			if assert.NoError(t, err, "§5.1 %s cert", d) {
+				assert.Equal(t, want, got, "§5.1 %s cert", d)
 			}
 			dg := strings.TrimSpace(string(runOpenSSL(t, bin, pubDER, "dgst", "-"+d, "-c")))
 			f, _ := Compute(c.Cert, d)
-			if _, hexs, _ := strings.Cut(dg, "= "); !strings.EqualFold(hexs, f.PublicKeyString()) {
-				t.Errorf("§5.1 %s pkey: ours %s, openssl %q", d, f.PublicKeyString(), dg)
-			}
+			_, hexs, _ := strings.Cut(dg, "= ")
+			assert.Equal(t, strings.ToUpper(hexs), strings.ToUpper(f.PublicKeyString()), "§5.1 %s pkey (openssl %q)", d, dg)
 		}
 	}
 }
@@ -73,36 +74,29 @@ func TestOpenSSLWitness(t *testing.T) {
 // TestOraclePrinting compares PostfixStack and PostfixLogLine with what posttls-finger
 // prints for the same chain (-C and the certmatch log line).
 func TestOraclePrinting(t *testing.T) {
+	if testing.Short() {
+		t.Skip("posttls-finger oracle: skipped in -short mode")
+	}
 	finger.Require(t)
 	h := pki.MustHierarchy(t)
 	leaf := h.Leaf(t, pki.Spec{CN: []string{"mx.example.com"}, DNS: []string{"mx.example.com"}})
 	ctx := context.Background()
 	srv, err := smtpd.Start(ctx, smtpd.Config{Addr: "127.0.0.1:0", Certificates: []tls.Certificate{pki.TLSCertificate(leaf, h.Inter)}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { srv.Close() })
 	for _, digest := range []string{"sha256", "md5"} {
 		fr, err := finger.Run(ctx, finger.Options{Destination: "[127.0.0.1]:" + strconv.Itoa(srv.Port()), Level: "secure",
 			Match: []string{"mx.example.com"}, CAPEM: h.Root.PEM(), Digest: digest, PrintChain: true})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		want, err := PostfixStack([]*x509.Certificate{leaf.Cert, h.Inter.Cert}, digest)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fr.Chain != want {
-			t.Errorf("%s chain:\nposttls-finger:\n%s\nours:\n%s", digest, fr.Chain, want)
-		}
+		require.NoError(t, err)
+		assert.Equal(t, fr.Chain, want, "%s chain: posttls-finger's, ours", digest)
 		line, _ := PostfixLogLine(leaf.Cert, digest, false)
 		found := false
 		for _, l := range fr.Lines {
 			found = found || strings.HasSuffix(l, ": "+line)
 		}
-		if !found {
-			t.Errorf("%s: no line ends with %q in\n%s", digest, line, strings.Join(fr.Lines, "\n"))
-		}
+		assert.True(t, found, "%s: no line ends with %q in\n%s", digest, line, strings.Join(fr.Lines, "\n"))
 	}
 }
 
@@ -125,16 +119,14 @@ func TestOracleAgreement(t *testing.T) {
 	var mu sync.Mutex
 	verified, failed := 0, 0
 	t.Cleanup(func() {
-		if !t.Failed() && (verified < 10 || failed < 10) {
-			t.Errorf("matrix too one-sided: %d verified, %d failed", verified, failed)
+		if !t.Failed() {
+			assert.True(t, verified >= 10 && failed >= 10, "matrix too one-sided: %d verified, %d failed", verified, failed)
 		}
 		t.Logf("posttls-finger agreement: %d verified, %d failed", verified, failed)
 	})
 	for cname, c := range certs {
 		srv, err := smtpd.Start(ctx, smtpd.Config{Addr: "127.0.0.1:0", Certificates: []tls.Certificate{pki.TLSCertificate(c)}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		t.Cleanup(func() { srv.Close() })
 		dest := "[127.0.0.1]:" + strconv.Itoa(srv.Port())
 		for _, digest := range []string{"md5", "sha1", "sha256", "sha512"} {
@@ -163,13 +155,9 @@ func TestOracleAgreement(t *testing.T) {
 					sem <- struct{}{}
 					fr, err := finger.Run(ctx, finger.Options{Destination: dest, Level: "fingerprint", Digest: digest, Match: vals})
 					<-sem
-					if err != nil {
-						t.Fatal(err)
-					}
+					require.NoError(t, err)
 					l, pw, err := ParseList(vals, Table, Options{Digest: digest, ColonsOptional: true})
-					if err != nil {
-						t.Fatal(err)
-					}
+					require.NoError(t, err)
 					r := Check(c.Cert, l)
 					var ours []string
 					for _, w := range pw {
@@ -179,22 +167,18 @@ func TestOracleAgreement(t *testing.T) {
 						ours = append(ours, strings.TrimPrefix(w.Render(""), ": "))
 					}
 					bad := false
-					if r.Matched != (fr.Trust == "Verified") {
-						t.Errorf("matched=%v, posttls-finger %q (%s): %s", r.Matched, fr.Trust, fr.VerifyFailure, r.Summary())
+					if !assert.Equal(t, fr.Trust == "Verified", r.Matched, "matched, posttls-finger %q (%s): %s", fr.Trust, fr.VerifyFailure, r.Summary()) {
 						bad = true
 					}
-					if !r.Matched && fr.VerifyFailure != r.Error {
-						t.Errorf("error %q, posttls-finger %q", r.Error, fr.VerifyFailure)
+					if !r.Matched && !assert.Equal(t, fr.VerifyFailure, r.Error, "verification error") {
 						bad = true
 					}
-					if strings.Join(ours, "\n") != strings.Join(fr.Warnings, "\n") {
-						t.Errorf("warnings\n ours %q\n finger %q", ours, fr.Warnings)
+					if !assert.Equal(t, strings.Join(fr.Warnings, "\n"), strings.Join(ours, "\n"), "warnings") {
 						bad = true
 					}
 					if r.Matched {
 						b, _ := DecodeHex(r.MatchedValue)
-						if want := "Matched fingerprint: " + hexPlain(b); len(fr.Matched) == 0 || fr.Matched[0] != want {
-							t.Errorf("posttls-finger %q, we say %q", fr.Matched, want)
+						if want := "Matched fingerprint: " + hexPlain(b); !assert.True(t, len(fr.Matched) > 0 && fr.Matched[0] == want, "posttls-finger %q, we say %q", fr.Matched, want) {
 							bad = true
 						}
 					}

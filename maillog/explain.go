@@ -232,10 +232,7 @@ func explainOne(ctx context.Context, e *Explanation, s *policy.Settings) {
 			e.Verdict += " (" + e.sentTime.Format(time.Stamp) + ")"
 		}
 	}
-	e.Story = nil
-	for _, w := range d.Warnings {
-		e.Story = append(e.Story, w)
-	}
+	e.Story = append([]string(nil), d.Warnings...)
 	var decide *Attempt
 	for i := range d.Attempts {
 		a := &d.Attempts[i]

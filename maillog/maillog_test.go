@@ -126,7 +126,7 @@ func TestOlderAndNewerWordings(t *testing.T) {
 		log   string
 		check func(t *testing.T, d Delivery)
 	}{
-		{"§0.3 Postfix <= 3.5 'Server certificate not trusted' with level-2 subjectAltName and CommonName lines", `Nov  2 03:00:00 mx1 postfix/smtp[100]: setting up TLS connection to in1-smtp.messagingengine.com[66.111.4.72]:25
+		{"failure-catalogue §0.3 Postfix <= 3.5 'Server certificate not trusted' with level-2 subjectAltName and CommonName lines", `Nov  2 03:00:00 mx1 postfix/smtp[100]: setting up TLS connection to in1-smtp.messagingengine.com[66.111.4.72]:25
 Nov  2 03:00:00 mx1 postfix/smtp[100]: in1-smtp.messagingengine.com[66.111.4.72]:25: subjectAltName: *.messagingengine.com
 Nov  2 03:00:00 mx1 postfix/smtp[100]: in1-smtp.messagingengine.com[66.111.4.72]:25: subjectAltName: messagingengine.com
 Nov  2 03:00:00 mx1 postfix/smtp[100]: in1-smtp.messagingengine.com[66.111.4.72]:25 CommonName *.messagingengine.com
@@ -156,7 +156,7 @@ Nov  2 03:00:00 mx1 postfix/smtp[100]: 4A1B2C3D4E: to=<bob@fastmail.fm>, relay=i
 			require.Equal(t, "postfix-out/smtp", d.Program)
 			require.Equal(t, 2026, d.Time.Year())
 		}},
-		{"§0.2 re-using session back-reference; nested syslog_name postfix/relay/smtp", `Nov 22 03:00:00 h postfix/relay/smtp[9]: mx.example.com[192.0.2.1]:25: re-using session with untrusted peer credential, look for details earlier in the log
+		{"failure-catalogue §0.2 re-using session back-reference; nested syslog_name postfix/relay/smtp", `Nov 22 03:00:00 h postfix/relay/smtp[9]: mx.example.com[192.0.2.1]:25: re-using session with untrusted peer credential, look for details earlier in the log
 Nov 22 03:00:00 h postfix/relay/smtp[9]: Untrusted TLS connection reused to mx.example.com[192.0.2.1]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)
 Nov 22 03:00:00 h postfix/relay/smtp[9]: ABCDE1: to=<a@example.com>, relay=mx.example.com[192.0.2.1]:25, delay=0.5, delays=0/0/0.4/0.1, dsn=4.7.5, status=deferred (Server certificate not verified)
 `, func(t *testing.T, d Delivery) {
@@ -311,7 +311,7 @@ func TestExplainLogOnlyFindings(t *testing.T) {
 		"encrypt-no-starttls-l1": finding.NoSTARTTLS,
 	}
 	for c, code := range cases {
-		t.Run("§0.2 "+c, func(t *testing.T) {
+		t.Run("failure-catalogue §0.2 "+c, func(t *testing.T) {
 			b, err := os.ReadFile("testdata/oracle/" + c + ".log")
 			require.NoError(t, err)
 			ex, err := Explain(context.Background(), NewReader(strings.NewReader(string(b)), Options{}), ExplainOptions{})
@@ -387,7 +387,7 @@ Nov 22 03:00:00 h postfix/qmgr[3]: AAAAA1: removed
 	require.Equal(t, 1, p, "the orphan session waits for process 1's next queue ID")
 }
 
-// §A-2 with the configuration: the issuer finding names the configured CAs and proposes
+// failure-catalogue A-2 with the configuration: the issuer finding names the configured CAs and proposes
 // the CAfile and a trust-anchor row; a later success is mentioned in the verdict.
 func TestExplainIssuerWithSettings(t *testing.T) {
 	b, err := os.ReadFile("testdata/oracle/verify-wrong-ca-l1.log")

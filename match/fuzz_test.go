@@ -6,6 +6,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/postfixtls/postfixtls/internal/pfutil"
 	"github.com/postfixtls/postfixtls/internal/testkit/pki"
 )
@@ -23,9 +25,7 @@ func FuzzReferences(f *testing.F) {
 		items := strings.FieldsFunc(list, func(r rune) bool { return r == ':' })
 		for _, opt := range []Options{{}, {Mode: Legacy}, {IPLiterals: IPAsDNSName}} {
 			refs, warns := References(items, nexthop, hostname, opt)
-			if len(refs.Refs) != len(items) {
-				t.Fatalf("%d refs for %d items", len(refs.Refs), len(items))
-			}
+			require.Len(t, refs.Refs, len(items), "one reference per item")
 			installed, ips := 0, 0
 			for _, r := range refs.Refs {
 				if r.Installed {
@@ -33,23 +33,19 @@ func FuzzReferences(f *testing.F) {
 					if r.Kind == IPAddress {
 						ips++
 					}
-				} else if r.Why == "" {
-					t.Fatalf("uninstalled reference without reason: %+v", r)
+				} else {
+					require.NotEmpty(t, r.Why, "uninstalled reference without reason: %+v", r)
 				}
-				if r.Kind == Subdomain && (r.Name == "" || r.Name[0] != '.' || (opt.Mode == OpenSSL && len(r.Name) < 2)) {
-					t.Fatalf("subdomain reference %q", r.Name)
+				if r.Kind == Subdomain {
+					require.False(t, r.Name == "" || r.Name[0] != '.' || (opt.Mode == OpenSSL && len(r.Name) < 2), "subdomain reference %q", r.Name)
 				}
 			}
-			if ips > 1 {
-				t.Fatalf("%d IP references installed", ips)
-			}
-			if opt.Mode == OpenSSL && refs.MustFail != (installed == 0) {
-				t.Fatalf("MustFail %v with %d installed", refs.MustFail, installed)
+			require.LessOrEqual(t, ips, 1, "IP references installed")
+			if opt.Mode == OpenSSL {
+				require.Equal(t, installed == 0, refs.MustFail, "MustFail with %d installed", installed)
 			}
 			for _, w := range warns {
-				if w.Text == "" {
-					t.Fatal("empty warning")
-				}
+				require.NotEmpty(t, w.Text, "empty warning")
 			}
 		}
 	})
@@ -66,37 +62,30 @@ func FuzzHostMatch(f *testing.F) {
 		got := opensslHostMatch(pattern, ref)
 		if !strings.Contains(pattern, "*") && !(len(ref) > 1 && ref[0] == '.') {
 			want := pattern != "" && !strings.Contains(pattern, "\x00") && pfutil.StrcaseEq(pattern, ref)
-			if got != want {
-				t.Fatalf("plain compare %q %q = %v", pattern, ref, got)
-			}
+			require.Equal(t, want, got, "plain compare %q %q", pattern, ref)
 		}
-		if got && len(ref) > 1 && ref[0] == '.' && !hasSuffixFold(pattern, ref) {
-			t.Fatalf("suffix match without suffix: %q %q", pattern, ref)
+		if got && len(ref) > 1 && ref[0] == '.' {
+			require.True(t, hasSuffixFold(pattern, ref), "suffix match without suffix: %q %q", pattern, ref)
 		}
 		if got && pattern[0] == '*' && validStar(pattern) == 0 && !pfutil.StrcaseEq(pattern, ref) && !(len(ref) > 1 && ref[0] == '.') {
-			if strings.Count(ref, ".") != strings.Count(pattern, ".") {
-				t.Fatalf("wildcard covered more than one label: %q %q", pattern, ref)
-			}
+			require.Equal(t, strings.Count(pattern, "."), strings.Count(ref, "."), "wildcard covered more than one label: %q %q", pattern, ref)
 		}
 		var sc starCache
 		sc.compute([]string{pattern})
-		if sc.match(0, pattern, ref) != got || (sc.first([]string{pattern}, ref) == 0) != got {
-			t.Fatalf("starCache disagrees on %q %q", pattern, ref)
-		}
+		require.Equal(t, got, sc.match(0, pattern, ref), "starCache.match disagrees on %q %q", pattern, ref)
+		require.Equal(t, got, sc.first([]string{pattern}, ref) == 0, "starCache.first disagrees on %q %q", pattern, ref)
 		for _, multi := range []bool{false, true} {
 			lr := Reference{Name: ref, Kind: Host, Installed: true}
 			if len(ref) > 0 && ref[0] == '.' {
 				lr.Kind = Subdomain
 			}
 			want := isASCII(pattern) && legacyMatch(pattern, ref, lr.Kind == Subdomain, multi)
-			if got := legacyMatchAny(pattern, &RefList{Refs: []Reference{lr}, Mode: Legacy}, Options{Mode: Legacy, WildcardMultipleLabels: multi}) == 0; got != want {
-				t.Fatalf("legacy prefilter disagrees on %q %q multi=%v", pattern, ref, multi)
-			}
+			got := legacyMatchAny(pattern, &RefList{Refs: []Reference{lr}, Mode: Legacy}, Options{Mode: Legacy, WildcardMultipleLabels: multi}) == 0
+			require.Equal(t, want, got, "legacy prefilter disagrees on %q %q multi=%v", pattern, ref, multi)
 		}
 		ok, why := whyOpenSSL(pattern, ref)
-		if ok != got || why == "" {
-			t.Fatalf("explanation disagrees: %v %q", ok, why)
-		}
+		require.Equal(t, got, ok, "explanation disagrees: %q", why)
+		require.NotEmpty(t, why, "explanation")
 	})
 }
 
@@ -109,9 +98,7 @@ func FuzzCertNames(f *testing.F) {
 		{DNS: []string{"bad\x01.example"}},
 	} {
 		c, err := pki.New(s, nil)
-		if err != nil {
-			f.Fatal(err)
-		}
+		require.NoError(f, err)
 		f.Add(c.DER, "hostname:.example.com", "mx.example.com")
 	}
 	f.Fuzz(func(t *testing.T, der []byte, list, host string) {
@@ -122,18 +109,15 @@ func FuzzCertNames(f *testing.F) {
 		items := strings.Split(list, ":")
 		for _, opt := range []Options{{}, {Mode: Legacy, WildcardMultipleLabels: true}} {
 			n := Names(cert, opt)
-			if len(n.DNS) != len(cert.DNSNames) || len(n.IP) != len(cert.IPAddresses) {
-				t.Fatal("names lost")
-			}
+			require.Len(t, n.DNS, len(cert.DNSNames), "DNS names lost")
+			require.Len(t, n.IP, len(cert.IPAddresses), "IP addresses lost")
 			refs, _ := References(items, "example.com", host, opt)
 			r := Check(cert, refs, opt)
 			if !r.Matched {
 				s := r.Summary()
-				if s == "" || !utf8.ValidString(s) && utf8.ValidString(list+host+strings.Join(cert.DNSNames, "")) {
-					t.Fatalf("bad summary %q", s)
-				}
-			} else if r.MatchedRefIndex < 0 && r.HostChecked {
-				t.Fatal("match without reference")
+				require.False(t, s == "" || !utf8.ValidString(s) && utf8.ValidString(list+host+strings.Join(cert.DNSNames, "")), "bad summary %q", s)
+			} else {
+				require.False(t, r.MatchedRefIndex < 0 && r.HostChecked, "match without reference")
 			}
 		}
 	})

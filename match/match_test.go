@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/postfixtls/postfixtls/internal/testkit/pki"
 )
 
@@ -151,14 +154,10 @@ func TestCheck(t *testing.T) {
 			cert := mkCert(t, tc.cert)
 			refs, warns := References(tc.items, tc.nexthop, tc.hostname, tc.opt)
 			r := Check(cert, refs, tc.opt)
-			if r.Matched != tc.want {
-				t.Fatalf("Matched = %v, want %v; %s; tries %+v", r.Matched, tc.want, r.Summary(), r.Tries)
-			}
-			if r.Error != tc.wantErr {
-				t.Errorf("Error = %q, want %q", r.Error, tc.wantErr)
-			}
-			if tc.wantName != "" && r.MatchedName != tc.wantName {
-				t.Errorf("MatchedName = %q, want %q", r.MatchedName, tc.wantName)
+			require.Equal(t, tc.want, r.Matched, "Matched: %s; tries %+v", r.Summary(), r.Tries)
+			assert.Equal(t, tc.wantErr, r.Error)
+			if tc.wantName != "" {
+				assert.Equal(t, tc.wantName, r.MatchedName)
 			}
 			if tc.wantWhy != "" {
 				found := strings.Contains(r.Summary(), tc.wantWhy)
@@ -168,12 +167,10 @@ func TestCheck(t *testing.T) {
 				for _, w := range warns {
 					found = found || strings.Contains(w.Text, tc.wantWhy)
 				}
-				if !found {
-					t.Errorf("no explanation mentions %q; summary %q; tries %+v", tc.wantWhy, r.Summary(), r.Tries)
-				}
+				assert.True(t, found, "no explanation mentions %q; summary %q; tries %+v", tc.wantWhy, r.Summary(), r.Tries)
 			}
-			if !r.Matched && r.Summary() == "" {
-				t.Errorf("empty summary on mismatch")
+			if !r.Matched {
+				assert.NotEmpty(t, r.Summary(), "summary on mismatch")
 			}
 		})
 	}
@@ -199,16 +196,13 @@ func TestReferencesWarnings(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			refs, warns := References(tc.items, "example.com", "mx.example.com", tc.opt)
-			if refs.MustFail != tc.fail {
-				t.Errorf("MustFail = %v", refs.MustFail)
+			assert.Equal(t, tc.fail, refs.MustFail, "MustFail")
+			if len(tc.want) == 0 {
+				require.Empty(t, warns)
 			}
-			if len(warns) < len(tc.want) || (len(tc.want) == 0 && len(warns) > 0) {
-				t.Fatalf("warnings %q, want %q", warns, tc.want)
-			}
+			require.GreaterOrEqual(t, len(warns), len(tc.want), "warnings %q, want %q", warns, tc.want)
 			for i, w := range tc.want {
-				if !strings.HasPrefix(warns[i].Text, w) {
-					t.Errorf("warning %d = %q, want %q", i, warns[i].Text, w)
-				}
+				assert.True(t, strings.HasPrefix(warns[i].Text, w), "warning %d = %q, want %q", i, warns[i].Text, w)
 			}
 		})
 	}
@@ -236,46 +230,43 @@ func TestParseOpenSSLIP(t *testing.T) {
 		if ok {
 			got = net.IP(b).String()
 		}
-		if got != c.want {
-			t.Errorf("§4.2 a2i_IPADDRESS(%q) = %q, want %q", c.in, got, c.want)
-		}
+		assert.Equal(t, c.want, got, "§4.2 a2i_IPADDRESS(%q)", c.in)
 	}
 }
 
 func TestNames(t *testing.T) {
 	cert := mkCert(t, certSpec{dns: []string{"a.example", "*.example"}, cn: []string{"c1", "c2"}, ips: []string{"192.0.2.1"}})
 	n := Names(cert, openssl)
-	if len(n.DNS) != 2 || len(n.IP) != 1 || len(n.CN) != 2 || n.UsesCN || n.Note != WhyCNIgnored {
-		t.Fatalf("§4.2 names: %+v", n)
-	}
-	if n.DNS[1].Wildcard {
-		t.Errorf("§4.2 *.example (one label after *) is not a wildcard")
-	}
+	require.Len(t, n.DNS, 2, "§4.2 names: %+v", n)
+	require.Len(t, n.IP, 1, "§4.2 names: %+v", n)
+	require.Len(t, n.CN, 2, "§4.2 names: %+v", n)
+	require.False(t, n.UsesCN, "§4.2 names: %+v", n)
+	require.Equal(t, WhyCNIgnored, n.Note, "§4.2 names")
+	assert.False(t, n.DNS[1].Wildcard, "§4.2 *.example (one label after *) is not a wildcard")
 	cert = mkCert(t, certSpec{cn: []string{"c1.example", "c2.example"}})
-	if n := Names(cert, openssl); !n.UsesCN || !n.CN[1].Considered {
-		t.Errorf("§4.2 every CN is used without DNS SANs: %+v", n)
-	}
-	if n := Names(cert, legacy); !n.CN[0].Considered || n.CN[1].Considered || n.CN[1].Why != WhyCNNotFirst {
-		t.Errorf("§4.3 only the first CN before 3.6: %+v", n)
-	}
+	n = Names(cert, openssl)
+	assert.True(t, n.UsesCN && n.CN[1].Considered, "§4.2 every CN is used without DNS SANs: %+v", n)
+	n = Names(cert, legacy)
+	assert.True(t, n.CN[0].Considered, "§4.3 only the first CN before 3.6: %+v", n)
+	assert.False(t, n.CN[1].Considered, "§4.3 only the first CN before 3.6: %+v", n)
+	assert.Equal(t, WhyCNNotFirst, n.CN[1].Why, "§4.3 only the first CN before 3.6")
 	cert = mkCert(t, certSpec{dns: []string{"bad\x01name.example", "ok.example"}})
 	n = Names(cert, legacy)
-	if n.DNS[0].Considered || len(n.Warnings) != 1 ||
-		n.Warnings[0].Text != "tls_dns_name: {namaddr}: non-printable characters in subjectAltName: bad?name.example" {
-		t.Errorf("§4.3 non-printable SAN skipped with warning: %+v", n)
+	assert.False(t, n.DNS[0].Considered, "§4.3 non-printable SAN skipped")
+	if assert.Len(t, n.Warnings, 1, "§4.3 non-printable SAN warning") {
+		assert.Equal(t, "tls_dns_name: {namaddr}: non-printable characters in subjectAltName: bad?name.example", n.Warnings[0].Text)
 	}
 }
 
 func TestTrace(t *testing.T) {
 	cert := mkCert(t, certSpec{dns: []string{"a.example.com", "b.example.com"}})
 	refs, _ := References([]string{"b.example.com"}, "", "", openssl)
-	if r := Check(cert, refs, openssl); len(r.Tries) != 0 {
-		t.Errorf("no tries without Trace on success: %+v", r.Tries)
-	}
+	assert.Empty(t, Check(cert, refs, openssl).Tries, "no tries without Trace on success")
 	opt := Options{Trace: true}
 	r := Check(cert, refs, opt)
-	if len(r.Tries) != 2 || r.Tries[0].Matched || !r.Tries[1].Matched {
-		t.Errorf("trace: %+v", r.Tries)
+	if assert.Len(t, r.Tries, 2, "trace") {
+		assert.False(t, r.Tries[0].Matched, "trace: %+v", r.Tries)
+		assert.True(t, r.Tries[1].Matched, "trace: %+v", r.Tries)
 	}
 }
 
@@ -293,9 +284,9 @@ func TestCheckNoInstalledNamesFailsClosed(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := Check(cert, c.refs, openssl)
-			if r.Matched || r.Error != ErrUnspecified || !r.MustFail {
-				t.Fatalf("matched=%v error=%q mustFail=%v", r.Matched, r.Error, r.MustFail)
-			}
+			require.False(t, r.Matched)
+			require.Equal(t, ErrUnspecified, r.Error)
+			require.True(t, r.MustFail)
 		})
 	}
 }

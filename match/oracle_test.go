@@ -10,6 +10,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/postfixtls/postfixtls/internal/testkit/finger"
 	"github.com/postfixtls/postfixtls/internal/testkit/pki"
 	"github.com/postfixtls/postfixtls/internal/testkit/smtpd"
@@ -74,8 +77,8 @@ func TestOracleAgreement(t *testing.T) {
 	verified, failed := 0, 0
 	t.Cleanup(func() {
 		// The matrix must exercise both outcomes broadly, or it proves little.
-		if !t.Failed() && (verified < 50 || failed < 50) {
-			t.Errorf("matrix too one-sided: %d verified, %d failed", verified, failed)
+		if !t.Failed() {
+			assert.True(t, verified >= 50 && failed >= 50, "matrix too one-sided: %d verified, %d failed", verified, failed)
 		}
 		t.Logf("posttls-finger agreement: %d verified, %d failed", verified, failed)
 	})
@@ -86,9 +89,7 @@ func TestOracleAgreement(t *testing.T) {
 		}
 		leaf := h.Leaf(t, spec)
 		srv, err := smtpd.Start(ctx, smtpd.Config{Addr: "127.0.0.1:0", Certificates: []tls.Certificate{pki.TLSCertificate(leaf, h.Inter)}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		t.Cleanup(func() { srv.Close() })
 		dest := "[127.0.0.1]:" + strconv.Itoa(srv.Port())
 		for _, refs := range oracleRefs {
@@ -97,9 +98,7 @@ func TestOracleAgreement(t *testing.T) {
 				sem <- struct{}{}
 				fr, err := finger.Run(ctx, finger.Options{Destination: dest, Level: "secure", Match: refs, CAPEM: h.Root.PEM()})
 				<-sem
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				list, warns := References(refs, "127.0.0.1", "127.0.0.1", Options{})
 				r := Check(leaf.Cert, list, Options{})
 				var ours []string
@@ -111,20 +110,16 @@ func TestOracleAgreement(t *testing.T) {
 				}
 				sort.Strings(ours)
 				bad := false
-				if r.Matched != (fr.Trust == "Verified") {
-					t.Errorf("matched=%v but posttls-finger says %q (%s); ours: %s", r.Matched, fr.Trust, fr.VerifyFailure, r.Summary())
+				if !assert.Equal(t, fr.Trust == "Verified", r.Matched, "matched, posttls-finger says %q (%s); ours: %s", fr.Trust, fr.VerifyFailure, r.Summary()) {
 					bad = true
 				}
-				if !r.Matched && fr.VerifyFailure != r.Error {
-					t.Errorf("error %q, posttls-finger %q", r.Error, fr.VerifyFailure)
+				if !r.Matched && !assert.Equal(t, fr.VerifyFailure, r.Error, "verification error") {
 					bad = true
 				}
-				if fr.PeerName != "" && fr.PeerName != r.MatchedName {
-					t.Errorf("matched name %q, posttls-finger matched peername %q", r.MatchedName, fr.PeerName)
+				if fr.PeerName != "" && !assert.Equal(t, fr.PeerName, r.MatchedName, "matched name against posttls-finger's matched peername") {
 					bad = true
 				}
-				if got := nameWarnings(fr.Warnings); strings.Join(got, "\n") != strings.Join(ours, "\n") {
-					t.Errorf("warnings %q, posttls-finger %q", ours, got)
+				if !assert.Equal(t, strings.Join(nameWarnings(fr.Warnings), "\n"), strings.Join(ours, "\n"), "warnings") {
 					bad = true
 				}
 				if bad {

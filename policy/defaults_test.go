@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -87,14 +88,11 @@ func TestBuiltinDefaultsAgreeWithInstalledPostfix(t *testing.T) {
 			continue
 		}
 		out, err := exec.Command(postconf, "-c", dir, "-d", "-h", n).CombinedOutput()
-		if err != nil || strings.Contains(string(out), "unknown parameter") {
-			t.Errorf("%s: this module has a default for Postfix %s, postconf does not know it: %s", n, v, out)
+		if !assert.Truef(t, err == nil && !strings.Contains(string(out), "unknown parameter"),
+			"%s: this module has a default for Postfix %s, postconf does not know it: %s", n, v, out) {
 			continue
 		}
-		got := strings.TrimSpace(string(out))
-		if got != want {
-			t.Errorf("postconf -d %s (Postfix %s) = %q, this module says %q", n, v, got, want)
-		}
+		assert.Equal(t, want, strings.TrimSpace(string(out)), "postconf -d %s (Postfix %s)", n, v)
 		checked++
 	}
 	require.Greater(t, checked, 50)

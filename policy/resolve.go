@@ -325,16 +325,6 @@ func (v *clientView) globalLevel() (Level, Source, error) {
 	return None, src, nil
 }
 
-// openList opens (once per view) the table list a parameter names, such as
-// smtp_tls_policy_maps.
-func (v *clientView) openList(ctx context.Context, param string) (*tables.List, error) {
-	val, err := v.param(param)
-	if err != nil {
-		return nil, err
-	}
-	return v.openListValue(ctx, param, val.Value)
-}
-
 // openListValue opens (once per view) a table list with the given title and value. Tables
 // are opened as smtp(8) and trivial-rewrite open them: fixed-string keys folded, UTF-8
 // checks when smtputf8_enable is on.

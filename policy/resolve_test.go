@@ -396,8 +396,8 @@ func TestResolveTLSEngineUnavailable(t *testing.T) {
 		main string
 		want []string
 	}{
-		{"§2.4.5 readable CAfile: engine starts", "smtp_tls_CAfile = " + good + "\n", nil},
-		{"§2.4.5 missing CAfile disables TLS", "smtp_tls_CAfile = " + filepath.Join(dir, "nope.pem") + "\n",
+		{"§2.4 item 5: readable CAfile: engine starts", "smtp_tls_CAfile = " + good + "\n", nil},
+		{"§2.4 item 5: missing CAfile disables TLS", "smtp_tls_CAfile = " + filepath.Join(dir, "nope.pem") + "\n",
 			[]string{`cannot load Certification Authority data, CAfile="` + filepath.Join(dir, "nope.pem") + `": disabling TLS support`}},
 		{"§5.1 unknown fingerprint digest disables TLS", "smtp_tls_fingerprint_digest = sha3-999\n",
 			[]string{`Digest algorithm "sha3-999" not found`, "disabling TLS support"}},

@@ -44,11 +44,12 @@ func (s *Settings) Route(ctx context.Context, destination string) (*Route, error
 	rt.Domain = d
 
 	// Address class and its default transport:nexthop.
-	class, cfrom, err := s.addressClass(ctx, d)
+	class, err := s.addressClass(ctx, d)
 	if err != nil {
 		return nil, err
 	}
 	var tr transportSpec
+	var cfrom string
 	switch class {
 	case "local":
 		tr, cfrom, err = s.transportOf("local_transport")
@@ -127,13 +128,13 @@ func (s *Settings) finishRoute(rt *Route) (*Route, error) {
 }
 
 // addressClass classifies the recipient domain as trivial-rewrite does.
-func (s *Settings) addressClass(ctx context.Context, domain string) (class, from string, err error) {
+func (s *Settings) addressClass(ctx context.Context, domain string) (string, error) {
 	myhost, err := s.Param("myhostname")
 	if err != nil {
-		return "", "", err
+		return "", err
 	}
 	if strings.EqualFold(domain, myhost.Value) {
-		return "local", "", nil
+		return "local", nil
 	}
 	for _, c := range []struct{ class, param string }{
 		{"local", "mydestination"}, {"virtual-alias", "virtual_alias_domains"},
@@ -141,20 +142,20 @@ func (s *Settings) addressClass(ctx context.Context, domain string) (class, from
 	} {
 		p, err := s.Param(c.param)
 		if err != nil {
-			return "", "", err
+			return "", err
 		}
 		hit, err := s.domainListMatch(ctx, c.param, p.Value, domain, c.param == "relay_domains")
 		if err != nil {
-			return "", "", err
+			return "", err
 		}
 		if hit {
 			if c.class == "virtual-alias" {
-				return "", "", fmt.Errorf("%w: %s is a virtual alias domain (%s); route the rewritten address instead", ErrNotSMTP, domain, p)
+				return "", fmt.Errorf("%w: %s is a virtual alias domain (%s); route the rewritten address instead", ErrNotSMTP, domain, p)
 			}
-			return c.class, p.String(), nil
+			return c.class, nil
 		}
 	}
-	return "default", "", nil
+	return "default", nil
 }
 
 // domainListMatch is a simplified match_list(3) for domain lists: names (and, when parent

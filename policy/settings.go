@@ -202,9 +202,6 @@ func (s *Settings) Diagnostics() []string {
 // Version returns the emulated Postfix release.
 func (s *Settings) Version() Version { return s.version }
 
-// ConfigDir returns the configuration directory the settings were read from ("" if none).
-func (s *Settings) ConfigDir() string { return s.dir }
-
 // Param is one parameter's value as the emulated Postfix sees it.
 type Param struct {
 	// Name is the parameter name.

@@ -80,6 +80,9 @@ func spkiHex(c *pki.Cert) string {
 // TestCheckAgainstRealDNS replays oracle cases end to end: real nsd + unbound for the signed
 // zone, loopback STARTTLS servers, Postfix 3.7.11's recorded verdicts.
 func TestCheckAgainstRealDNS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real nsd and unbound: skipped in -short mode")
+	}
 	h := pki.MustHierarchy(t)
 	me := h.Leaf(t, pki.Spec{CN: []string{"*.messagingengine.test"}, DNS: []string{"*.messagingengine.test", "messagingengine.test"}})
 	mx := h.Leaf(t, pki.Spec{CN: []string{"mx.example.test"}, DNS: []string{"mx.example.test"}})

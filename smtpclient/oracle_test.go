@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/postfixtls/postfixtls/internal/testkit/finger"
 	"github.com/postfixtls/postfixtls/policy"
 )
@@ -25,13 +28,9 @@ func fingerRun(t *testing.T, bin, dest, level, protocols, grade string) string {
 	cf := "compatibility_level = 3.6\nsmtp_tls_CAfile =\nsmtp_tls_CApath =\nsmtp_tls_loglevel = 1\n" +
 		"myhostname = client.finger.test\nmydomain = finger.test\ninet_protocols = ipv4\n"
 	mainCF := filepath.Join(dir, "main.cf")
-	if err := os.WriteFile(mainCF, []byte(cf), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(mainCF, []byte(cf), 0o644))
 	old := time.Now().Add(-time.Minute)
-	if err := os.Chtimes(mainCF, old, old); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Chtimes(mainCF, old, old))
 	args := []string{"-c", "-l", level, "-L", "summary", "-t", "5", "-T", "10"}
 	if protocols != "" {
 		args = append(args, "-p", protocols)
@@ -49,9 +48,7 @@ func fingerRun(t *testing.T, bin, dest, level, protocols, grade string) string {
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.WaitDelay = 2 * time.Second
 	_ = cmd.Run()
-	if ctx.Err() != nil {
-		t.Fatalf("posttls-finger %v: %v", args, ctx.Err())
-	}
+	require.NoError(t, ctx.Err(), "posttls-finger %v", args)
 	return out.String()
 }
 
@@ -61,6 +58,9 @@ var reEstablished = regexp.MustCompile(`TLS connection established to \S+: (\S+)
 // same protocol list and level against the same loopback server (TLS 1.0-1.3) and compares
 // the negotiated version and cipher, or that both fail.
 func TestProtocolMappingOracle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("posttls-finger oracle: skipped in -short mode")
+	}
 	bin := finger.Require(t)
 	cert := testCert(t, "mx.test")
 	addr := serveScript(t, standard(&tls.Config{Certificates: []tls.Certificate{cert},
@@ -101,12 +101,10 @@ func TestProtocolMappingOracle(t *testing.T) {
 			if s.TLS != nil {
 				gotVer, gotCipher = s.TLS.Version, s.TLS.Cipher
 			}
-			if gotVer != wantVer || gotCipher != wantCipher {
-				t.Errorf("posttls-finger %q %q, Probe %q %q (mapping %v, abort %v)\n%s",
-					wantVer, wantCipher, gotVer, gotCipher, m.Versions, m.Abort, out)
-			}
-			if m.Abort != nil && !strings.Contains(out, m.Abort.Warning) {
-				t.Errorf("posttls-finger output lacks %q:\n%s", m.Abort.Warning, out)
+			assert.Equal(t, [2]string{wantVer, wantCipher}, [2]string{gotVer, gotCipher},
+				"version and cipher: posttls-finger's, Probe's (mapping %v, abort %v)\n%s", m.Versions, m.Abort, out)
+			if m.Abort != nil {
+				assert.Contains(t, out, m.Abort.Warning, "posttls-finger output")
 			}
 		})
 	}
@@ -114,6 +112,9 @@ func TestProtocolMappingOracle(t *testing.T) {
 
 // TestGradeOracle checks the cipher-grade warnings against posttls-finger.
 func TestGradeOracle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("posttls-finger oracle: skipped in -short mode")
+	}
 	bin := finger.Require(t)
 	cert := testCert(t, "mx.test")
 	addr := serveScript(t, standard(&tls.Config{Certificates: []tls.Certificate{cert}}))
@@ -131,11 +132,9 @@ func TestGradeOracle(t *testing.T) {
 			}
 			m, err := TLSConfigFor(TLSParams{Grade: tc.grade, Level: testLevel(tc.level), Exclusions: excl, Release: policy.V(3, 7, 11)})
 			established := reEstablished.MatchString(out)
-			if (err == nil) != established {
-				t.Fatalf("mapping error %v, posttls-finger established %v\n%s", err, established, out)
-			}
-			if err != nil && !strings.Contains(out, m.Abort.Warning) {
-				t.Errorf("posttls-finger output lacks %q:\n%s", m.Abort.Warning, out)
+			require.Equal(t, established, err == nil, "mapping error %v, posttls-finger established %v\n%s", err, established, out)
+			if err != nil {
+				assert.Contains(t, out, m.Abort.Warning, "posttls-finger output")
 			}
 			fmt.Fprint(os.Stderr, "")
 		})

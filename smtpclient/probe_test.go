@@ -5,12 +5,14 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
-	"errors"
 	"net"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func quick() ProbeOptions {
@@ -27,18 +29,18 @@ func TestProbeConversations(t *testing.T) {
 		return func(t *testing.T, s *Session, _ error) {
 			t.Helper()
 			got, dsn, ok := s.FailureReason(required)
-			if !ok || got != want || dsn != wantDSN {
-				t.Errorf("FailureReason = %q %q %v, want %q %q", got, dsn, ok, want, wantDSN)
-			}
+			assert.True(t, ok, "FailureReason")
+			assert.Equal(t, want, got, "FailureReason")
+			assert.Equal(t, wantDSN, dsn, "FailureReason DSN")
 		}
 	}
 	kind := func(step Step, k Kind) check {
 		return func(t *testing.T, s *Session, err error) {
 			t.Helper()
 			var se *StepError
-			if !errors.As(err, &se) || se.Step != step || se.Kind != k {
-				t.Fatalf("error = %v, want step %s kind %s", err, step, k)
-			}
+			require.ErrorAs(t, err, &se)
+			require.Equal(t, step, se.Step, "step of %v", err)
+			require.Equal(t, k, se.Kind, "kind of %v", err)
 		}
 	}
 	tests := []struct {
@@ -51,22 +53,21 @@ func TestProbeConversations(t *testing.T) {
 			name:   "§3.2 STARTTLS offered and accepted: handshake, chain as sent, EHLO inside TLS, QUIT",
 			script: standard(srvTLS),
 			checks: []check{func(t *testing.T, s *Session, err error) {
-				if err != nil {
-					t.Fatal(err)
+				require.NoError(t, err)
+				require.NotNil(t, s.TLS)
+				require.Len(t, s.TLS.PeerChain, 2, "chain not kept as sent")
+				require.Equal(t, cert.Certificate[0], s.TLS.PeerChain[0].DER, "chain not kept as sent")
+				require.Equal(t, cert.Certificate[1], s.TLS.PeerChain[1].DER, "chain not kept as sent")
+				assert.Equal(t, "TLSv1.3", s.TLS.Version)
+				assert.NotEmpty(t, s.TLS.Cipher)
+				assert.Empty(t, s.SNI)
+				if assert.NotNil(t, s.PostTLSEHLO) {
+					assert.True(t, s.PostTLSEHLO.Positive(), "post-TLS EHLO %+v", s.PostTLSEHLO)
 				}
-				if s.TLS == nil || len(s.TLS.PeerChain) != 2 || !bytes.Equal(s.TLS.PeerChain[0].DER, cert.Certificate[0]) ||
-					!bytes.Equal(s.TLS.PeerChain[1].DER, cert.Certificate[1]) {
-					t.Fatalf("chain not kept as sent: %+v", s.TLS)
-				}
-				if s.TLS.Version != "TLSv1.3" || s.TLS.Cipher == "" || s.SNI != "" {
-					t.Errorf("tls = %+v sni %q", s.TLS, s.SNI)
-				}
-				if s.PostTLSEHLO == nil || !s.PostTLSEHLO.Positive() || !s.QUITSent || s.Injected {
-					t.Errorf("post-TLS EHLO %+v quit %v injected %v", s.PostTLSEHLO, s.QUITSent, s.Injected)
-				}
-				if _, _, ok := s.FailureReason(true); ok {
-					t.Error("a completed handshake has no connection-level failure")
-				}
+				assert.True(t, s.QUITSent, "QUIT sent")
+				assert.False(t, s.Injected, "injected")
+				_, _, ok := s.FailureReason(true)
+				assert.False(t, ok, "a completed handshake has no connection-level failure")
 			}},
 		},
 		{
@@ -79,12 +80,12 @@ func TestProbeConversations(t *testing.T) {
 			checks: []check{
 				reason(true, "TLS is required, but was not offered by host mx.test[127.0.0.1]", "4.7.4"),
 				func(t *testing.T, s *Session, err error) {
-					if err != nil || s.STARTTLSOffered || s.STARTTLSSent || !s.QUITSent {
-						t.Errorf("err %v offered %v sent %v quit %v", err, s.STARTTLSOffered, s.STARTTLSSent, s.QUITSent)
-					}
-					if _, _, ok := s.FailureReason(false); ok {
-						t.Error("at may no STARTTLS is no failure")
-					}
+					assert.NoError(t, err)
+					assert.False(t, s.STARTTLSOffered, "offered")
+					assert.False(t, s.STARTTLSSent, "sent")
+					assert.True(t, s.QUITSent, "QUIT sent")
+					_, _, ok := s.FailureReason(false)
+					assert.False(t, ok, "at may no STARTTLS is no failure")
 				},
 			},
 		},
@@ -129,19 +130,15 @@ func TestProbeConversations(t *testing.T) {
 				v.tlsServer(srvTLS, nil)
 			},
 			checks: []check{func(t *testing.T, s *Session, err error) {
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !s.Injected || len(s.Injections) != 1 || s.Injections[0].After != StepSTARTTLS ||
-					s.Injections[0].Bytes != len("250-evil.test\r\n250 AUTH PLAIN\r\n") {
-					t.Fatalf("injections = %+v", s.Injections)
-				}
-				if len(s.tlsFirst) == 0 || s.tlsFirst[0] != 0x16 {
-					t.Fatalf("TLS layer first read % x, want a handshake record (0x16)", s.tlsFirst)
-				}
-				if s.PostTLSEHLOInfo == nil || s.PostTLSEHLOInfo.Name != "mx.test" {
-					t.Fatalf("post-TLS EHLO = %+v, injected reply leaked", s.PostTLSEHLOInfo)
-				}
+				require.NoError(t, err)
+				require.True(t, s.Injected, "injected")
+				require.Len(t, s.Injections, 1, "injections")
+				require.Equal(t, StepSTARTTLS, s.Injections[0].After, "injections = %+v", s.Injections)
+				require.Equal(t, len("250-evil.test\r\n250 AUTH PLAIN\r\n"), s.Injections[0].Bytes, "injections = %+v", s.Injections)
+				require.NotEmpty(t, s.tlsFirst, "TLS layer first read")
+				require.Equal(t, byte(0x16), s.tlsFirst[0], "TLS layer first read % x, want a handshake record", s.tlsFirst)
+				require.NotNil(t, s.PostTLSEHLOInfo, "post-TLS EHLO")
+				require.Equal(t, "mx.test", s.PostTLSEHLOInfo.Name, "post-TLS EHLO: injected reply leaked")
 			}},
 		},
 		{
@@ -153,9 +150,10 @@ func TestProbeConversations(t *testing.T) {
 				}
 			},
 			checks: []check{func(t *testing.T, s *Session, err error) {
-				if err != nil || !s.Injected || s.Injections[0].After != StepBanner || s.STARTTLSOffered {
-					t.Fatalf("err %v injections %+v offered %v", err, s.Injections, s.STARTTLSOffered)
-				}
+				require.NoError(t, err)
+				require.True(t, s.Injected, "injected")
+				require.Equal(t, StepBanner, s.Injections[0].After, "injections = %+v", s.Injections)
+				require.False(t, s.STARTTLSOffered, "offered")
 			}},
 		},
 		{
@@ -167,14 +165,12 @@ func TestProbeConversations(t *testing.T) {
 				}
 			},
 			checks: []check{func(t *testing.T, s *Session, err error) {
-				if err != nil || s.Banner.LongLines != 1 || len(s.Banner.Lines[0]) != DefaultLineLimit {
-					t.Fatalf("err %v banner %d lines, long %d", err, len(s.Banner.Lines), s.Banner.LongLines)
-				}
-				want := "mx.test[127.0.0.1]:"
-				if len(s.Warnings) != 1 || !strings.HasPrefix(s.Warnings[0], want) ||
-					!strings.Contains(s.Warnings[0], ": response longer than 2048: 220 xxxxxxxxxxxxxxxxxxxxxxxxxx...") {
-					t.Fatalf("warnings %q", s.Warnings)
-				}
+				require.NoError(t, err)
+				require.Equal(t, 1, s.Banner.LongLines, "long banner lines")
+				require.Len(t, s.Banner.Lines[0], DefaultLineLimit, "first banner line")
+				require.Len(t, s.Warnings, 1)
+				require.True(t, strings.HasPrefix(s.Warnings[0], "mx.test[127.0.0.1]:"), "warning %q", s.Warnings[0])
+				require.Contains(t, s.Warnings[0], ": response longer than 2048: 220 xxxxxxxxxxxxxxxxxxxxxxxxxx...")
 			}},
 		},
 		{
@@ -192,10 +188,10 @@ func TestProbeConversations(t *testing.T) {
 			},
 			opt: func(o *ProbeOptions) { o.MaxReplyBytes = 16 << 10 },
 			checks: []check{kind(StepEHLO, KindLimit), func(t *testing.T, s *Session, _ error) {
-				if s.EHLO == nil || s.EHLO.Skipped == 0 || len(s.Warnings) == 0 ||
-					!strings.Contains(s.Warnings[0], "multi-line response longer than 2048 250-PIPELINING") {
-					t.Fatalf("ehlo %+v warnings %q", s.EHLO, s.Warnings)
-				}
+				require.NotNil(t, s.EHLO)
+				require.NotZero(t, s.EHLO.Skipped, "skipped EHLO lines")
+				require.NotEmpty(t, s.Warnings)
+				require.Contains(t, s.Warnings[0], "multi-line response longer than 2048 250-PIPELINING")
 			}},
 		},
 		{
@@ -237,9 +233,8 @@ func TestProbeConversations(t *testing.T) {
 			checks: []check{kind(StepHandshake, KindLostConnection),
 				reason(true, "Cannot start TLS: handshake failure", "4.7.5"),
 				func(t *testing.T, s *Session, _ error) {
-					if s.QUITSent || s.HandshakeError == nil {
-						t.Errorf("quit %v handshake error %v", s.QUITSent, s.HandshakeError)
-					}
+					assert.False(t, s.QUITSent, "QUIT sent")
+					assert.Error(t, s.HandshakeError, "handshake error")
 				}},
 		},
 		{
@@ -250,9 +245,7 @@ func TestProbeConversations(t *testing.T) {
 				}
 			},
 			checks: []check{kind(StepPostTLSEHLO, KindLostConnection), func(t *testing.T, s *Session, _ error) {
-				if s.TLS == nil {
-					t.Error("handshake should have completed")
-				}
+				assert.NotNil(t, s.TLS, "handshake should have completed")
 			}},
 		},
 		{
@@ -260,9 +253,8 @@ func TestProbeConversations(t *testing.T) {
 			script: standard(&tls.Config{Certificates: []tls.Certificate{cert},
 				ClientAuth: tls.RequireAnyClientCert, MinVersion: tls.VersionTLS13}),
 			checks: []check{kind(StepPostTLSEHLO, KindAlert), func(t *testing.T, s *Session, _ error) {
-				if s.TLS == nil || s.Err.Alert != "certificate required" {
-					t.Errorf("tls %v alert %q", s.TLS, s.Err.Alert)
-				}
+				assert.NotNil(t, s.TLS, "handshake completed")
+				assert.Equal(t, "certificate required", s.Err.Alert)
 			}},
 		},
 		{
@@ -271,9 +263,7 @@ func TestProbeConversations(t *testing.T) {
 				MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}),
 			opt: func(o *ProbeOptions) {
 				m, err := TLSConfigFor(TLSParams{Protocols: ">=TLSv1.2"})
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				o.TLS = &m
 			},
 			checks: []check{kind(StepHandshake, KindProtocolVersion), reason(true, "Cannot start TLS: handshake failure", "4.7.5")},
@@ -292,9 +282,8 @@ func TestProbeConversations(t *testing.T) {
 			},
 			checks: []check{kind(StepHandshake, KindLocalConfig), reason(true, "Cannot start TLS: handshake failure", "4.7.5"),
 				func(t *testing.T, s *Session, err error) {
-					if !errors.Is(err, ErrLocalConfig) || s.Err.Message != `smtpclient: Invalid TLS protocol list "TLSv9": aborting TLS session` {
-						t.Errorf("err %v", err)
-					}
+					assert.ErrorIs(t, err, ErrLocalConfig)
+					assert.Equal(t, `smtpclient: Invalid TLS protocol list "TLSv9": aborting TLS session`, s.Err.Message)
 				}},
 		},
 		{
@@ -323,8 +312,8 @@ func TestProbeConversations(t *testing.T) {
 			},
 			checks: []check{reason(true, "TLS is required, but was not offered by host mx.test[127.0.0.1]", "4.7.4"),
 				func(t *testing.T, s *Session, _ error) {
-					if s.HELO == nil || !s.HELO.Positive() {
-						t.Errorf("HELO %+v", s.HELO)
+					if assert.NotNil(t, s.HELO) {
+						assert.True(t, s.HELO.Positive(), "HELO %+v", s.HELO)
 					}
 				}},
 		},
@@ -337,9 +326,8 @@ func TestProbeConversations(t *testing.T) {
 				}
 			},
 			checks: []check{func(t *testing.T, s *Session, _ error) {
-				if s.STARTTLSOffered || s.EHLOInfo.Name != "STARTTLS" {
-					t.Errorf("offered %v info %+v", s.STARTTLSOffered, s.EHLOInfo)
-				}
+				assert.False(t, s.STARTTLSOffered, "offered")
+				assert.Equal(t, "STARTTLS", s.EHLOInfo.Name, "EHLO info %+v", s.EHLOInfo)
 			}},
 		},
 		{
@@ -351,9 +339,9 @@ func TestProbeConversations(t *testing.T) {
 			},
 			opt: func(o *ProbeOptions) { o.Mode = NoTLS },
 			checks: []check{func(t *testing.T, s *Session, err error) {
-				if err != nil || !s.STARTTLSOffered || s.STARTTLSSent {
-					t.Errorf("err %v offered %v sent %v", err, s.STARTTLSOffered, s.STARTTLSSent)
-				}
+				assert.NoError(t, err)
+				assert.True(t, s.STARTTLSOffered, "offered")
+				assert.False(t, s.STARTTLSSent, "sent")
 			}},
 		},
 		{
@@ -367,9 +355,11 @@ func TestProbeConversations(t *testing.T) {
 			},
 			opt: func(o *ProbeOptions) { o.Mode = Wrapper },
 			checks: []check{func(t *testing.T, s *Session, err error) {
-				if err != nil || s.TLS == nil || s.Banner == nil || s.PostTLSEHLO == nil || !s.QUITSent {
-					t.Errorf("err %v session %+v", err, s)
-				}
+				assert.NoError(t, err)
+				assert.NotNil(t, s.TLS, "TLS")
+				assert.NotNil(t, s.Banner, "banner")
+				assert.NotNil(t, s.PostTLSEHLO, "EHLO inside TLS")
+				assert.True(t, s.QUITSent, "QUIT sent")
 			}},
 		},
 	}
@@ -381,15 +371,12 @@ func TestProbeConversations(t *testing.T) {
 				tc.opt(&opt)
 			}
 			s, err := Probe(context.Background(), addr, opt)
-			if s == nil {
-				t.Fatal("nil session")
-			}
+			require.NotNil(t, s, "session")
 			for _, c := range tc.checks {
 				c(t, s, err)
 			}
-			if _, jerr := json.Marshal(s); jerr != nil {
-				t.Errorf("session does not marshal: %v", jerr)
-			}
+			_, jerr := json.Marshal(s)
+			assert.NoError(t, jerr, "session does not marshal")
 		})
 	}
 }
@@ -410,14 +397,10 @@ func TestProbeSNISelectsCertificate(t *testing.T) {
 			opt := quick()
 			opt.SNI = tc.sni
 			s, err := Probe(context.Background(), addr, opt)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(s.TLS.PeerChain[0].DER, tc.want) {
-				t.Errorf("sni %q: got leaf %s", tc.sni, s.TLS.PeerChain[0].Subject)
-			}
-			if tc.sni == "bücher.test" && s.SNI != "xn--bcher-kva.test" {
-				t.Errorf("SNI sent %q", s.SNI)
+			require.NoError(t, err)
+			assert.True(t, bytes.Equal(s.TLS.PeerChain[0].DER, tc.want), "sni %q: got leaf %s", tc.sni, s.TLS.PeerChain[0].Subject)
+			if tc.sni == "bücher.test" {
+				assert.Equal(t, "xn--bcher-kva.test", s.SNI, "SNI sent")
 			}
 		})
 	}
@@ -425,21 +408,16 @@ func TestProbeSNISelectsCertificate(t *testing.T) {
 
 func TestProbeConnectRefused(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	addr := ln.Addr().String()
 	ln.Close()
 	s, err := Probe(context.Background(), addr, quick())
 	var se *StepError
-	if !errors.As(err, &se) || se.Step != StepConnect {
-		t.Fatalf("err %v", err)
-	}
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, StepConnect, se.Step)
 	got, dsn, _ := s.FailureReason(true)
-	want := "connect to mx.test[127.0.0.1]:" + strings.Split(addr, ":")[1] + ": Connection refused"
-	if got != want || dsn != "4.4.1" {
-		t.Errorf("got %q %q, want %q", got, dsn, want)
-	}
+	assert.Equal(t, "connect to mx.test[127.0.0.1]:"+strings.Split(addr, ":")[1]+": Connection refused", got)
+	assert.Equal(t, "4.4.1", dsn)
 }
 
 func TestProbeContextCancelNoLeak(t *testing.T) {
@@ -453,20 +431,17 @@ func TestProbeContextCancelNoLeak(t *testing.T) {
 		time.AfterFunc(50*time.Millisecond, cancel)
 		start := time.Now()
 		s, err := Probe(ctx, addr, quick())
-		if time.Since(start) > 2*time.Second {
-			t.Fatalf("cancel took %v", time.Since(start))
-		}
-		if !errors.As(err, new(*StepError)) || s.Err.Kind != KindCanceled || s.Err.Step != StepBanner {
-			t.Fatalf("err %v", err)
-		}
+		require.Less(t, time.Since(start), 2*time.Second, "time the cancellation took")
+		require.ErrorAs(t, err, new(*StepError))
+		require.Equal(t, KindCanceled, s.Err.Kind, "err %v", err)
+		require.Equal(t, StepBanner, s.Err.Step, "err %v", err)
 		cancel()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	s, _ := Probe(ctx, addr, quick())
-	if s.Err == nil || s.Err.Kind != KindTimeout {
-		t.Fatalf("deadline: %+v", s.Err)
-	}
+	require.NotNil(t, s.Err, "deadline")
+	require.Equal(t, KindTimeout, s.Err.Kind, "deadline: %+v", s.Err)
 	// The server goroutines end when the client closes; allow them a moment.
 	deadline := time.Now().Add(3 * time.Second)
 	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
@@ -474,7 +449,7 @@ func TestProbeContextCancelNoLeak(t *testing.T) {
 	}
 	if n := runtime.NumGoroutine(); n > before {
 		buf := make([]byte, 1<<16)
-		t.Fatalf("goroutines: %d before, %d after\n%s", before, n, buf[:runtime.Stack(buf, true)])
+		require.LessOrEqual(t, n, before, "goroutines before and after\n%s", buf[:runtime.Stack(buf, true)])
 	}
 }
 
@@ -488,16 +463,13 @@ func TestProbeTranscriptBounded(t *testing.T) {
 	opt := quick()
 	opt.TranscriptLimit = 1500
 	s, err := Probe(context.Background(), addr, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	n := 0
 	for _, l := range s.Transcript {
 		n += len(l.Text)
 	}
-	if !s.TranscriptTruncated || n > 1500 {
-		t.Errorf("transcript %d bytes, truncated %v", n, s.TranscriptTruncated)
-	}
+	assert.True(t, s.TranscriptTruncated, "transcript truncated")
+	assert.LessOrEqual(t, n, 1500, "transcript bytes")
 }
 
 func TestProbeIPv6Loopback(t *testing.T) {
@@ -519,12 +491,9 @@ func TestProbeIPv6Loopback(t *testing.T) {
 	}()
 	s, err := Probe(context.Background(), ln.Addr().String(), ProbeOptions{Host: "mx.test", HeloTimeout: 2 * time.Second})
 	<-done
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	got, dsn, _ := s.FailureReason(false)
-	if got != "host mx.test[::1] refused to talk to me: 421 4.3.2 busy" || dsn != "4.3.2" ||
-		!strings.HasPrefix(s.NamaddrPort(), "mx.test[::1]:") {
-		t.Errorf("got %q %q %q", got, dsn, s.NamaddrPort())
-	}
+	assert.Equal(t, "host mx.test[::1] refused to talk to me: 421 4.3.2 busy", got)
+	assert.Equal(t, "4.3.2", dsn)
+	assert.True(t, strings.HasPrefix(s.NamaddrPort(), "mx.test[::1]:"), "namaddrport %q", s.NamaddrPort())
 }

@@ -67,7 +67,7 @@ func TestParseReply(t *testing.T) {
 }
 
 func TestReplyStorageLimit(t *testing.T) {
-	// §smtp_chat.c: once 2048 bytes of text are stored, further lines are read but dropped.
+	// smtp_chat.c: once 2048 bytes of text are stored, further lines are read but dropped.
 	var sb strings.Builder
 	for i := 0; i < 100; i++ {
 		sb.WriteString("250-" + strings.Repeat("k", 60) + "\r\n")

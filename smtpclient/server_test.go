@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/postfixtls/postfixtls/internal/testkit/pki"
 )
 
@@ -33,9 +36,7 @@ type conv struct {
 func serveScript(t testing.TB, script func(*conv)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s := &scripted{ln: ln}
 	var conns sync.Map
 	s.wg.Add(1)
@@ -62,9 +63,7 @@ func serveScript(t testing.TB, script func(*conv)) string {
 		s.wg.Wait()
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		for _, e := range s.errs {
-			t.Error("server: " + e)
-		}
+		assert.Empty(t, s.errs, "errors of the scripted server")
 	})
 	return ln.Addr().String()
 }

@@ -5,6 +5,9 @@ import (
 	"crypto/tls"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/postfixtls/postfixtls/internal/testkit/smtpd"
 )
 
@@ -35,9 +38,7 @@ func TestAgainstTestkitServer(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.cfg.Certificates = []tls.Certificate{cert}
 			srv, err := smtpd.Start(context.Background(), tc.cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			opt := quick()
 			opt.WaitQUITReply = true // so the server has finished the session when Probe returns
 			if tc.opt != nil {
@@ -45,19 +46,16 @@ func TestAgainstTestkitServer(t *testing.T) {
 			}
 			s, err := Probe(context.Background(), srv.Addr(), opt)
 			srv.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			got := srv.Sessions()
-			if len(got) != 1 {
-				t.Fatalf("%d server sessions", len(got))
-			}
+			require.Len(t, got, 1, "server sessions")
 			ss := got[0]
-			if ss.STARTTLS != tc.starttls || ss.SNI != tc.sni || ss.TLSVersion != tc.version || ss.Handshake != nil {
-				t.Errorf("server saw %+v", ss)
-			}
-			if s.QUITReply == nil || s.QUITReply.Code != 221 {
-				t.Errorf("QUIT reply %+v", s.QUITReply)
+			assert.Equal(t, tc.starttls, ss.STARTTLS, "server saw %+v", ss)
+			assert.Equal(t, tc.sni, ss.SNI, "server saw %+v", ss)
+			assert.Equal(t, tc.version, ss.TLSVersion, "server saw %+v", ss)
+			assert.NoError(t, ss.Handshake, "server saw %+v", ss)
+			if assert.NotNil(t, s.QUITReply, "QUIT reply") {
+				assert.Equal(t, 221, s.QUITReply.Code, "QUIT reply %+v", s.QUITReply)
 			}
 		})
 	}

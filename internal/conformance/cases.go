@@ -163,7 +163,7 @@ func MatrixCases(cs *Certs) []Case {
 			}
 			srv := sc.srv
 			srv.Addr = stdAddr
-			add(fmt.Sprintf("level/%s/%s", lv, sc.name), fmt.Sprintf("§ level %s against a %s server (TLSA 3 1 1 of mx-example)", lv, sc.name),
+			add(fmt.Sprintf("level/%s/%s", lv, sc.name), fmt.Sprintf("§3.1 level %s against a %s server (TLSA 3 1 1 of mx-example)", lv, sc.name),
 				Case{Policy: []string{entry}, Zone: withZone(tlsaGood), Servers: []Server{srv}})
 		}
 	}
@@ -174,7 +174,7 @@ func MatrixCases(cs *Certs) []Case {
 	for _, lv := range []string{"verify", "secure"} {
 		for _, m := range matches {
 			for _, cert := range []string{"mx-example", "mx-example-dom", "wild-example"} {
-				add(fmt.Sprintf("match/%s/%s/%s", lv, m, cert), "§ match list "+m+" at "+lv,
+				add(fmt.Sprintf("match/%s/%s/%s", lv, m, cert), "§4.2 match list "+m+" at "+lv,
 					Case{Policy: []string{"example.test " + lv + " match=" + m}, Servers: []Server{{Addr: stdAddr, Cert: cert}}})
 			}
 		}
@@ -185,7 +185,7 @@ func MatrixCases(cs *Certs) []Case {
 		{"mx.example.test", "upper-san"}, {"mx.example.test", "cn-mismatch-san"}, {"mx.example.test", "cn-only-wild"},
 		{"smtp.example.test", "mail-example"}, {"mx.xn--bcher-kva.test", "idn-mx"},
 	} {
-		add("names/verify/"+mx.name+"/"+mx.cert, "§ hostname match of "+mx.name+" against "+mx.cert,
+		add("names/verify/"+mx.name+"/"+mx.cert, "§4.2 hostname match of "+mx.name+" against "+mx.cert,
 			Case{Policy: []string{"example.test verify"},
 				Zone:    []string{"example.test. IN MX 10 " + mx.name + ".", mx.name + ". IN A 127.0.1.20"},
 				Servers: []Server{{Addr: stdAddr, Cert: mx.cert}}})
@@ -198,7 +198,7 @@ func MatrixCases(cs *Certs) []Case {
 			if kind == "pubkey" {
 				fp = cs.PKFP("mx-example", alg)
 			}
-			add("fingerprint/"+alg+"/"+kind, "§ fingerprint "+kind+" digest with smtp_tls_fingerprint_digest="+alg,
+			add("fingerprint/"+alg+"/"+kind, "§5.1 fingerprint "+kind+" digest with smtp_tls_fingerprint_digest="+alg,
 				Case{MainCF: []string{"smtp_tls_fingerprint_digest = " + alg},
 					Policy: []string{"example.test fingerprint match=" + fp}, Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
 		}
@@ -212,7 +212,7 @@ func MatrixCases(cs *Certs) []Case {
 		{"other-cert", cs.FP("other-name", "sha256")},
 		{"intermediate", cs.FP("inter", "sha256")},
 	} {
-		add("fingerprint/form/"+f.name, "§ fingerprint match form: "+f.name,
+		add("fingerprint/form/"+f.name, "§5.2 fingerprint match form: "+f.name,
 			Case{Policy: []string{"example.test fingerprint match=" + f.match}, Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
 	}
 
@@ -251,7 +251,7 @@ func MatrixCases(cs *Certs) []Case {
 			if cert == "" {
 				cert = "mx-example"
 			}
-			add("tlsa/"+lv+"/"+ts.name, "§ DANE TLSA set "+ts.name+" at "+lv,
+			add("tlsa/"+lv+"/"+ts.name, "§6.3 DANE TLSA set "+ts.name+" at "+lv,
 				Case{Policy: []string{"example.test " + lv}, Zone: withZone(ts.records...),
 					Servers: []Server{{Addr: stdAddr, Cert: cert, Send: ts.send}}})
 		}
@@ -259,35 +259,35 @@ func MatrixCases(cs *Certs) []Case {
 
 	// 5. DNS security.
 	for _, lv := range []string{"may", "dane", "dane-only", "verify"} {
-		add("dns/insecure-mx/"+lv, "§ MX in an unsigned zone at "+lv,
+		add("dns/insecure-mx/"+lv, "§6.1 MX in an unsigned zone at "+lv,
 			Case{Rcpt: "user@insecure.test", Policy: []string{"insecure.test " + lv},
 				Zone: []string{"insecure.test. IN MX 10 mx.insecure.test.", "mx.insecure.test. IN A 127.0.1.30",
 					"_25._tcp.mx.insecure.test. IN TLSA 3 1 1 " + cs.TLSA("insecure-mx", 1, 1)},
 				Servers: []Server{{Addr: "127.0.1.30:25", Cert: "insecure-mx"}}})
-		add("dns/bogus/"+lv, "§ bogus DNSSEC at "+lv,
+		add("dns/bogus/"+lv, "§6.2 bogus DNSSEC at "+lv,
 			Case{Rcpt: "user@bogus.test", Policy: []string{"bogus.test " + lv},
 				Zone:    []string{"bogus.test. IN MX 10 mx.bogus.test.", "mx.bogus.test. IN A 127.0.1.40"},
 				Servers: []Server{{Addr: "127.0.1.40:25", Cert: "selfsigned"}}})
-		add("dns/signed-mx-insecure-host/"+lv, "§ signed MX pointing into an unsigned zone at "+lv,
+		add("dns/signed-mx-insecure-host/"+lv, "§6.2 signed MX pointing into an unsigned zone at "+lv,
 			Case{Policy: []string{"example.test " + lv},
 				Zone: []string{"example.test. IN MX 10 mx.insecure.test.", "mx.insecure.test. IN A 127.0.1.30",
 					"_25._tcp.mx.insecure.test. IN TLSA 3 1 1 " + cs.TLSA("insecure-mx", 1, 1)},
 				Servers: []Server{{Addr: "127.0.1.30:25", Cert: "insecure-mx"}}})
-		add("dns/cname-mx/"+lv, "§ MX host that is a CNAME at "+lv,
+		add("dns/cname-mx/"+lv, "§6.2 MX host that is a CNAME at "+lv,
 			Case{Policy: []string{"example.test " + lv},
 				Zone: []string{"example.test. IN MX 10 mail.example.test.", "mail.example.test. IN CNAME mx.example.test.",
 					"mx.example.test. IN A 127.0.1.20", tlsaGood},
 				Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
-		add("dns/no-mx/"+lv, "§ no MX: the domain's own address at "+lv,
+		add("dns/no-mx/"+lv, "§6.2 no MX: the domain's own address at "+lv,
 			Case{Policy: []string{"example.test " + lv},
 				Zone:    []string{"example.test. IN A 127.0.1.20", "_25._tcp.example.test. IN TLSA 3 1 1 " + cs.TLSA("mx-example-dom", 1, 1)},
 				Servers: []Server{{Addr: stdAddr, Cert: "mx-example-dom"}}})
 	}
-	add("dns/nxdomain", "§ recipient domain does not exist",
+	add("dns/nxdomain", "§10.1 recipient domain does not exist",
 		Case{Rcpt: "user@nowhere.test", Policy: []string{"nowhere.test verify"}, Zone: stdZone})
 
 	for _, lv := range []string{"may", "encrypt", "verify"} {
-		add("starttls/refused-5xx/"+lv, "§ STARTTLS refused with a 5xx reply at "+lv,
+		add("starttls/refused-5xx/"+lv, "§3.2 STARTTLS refused with a 5xx reply at "+lv,
 			Case{Policy: []string{"example.test " + lv},
 				Servers: []Server{{Addr: stdAddr, Cert: "mx-example", STARTTLSReply: "554 5.7.3 TLS refused by policy"}}})
 	}
@@ -311,7 +311,7 @@ func MatrixCases(cs *Certs) []Case {
 		{"case-folded-key", []string{"example.test smtp:[MX.Example.Test]"}, []string{"[mx.example.test] secure"}, "25"},
 	}
 	for _, k := range keyForms {
-		add("key/"+k.name, "§ policy table key form "+k.name,
+		add("key/"+k.name, "§2.1 policy table key form "+k.name,
 			Case{Transport: k.transport, Policy: k.policy, Zone: withZone("example.test. IN A 127.0.1.20"),
 				Servers: []Server{{Addr: "127.0.1.20:" + k.port, Cert: "mx-example"}}})
 	}
@@ -327,18 +327,18 @@ func MatrixCases(cs *Certs) []Case {
 		if strings.HasSuffix(r.relay, ":2525") {
 			port = "2525"
 		}
-		add("relayhost/"+r.name, "§ relayhost "+r.relay+" is the policy lookup key",
+		add("relayhost/"+r.name, "§2.1 relayhost "+r.relay+" is the policy lookup key",
 			Case{Rcpt: "user@elsewhere.test", MainCF: []string{"relayhost = " + r.relay}, Policy: []string{r.entry},
 				Zone: withZone("example.test. IN A 127.0.1.20"), Servers: []Server{{Addr: "127.0.1.20:" + port, Cert: "mx-example"}}})
 	}
 	// DANE without DNSSEC support, and levels from main.cf only.
 	for _, lv := range []string{"dane", "dane-only"} {
-		add("dns-support/enabled/"+lv, "§ "+lv+" with smtp_dns_support_level = enabled (no DNSSEC)",
+		add("dns-support/enabled/"+lv, "§6.1 "+lv+" with smtp_dns_support_level = enabled (no DNSSEC)",
 			Case{MainCF: []string{"smtp_dns_support_level = enabled"}, Policy: []string{"example.test " + lv},
 				Zone: withZone(tlsaGood), Servers: []Server{{Addr: stdAddr, Cert: "selfsigned"}}})
 	}
 	for _, lv := range []string{"dane", "secure", "encrypt", "none"} {
-		add("global/"+lv, "§ smtp_tls_security_level = "+lv+" with an empty policy table",
+		add("global/"+lv, "§2.4 smtp_tls_security_level = "+lv+" with an empty policy table",
 			Case{MainCF: []string{"smtp_tls_security_level = " + lv}, Zone: withZone(tlsaGood),
 				Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
 	}
@@ -359,24 +359,24 @@ func MatrixCases(cs *Certs) []Case {
 		{"tafile-missing", "example.test verify tafile=/nonexistent/ta.pem"},
 	}
 	for _, e := range errs {
-		add("table/"+e.name, "§ table entry "+e.name, Case{Policy: []string{e.entry}, Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
+		add("table/"+e.name, "§1.4 table entry "+e.name, Case{Policy: []string{e.entry}, Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
 	}
-	add("table/global-secure-miss", "§ table miss falls back to smtp_tls_security_level",
+	add("table/global-secure-miss", "§2.4 table miss falls back to smtp_tls_security_level",
 		Case{MainCF: []string{"smtp_tls_security_level = secure"}, Policy: []string{"other.test none"},
 			Servers: []Server{{Addr: stdAddr, Cert: "other-name"}}})
-	add("table/none-beats-global-secure", "§ a table hit beats the global level",
+	add("table/none-beats-global-secure", "§2.4 a table hit beats the global level",
 		Case{MainCF: []string{"smtp_tls_security_level = secure"}, Policy: []string{"example.test none"},
 			Servers: []Server{{Addr: stdAddr, Cert: "other-name"}}})
-	add("table/cafile-inter-only", "§ smtp_tls_CAfile holding only the intermediate",
+	add("table/cafile-inter-only", "§10.2 smtp_tls_CAfile holding only the intermediate",
 		Case{MainCF: []string{"smtp_tls_CAfile = " + cs.Path("cafile-inter.pem")}, Policy: []string{"example.test verify"},
 			Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
-	add("table/cafile-root-inter-leafonly", "§ CAfile with root and intermediate, server sends only the leaf",
+	add("table/cafile-root-inter-leafonly", "§9.39 CAfile with root and intermediate, server sends only the leaf",
 		Case{MainCF: []string{"smtp_tls_CAfile = " + cs.Path("cafile-root+inter.pem")}, Policy: []string{"example.test verify"},
 			Servers: []Server{{Addr: stdAddr, Cert: "mx-example", Send: "leaf"}}})
-	add("table/cafile-missing", "§ smtp_tls_CAfile naming a missing file",
+	add("table/cafile-missing", "§2.4 item 5: smtp_tls_CAfile naming a missing file",
 		Case{MainCF: []string{"smtp_tls_CAfile = /nonexistent/ca.pem"}, Policy: []string{"example.test verify"},
 			Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
-	add("table/tafile", "§ tafile= names the trust anchor for verify",
+	add("table/tafile", "§6.5 tafile= names the trust anchor for verify",
 		Case{Policy: []string{"example.test verify tafile=" + cs.Path("cafile-inter.pem")},
 			Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
 	return out

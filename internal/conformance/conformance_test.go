@@ -15,6 +15,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Environment of the re-executed test binary inside the namespaces.
@@ -66,9 +69,7 @@ func triple(o Outcome) string {
 // backquotes: | `case` | Postfix triple | library triple | reason |.
 func knownDifferences(t *testing.T) map[string]knownDiff {
 	f, err := os.Open("known-differences.md")
-	if err != nil {
-		t.Fatalf("known-differences.md: %v", err)
-	}
+	require.NoError(t, err)
 	defer f.Close()
 	re := regexp.MustCompile("^\\|\\s*`([^`]+)`\\s*\\|([^|]*)\\|([^|]*)\\|(.*)\\|\\s*$")
 	out := map[string]knownDiff{}
@@ -160,6 +161,9 @@ func runCase(ctx context.Context, c Case, work, certs string) (Result, error) {
 // own Linux namespaces, and asserts that they agree (or differ exactly as
 // known-differences.md says, never with the library delivering where Postfix defers).
 func TestConformance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("conformance suite against real Postfix: skipped in -short mode")
+	}
 	if why := unavailable(); why != "" {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("conformance suite cannot run in CI: %s", why)
@@ -168,34 +172,24 @@ func TestConformance(t *testing.T) {
 	}
 	t0 := time.Now()
 	base, err := os.MkdirTemp("", "conformance.")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() {
 		if !t.Failed() || os.Getenv("CONFORMANCE_KEEP") == "" {
 			os.RemoveAll(base)
 		}
 	})
-	if err := os.Chmod(base, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Chmod(base, 0o755))
 	certs, err := NewCerts(filepath.Join(base, "certs"), time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cases := append(OracleCases(certs), MatrixCases(certs)...)
 	known := knownDifferences(t)
 	names := map[string]bool{}
 	for _, c := range cases {
-		if names[c.Name] {
-			t.Fatalf("duplicate case name %s", c.Name)
-		}
+		require.False(t, names[c.Name], "duplicate case name %s", c.Name)
 		names[c.Name] = true
 	}
 	for k := range known {
-		if !names[k] {
-			t.Errorf("known-differences.md lists %s, which is no case", k)
-		}
+		assert.True(t, names[k], "known-differences.md lists %s, which is no case", k)
 	}
 	jobs := 3
 	if n, err := strconv.Atoi(os.Getenv("CONFORMANCE_JOBS")); err == nil && n > 0 {
@@ -266,13 +260,9 @@ func TestConformanceWorld(t *testing.T) {
 		t.Skip("runs only inside a case's namespaces, started by TestConformance")
 	}
 	var c Case
-	if err := ReadJSON(filepath.Join(work, "case.json"), &c); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, ReadJSON(filepath.Join(work, "case.json"), &c))
 	ctx, cancel := context.WithTimeout(context.Background(), 140*time.Second)
 	defer cancel()
 	r := RunWorld(ctx, c, work, os.Getenv(envCerts))
-	if err := WriteJSON(filepath.Join(work, "result.json"), r); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, WriteJSON(filepath.Join(work, "result.json"), r))
 }

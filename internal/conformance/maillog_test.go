@@ -1,9 +1,11 @@
 package conformance
 
 import (
-	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestParseMaillog(t *testing.T) {
@@ -28,9 +30,10 @@ func TestParseMaillog(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			o := ParseMaillog(tc.log)
-			if o.Outcome != tc.outcome || o.DSN != tc.dsn || o.Reason != tc.reason || o.Trust != tc.trust {
-				t.Errorf("got %+v", o)
-			}
+			assert.Equal(t, tc.outcome, o.Outcome, "outcome")
+			assert.Equal(t, tc.dsn, o.DSN, "dsn")
+			assert.Equal(t, tc.reason, o.Reason, "reason")
+			assert.Equal(t, tc.trust, o.Trust, "trust")
 		})
 	}
 }
@@ -40,11 +43,11 @@ func FuzzParseMaillog(f *testing.F) {
 	f.Add("postfix/smtp[1]: Verified TLS connection established")
 	f.Fuzz(func(t *testing.T, s string) {
 		o := ParseMaillog(s)
-		if o.Outcome != "" && !strings.Contains(s, "status=") {
-			t.Fatalf("outcome %q without a status record", o.Outcome)
+		if o.Outcome != "" {
+			require.Contains(t, s, "status=", "outcome %q without a status record", o.Outcome)
 		}
-		if utf8.ValidString(s) && !utf8.ValidString(o.Reason) {
-			t.Fatal("reason not UTF-8")
+		if utf8.ValidString(s) {
+			require.True(t, utf8.ValidString(o.Reason), "reason not UTF-8")
 		}
 	})
 }

@@ -446,9 +446,7 @@ func runLibrary(ctx context.Context, c Case) Outcome {
 		o.Trust = string(*v.Trust)
 	}
 	for _, a := range v.Attempts {
-		for _, l := range a.Log {
-			o.Log = append(o.Log, l)
-		}
+		o.Log = append(o.Log, a.Log...)
 	}
 	o.Log = append(o.Log, v.Warnings...)
 	return o

@@ -2,9 +2,11 @@ package pfutil
 
 import (
 	"fmt"
-	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func collect(data string, opt Options) (lines []Line, warns []Warning) {
@@ -55,28 +57,19 @@ func TestNext(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got, warns := collect(tc.in, tc.opt)
-			if !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("lines %#v; want %#v", got, tc.want)
-			}
-			if !reflect.DeepEqual(warns, tc.warns) {
-				t.Errorf("warnings %#v; want %#v", warns, tc.warns)
-			}
+			assert.Equal(t, tc.want, got, "lines")
+			assert.Equal(t, tc.warns, warns, "warnings")
 		})
 	}
 }
 
 func TestCStrIsSpace(t *testing.T) {
-	if got := CStr("ab\x00cd"); got != "ab" {
-		t.Errorf("CStr = %q; want %q", got, "ab")
-	}
+	assert.Equal(t, "ab", CStr("ab\x00cd"))
 	for _, c := range []byte(" \t\n\v\f\r") {
-		if !IsSpace(c) {
-			t.Errorf("IsSpace(%q) = false", c)
-		}
+		assert.True(t, IsSpace(c), "IsSpace(%q)", c)
 	}
-	if IsSpace(0xa0) || IsSpace('x') {
-		t.Error("IsSpace is true outside the C-locale set")
-	}
+	assert.False(t, IsSpace(0xa0), "IsSpace outside the C-locale set")
+	assert.False(t, IsSpace('x'), "IsSpace outside the C-locale set")
 }
 
 func FuzzNext(f *testing.F) {
@@ -87,12 +80,8 @@ func FuzzNext(f *testing.F) {
 		lines, _ := collect(data, Options{File: "f", Segments: true})
 		prev := 0
 		for _, l := range lines {
-			if l.Text == "" || IsSpace(l.Text[0]) || strings.ContainsRune(l.Text, '\n') {
-				t.Fatalf("bad logical line %q", l.Text)
-			}
-			if l.First <= prev || l.Last < l.First || len(l.Segs) == 0 || l.Segs[0].Off != 0 {
-				t.Fatalf("bad line numbers %+v after %d", l, prev)
-			}
+			require.False(t, l.Text == "" || IsSpace(l.Text[0]) || strings.ContainsRune(l.Text, '\n'), "bad logical line %q", l.Text)
+			require.False(t, l.First <= prev || l.Last < l.First || len(l.Segs) == 0 || l.Segs[0].Off != 0, "bad line numbers %+v after %d", l, prev)
 			prev = l.Last
 		}
 	})

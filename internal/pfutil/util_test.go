@@ -3,6 +3,9 @@ package pfutil
 import (
 	"fmt"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestPrintable(t *testing.T) {
@@ -21,9 +24,7 @@ func TestPrintable(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := Printable(tc.in, tc.utf); got != tc.want {
-				t.Errorf("Printable(%q, %v) = %q; want %q", tc.in, tc.utf, got, tc.want)
-			}
+			assert.Equal(t, tc.want, Printable(tc.in, tc.utf), "Printable(%q, %v)", tc.in, tc.utf)
 		})
 	}
 }
@@ -42,9 +43,7 @@ func TestBalpar(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := Balpar(tc.in); got != tc.want {
-				t.Errorf("Balpar(%q) = %d; want %d", tc.in, got, tc.want)
-			}
+			assert.Equal(t, tc.want, Balpar(tc.in), "Balpar(%q)", tc.in)
 		})
 	}
 }
@@ -56,13 +55,10 @@ func FuzzPrintable(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, utf := range []bool{false, true} {
 			out := Printable(s, utf)
-			if Printable(out, utf) != out {
-				t.Fatalf("Printable not idempotent on %q", s)
-			}
+			require.Equal(t, out, Printable(out, utf), "Printable not idempotent on %q", s)
 			for i := 0; i < len(out); i++ {
-				if c := out[i]; c < 0x20 || c == 0x7f || (!utf && c >= 0x80) {
-					t.Fatalf("Printable(%q, %v) = %q keeps byte %#x", s, utf, out, c)
-				}
+				c := out[i]
+				require.False(t, c < 0x20 || c == 0x7f || (!utf && c >= 0x80), "Printable(%q, %v) = %q keeps byte %#x", s, utf, out, c)
 			}
 		}
 	})

@@ -116,19 +116,12 @@ type Value struct {
 // Layer is one set of name = value settings. Build layers with MainLayer,
 // ServiceLayer and OverrideLayer.
 type Layer struct {
-	kind   Kind
 	values []Value
 }
 
-// Kind returns the layer's kind.
-func (l Layer) Kind() Kind { return l.kind }
-
-// Values returns the layer's settings in order (a later one for the same name wins).
-func (l Layer) Values() []Value { return append([]Value(nil), l.values...) }
-
 // MainLayer makes a layer from main.cf.
 func MainLayer(f *File) Layer {
-	l := Layer{kind: KindMainCF}
+	l := Layer{}
 	if f == nil {
 		return l
 	}
@@ -142,7 +135,7 @@ func MainLayer(f *File) Layer {
 // order, then the read-only process_name and service_name that the daemon sets after
 // reading its options.
 func ServiceLayer(s *Service) Layer {
-	l := Layer{kind: KindMasterCF}
+	l := Layer{}
 	if s == nil {
 		return l
 	}
@@ -161,7 +154,7 @@ func ServiceLayer(s *Service) Layer {
 // around '=' are allowed). A malformed setting is an error in postconf's words:
 // `invalid parameter override: <arg>: <reason>`.
 func OverrideLayer(settings ...string) (Layer, error) {
-	l := Layer{kind: KindOverride}
+	l := Layer{}
 	for _, s := range settings {
 		name, value, reason := splitNameval(cstr(s))
 		if reason != "" {

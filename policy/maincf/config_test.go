@@ -1,28 +1,25 @@
 package maincf
 
 import (
-	"errors"
-	"reflect"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func mustParse(t testing.TB, s string) *File {
 	t.Helper()
 	f, err := Parse(strings.NewReader(s), "/etc/postfix/main.cf")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return f
 }
 
 func mustMaster(t testing.TB, s string) *Master {
 	t.Helper()
 	m, err := ParseMaster(strings.NewReader(s), "/etc/postfix/master.cf")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return m
 }
 
@@ -31,9 +28,7 @@ func TestLayers(t *testing.T) {
 	m := mustMaster(t, "relay unix - - n - - smtp\n  -o smtp_tls_security_level=encrypt\n  -o syslog_name=postfix/$service_name\n")
 	s, _ := m.Service("relay", "unix")
 	ov, err := OverrideLayer("smtp_tls_loglevel = 2")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	d := DefaultsMap{"smtp_tls_security_level": "", "smtp_tls_loglevel": "0", "syslog_name": "${multi_instance_name?{$multi_instance_name}:{postfix}}", "multi_instance_name": "", "smtp_tls_CAfile": ""}
 	c := NewConfig(d, MainLayer(f), ServiceLayer(s), ov)
 	tests := []struct {
@@ -49,29 +44,23 @@ func TestLayers(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			v, ok := c.Raw(tc.param)
-			if !ok || v.Origin != tc.origin {
-				t.Fatalf("Raw(%s) = %+v, %v; want origin %+v", tc.param, v, ok, tc.origin)
-			}
+			require.True(t, ok, "Raw(%s)", tc.param)
+			require.Equal(t, tc.origin, v.Origin, "Raw(%s)", tc.param)
 			got, err := c.Expand(tc.param)
-			if err != nil || got != tc.want {
-				t.Fatalf("Expand(%s) = %q, %v; want %q", tc.param, got, err, tc.want)
-			}
+			require.NoError(t, err, "Expand(%s)", tc.param)
+			require.Equal(t, tc.want, got, "Expand(%s)", tc.param)
 		})
 	}
-	if _, ok := c.Raw("nosuch"); ok {
-		t.Fatal("undefined parameter reported as defined")
-	}
+	_, ok := c.Raw("nosuch")
+	require.False(t, ok, "undefined parameter reported as defined")
 	want := []string{"process_name", "relayhost", "service_name", "smtp_tls_loglevel", "smtp_tls_security_level", "syslog_name"}
-	if got := c.Names(); !reflect.DeepEqual(got, want) {
-		t.Fatalf("Names() = %q; want %q", got, want)
-	}
+	require.Equal(t, want, c.Names())
 }
 
 func TestOverrideLayerError(t *testing.T) {
 	_, err := OverrideLayer("foo")
-	if !errors.Is(err, ErrSyntax) || err.Error() != "invalid parameter override: foo: missing '=' after attribute name: configuration syntax error" {
-		t.Fatalf("postconf -o without '=': %v", err)
-	}
+	require.ErrorIs(t, err, ErrSyntax, "postconf -o without '='")
+	require.EqualError(t, err, "invalid parameter override: foo: missing '=' after attribute name: configuration syntax error")
 }
 
 func TestOriginString(t *testing.T) {
@@ -85,9 +74,7 @@ func TestOriginString(t *testing.T) {
 		{Origin{Kind: KindOverride}, "override"},
 	}
 	for _, tc := range tests {
-		if got := tc.o.String(); got != tc.want {
-			t.Errorf("%+v: %q; want %q", tc.o, got, tc.want)
-		}
+		assert.Equal(t, tc.want, tc.o.String(), "%+v", tc.o)
 	}
 }
 
@@ -117,9 +104,7 @@ func TestCheck(t *testing.T) {
 	}
 	sort.Strings(got)
 	sort.Strings(want)
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("postconf checks: %q; want %q", got, want)
-	}
+	require.Equal(t, want, got, "postconf checks")
 }
 
 const checkMaster = `relay unix - - n - - smtp
@@ -154,9 +139,7 @@ func TestCheckOracle(t *testing.T) {
 	}
 	sort.Strings(ours)
 	sort.Strings(theirs)
-	if !reflect.DeepEqual(ours, theirs) {
-		t.Fatalf("postconf %q; ours %q", theirs, ours)
-	}
+	require.Equal(t, theirs, ours, "postconf's warnings")
 }
 
 const fullMain = `compatibility_level = 3.6
@@ -180,9 +163,7 @@ smtp_tls_loglevel = ${{$smtp_tls_security_level} == {dane}?{1}:{0}}
 // and references many of them, and compares with postconf -x.
 func TestExpandAllOracle(t *testing.T) {
 	res := runPostconfAll(t, []postconfJob{{main: fullMain, args: []string{"-x"}}})[0]
-	if res.fatal != "" {
-		t.Fatal(res.fatal)
-	}
+	require.Empty(t, res.fatal)
 	theirs := parsePostconfListing(res.stdout)
 	defs := loadOracleDefaults(t)
 	// Dynamic defaults that Postfix computes in C, not with $name: the caller's
@@ -191,13 +172,11 @@ func TestExpandAllOracle(t *testing.T) {
 		defs[n] = theirs[n]
 	}
 	c := NewConfigWithOptions(Options{Features: &f37}, defs, MainLayer(mustParse(t, fullMain)))
-	if len(theirs) < 500 {
-		t.Fatalf("postconf -x printed only %d parameters", len(theirs))
-	}
+	require.GreaterOrEqual(t, len(theirs), 500, "parameters postconf -x printed")
 	for name, want := range theirs {
 		got, err := c.Expand(name)
-		if err != nil || normWS(got) != want {
-			t.Errorf("%s: postconf %q; ours %q, %v", name, want, got, err)
+		if assert.NoError(t, err, name) {
+			assert.Equal(t, want, normWS(got), "%s: postconf's value", name)
 		}
 	}
 }
@@ -206,9 +185,7 @@ func TestExpandAllOracle(t *testing.T) {
 func TestExpandServiceOracle(t *testing.T) {
 	master := "relay unix - - n - - smtp\n  -o syslog_name=postfix/$service_name\n  -o smtp_tls_security_level=${relay_level:{encrypt}}\n  -o smtp_tls_CAfile=$config_directory/$process_name.pem\n"
 	res := runPostconfAll(t, []postconfJob{{main: fullMain, master: master, args: []string{"-P", "-x"}}})[0]
-	if res.fatal != "" {
-		t.Fatal(res.fatal)
-	}
+	require.Empty(t, res.fatal)
 	defs := loadOracleDefaults(t)
 	m := mustMaster(t, master)
 	s, _ := m.Service("relay", "unix")
@@ -225,20 +202,18 @@ func TestExpandServiceOracle(t *testing.T) {
 		key, want, _ := strings.Cut(l, " = ")
 		name := strings.TrimPrefix(key, "relay/unix/")
 		got, err := c.Expand(name)
-		if err != nil || normWS(got) != want {
-			t.Errorf("%s: postconf %q; ours %q, %v", key, want, got, err)
+		if assert.NoError(t, err, key) {
+			assert.Equal(t, want, normWS(got), "%s: postconf's value", key)
 		}
 		n++
 	}
-	if n != 3 {
-		t.Fatalf("postconf -P -x printed %d settings: %q", n, res.stdout)
-	}
+	require.Equal(t, 3, n, "settings postconf -P -x printed: %q", res.stdout)
 }
 
 func TestExpandReportUndefined(t *testing.T) {
 	c := NewConfig(DefaultsMap{"known": ""}, MainLayer(mustParse(t, "a = $b $known ${c?x} $b\n")))
 	x, err := c.ExpandReport("$a")
-	if err != nil || x.Value != "   " || !reflect.DeepEqual(x.Undefined, []string{"b", "b"}) {
-		t.Fatalf("mac_expand MAC_PARSE_UNDEF: %+v, %v", x, err)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, "   ", x.Value, "mac_expand MAC_PARSE_UNDEF")
+	assert.Equal(t, []string{"b", "b"}, x.Undefined, "mac_expand MAC_PARSE_UNDEF")
 }

@@ -1,10 +1,12 @@
 package maincf
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // expandCase is one expansion vector: main.cf lines, then `relayhost = <expr>` is
@@ -128,9 +130,7 @@ func doubling(n int) string {
 func caseConfig(t testing.TB, tc expandCase, d Defaults) *Config {
 	t.Helper()
 	f, err := Parse(strings.NewReader(tc.main+"\nrelayhost = "+tc.expr+"\n"), "main.cf")
-	if err != nil {
-		t.Fatalf("parse: %v", err)
-	}
+	require.NoError(t, err, "parse")
 	feat := f37
 	if tc.feat != nil {
 		feat = *tc.feat
@@ -145,17 +145,14 @@ func TestExpand(t *testing.T) {
 			got, err := caseConfig(t, tc, d).Expand("relayhost")
 			if tc.wantErr != "" {
 				var ee *ExpandError
-				if !errors.As(err, &ee) {
-					t.Fatalf("got %q, %v; want error %q", got, err, tc.wantErr)
-				}
-				if ee.Message != tc.wantErr || !errors.Is(err, tc.kind) || ee.Param != "relayhost" {
-					t.Fatalf("error = %q (param %q, is %v: %v); want %q", ee.Message, ee.Param, tc.kind, errors.Is(err, tc.kind), tc.wantErr)
-				}
+				require.ErrorAs(t, err, &ee, "got %q; want error %q", got, tc.wantErr)
+				assert.Equal(t, tc.wantErr, ee.Message)
+				assert.ErrorIs(t, err, tc.kind)
+				assert.Equal(t, "relayhost", ee.Param)
 				return
 			}
-			if err != nil || got != tc.want {
-				t.Fatalf("got %q, %v; want %q", got, err, tc.want)
-			}
+			require.NoError(t, err)
+			require.Equal(t, tc.want, got)
 		})
 	}
 }
@@ -183,14 +180,12 @@ func TestExpandOracle(t *testing.T) {
 					want = res.warnings[len(res.warnings)-1]
 				}
 				var ee *ExpandError
-				if !errors.As(err, &ee) || ee.Message != want {
-					t.Fatalf("postconf: %q; we: %q, %v", want, got, err)
-				}
+				require.ErrorAs(t, err, &ee, "postconf: %q; we: %q", want, got)
+				require.Equal(t, want, ee.Message, "postconf's warning")
 				return
 			}
-			if err != nil || normWS(got) != normWS(res.stdout) {
-				t.Fatalf("postconf: %q; we: %q, %v", res.stdout, got, err)
-			}
+			require.NoError(t, err)
+			require.Equal(t, normWS(res.stdout), normWS(got), "postconf's expansion")
 		})
 	}
 }
@@ -207,9 +202,8 @@ func TestReferences(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := References(tc.in, LatestFeatures())
-			if err != nil || strings.Join(got, ",") != strings.Join(tc.want, ",") {
-				t.Fatalf("got %v, %v; want %v", got, err, tc.want)
-			}
+			require.NoError(t, err)
+			require.Equal(t, strings.Join(tc.want, ","), strings.Join(got, ","))
 		})
 	}
 }
@@ -227,9 +221,8 @@ func TestCompatLevel(t *testing.T) {
 	for _, tc := range tests {
 		t.Run("compat_level_from_string "+tc.in, func(t *testing.T) {
 			got, ok := CompatLevel(tc.in)
-			if got != tc.want || ok != tc.ok {
-				t.Fatalf("CompatLevel(%q) = %d, %v; want %d, %v", tc.in, got, ok, tc.want, tc.ok)
-			}
+			assert.Equal(t, tc.want, got, "CompatLevel(%q)", tc.in)
+			assert.Equal(t, tc.ok, ok, "CompatLevel(%q) ok", tc.in)
 		})
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 func FuzzParse(f *testing.F) {
@@ -17,15 +19,12 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		for _, p := range file.Params() {
-			if p.Name == "" || strings.ContainsAny(p.Name, " \t\r\n\v\f=\x00") {
-				t.Fatalf("bad name %q", p.Name)
-			}
-			if q, ok := file.Lookup(p.Name); !ok || q != p {
-				t.Fatalf("Lookup(%q) = %+v; want %+v", p.Name, q, p)
-			}
-			if p.Line < 1 || p.LastLine < p.Line {
-				t.Fatalf("bad lines %d-%d", p.Line, p.LastLine)
-			}
+			require.NotEmpty(t, p.Name)
+			require.False(t, strings.ContainsAny(p.Name, " \t\r\n\v\f=\x00"), "bad name %q", p.Name)
+			q, ok := file.Lookup(p.Name)
+			require.True(t, ok, "Lookup(%q)", p.Name)
+			require.Equal(t, p, q, "Lookup(%q)", p.Name)
+			require.True(t, p.Line >= 1 && p.LastLine >= p.Line, "bad lines %d-%d", p.Line, p.LastLine)
 		}
 	})
 }
@@ -40,13 +39,10 @@ func FuzzParseMaster(f *testing.F) {
 			return
 		}
 		for _, s := range m.Services() {
-			if got, ok := m.Service(s.Name, s.Type); !ok || got == nil {
-				t.Fatalf("Service(%q, %q) not found", s.Name, s.Type)
-			}
+			got, ok := m.Service(s.Name, s.Type)
+			require.True(t, ok && got != nil, "Service(%q, %q) not found", s.Name, s.Type)
 			for _, o := range s.Overrides {
-				if o.Line < s.Line || o.Line > s.LastLine {
-					t.Fatalf("override line %d outside entry %d-%d", o.Line, s.Line, s.LastLine)
-				}
+				require.True(t, o.Line >= s.Line && o.Line <= s.LastLine, "override line %d outside entry %d-%d", o.Line, s.Line, s.LastLine)
 			}
 			_ = NewConfig(nil, ServiceLayer(s))
 		}
@@ -66,12 +62,12 @@ func FuzzExpand(f *testing.F) {
 		for _, feat := range []Features{LatestFeatures(), FeaturesOf(3, 7), FeaturesOf(2, 11)} {
 			c := NewConfigWithOptions(Options{Features: &feat, Limits: lim}, DefaultsMap{"compatibility_level": "3.6"}, MainLayer(file))
 			out, err := c.ExpandString(expr)
-			if err == nil && len(out) > lim.MaxOutput {
-				t.Fatalf("output %d bytes exceeds the limit", len(out))
+			if err == nil {
+				require.LessOrEqual(t, len(out), lim.MaxOutput, "output exceeds the limit")
 			}
 			for _, n := range c.Names() {
-				if out, err := c.Expand(n); err == nil && len(out) > lim.MaxOutput {
-					t.Fatalf("output %d bytes exceeds the limit", len(out))
+				if out, err := c.Expand(n); err == nil {
+					require.LessOrEqual(t, len(out), lim.MaxOutput, "output of %s exceeds the limit", n)
 				}
 			}
 			_, _ = References(expr, feat)

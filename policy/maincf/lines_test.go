@@ -1,8 +1,9 @@
 package maincf
 
 import (
-	"reflect"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // TestReadllines ports the test vectors of Postfix's util/readlline.c.
@@ -54,16 +55,13 @@ func TestReadllines(t *testing.T) {
 				}
 				got = append(got, ll.text)
 			}
-			if !reflect.DeepEqual(got, tc.want) || first != tc.first || last != tc.last {
-				t.Fatalf("got %q lines %d-%d; want %q lines %d-%d", got, first, last, tc.want, tc.first, tc.last)
-			}
+			require.Equal(t, tc.want, got)
+			require.Equal(t, [2]int{tc.first, tc.last}, [2]int{first, last}, "first and last line")
 			var diags []string
 			for _, d := range lr.diags {
 				diags = append(diags, d.Message)
 			}
-			if !reflect.DeepEqual(diags, tc.diags) {
-				t.Fatalf("diagnostics %q; want %q", diags, tc.diags)
-			}
+			require.Equal(t, tc.diags, diags, "diagnostics")
 		})
 	}
 }

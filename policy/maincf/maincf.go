@@ -81,15 +81,11 @@ type Param struct {
 
 // File is a parsed main.cf.
 type File struct {
-	name        string
 	entries     []Param        // every entry in file order, including overridden ones
 	last        map[string]int // name -> index in entries of the effective entry
 	order       []string       // names in order of first appearance
 	Diagnostics []Diagnostic   // warnings, in file order
 }
-
-// Name returns the file name given to Parse.
-func (f *File) Name() string { return f.name }
 
 // Lookup returns the effective (last) entry for name.
 func (f *File) Lookup(name string) (Param, bool) {
@@ -164,7 +160,7 @@ func Parse(r io.Reader, filename string) (*File, error) {
 }
 
 func parseBytes(data []byte, filename string) (*File, error) {
-	f := &File{name: filename, last: make(map[string]int)}
+	f := &File{last: make(map[string]int)}
 	lr := &lineReader{data: data, file: filename}
 	for {
 		ll, ok := lr.next()

@@ -2,13 +2,14 @@ package maincf
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
-	"reflect"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 type wantParam struct {
@@ -60,22 +61,18 @@ func checkParsed(t *testing.T, tc parseCase, f *File, err error, file string) {
 	t.Helper()
 	if tc.wantErr != "" {
 		var se *SyntaxError
-		if !errors.As(err, &se) || !errors.Is(err, ErrSyntax) || err.Error() != strings.ReplaceAll(tc.wantErr, "FILE", file) {
-			t.Fatalf("err = %v; want %s", err, tc.wantErr)
-		}
+		require.ErrorAs(t, err, &se)
+		require.ErrorIs(t, err, ErrSyntax)
+		require.EqualError(t, err, strings.ReplaceAll(tc.wantErr, "FILE", file))
 		return
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var got []wantParam
 	for _, p := range f.Params() {
 		got = append(got, wantParam{p.Name, p.Value, p.Line, p.LastLine})
 	}
 	sort.Slice(got, func(i, j int) bool { return got[i].name < got[j].name })
-	if !reflect.DeepEqual(got, tc.want) {
-		t.Fatalf("params = %+v; want %+v", got, tc.want)
-	}
+	require.Equal(t, tc.want, got, "params")
 	var diags []string
 	for _, d := range f.Diagnostics {
 		diags = append(diags, d.Message)
@@ -84,9 +81,7 @@ func checkParsed(t *testing.T, tc parseCase, f *File, err error, file string) {
 	for _, d := range tc.diags {
 		want = append(want, strings.ReplaceAll(d, "FILE", file))
 	}
-	if !reflect.DeepEqual(diags, want) {
-		t.Fatalf("diagnostics = %q; want %q", diags, want)
-	}
+	require.Equal(t, want, diags, "diagnostics")
 }
 
 func TestParse(t *testing.T) {
@@ -112,22 +107,17 @@ func TestParseOracle(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "main.cf")
-			if err := os.WriteFile(path, []byte(tc.in), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, os.WriteFile(path, []byte(tc.in), 0o644))
 			f, err := ParseFile(context.Background(), path)
 			if tc.wantErr != "" {
 				// postconf's path differs (another temp dir); compare after the path.
 				_, pf, _ := strings.Cut(res.fatal, "main.cf")
 				_, we, _ := strings.Cut(err.Error(), "main.cf")
-				if pf == "" || pf != we {
-					t.Fatalf("postconf fatal %q; we %q", res.fatal, err)
-				}
+				require.NotEmpty(t, pf, "postconf's fatal error")
+				require.Equal(t, pf, we, "postconf fatal %q; we %q", res.fatal, err)
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			pc := parsePostconfListing(res.stdout)
 			for _, w := range res.warnings {
 				if _, nv, ok := strings.Cut(w, "unused parameter: "); ok {
@@ -143,9 +133,7 @@ func TestParseOracle(t *testing.T) {
 					got[p.Name] = normWS(msgPrintable(p.Value))
 				}
 			}
-			if !reflect.DeepEqual(got, pc) {
-				t.Fatalf("postconf %q; we %q", pc, got)
-			}
+			require.Equal(t, pc, got, "postconf's parameters")
 			var pw []string
 			for _, w := range res.warnings {
 				if !strings.Contains(w, "unused parameter") {
@@ -158,44 +146,34 @@ func TestParseOracle(t *testing.T) {
 				_, after, _ := strings.Cut(d.Message, "main.cf")
 				ours = append(ours, after)
 			}
-			if !reflect.DeepEqual(pw, ours) {
-				t.Fatalf("postconf warnings %q; ours %q", pw, ours)
-			}
+			require.Equal(t, pw, ours, "postconf's warnings")
 		})
 	}
 }
 
 func TestParseNullByte(t *testing.T) {
 	f, err := Parse(strings.NewReader("a = b\x00c\nd = e\n"), "main.cf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p, _ := f.Lookup("a"); p.Value != "b" {
-		t.Fatalf("§readllines NUL: value %q; want text before the NUL byte", p.Value)
-	}
-	if len(f.Diagnostics) != 1 || f.Diagnostics[0].Message != "main.cf, line 1: text after null byte may be ignored" {
-		t.Fatalf("diagnostics %v", f.Diagnostics)
-	}
+	require.NoError(t, err)
+	p, _ := f.Lookup("a")
+	assert.Equal(t, "b", p.Value, "readllines NUL: the text before the NUL byte")
+	require.Len(t, f.Diagnostics, 1)
+	assert.Equal(t, "main.cf, line 1: text after null byte may be ignored", f.Diagnostics[0].Message)
 }
 
 func TestEntriesKeepsOverridden(t *testing.T) {
 	f, err := Parse(strings.NewReader("a = 1\na = 2\n"), "main.cf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e := f.Entries(); len(e) != 2 || e[0].Value != "1" || e[1].Value != "2" {
-		t.Fatalf("Entries() = %+v", e)
-	}
+	require.NoError(t, err)
+	e := f.Entries()
+	require.Len(t, e, 2)
+	assert.Equal(t, "1", e[0].Value)
+	assert.Equal(t, "2", e[1].Value)
 }
 
 func TestParseFileErrors(t *testing.T) {
 	_, err := ParseFile(context.Background(), filepath.Join(t.TempDir(), "main.cf"))
-	if !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("mail_conf_suck: missing main.cf: %v", err)
-	}
+	require.ErrorIs(t, err, os.ErrNotExist, "mail_conf_suck: missing main.cf")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := ParseMasterFile(ctx, "/nonexistent/master.cf"); !errors.Is(err, context.Canceled) {
-		t.Fatalf("cancelled context: %v", err)
-	}
+	_, err = ParseMasterFile(ctx, "/nonexistent/master.cf")
+	require.ErrorIs(t, err, context.Canceled, "cancelled context")
 }

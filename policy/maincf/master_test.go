@@ -1,12 +1,13 @@
 package maincf
 
 import (
-	"errors"
 	"fmt"
-	"reflect"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 type masterCase struct {
@@ -81,41 +82,30 @@ func TestParseMaster(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := ParseMaster(strings.NewReader(tc.in), "master.cf")
 			if tc.wantErr != "" {
-				if !errors.Is(err, ErrSyntax) || err.Error() != tc.wantErr {
-					t.Fatalf("err = %v; want %s", err, tc.wantErr)
-				}
+				require.ErrorIs(t, err, ErrSyntax)
+				require.EqualError(t, err, tc.wantErr)
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			s, ok := m.Service(tc.service[0], tc.service[1])
-			if !ok {
-				t.Fatalf("service %v not found", tc.service)
-			}
+			require.True(t, ok, "service %v not found", tc.service)
 			var got []string
 			for _, o := range s.Overrides {
 				got = append(got, fmt.Sprintf("%s=%s@%d", o.Name, o.Value, o.Line))
 			}
-			if !reflect.DeepEqual(got, tc.overrides) {
-				t.Fatalf("overrides = %q; want %q", got, tc.overrides)
-			}
+			require.Equal(t, tc.overrides, got, "overrides")
 			var probs []string
 			for _, p := range s.Problems {
 				probs = append(probs, p.Message)
 			}
-			if !reflect.DeepEqual(probs, tc.problems) {
-				t.Fatalf("problems = %q; want %q", probs, tc.problems)
-			}
+			require.Equal(t, tc.problems, probs, "problems")
 			var diags []string
 			for _, d := range m.Diagnostics {
 				if d.Code != CodeBadDaemonOption {
 					diags = append(diags, d.Message)
 				}
 			}
-			if !reflect.DeepEqual(diags, tc.diags) {
-				t.Fatalf("diagnostics = %q; want %q", diags, tc.diags)
-			}
+			require.Equal(t, tc.diags, diags, "diagnostics")
 		})
 	}
 }
@@ -135,13 +125,9 @@ func TestParseMasterOracle(t *testing.T) {
 	for i, tc := range cases {
 		res := results[i]
 		t.Run(tc.name, func(t *testing.T) {
-			if res.fatal != "" {
-				t.Fatalf("postconf: %s", res.fatal)
-			}
+			require.Empty(t, res.fatal, "postconf")
 			m, err := ParseMaster(strings.NewReader(tc.in), "master.cf")
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			var ours []string
 			for _, s := range m.Services() {
 				eff := map[string]string{}
@@ -160,27 +146,20 @@ func TestParseMasterOracle(t *testing.T) {
 			}
 			sort.Strings(ours)
 			sort.Strings(theirs)
-			if !reflect.DeepEqual(ours, theirs) {
-				t.Fatalf("postconf -P %q; ours %q", theirs, ours)
-			}
+			require.Equal(t, theirs, ours, "postconf -P")
 		})
 	}
 }
 
 func TestServiceNames(t *testing.T) {
 	m, err := ParseMaster(strings.NewReader("relay unix - - n - - /usr/lib/postfix/smtp -o a=b\nx unix - - n - - smtp -n y\n"), "master.cf")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s, _ := m.Service("relay", "unix")
-	if s.ProcessName() != "smtp" || s.ServiceName() != "relay" || s.Key() != "relay/unix" {
-		t.Fatalf("§master_ent process_name/service_name: %q %q %q", s.ProcessName(), s.ServiceName(), s.Key())
-	}
+	assert.Equal(t, "smtp", s.ProcessName(), "master_ent process_name")
+	assert.Equal(t, "relay", s.ServiceName(), "master_ent service_name")
+	assert.Equal(t, "relay/unix", s.Key())
 	s, _ = m.Service("x", "unix")
-	if s.ServiceName() != "y" {
-		t.Fatalf("-n: service_name %q", s.ServiceName())
-	}
-	if _, ok := m.Service("relay", "inet"); ok {
-		t.Fatal("a service is identified by name and type")
-	}
+	assert.Equal(t, "y", s.ServiceName(), "-n: service_name")
+	_, ok := m.Service("relay", "inet")
+	assert.False(t, ok, "a service is identified by name and type")
 }

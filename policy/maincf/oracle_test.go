@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // postconfPath finds the real postconf(1), or skips (fails in CI) when it is missing.
@@ -34,19 +36,13 @@ func postconfPath(t testing.TB) string {
 func postconfDir(t testing.TB, mainCF, masterCF string) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "main.cf"), []byte(mainCF), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "master.cf"), []byte(masterCF), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.cf"), []byte(mainCF), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "master.cf"), []byte(masterCF), 0o644))
 	// dict_load_file_xt() re-reads a file modified within the last second ("hot"),
 	// repeating its warnings; age the files so postconf reads them once.
 	old := time.Now().Add(-time.Hour)
 	for _, n := range []string{"main.cf", "master.cf"} {
-		if err := os.Chtimes(filepath.Join(dir, n), old, old); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.Chtimes(filepath.Join(dir, n), old, old))
 	}
 	return dir
 }
@@ -119,9 +115,7 @@ func loadOracleDefaults(t testing.TB) oracleDefaults {
 	t.Helper()
 	dir := postconfDir(t, "", "")
 	res := runPostconf(t, dir, "-d")
-	if res.fatal != "" {
-		t.Fatalf("postconf -d: %s", res.fatal)
-	}
+	require.Empty(t, res.fatal, "postconf -d")
 	d := oracleDefaults(parsePostconfListing(res.stdout))
 	// postconf -d hides its "legacy" parameters (postconf_builtin.c
 	// pcf_legacy_str_table): known, default "", referenced by newer defaults.

@@ -65,6 +65,9 @@ var batteryKeys = []string{"abcd", "ab", "aab", "abab", "a.b.c", "x.example.com"
 	"a+b", "aab", "a{2}", "*a", "a$b", "ccc", "12", "1", "a.b_c", "AB", "a b", "cab", "acbc", "bbb", ""}
 
 func TestPatternBatteryAgreesWithPostmap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("postmap oracle: skipped in -short mode")
+	}
 	bin, conf := postmapTool(t)
 	ctx := context.Background()
 	dir := t.TempDir()

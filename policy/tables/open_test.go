@@ -70,6 +70,9 @@ func TestOpenFailures(t *testing.T) {
 // TestOpenFailuresAgreeWithPostmap checks our open-failure words against postmap, which
 // (not being a daemon) exits with them as "fatal:".
 func TestOpenFailuresAgreeWithPostmap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("postmap oracle: skipped in -short mode")
+	}
 	bin, conf := postmapTool(t)
 	specs := []string{"inline:{a}", "inline:{}", "inline:{ }", "inline:{a=b}x", "inline:{ {a=b}x }",
 		`inline:{"a=b}`, "static:{ x", "static:{x}y", "foo:bar", "texthash:/nonexist", "hash:/nonexist",

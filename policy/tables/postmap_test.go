@@ -119,6 +119,9 @@ func sortedPairs(out string) []string {
 }
 
 func TestPostmapAgreementTexthash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("postmap oracle: skipped in -short mode")
+	}
 	bin, conf := postmapTool(t)
 	dir := t.TempDir()
 	for seed := int64(1); seed <= 8; seed++ {
@@ -141,6 +144,9 @@ func TestPostmapAgreementTexthash(t *testing.T) {
 }
 
 func TestPostmapAgreementHash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("postmap oracle: skipped in -short mode")
+	}
 	bin, conf := postmapTool(t)
 	dir := t.TempDir()
 	ctx := context.Background()
@@ -202,6 +208,9 @@ func sortStrings(s []string) { sort.Strings(s) }
 // and stores keys through dict_utf8, which casefolds non-ASCII keys: postmap -s shows the
 // folded keys and the duplicates found after folding.
 func TestPostmapAgreementTexthashUTF8(t *testing.T) {
+	if testing.Short() {
+		t.Skip("postmap oracle: skipped in -short mode")
+	}
 	bin, _ := postmapTool(t)
 	conf := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(conf, "main.cf"), []byte("compatibility_level = 3.6\n"), 0o644))

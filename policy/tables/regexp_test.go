@@ -112,6 +112,9 @@ func TestRegexpTable(t *testing.T) {
 }
 
 func TestRegexpAgreesWithPostmap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("postmap oracle: skipped in -short mode")
+	}
 	bin, conf := postmapTool(t)
 	ctx := context.Background()
 	file := filepath.Join(t.TempDir(), "re")
@@ -154,6 +157,9 @@ var pcreKeys = []string{"[mail.example.net]:587", "mx.example.com", "A.example.n
 	"other.test", "b.example.net"}
 
 func TestPCREAgreesWithPostmap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("postmap oracle: skipped in -short mode")
+	}
 	bin, conf := postmapTool(t)
 	ctx := context.Background()
 	file := filepath.Join(t.TempDir(), "pcre")

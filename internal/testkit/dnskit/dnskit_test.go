@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/stretchr/testify/require"
 )
 
 func query(t *testing.T, s *Server, name string, qtype uint16) *dns.Msg {
@@ -16,9 +17,7 @@ func query(t *testing.T, s *Server, name string, qtype uint16) *dns.Msg {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	r, _, err := (&dns.Client{Timeout: 3 * time.Second}).ExchangeContext(ctx, m, s.Resolver)
-	if err != nil {
-		t.Fatalf("%s %s: %v", name, dns.TypeToString[qtype], err)
-	}
+	require.NoError(t, err, "%s %s", name, dns.TypeToString[qtype])
 	return r
 }
 
@@ -42,10 +41,8 @@ func TestZones(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := query(t, s, c.qname, dns.TypeA)
-			if r.Rcode != c.rcode || r.AuthenticatedData != c.authenticated {
-				t.Fatalf("rcode %s AD %v, want %s AD %v", dns.RcodeToString[r.Rcode], r.AuthenticatedData,
-					dns.RcodeToString[c.rcode], c.authenticated)
-			}
+			require.Equal(t, dns.RcodeToString[c.rcode], dns.RcodeToString[r.Rcode], "rcode")
+			require.Equal(t, c.authenticated, r.AuthenticatedData, "AD bit")
 		})
 	}
 }
@@ -55,7 +52,5 @@ func TestBadRecordIsConfigError(t *testing.T) {
 		unavailable(t, err) // t.Fatal when CI=true, else t.Skip naming the packages
 	}
 	_, err := start(t, Config{Records: []string{"www.example.com. IN A 127.0.0.1"}})
-	if err == nil {
-		t.Fatal("record outside test. accepted")
-	}
+	require.Error(t, err, "record outside test. accepted")
 }
