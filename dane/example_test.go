@@ -5,12 +5,13 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/postfixtls/postfixtls/dane"
 	"github.com/postfixtls/postfixtls/dane/dnssec"
-	"github.com/postfixtls/postfixtls/internal/testkit/pki"
 )
 
 // Classify shows what Postfix does with each record of a TLSA RRset.
@@ -37,16 +38,16 @@ _25._tcp.mx.example.com. IN TLSA 3 1 1 0123456789ABCDEF0123456789ABCDEF012345678
 
 // RecordSet.Verify checks the chain a server presented against DANE-EE and DANE-TA records.
 func ExampleRecordSet_Verify() {
-	key, _ := pki.New(pki.Spec{CN: []string{"self-signed"}}, nil)
-	sum := sha256.Sum256(key.SPKI())
+	key := readCert("testdata/example/self-signed.pem")
+	sum := sha256.Sum256(key.RawSubjectPublicKeyInfo)
 	rr, _ := dane.ParseRecord("3 1 1 " + strings.ToUpper(hex.EncodeToString(sum[:])))
 	set := dane.Classify([]dane.Record{rr}, "_25._tcp.mx.example.com", "_25._tcp.mx.example.com", dane.Options{})
 
-	res := set.Verify([]*x509.Certificate{key.Cert}, dane.VerifyOptions{Names: []string{"mx.example.com", "example.com"}})
+	res := set.Verify([]*x509.Certificate{key}, dane.VerifyOptions{Names: []string{"mx.example.com", "example.com"}})
 	fmt.Println("verified:", res.Verified, "at depth", res.Match.Depth)
 
-	other, _ := pki.New(pki.Spec{CN: []string{"someone else"}}, nil)
-	res = set.Verify([]*x509.Certificate{other.Cert}, dane.VerifyOptions{})
+	other := readCert("testdata/example/someone-else.pem")
+	res = set.Verify([]*x509.Certificate{other}, dane.VerifyOptions{})
 	fmt.Println(res.Err.LogLine("mx.example.com[192.0.2.10]:25"))
 	// Output:
 	// verified: true at depth 0
@@ -85,4 +86,18 @@ func ExampleLookupTLSA() {
 	// Output:
 	// 1 validated TLSA record(s) at _25._tcp.mx.example.com <nil>
 	// the address records of mx.example.net are not DNSSEC-validated: no TLSA lookup <nil>
+}
+
+// readCert reads one PEM certificate.
+func readCert(name string) *x509.Certificate {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		panic(err)
+	}
+	block, _ := pem.Decode(b)
+	c, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		panic(err)
+	}
+	return c
 }

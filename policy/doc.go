@@ -42,19 +42,13 @@
 //
 // # Judging an attempt
 //
-// Resolve and PolicyFor say which policy applies; Evaluate says what Postfix would do with
-// one connection attempt under it. An Observation is what the attempt saw — DNS facts and
-// their DNSSEC status, STARTTLS offered or refused, the handshake and the chain exactly as the
-// server sent it — filled by package smtpclient, from files (ObservationFromFiles), or field
-// by field. Evaluate is pure: no I/O (LoadTrust reads the CA files beforehand), so the same
-// Observation can be judged under several policies or Postfix versions. Its Decision carries
-// the trust word that release logs (Anonymous, Untrusted, Trusted, Verified), the outcome
-// (deliver, defer and try the next server, plaintext retry, bounce), the DSN and Postfix's
-// reason text, the log lines, the evidence (name matches, fingerprints, DANE records, chain
-// errors) and Findings: what caused a failure and the narrowest configuration change that
-// fixes it. Conclude combines the decisions for the servers of one delivery.
+// Package policy/verdict judges what Postfix does with one connection attempt under the
+// policy computed here; package smtpclient makes the attempt. Policy.AtLevel gives the
+// handshake settings of the level a dane policy becomes before Postfix connects.
 //
-// Subpackages read Postfix's file formats: tables (lookup tables: texthash, hash source
-// files, inline, static, regexp, pcre, socketmap) and maincf (main.cf, master.cf and
-// parameter expansion).
+// Subpackages: tables (lookup tables: texthash, hash source files, inline, static, regexp,
+// pcre, socketmap) and maincf (main.cf, master.cf and parameter expansion) read Postfix's
+// file formats; lint checks a configuration and its tables as Postfix would read them;
+// verdict judges an attempt; finding holds the shape of every diagnosis; release names the
+// Postfix releases emulated.
 package policy

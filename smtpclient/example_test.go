@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/postfixtls/postfixtls/internal/testkit/pki"
 	"github.com/postfixtls/postfixtls/policy"
 	"github.com/postfixtls/postfixtls/smtpclient"
 )
@@ -48,8 +47,12 @@ func exampleServer(cert tls.Certificate) (addr string, stop func()) {
 }
 
 func ExampleProbe() {
-	leaf, _ := pki.New(pki.Spec{CN: []string{"mx.example.test"}, DNS: []string{"mx.example.test"}}, nil)
-	addr, stop := exampleServer(pki.TLSCertificate(leaf))
+	cert, err := tls.LoadX509KeyPair("testdata/example/mx.example.test.pem", "testdata/example/mx.example.test-key.pem")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	addr, stop := exampleServer(cert)
 	defer stop()
 
 	// Postfix's "secure" level: mandatory settings, aNULL excluded, TLS 1.2 or newer.

@@ -105,7 +105,9 @@ func ParseResolvConf(r io.Reader) (*ResolvConf, error) {
 }
 
 // Client returns a Client for these servers. With trust-ad the AD bit is believed from any
-// server; otherwise only from loopback servers (override Client.TrustAD to change that).
+// server; otherwise only from loopback servers (override Client.TrustAD to change that:
+// Postfix itself sets RES_TRUSTAD and believes any configured resolver, which is what
+// smtpclient.Check does).
 func (rc *ResolvConf) Client() *Client {
 	c := &Client{Servers: append([]string(nil), rc.Nameservers...), Timeout: rc.Timeout}
 	if rc.TrustAD {

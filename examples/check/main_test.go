@@ -6,13 +6,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/postfixtls/postfixtls/internal/testkit/pki"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -275,15 +275,15 @@ func TestVersionDetection(t *testing.T) {
 	require.NotEqual(t, "", v.PostfixVersion)
 }
 
-func Example() {
-	// An offline check: the chain a server presents, judged under a tls_policy entry.
-	h, _ := pki.NewHierarchy()
-	leaf, _ := pki.New(pki.Spec{CN: []string{"*.messagingengine.test"}, DNS: []string{"*.messagingengine.test"}}, h.Inter)
-	dir, _ := os.MkdirTemp("", "check-example-")
-	defer os.RemoveAll(dir)
-	_ = os.WriteFile(filepath.Join(dir, "rootca.pem"), h.Root.PEM(), 0o644)
-	_ = os.WriteFile(filepath.Join(dir, "chain.pem"), pki.ChainPEM(leaf, h.Inter), 0o644)
-	_ = os.WriteFile(filepath.Join(dir, "main.cf"), []byte("smtp_tls_CAfile = "+dir+"/rootca.pem\n"), 0o644)
+// TestOfflineFastmail is an offline check: the chain a server presents, judged under a
+// tls_policy entry; the command prints the verdict and the fix.
+func TestOfflineFastmail(t *testing.T) {
+	h := pki.MustHierarchy(t)
+	leaf := pki.Must(t, pki.Spec{CN: []string{"*.messagingengine.test"}, DNS: []string{"*.messagingengine.test"}}, h.Inter)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "rootca.pem"), h.Root.PEM(), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "chain.pem"), pki.ChainPEM(leaf, h.Inter), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.cf"), []byte("smtp_tls_CAfile = "+dir+"/rootca.pem\n"), 0o644))
 
 	var out bytes.Buffer
 	code := run(context.Background(), []string{"-C", dir, "-version", "3.7.11", "-json",
@@ -293,12 +293,11 @@ func Example() {
 		Outcome, DSN, Reason string
 		Findings             []struct{ Fixes []string }
 	}
-	_ = json.Unmarshal(out.Bytes(), &v)
-	fmt.Println("exit", code, v.Outcome, v.DSN, v.Reason)
-	fmt.Println("fix:", v.Findings[0].Fixes[0])
-	// Output:
-	// exit 1 defer 4.7.5 Server certificate not verified
-	// fix: fastmail.test secure match=.messagingengine.test
+	require.NoError(t, json.Unmarshal(out.Bytes(), &v))
+	assert.Equal(t, 1, code)
+	assert.Equal(t, []string{"defer", "4.7.5", "Server certificate not verified"}, []string{v.Outcome, v.DSN, v.Reason})
+	require.NotEmpty(t, v.Findings)
+	assert.Equal(t, "fastmail.test secure match=.messagingengine.test", v.Findings[0].Fixes[0])
 }
 
 // BenchmarkRunOffline is one offline check in-process: configuration, policy, chain

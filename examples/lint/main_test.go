@@ -131,15 +131,16 @@ func TestMaxFlag(t *testing.T) {
 	assert.Contains(t, out.String(), "lint (Postfix 3.7.11): 0 errors, 3 warnings, 0 notes\n")
 }
 
-// Example_lint lints a table given on the command line (no main.cf: built-in defaults).
-func Example_lint() {
-	run(context.Background(), []string{"-version", "3.7.11", "testdata/tls_policy"}, os.Stdout, os.Stdout)
-	// Output:
-	// testdata/tls_policy:2: error: unknown-attribute: smtp_tls_policy_maps, next-hop destination "example.com": invalid attribute name: "tls_connection_reuse"
-	// 	example.com      secure tls_connection_reuse=yes
-	// 	fix: the attribute is connection_reuse=yes; until then smtp(8) defers mail for this destination with 4.7.5
-	// testdata/tls_policy:4: warning: wildcard-key: key "*.example.net" is a literal string, not a wildcard: no next hop is ever "*.example.net"
-	// 	*.example.net    verify
-	// 	fix: .example.net    verify   (a leading dot matches every subdomain)
-	// lint (Postfix 3.7.11): 1 errors, 1 warnings, 0 notes
+// TestLintTableOnly lints a table given on the command line (no main.cf: built-in defaults).
+func TestLintTableOnly(t *testing.T) {
+	var out bytes.Buffer
+	run(context.Background(), []string{"-version", "3.7.11", "testdata/tls_policy"}, &out, &out)
+	assert.Equal(t, `testdata/tls_policy:2: error: unknown-attribute: smtp_tls_policy_maps, next-hop destination "example.com": invalid attribute name: "tls_connection_reuse"
+	example.com      secure tls_connection_reuse=yes
+	fix: the attribute is connection_reuse=yes; until then smtp(8) defers mail for this destination with 4.7.5
+testdata/tls_policy:4: warning: wildcard-key: key "*.example.net" is a literal string, not a wildcard: no next hop is ever "*.example.net"
+	*.example.net    verify
+	fix: .example.net    verify   (a leading dot matches every subdomain)
+lint (Postfix 3.7.11): 1 errors, 1 warnings, 0 notes
+`, out.String())
 }

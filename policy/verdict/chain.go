@@ -20,32 +20,6 @@ import (
 	"github.com/postfixtls/postfixtls/policy"
 )
 
-// PKIX chain verification as OpenSSL 3 does it inside Postfix (X509_verify_cert with the
-// trust store built from smtp_tls_CAfile and smtp_tls_CApath, trusted-first chain
-// building, no partial chains, purpose "ssl_server").
-//
-// crypto/x509 is used only for parsing and for single signature checks
-// (Certificate.CheckSignature). x509.Certificate.Verify is not used because it differs
-// from OpenSSL in ways that change Postfix's answer (each pinned by a test in
-// chain_test.go):
-//
-//   - Go rejects SHA-1 signed certificates in Verify; OpenSSL (security level 0 and 1 as
-//     Postfix sets them) accepts them. CheckSignature still accepts SHA-1.
-//   - Go always stops at the first error; OpenSSL reports every error to Postfix's
-//     callback, which keeps the one closest to the leaf (update_error_state). So a chain
-//     with an unknown root and a wrong name is reported as "hostname mismatch".
-//   - Go accepts a trusted intermediate as an anchor; OpenSSL without
-//     X509_V_FLAG_PARTIAL_CHAIN (Postfix does not set it for CAfile/CApath) needs a
-//     self-issued anchor and reports "num=2:unable to get issuer certificate".
-//   - Go treats anyExtendedKeyUsage as satisfying serverAuth; OpenSSL's ssl_server purpose
-//     does not (xku_reject).
-//   - Go does not report which certificate failed nor at which depth, which decides
-//     Postfix's "server" / "CA" prefix and the "untrusted issuer <DN>" text.
-//
-// Remaining known differences: MD5 signatures (accepted by OpenSSL at security level 0,
-// i.e. may/encrypt; Go's CheckSignature rejects them), OpenSSL's "alternative chains"
-// search, name constraints, policy constraints and revocation (Postfix configures none).
-
 // X509Error is an OpenSSL X509_V_ERR_* verification error number (OpenSSL 3.0 numbering).
 // Its Text method gives OpenSSL's text, LogLine the warning Postfix logs for it.
 type X509Error = openssl.Errno

@@ -1,12 +1,12 @@
 package verdict_test
 
 import (
-	"crypto/x509"
+	"bytes"
 	"fmt"
+	"os"
 
 	"github.com/postfixtls/postfixtls/policy/verdict"
 
-	"github.com/postfixtls/postfixtls/internal/testkit/pki"
 	"github.com/postfixtls/postfixtls/policy"
 )
 
@@ -14,19 +14,22 @@ import (
 // *.messagingengine.com. Under "secure" Postfix 3.7 refuses it; Evaluate says so, with the
 // trust word Postfix logs, and proposes the narrow fix.
 func ExampleEvaluate() {
-	h, _ := pki.NewHierarchy()
-	leaf, _ := pki.New(pki.Spec{CN: []string{"*.messagingengine.com"}, DNS: []string{"*.messagingengine.com", "messagingengine.com"}}, h.Inter)
+	// The chain the server sends (leaf and intermediate) and the root in smtp_tls_CAfile.
+	chainPEM, _ := os.ReadFile("testdata/example/messagingengine-chain.pem")
+	rootPEM, _ := os.ReadFile("testdata/example/root.pem")
+	chain, _ := verdict.ReadPEMChain(bytes.NewReader(chainPEM))
+	roots, _ := verdict.ReadPEMChain(bytes.NewReader(rootPEM))
 
 	hop := policy.NextHop{Nexthop: "fastmail.fm", Key: "fastmail.fm", Domain: "fastmail.fm", Port: 25, MX: true, Client: policy.SMTP}
 	p := policy.Policy{Level: policy.Secure, Match: []string{"nexthop", "dot-nexthop"}, Protocols: ">=TLSv1", Ciphers: "medium"}
 	obs := verdict.Observation{
 		Host: "in1-smtp.messagingengine.com", Addr: "192.0.2.10", HaveMX: true,
 		STARTTLSOffered: true, TLSVersion: "TLSv1.3", Cipher: "TLS_AES_256_GCM_SHA384",
-		Chain: verdict.Chain{leaf.Cert, h.Inter.Cert},
+		Chain: chain,
 	}
 	d := verdict.Evaluate(p, hop, obs, verdict.EvalOptions{
 		Version: policy.V(3, 7, 11),
-		Trust:   &verdict.Trust{CAs: []*x509.Certificate{h.Root.Cert}},
+		Trust:   &verdict.Trust{CAs: roots},
 	})
 	fmt.Println(d.Outcome, d.DSN, d.Reason)
 	for _, l := range d.Log {
