@@ -116,9 +116,6 @@ func (s *Settings) tableDiagnostics() []string {
 		for _, l := range v.lists {
 			for _, d := range l.Diagnostics() {
 				msg := d.String()
-				if d.File != "" && d.Line > 0 && !strings.Contains(d.Message, d.File) {
-					msg = fmt.Sprintf("%s (%s:%d)", msg, d.File, d.Line)
-				}
 				if !seen[msg] {
 					seen[msg] = true
 					out = append(out, msg)

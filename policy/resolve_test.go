@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -337,7 +338,7 @@ func TestResolveReportsTableAndConfigProblems(t *testing.T) {
 	// §1.1: a line without a value is skipped with postmap's warning, never silently.
 	require.Contains(t, strings.Join(r.Warnings, "\n"), "line 1: expected format: key whitespace value")
 	// main.cf duplicates: the last one wins, with Postfix's warning.
-	require.Contains(t, strings.Join(s.Diagnostics(), "\n"), "overriding earlier entry")
+	require.Contains(t, fmt.Sprint(s.Diagnostics()), "overriding earlier entry")
 	_, h := resolve1(t, s, "user@example.org")
 	require.Equal(t, Encrypt, h.Policy.Level)
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/postfixtls/postfixtls/internal/pfutil"
+	"github.com/postfixtls/postfixtls/policy/finding"
 	"github.com/postfixtls/postfixtls/policy/maincf"
 	"github.com/postfixtls/postfixtls/policy/tables"
 )
@@ -178,25 +179,6 @@ func (s *Settings) builtin(name string) (string, bool) {
 		}
 	}
 	return BuiltinDefault(s.version, name)
-}
-
-// Diagnostics returns what Postfix would warn about while reading main.cf and master.cf
-// (duplicate parameters, text that starts with whitespace, bad master.cf options), each with
-// its file and line. (postconf's undefined/unused parameter check is not included: it needs
-// the defaults of every Postfix parameter, and this module knows only the TLS-related ones.)
-func (s *Settings) Diagnostics() []string {
-	var out []string
-	if s.main != nil {
-		for _, d := range s.main.Diagnostics {
-			out = append(out, d.String())
-		}
-	}
-	if s.master != nil {
-		for _, d := range s.master.Diagnostics {
-			out = append(out, d.String())
-		}
-	}
-	return out
 }
 
 // Version returns the emulated Postfix release.
@@ -380,11 +362,14 @@ func (s *Settings) Services() []*maincf.Service {
 	return s.master.Services()
 }
 
-// ConfigDiagnostics returns what Postfix would warn about while reading main.cf and
-// master.cf, as Diagnostics does, but typed, and with the daemon options of each master.cf
-// service that the daemon would reject (maincf.Service.Problems) after master.cf's own.
-func (s *Settings) ConfigDiagnostics() []maincf.Diagnostic {
-	var out []maincf.Diagnostic
+// Diagnostics returns what Postfix would warn about while reading main.cf and master.cf
+// (duplicate parameters, text that starts with whitespace, bad master.cf options), each with
+// its file and line, followed by the daemon options of each master.cf service that the
+// daemon would reject (maincf.Service.Problems). (postconf's undefined/unused parameter
+// check is not included: it needs the defaults of every Postfix parameter, and this module
+// knows only the TLS-related ones.)
+func (s *Settings) Diagnostics() []finding.Diagnostic {
+	var out []finding.Diagnostic
 	if s.main != nil {
 		out = append(out, s.main.Diagnostics...)
 	}

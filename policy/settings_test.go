@@ -94,10 +94,11 @@ func TestSettingsAccessors(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "texthash:/etc/p/relay", v)
 
-	diags := s.ConfigDiagnostics()
+	diags := s.Diagnostics()
 	require.Len(t, diags, 1)
 	assert.Equal(t, 4, diags[0].Line)
-	assert.Equal(t, s.Diagnostics()[0], diags[0].String())
+	assert.True(t, diags[0].Located, "Postfix's text names the file and line itself")
+	assert.Equal(t, "warning: "+diags[0].File+", line 4: overriding earlier entry: myhostname=a", diags[0].String())
 }
 
 // TestCheckTrustAnchorFile checks the tafile= loader (§6.5): Postfix's open warning naming the

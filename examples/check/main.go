@@ -255,7 +255,9 @@ func check(ctx context.Context, o *options) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep.diagnostics = s.Diagnostics()
+	for _, d := range s.Diagnostics() {
+		rep.diagnostics = append(rep.diagnostics, d.Text())
+	}
 	rt, err := s.Route(ctx, o.destination)
 	if err != nil {
 		return nil, err

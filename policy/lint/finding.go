@@ -4,55 +4,30 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/postfixtls/postfixtls/policy/finding"
+
 	"github.com/postfixtls/postfixtls/policy"
 )
 
-// Severity says how bad a finding is. Errors are Postfix's own complaints (in Postfix's
-// words); warnings and notes are advice. Higher is worse.
-type Severity int
+// Severity says how bad a finding is (the one Severity type of package finding). Errors
+// are Postfix's own complaints (in Postfix's words); warnings and notes are advice. Higher is
+// worse.
+type Severity = finding.Severity
 
-// The severities, mildest first.
+// The severities lint reports, mildest first.
 const (
 	// SeverityNote is advice that needs no change unless it was not meant.
-	SeverityNote Severity = iota + 1
+	SeverityNote = finding.SeverityNote
 	// SeverityWarning is advice: the configuration probably does not do what was meant.
-	SeverityWarning
+	SeverityWarning = finding.SeverityWarning
 	// SeverityError is what Postfix itself reports (a skipped line, a rejected entry, a
 	// fatal setting).
-	SeverityError
+	SeverityError = finding.SeverityError
 )
 
-var severityNames = [...]string{SeverityNote: "note", SeverityWarning: "warning", SeverityError: "error"}
-
-// String returns "note", "warning" or "error".
-func (s Severity) String() string {
-	if s >= SeverityNote && s <= SeverityError {
-		return severityNames[s]
-	}
-	return fmt.Sprintf("Severity(%d)", int(s))
-}
-
-// MarshalText implements encoding.TextMarshaler: the JSON form is the String.
-func (s Severity) MarshalText() ([]byte, error) {
-	if s < SeverityNote || s > SeverityError {
-		return nil, fmt.Errorf("lint: invalid severity %d", int(s))
-	}
-	return []byte(s.String()), nil
-}
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (s *Severity) UnmarshalText(b []byte) error {
-	for i, n := range severityNames {
-		if n != "" && n == string(b) {
-			*s = Severity(i)
-			return nil
-		}
-	}
-	return fmt.Errorf("lint: unknown severity %q", b)
-}
-
-// Code names the rule behind a finding. The values are stable: scripts may key on them.
-type Code string
+// Code names the rule behind a finding (finding.Code). The values are stable: scripts may
+// key on them.
+type Code = finding.Code
 
 // Errors: Postfix itself reports these (the message is Postfix's text).
 const (
@@ -97,17 +72,9 @@ const (
 // Finding is one problem: where, how bad, which rule, Postfix's (or lint's) words, and the
 // fix.
 type Finding struct {
-	// File is the file the problem is in ("" for a setting that comes from no file, such
-	// as a built-in default; "(-o)" for an Options.Overrides setting).
-	File string `json:"file"`
-	// Line is the first line of the logical line, or 0 when the problem has no line.
-	Line int `json:"line"`
-	// Severity says how bad it is.
-	Severity Severity `json:"severity"`
-	// Code names the rule.
-	Code Code `json:"code"`
-	// Message is Postfix's own text for errors, lint's explanation for advice.
-	Message string `json:"message"`
+	// Diagnostic is where, how bad, which rule, and Postfix's (or lint's) words: the shape
+	// policy/maincf and policy/tables report too. Its fields marshal at the top level.
+	finding.Diagnostic
 	// Text is the offending text (the table line, the parameter setting).
 	Text string `json:"text,omitempty"`
 	// Fix says what to change.
@@ -227,9 +194,7 @@ func (r *reporter) finish() (Summary, error) {
 	}
 	r.advice = nil
 	for _, c := range r.order {
-		r.send(Finding{File: c.file, Severity: SeverityNote, Code: CodeMoreFindings,
-			Message: fmt.Sprintf("%d more %s %s findings not shown", c.hidden, c.code, c.sev),
-			Fix:     "run with -max 0 to see all"})
+		r.send(Finding{Diagnostic: finding.Diagnostic{File: c.file, Severity: SeverityNote, Code: CodeMoreFindings, Message: fmt.Sprintf("%d more %s %s findings not shown", c.hidden, c.code, c.sev)}, Fix: "run with -max 0 to see all"})
 	}
 	return r.sum, r.err
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postfixtls/postfixtls/policy/finding"
+
 	"github.com/postfixtls/postfixtls/dane"
 	"github.com/postfixtls/postfixtls/fingerprint"
 	"github.com/postfixtls/postfixtls/internal/pfutil"
@@ -101,9 +103,7 @@ func Run(ctx context.Context, o Options, emit func(Finding) error) (Summary, err
 	l.rep = newReporter(emit, o.MaxAdvice, o.Version, cancel)
 	if fatal != nil {
 		// Postfix refuses to start: nothing else can be judged.
-		l.rep.add(Finding{File: fatal.File, Line: fatal.Line, Severity: SeverityError, Code: CodeMainCFSyntax,
-			Message: fatal.Error(), Text: fatal.Text,
-			Fix: "write every main.cf entry as \"name = value\"; a continuation line must start with whitespace"})
+		l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: fatal.File, Line: fatal.Line, Severity: SeverityError, Code: CodeMainCFSyntax, Message: fatal.Error()}, Text: fatal.Text, Fix: "write every main.cf entry as \"name = value\"; a continuation line must start with whitespace"})
 		return l.rep.finish()
 	}
 	l.s = s
@@ -144,9 +144,7 @@ func Run(ctx context.Context, o Options, emit func(Finding) error) (Summary, err
 			if file == "" {
 				file = filepath.Join(o.ConfigDir, "main.cf")
 			}
-			l.rep.add(Finding{File: file, Line: line, Severity: SeverityNote, Code: CodeNoPolicyTables,
-				Message: "smtp_tls_policy_maps is empty: every destination gets the global level " + levelWord(l.global[policy.SMTP]),
-				Fix:     "nothing to do unless some destinations need a different level"})
+			l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: file, Line: line, Severity: SeverityNote, Code: CodeNoPolicyTables, Message: "smtp_tls_policy_maps is empty: every destination gets the global level " + levelWord(l.global[policy.SMTP])}, Fix: "nothing to do unless some destinations need a different level"})
 		}
 	}
 	for _, arg := range o.Tables {
@@ -257,8 +255,7 @@ func (l *linter) param(name string) policy.Param {
 	p, err := l.s.Param(name)
 	if err != nil && !l.reported[err.Error()] {
 		l.reported[err.Error()] = true
-		l.rep.add(Finding{Severity: SeverityError, Code: CodeMainCF, Message: err.Error(), Text: p.Name + " = " + p.Raw,
-			Fix: "fix the $name expansion; Postfix stops with \"macro processing error\""})
+		l.rep.add(Finding{Diagnostic: finding.Diagnostic{Severity: SeverityError, Code: CodeMainCF, Message: err.Error()}, Text: p.Name + " = " + p.Raw, Fix: "fix the $name expansion; Postfix stops with \"macro processing error\""})
 	}
 	return p
 }
@@ -365,13 +362,13 @@ func tlsRelated(msg string) bool {
 // configDiagnostics reports main.cf and master.cf warnings in Postfix's words.
 func (l *linter) configDiagnostics() {
 	seen := map[string]bool{}
-	for _, d := range l.s.ConfigDiagnostics() {
+	for _, d := range l.s.Diagnostics() {
 		k := d.File + "\x00" + strconv.Itoa(d.Line) + "\x00" + d.Message
 		if seen[k] {
 			continue
 		}
 		seen[k] = true
-		f := Finding{File: d.File, Line: d.Line, Message: d.Message, Severity: SeverityError, Code: CodeMainCF}
+		f := Finding{Diagnostic: finding.Diagnostic{File: d.File, Line: d.Line, Message: d.Message, Severity: SeverityError, Code: CodeMainCF}}
 		switch d.Code {
 		case maincf.CodeDuplicateParameter:
 			f.Fix = "keep one setting; the last one wins"
@@ -396,8 +393,7 @@ func (l *linter) fatal(c policy.Client, err error) {
 	if !errors.As(err, &pe) {
 		if !l.reported[err.Error()] {
 			l.reported[err.Error()] = true
-			l.rep.add(Finding{Severity: SeverityError, Code: CodeMainCF, Message: err.Error(),
-				Fix: fmt.Sprintf("fix the setting (Postfix's %s client exits with a fatal error)", c)})
+			l.rep.add(Finding{Diagnostic: finding.Diagnostic{Severity: SeverityError, Code: CodeMainCF, Message: err.Error()}, Fix: fmt.Sprintf("fix the setting (Postfix's %s client exits with a fatal error)", c)})
 		}
 		return
 	}
@@ -406,8 +402,7 @@ func (l *linter) fatal(c policy.Client, err error) {
 	}
 	l.reported[pe.Text] = true
 	file, line := originPos(pe.Param.Origin)
-	f := Finding{File: file, Line: line, Severity: SeverityError, Code: CodeMainCF, Message: pe.Text,
-		Text: pe.Param.Name + " = " + pe.Param.Raw}
+	f := Finding{Diagnostic: finding.Diagnostic{File: file, Line: line, Severity: SeverityError, Code: CodeMainCF, Message: pe.Text}, Text: pe.Param.Name + " = " + pe.Param.Raw}
 	exits := " (Postfix's " + string(c) + " client exits with a fatal error)"
 	name := pe.Param.Name
 	switch {
@@ -437,8 +432,7 @@ func (l *linter) configAdvice() {
 			if par.Origin == "default" || par.Origin == "" {
 				continue
 			}
-			f := Finding{File: file, Line: line, Severity: SeverityWarning, Code: CodeLegacyParameter,
-				Text: par.Name + " = " + par.Raw}
+			f := Finding{Diagnostic: finding.Diagnostic{File: file, Line: line, Severity: SeverityWarning, Code: CodeLegacyParameter}, Text: par.Name + " = " + par.Raw}
 			gp := l.globalParam[c]
 			switch name {
 			case "tls_per_site":
@@ -463,9 +457,7 @@ func (l *linter) configAdvice() {
 		dp := l.param(p + "tls_fingerprint_digest")
 		if _, err := fingerprint.CanonicalDigest(dp.Value); err != nil {
 			file, line := originPos(dp.Origin)
-			l.rep.add(Finding{File: file, Line: line, Severity: SeverityError, Code: CodeUnknownDigest,
-				Message: err.Error(), Text: dp.Name + " = " + dp.Raw,
-				Fix: dp.Name + " = sha256 (Postfix disables TLS: may runs in plaintext, stronger levels defer)"})
+			l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: file, Line: line, Severity: SeverityError, Code: CodeUnknownDigest, Message: err.Error()}, Text: dp.Name + " = " + dp.Raw, Fix: dp.Name + " = sha256 (Postfix disables TLS: may runs in plaintext, stronger levels defer)"})
 		} else if d := l.digest[c]; d == "md5" || d == "sha1" {
 			file, line := originPos(dp.Origin)
 			text := dp.Name + " = " + dp.Raw
@@ -477,10 +469,7 @@ func (l *linter) configAdvice() {
 				why = " (the default below compatibility_level 3.6)"
 			}
 			if file != "" { // only report what the configuration chose
-				l.rep.add(Finding{File: file, Line: line, Severity: SeverityWarning, Code: CodeWeakFingerprintDigest,
-					Message: fmt.Sprintf("%s is %s%s: fingerprints made with %s can be forged by collision attacks", dp.Name, d, why, fingerprint.DisplayName(d)),
-					Text:    text,
-					Fix:     dp.Name + " = sha256, and re-pin every fingerprint with SHA-256 values (openssl x509 -noout -fingerprint -sha256)"})
+				l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: file, Line: line, Severity: SeverityWarning, Code: CodeWeakFingerprintDigest, Message: fmt.Sprintf("%s is %s%s: fingerprints made with %s can be forged by collision attacks", dp.Name, d, why, fingerprint.DisplayName(d))}, Text: text, Fix: dp.Name + " = sha256, and re-pin every fingerprint with SHA-256 values (openssl x509 -noout -fingerprint -sha256)"})
 			}
 		}
 		if fm := l.param(p + "tls_fingerprint_cert_match"); fm.Value != "" {
@@ -508,10 +497,7 @@ func (l *linter) configAdvice() {
 		}
 		sm := l.param(p + "tls_secure_cert_match")
 		if sf, sl := originPos(sm.Origin); sf != "" && containsFold(l.secureMatch[c], "hostname") {
-			l.rep.add(Finding{File: sf, Line: sl, Severity: SeverityWarning, Code: CodeHostnameInSecure,
-				Message: "\"hostname\" in the secure match list accepts any certificate for the MX host name, which comes from an MX lookup without DNSSEC: an attacker who forges the MX answer picks the name (§4.1)",
-				Text:    sm.Name + " = " + sm.Raw,
-				Fix:     sm.Name + " = nexthop, dot-nexthop (use verify, or dane, where the MX name is all you can check)"})
+			l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: sf, Line: sl, Severity: SeverityWarning, Code: CodeHostnameInSecure, Message: "\"hostname\" in the secure match list accepts any certificate for the MX host name, which comes from an MX lookup without DNSSEC: an attacker who forges the MX answer picks the name (§4.1)"}, Text: sm.Name + " = " + sm.Raw, Fix: sm.Name + " = nexthop, dot-nexthop (use verify, or dane, where the MX name is all you can check)"})
 		}
 	}
 	l.collectHops()
@@ -535,8 +521,7 @@ func containsFold(list []string, w string) bool {
 
 func (l *linter) daneFinding(c policy.Client, lv policy.Level, file string, line int, text, what string) Finding {
 	p := string(c) + "_"
-	f := Finding{File: file, Line: line, Severity: SeverityWarning, Code: CodeDANEWithoutDNSSEC, Text: text,
-		Fix: p + "dns_support_level = dnssec (with a DNSSEC-validating resolver in /etc/resolv.conf)"}
+	f := Finding{Diagnostic: finding.Diagnostic{File: file, Line: line, Severity: SeverityWarning, Code: CodeDANEWithoutDNSSEC}, Text: text, Fix: p + "dns_support_level = dnssec (with a DNSSEC-validating resolver in /etc/resolv.conf)"}
 	if lv == policy.DaneOnly {
 		f.Code = CodeDANEOnlyWithoutDNSSEC
 		f.Message = fmt.Sprintf("%s dane-only while %sdns_support_level is not dnssec: Postfix warns \"<destination>: dane-only configured with dnssec lookups disabled\" and defers every message with \"client TLS configuration problem\" (§6.1)", what, p)
@@ -574,7 +559,7 @@ func (l *linter) checkPinLength(c policy.Client, v, file string, line int, text 
 		}
 		msg += " (it looks like " + article + fits + " fingerprint)"
 	}
-	l.rep.add(Finding{File: file, Line: line, Severity: SeverityWarning, Code: CodeFingerprintLengthMismatch, Message: msg, Text: text, Fix: fix})
+	l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: file, Line: line, Severity: SeverityWarning, Code: CodeFingerprintLengthMismatch, Message: msg}, Text: text, Fix: fix})
 }
 
 func shorten(s string) string {
@@ -592,9 +577,7 @@ func (l *linter) collectHops() {
 		for _, e := range policy.SplitNextHopList(value) {
 			h, err := policy.ParseNextHop(policy.SMTP, e, policy.NextHopOptions{DefaultService: "smtp"})
 			if err != nil {
-				l.rep.add(Finding{File: file, Line: line, Severity: SeverityError, Code: CodeNextHopSyntax,
-					Message: strings.TrimPrefix(err.Error(), policy.ErrNextHop.Error()+": "), Text: origin,
-					Fix: "write the next hop as domain, [host], [host]:port or host:port"})
+				l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: file, Line: line, Severity: SeverityError, Code: CodeNextHopSyntax, Message: strings.TrimPrefix(err.Error(), policy.ErrNextHop.Error()+": ")}, Text: origin, Fix: "write the next hop as domain, [host], [host]:port or host:port"})
 				continue
 			}
 			d := strings.ToLower(h.Domain)

@@ -510,10 +510,11 @@ func TestSeverityText(t *testing.T) {
 		assert.Equal(t, s, back)
 	}
 	assert.Equal(t, `"error"`, mustJSON(t, SeverityError))
-	_, err := json.Marshal(Severity(0))
+	assert.Equal(t, SeverityWarning, Severity(0), "the zero severity is msg_warn's")
+	_, err := json.Marshal(Severity(7))
 	assert.Error(t, err)
 	var s Severity
-	assert.Error(t, s.UnmarshalText([]byte("fatal")))
+	assert.Error(t, s.UnmarshalText([]byte("bogus")))
 }
 
 func mustJSON(t *testing.T, v any) string {

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postfixtls/postfixtls/policy/finding"
+
 	"github.com/postfixtls/postfixtls/internal/pfutil"
 	"github.com/postfixtls/postfixtls/match"
 	"github.com/postfixtls/postfixtls/policy"
@@ -125,13 +127,12 @@ func (l *linter) lintTable(spec, title string, c policy.Client, config bool) {
 	probe.FS = probeFS{source: fsName(t.file)}
 	pt, err := tables.Open(l.ctx, spec, probe)
 	if err != nil {
-		l.rep.add(Finding{File: name, Severity: SeverityWarning, Code: CodeTableNotEmulated, Message: err.Error(),
-			Fix: "keep the source file beside the compiled table (postmap reads it) so it can be linted"})
+		l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: name, Severity: SeverityWarning, Code: CodeTableNotEmulated, Message: err.Error()}, Fix: "keep the source file beside the compiled table (postmap reads it) so it can be linted"})
 		return
 	}
 	usable := true
 	for _, d := range pt.Diagnostics() {
-		f := Finding{File: nonEmpty(d.File, name), Line: d.Line, Severity: SeverityError, Code: CodeTableSyntax, Message: d.Message}
+		f := Finding{Diagnostic: finding.Diagnostic{File: nonEmpty(d.File, name), Line: d.Line, Severity: SeverityError, Code: CodeTableSyntax, Message: d.Message}}
 		if d.Severity >= tables.Error {
 			f.Code = CodeTableUnavailable
 			f.Message = l.unavailable(pt, d)
@@ -153,7 +154,7 @@ func (l *linter) lintTable(spec, title string, c policy.Client, config bool) {
 	fh, err := os.Open(t.file)
 	if err != nil {
 		if usable {
-			l.rep.add(Finding{File: name, Severity: SeverityWarning, Code: CodeTableNotEmulated, Message: err.Error()})
+			l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: name, Severity: SeverityWarning, Code: CodeTableNotEmulated, Message: err.Error()}})
 		}
 		return
 	}
@@ -162,7 +163,7 @@ func (l *linter) lintTable(spec, title string, c policy.Client, config bool) {
 		t.keys = newKeySet(int(min(st.Size()/24+16, 1<<24)))
 	}
 	if err := t.stream(fh); err != nil {
-		l.rep.add(Finding{File: name, Severity: SeverityWarning, Code: CodeTableNotEmulated, Message: "reading stopped: " + err.Error()})
+		l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: name, Severity: SeverityWarning, Code: CodeTableNotEmulated, Message: "reading stopped: " + err.Error()}})
 	}
 	t.finishBare()
 }
@@ -172,24 +173,21 @@ func (l *linter) lintTable(spec, title string, c policy.Client, config bool) {
 func (l *linter) lintOtherTable(spec, title string) {
 	tb, err := tables.Open(l.ctx, spec, l.tableOpt)
 	if err != nil {
-		l.rep.add(Finding{File: spec, Severity: SeverityWarning, Code: CodeTableNotEmulated, Message: err.Error(),
-			Fix: "lint cannot judge this table; check its answers with postmap -q"})
+		l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: spec, Severity: SeverityWarning, Code: CodeTableNotEmulated, Message: err.Error()}, Fix: "lint cannot judge this table; check its answers with postmap -q"})
 		return
 	}
 	if c, ok := tb.(io.Closer); ok {
 		defer c.Close()
 	}
 	for _, d := range tb.Diagnostics() {
-		f := Finding{File: nonEmpty(d.File, spec), Line: d.Line, Severity: SeverityError, Code: CodeTableSyntax, Message: d.Message}
+		f := Finding{Diagnostic: finding.Diagnostic{File: nonEmpty(d.File, spec), Line: d.Line, Severity: SeverityError, Code: CodeTableSyntax, Message: d.Message}}
 		if d.Severity >= tables.Error {
 			f.Code = CodeTableUnavailable
 			f.Message = l.unavailable(tb, d)
 		}
 		l.rep.add(f)
 	}
-	l.rep.add(Finding{File: spec, Severity: SeverityNote, Code: CodePatternTableNotLinted,
-		Message: title + ": the entries of " + strings.SplitN(spec, ":", 2)[0] + ": tables are not linted one by one (only what Postfix reports when it opens them)",
-		Fix:     "check the answers with postmap -q KEY " + spec})
+	l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: spec, Severity: SeverityNote, Code: CodePatternTableNotLinted, Message: title + ": the entries of " + strings.SplitN(spec, ":", 2)[0] + ": tables are not linted one by one (only what Postfix reports when it opens them)"}, Fix: "check the answers with postmap -q KEY " + spec})
 }
 
 // unavailable is what smtp(8) logs for every lookup in a table that could not be opened
@@ -243,7 +241,7 @@ func (t *tableRun) stream(r io.Reader) error {
 	}()
 	for pc := range ch {
 		if pc.err != nil {
-			t.l.rep.add(Finding{File: t.name, Line: pc.offset + 1, Severity: SeverityWarning, Code: CodeTableNotEmulated, Message: pc.err.Error()})
+			t.l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: pc.offset + 1, Severity: SeverityWarning, Code: CodeTableNotEmulated, Message: pc.err.Error()}})
 			continue
 		}
 		t.chunk(pc.st, pc.parsed, pc.offset)
@@ -360,7 +358,7 @@ func (t *tableRun) diagnostic(d tables.Diagnostic, src string, offset int) {
 	}
 	msg := shiftLines(d.Message, src+", line ", offset)
 	msg = strings.ReplaceAll(msg, src, t.name)
-	f := Finding{File: t.name, Line: line, Severity: SeverityError, Code: CodeTableSyntax, Message: msg}
+	f := Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: line, Severity: SeverityError, Code: CodeTableSyntax, Message: msg}}
 	switch {
 	case strings.Contains(msg, "duplicate entry: \""):
 		key := msg[strings.Index(msg, "duplicate entry: \"")+len("duplicate entry: \"") : len(msg)-1]
@@ -511,7 +509,7 @@ func (t *tableRun) entry(e tables.Entry, pe *parsedEntry) {
 			first = 0 // as for a duplicate inside one chunk, whose logged key cannot be looked up
 		}
 		msg := pfutil.Printable(tables.DuplicateWarning(t.typ, t.name, e.Line, named), t.l.utf8)
-		f := Finding{File: t.name, Line: e.Line, Severity: SeverityError, Message: msg}
+		f := Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityError, Message: msg}}
 		t.duplicate(&f, int(first))
 		t.pend = append(t.pend, pending{f, 1})
 		return
@@ -530,7 +528,7 @@ func (t *tableRun) entry(e tables.Entry, pe *parsedEntry) {
 // entryErrors reports what Postfix logs for the entry (§1.4), classified.
 func (t *tableRun) entryErrors(e tables.Entry, pe *parsedEntry) {
 	for _, w := range pe.Warnings {
-		f := Finding{File: t.name, Line: e.Line, Severity: SeverityError, Code: CodeInvalidPolicy, Message: w, Text: e.Raw}
+		f := Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityError, Code: CodeInvalidPolicy, Message: w}, Text: e.Raw}
 		if pe.Valid {
 			f.Code = CodeIgnoredAttribute
 			f.Fix = "remove the attributes after \"none\"; they are ignored"
@@ -547,8 +545,7 @@ func (t *tableRun) entryErrors(e tables.Entry, pe *parsedEntry) {
 	}
 	if !pe.Valid && len(pe.Warnings) == 0 {
 		// A tafile without any PEM object: Postfix logs nothing but the entry is invalid.
-		f := Finding{File: t.name, Line: e.Line, Severity: SeverityError, Code: CodeInvalidPolicy, Text: e.Raw,
-			Message: fmt.Sprintf("%s, next-hop destination \"%s\": the entry is invalid (Postfix logs only \"TLS policy lookup for %s/<host>: client TLS configuration problem\")", t.title, e.Key, e.Key)}
+		f := Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityError, Code: CodeInvalidPolicy, Message: fmt.Sprintf("%s, next-hop destination \"%s\": the entry is invalid (Postfix logs only \"TLS policy lookup for %s/<host>: client TLS configuration problem\")", t.title, e.Key, e.Key)}, Text: e.Raw}
 		switch {
 		case pe.Problem == "malformed PEM object":
 			file := pe.TAFiles[len(pe.TAFiles)-1]
@@ -665,7 +662,7 @@ func (t *tableRun) keyAdvice(e tables.Entry, pe *parsedEntry) {
 	k := e.Key
 	add := func(sev Severity, code Code, msg, fix string) {
 		if l.rep.admit(t.name, code, sev) {
-			l.rep.keep(Finding{File: t.name, Line: e.Line, Severity: sev, Code: code, Message: msg, Text: e.Raw, Fix: fix})
+			l.rep.keep(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: sev, Code: code, Message: msg}, Text: e.Raw, Fix: fix})
 		}
 	}
 	rest := e.Raw[min(len(e.Key), len(e.Raw)):]
@@ -720,13 +717,11 @@ func (t *tableRun) entryAdvice(e tables.Entry, pe *parsedEntry) {
 	switch pe.Level {
 	case policy.None:
 		if g > policy.None && l.rep.admit(t.name, CodeNoneOverridesGlobal, SeverityNote) {
-			l.rep.keep(Finding{File: t.name, Line: e.Line, Severity: SeverityNote, Code: CodeNoneOverridesGlobal, Text: e.Raw, Message: fmt.Sprintf("\"none\" for %q overrides the global level %s: mail to it goes in plaintext even if the server offers STARTTLS (§2.4)", e.Key, levelWord(g)),
-				Fix: "keep it only if the server's TLS is broken; otherwise remove the row or use may"})
+			l.rep.keep(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityNote, Code: CodeNoneOverridesGlobal, Message: fmt.Sprintf("\"none\" for %q overrides the global level %s: mail to it goes in plaintext even if the server offers STARTTLS (§2.4)", e.Key, levelWord(g))}, Text: e.Raw, Fix: "keep it only if the server's TLS is broken; otherwise remove the row or use may"})
 		}
 	case policy.May:
 		if g.TLSRequired() && l.rep.admit(t.name, CodeWeakerThanGlobal, SeverityNote) {
-			l.rep.keep(Finding{File: t.name, Line: e.Line, Severity: SeverityNote, Code: CodeWeakerThanGlobal, Text: e.Raw, Message: fmt.Sprintf("\"may\" for %q overrides the global level %s: a table hit beats the global level even when weaker (§2.4, §9.25)", e.Key, levelWord(g)),
-				Fix: "remove the row to get the global level, or keep it on purpose"})
+			l.rep.keep(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityNote, Code: CodeWeakerThanGlobal, Message: fmt.Sprintf("\"may\" for %q overrides the global level %s: a table hit beats the global level even when weaker (§2.4, §9.25)", e.Key, levelWord(g))}, Text: e.Raw, Fix: "remove the row to get the global level, or keep it on purpose"})
 		}
 	case policy.Dane, policy.DaneOnly:
 		code := CodeDANEWithoutDNSSEC
@@ -746,8 +741,7 @@ func (t *tableRun) entryAdvice(e tables.Entry, pe *parsedEntry) {
 			match = l.secureMatch[c]
 		}
 		if containsFold(match, "hostname") && pe.HasMatchRaw && l.rep.admit(t.name, CodeHostnameInSecure, SeverityWarning) {
-			l.rep.keep(Finding{File: t.name, Line: e.Line, Severity: SeverityWarning, Code: CodeHostnameInSecure, Text: e.Raw, Message: "\"hostname\" in a secure match list accepts any certificate for the MX host name, which an attacker who forges the (unsigned) MX lookup chooses (§4.1)",
-				Fix: "list the MX names or their domain instead (match=nexthop:dot-nexthop:.mx-provider.example), or use dane"})
+			l.rep.keep(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityWarning, Code: CodeHostnameInSecure, Message: "\"hostname\" in a secure match list accepts any certificate for the MX host name, which an attacker who forges the (unsigned) MX lookup chooses (§4.1)"}, Text: e.Raw, Fix: "list the MX names or their domain instead (match=nexthop:dot-nexthop:.mx-provider.example), or use dane"})
 		}
 		if l.o.LookupMX != nil && !pe.HasMatchRaw && !strings.HasPrefix(e.Key, ".") && !strings.ContainsAny(e.Key, "[]:") {
 			t.checkMX(e, match)
@@ -780,18 +774,13 @@ func (t *tableRun) finishBare() {
 		if _, ok := t.dots[b.dot]; ok || !t.l.rep.admitCount(cnt, SeverityNote) {
 			continue
 		}
-		t.l.rep.keep(Finding{File: t.name, Line: int(b.line), Severity: SeverityNote, Code: CodeBareDomainKey,
-			Message: fmt.Sprintf("key %q covers mail to %s only; mail to its subdomains gets the global level %s (only \".%s\" matches subdomains, §2.2, §9.21)", b.key, b.key, levelWord(g), b.key),
-			Text:    b.key + " " + b.level,
-			Fix:     "." + b.key + " " + b.level + "   (add this row if subdomains are meant)"})
+		t.l.rep.keep(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: int(b.line), Severity: SeverityNote, Code: CodeBareDomainKey, Message: fmt.Sprintf("key %q covers mail to %s only; mail to its subdomains gets the global level %s (only \".%s\" matches subdomains, §2.2, §9.21)", b.key, b.key, levelWord(g), b.key)}, Text: b.key + " " + b.level, Fix: "." + b.key + " " + b.level + "   (add this row if subdomains are meant)"})
 	}
 	for _, b := range t.bareMore {
 		if _, ok := t.dots[b.dot]; ok || !t.l.rep.admitCount(cnt, SeverityNote) {
 			continue
 		}
-		t.l.rep.keep(Finding{File: t.name, Line: int(b.line), Severity: SeverityNote, Code: CodeBareDomainKey,
-			Message: "a bare domain key does not cover its subdomains (§2.2, §9.21)",
-			Fix:     "add the matching \".domain\" row if subdomains are meant"})
+		t.l.rep.keep(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: int(b.line), Severity: SeverityNote, Code: CodeBareDomainKey, Message: "a bare domain key does not cover its subdomains (§2.2, §9.21)"}, Fix: "add the matching \".domain\" row if subdomains are meant"})
 	}
 	t.bare, t.bareMore = nil, nil
 }
@@ -801,8 +790,7 @@ func (t *tableRun) finishBare() {
 func (t *tableRun) checkMX(e tables.Entry, match []string) {
 	a := t.l.lookupMX(e.Key)
 	if a.err != nil {
-		t.l.rep.add(Finding{File: t.name, Line: e.Line, Severity: SeverityNote, Code: CodeDNSLookupFailed, Text: e.Raw,
-			Message: fmt.Sprintf("MX lookup for %s failed: %v", e.Key, a.err)})
+		t.l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityNote, Code: CodeDNSLookupFailed, Message: fmt.Sprintf("MX lookup for %s failed: %v", e.Key, a.err)}, Text: e.Raw})
 		return
 	}
 	var out []string
@@ -815,10 +803,8 @@ func (t *tableRun) checkMX(e tables.Entry, match []string) {
 		return
 	}
 	suffix := registrable(out[0])
-	t.l.rep.add(Finding{File: t.name, Line: e.Line, Severity: SeverityWarning, Code: CodeSecureMXOutsideDomain, Text: e.Raw,
-		Message: fmt.Sprintf("secure's match list %s accepts only certificates for %s and its subdomains, but the MX hosts %s are elsewhere: unless their certificates also name %s, delivery defers with \"Server certificate not verified\" (§2.3, §9.43)",
-			strings.Join(match, ":"), e.Key, strings.Join(out, ", "), e.Key),
-		Fix: fmt.Sprintf("%s secure match=nexthop:dot-nexthop:.%s   (or verify)", e.Key, suffix)})
+	t.l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityWarning, Code: CodeSecureMXOutsideDomain, Message: fmt.Sprintf("secure's match list %s accepts only certificates for %s and its subdomains, but the MX hosts %s are elsewhere: unless their certificates also name %s, delivery defers with \"Server certificate not verified\" (§2.3, §9.43)",
+		strings.Join(match, ":"), e.Key, strings.Join(out, ", "), e.Key)}, Text: e.Raw, Fix: fmt.Sprintf("%s secure match=nexthop:dot-nexthop:.%s   (or verify)", e.Key, suffix)})
 }
 
 // secureAccepts reports whether a match list accepts a server by its host name alone: whether

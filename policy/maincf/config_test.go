@@ -94,7 +94,7 @@ func TestCheck(t *testing.T) {
 	c := NewConfig(d, MainLayer(f))
 	var got []string
 	for _, dg := range c.Check("/etc/postfix") {
-		got = append(got, dg.Code+": "+dg.Message)
+		got = append(got, string(dg.Code)+": "+dg.Message)
 	}
 	want := []string{
 		"undefined-parameter: /etc/postfix/main.cf: undefined parameter: relay_name",

@@ -62,7 +62,7 @@ func (r *lineReader) next() (logicalLine, bool) {
 		if w.Kind == pfutil.NullByte {
 			// Postfix 3.9 and later warn; older releases silently use the text up to
 			// the NUL byte. Either way the text after the NUL byte is ignored.
-			d.Code, d.located = CodeNullByte, true
+			d.Code, d.Located = CodeNullByte, true
 		}
 		r.diags = append(r.diags, d)
 	})

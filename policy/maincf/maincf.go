@@ -6,44 +6,33 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/postfixtls/postfixtls/policy/finding"
 )
 
 // Diagnostic codes. They are stable identifiers for programs; Message carries the words.
 const (
 	// CodeLeadingWhitespace: a logical line starts with whitespace (readlline.c); it is skipped.
-	CodeLeadingWhitespace = "leading-whitespace"
+	CodeLeadingWhitespace finding.Code = "leading-whitespace"
 	// CodeNullByte: a NUL byte in the input; Postfix ignores the rest of that logical line.
-	CodeNullByte = "null-byte"
+	CodeNullByte finding.Code = "null-byte"
 	// CodeDuplicateParameter: a main.cf name is assigned again with a different value; the last wins.
-	CodeDuplicateParameter = "duplicate-parameter"
+	CodeDuplicateParameter finding.Code = "duplicate-parameter"
 	// CodeDuplicateService: two master.cf entries for the same service; master(8) uses the last.
-	CodeDuplicateService = "duplicate-service"
+	CodeDuplicateService finding.Code = "duplicate-service"
 	// CodeBadDaemonOption: a master.cf daemon option the daemon would reject at start-up.
-	CodeBadDaemonOption = "bad-daemon-option"
+	CodeBadDaemonOption finding.Code = "bad-daemon-option"
 	// CodeUndefinedParameter: $name of a parameter that has neither a value nor a default (postconf).
-	CodeUndefinedParameter = "undefined-parameter"
+	CodeUndefinedParameter finding.Code = "undefined-parameter"
 	// CodeUnusedParameter: a user-defined name=value that nothing references (postconf).
-	CodeUnusedParameter = "unused-parameter"
+	CodeUnusedParameter finding.Code = "unused-parameter"
 )
 
-// Diagnostic is a warning Postfix would log while reading or checking the configuration.
-// The configuration is still usable; compare errors, which Postfix treats as fatal.
-type Diagnostic struct {
-	Code    string // one of the Code* constants
-	File    string // file the problem is in ("" for a command-line override)
-	Line    int    // first physical line of the logical line; 0 when not tied to a line
-	Message string // Postfix's own words (without the "warning: " prefix)
-	located bool   // Message already names File and Line
-}
-
-// String returns the Postfix message, followed by the file:line position when
-// Postfix's own text does not carry the line number.
-func (d Diagnostic) String() string {
-	if d.located || d.Line == 0 {
-		return d.Message
-	}
-	return fmt.Sprintf("%s (%s:%d)", d.Message, d.File, d.Line)
-}
+// Diagnostic is a warning Postfix would log while reading or checking the configuration
+// (finding.Diagnostic, the one shape every reader of this module reports; Code is one of the
+// Code* constants). The configuration is still usable; compare errors, which Postfix treats
+// as fatal.
+type Diagnostic = finding.Diagnostic
 
 // ErrSyntax is matched (errors.Is) by every *SyntaxError.
 var ErrSyntax = errors.New("configuration syntax error")
@@ -177,7 +166,7 @@ func parseBytes(data []byte, filename string) (*File, error) {
 		if i, dup := f.last[name]; dup {
 			if old := f.entries[i].Value; old != value {
 				lr.diags = append(lr.diags, Diagnostic{
-					Code: CodeDuplicateParameter, File: filename, Line: ll.first, located: true,
+					Code: CodeDuplicateParameter, File: filename, Line: ll.first, Located: true,
 					Message: fmt.Sprintf("%s, line %d: overriding earlier entry: %s=%s", filename, ll.first, name, old),
 				})
 			}

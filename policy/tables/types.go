@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/postfixtls/postfixtls/policy/finding"
 )
 
 // Sentinel errors. Every error this package returns wraps one of them (test with errors.Is).
@@ -34,41 +36,22 @@ var (
 	ErrSpec = errors.New("invalid table specification")
 )
 
-// Severity says how bad a Diagnostic is, in Postfix's terms.
-type Severity int
+// Severity says how bad a Diagnostic is, in Postfix's terms (the one Severity type of
+// package finding).
+type Severity = finding.Severity
 
 // Severities, as the Postfix logging prefix ("warning:", "error:", "fatal:").
 const (
-	Warning Severity = iota // msg_warn: the entry or rule was skipped or is suspicious
-	Error                   // msg_error: the table was replaced by a surrogate (Postfix keeps running)
-	Fatal                   // msg_fatal: Postfix would exit
+	Warning = finding.SeverityWarning // msg_warn: the entry or rule was skipped or is suspicious
+	Error   = finding.SeverityError   // msg_error: the table was replaced by a surrogate (Postfix keeps running)
+	Fatal   = finding.SeverityFatal   // msg_fatal: Postfix would exit
 )
 
-// String returns "warning", "error" or "fatal".
-func (s Severity) String() string {
-	switch s {
-	case Warning:
-		return "warning"
-	case Error:
-		return "error"
-	case Fatal:
-		return "fatal"
-	}
-	return "Severity(" + strconv.Itoa(int(s)) + ")"
-}
-
 // Diagnostic is one message Postfix would log while opening (or, for the "older than source"
-// check, using) a table. Message holds Postfix's exact words; File and Line locate it for us
-// even where Postfix's text has no line number.
-type Diagnostic struct {
-	File     string   // the table's file, as named in messages
-	Line     int      // first line of the logical line; 0 when not tied to a line
-	Message  string   // Postfix's exact words
-	Severity Severity // warning, or an error that makes the table unusable
-}
-
-// String formats the diagnostic as Postfix logs it: "warning: <message>".
-func (d Diagnostic) String() string { return d.Severity.String() + ": " + d.Message }
+// check, using) a table: finding.Diagnostic, the one shape every reader of this module
+// reports. Message holds Postfix's exact words; File and Line locate it even where
+// Postfix's text has no line number.
+type Diagnostic = finding.Diagnostic
 
 // Source says where a lookup result came from.
 type Source struct {
