@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/postfixtls/postfixtls/policy/finding"
+	"github.com/postfixtls/postfixtls/policy/maincf"
 )
 
 // ConfigFindings explains configuration mistakes that make an intended TLS setting not apply
@@ -44,7 +45,7 @@ func (s *Settings) ConfigFindings(ctx context.Context, r *Resolution) []finding.
 				Fixes:   []string{fmt.Sprintf("%s = %s", v.name("tls_security_level"), h.Policy.Level)}, FixNotes: []string{"main.cf: say the level explicitly, then remove the obsolete booleans"}})
 		}
 		for _, p := range h.Policy.Source.Params {
-			if strings.Contains(p.Origin, "master.cf") {
+			if p.Origin.Kind == maincf.KindMasterCF {
 				add(finding.Finding{Code: finding.MasterCFOverride, Cause: "E-5",
 					Summary: fmt.Sprintf("the %s transport overrides %s in master.cf: %s", r.Route.Transport, p.Name, p),
 					Details: []string{"main.cf's value does not apply to mail routed through this transport"}})
@@ -65,7 +66,7 @@ func (s *Settings) ConfigFindings(ctx context.Context, r *Resolution) []finding.
 	for _, pair := range [][2]string{{"smtpd_tls_security_level", "tls_security_level"}, {"smtpd_tls_wrappermode", "tls_wrappermode"}, {"smtpd_tls_CAfile", "tls_CAfile"}} {
 		sp, _ := s.Param(pair[0])
 		cp, _ := v.param(v.name(pair[1]))
-		if sp.Origin != "default" && sp.Origin != "" && sp.Value != "" && (cp.Origin == "default" || cp.Value == "") {
+		if sp.Origin.Kind != maincf.KindDefault && sp.Value != "" && (cp.Origin.Kind == maincf.KindDefault || cp.Value == "") {
 			add(finding.Finding{Code: finding.ServerSideParameter, Cause: "E-5",
 				Summary: fmt.Sprintf("%s is set (%s) but %s is not: smtpd_ parameters configure the SMTP server (incoming mail), not the client that delivers", pair[0], sp.Origin, v.name(pair[1])),
 				Fixes:   []string{fmt.Sprintf("%s = %s", v.name(pair[1]), sp.Value)}, FixNotes: []string{"main.cf, if the client was meant"}})

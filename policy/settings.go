@@ -192,9 +192,9 @@ type Param struct {
 	Value string `json:"value"`
 	// Raw is the value before $name expansion.
 	Raw string `json:"raw"`
-	// Origin says where it was set: "/etc/postfix/main.cf:12", "master.cf:30 (service
-	// relay/unix)", "override", or "default".
-	Origin string `json:"origin"`
+	// Origin says where it was set; it prints (and marshals) as "/etc/postfix/main.cf:12",
+	// "master.cf:30 (service relay/unix)", "override", or "default".
+	Origin maincf.Origin `json:"origin"`
 }
 
 // String renders "name = value (origin)".
@@ -209,7 +209,7 @@ func (s *Settings) Param(name string) (Param, error) { return paramOf(s.conf, na
 
 func paramOf(c *maincf.Config, name string) (Param, error) {
 	raw, _ := c.Raw(name)
-	p := Param{Name: name, Raw: raw.Raw, Origin: raw.Origin.String()}
+	p := Param{Name: name, Raw: raw.Raw, Origin: raw.Origin}
 	v, err := c.Expand(name)
 	if err != nil {
 		return p, fmt.Errorf("%w: %s: %w", ErrConfig, name, err)

@@ -45,7 +45,7 @@ func TestGlobalLevelBooleans(t *testing.T) {
 			assert.ErrorIs(t, err, ErrConfig)
 			assert.ErrorIs(t, err, pfutil.ErrBadBoolean)
 			assert.Equal(t, "bad boolean configuration: smtp_enforce_tls = "+c.enforce, pe.Text)
-			assert.Equal(t, filepath.Join(dir, "main.cf")+":2", pe.Param.Origin)
+			assert.Equal(t, filepath.Join(dir, "main.cf")+":2", pe.Param.Origin.String())
 			assert.Equal(t, err.Error(), s.StartupError(SMTP).Error())
 		})
 	}
@@ -58,7 +58,7 @@ func TestStartupError(t *testing.T) {
 	var pe *ParamError
 	require.ErrorAs(t, s.StartupError(SMTP), &pe)
 	assert.Equal(t, `invalid smtp_dns_support_level: "DNSSEC"`, pe.Text)
-	assert.Equal(t, "override", pe.Param.Origin)
+	assert.Equal(t, "override", pe.Param.Origin.String())
 	lv, _, err := s.GlobalLevel(SMTP)
 	require.NoError(t, err)
 	assert.Equal(t, None, lv)

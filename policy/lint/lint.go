@@ -328,22 +328,17 @@ func configurable() []string {
 
 // originPos splits a Param origin ("/etc/postfix/main.cf:12", "master.cf:30 (service
 // relay/unix)", "override", "default") into file and line.
-func originPos(origin string) (string, int) {
-	if origin == "default" || origin == "" {
+func originPos(o maincf.Origin) (string, int) {
+	switch o.Kind {
+	case maincf.KindDefault:
 		return "", 0
-	}
-	if origin == "override" {
+	case maincf.KindOverride:
 		return "(-o)", 0
 	}
-	if i := strings.Index(origin, " ("); i >= 0 {
-		origin = origin[:i]
+	if o.File == "" {
+		return o.Kind.String(), 0
 	}
-	if i := strings.LastIndexByte(origin, ':'); i >= 0 {
-		if n, err := strconv.Atoi(origin[i+1:]); err == nil {
-			return origin[:i], n
-		}
-	}
-	return origin, 0
+	return o.File, o.Line
 }
 
 // tlsRelated reports whether a main.cf/master.cf message concerns a parameter that matters
@@ -429,7 +424,7 @@ func (l *linter) configAdvice() {
 		for _, name := range []string{"use_tls", "enforce_tls", "tls_enforce_peername", "tls_per_site"} {
 			par := l.param(p + name)
 			file, line := originPos(par.Origin)
-			if par.Origin == "default" || par.Origin == "" {
+			if par.Origin.Kind == maincf.KindDefault {
 				continue
 			}
 			f := Finding{Diagnostic: finding.Diagnostic{File: file, Line: line, Severity: SeverityWarning, Code: CodeLegacyParameter}, Text: par.Name + " = " + par.Raw}
