@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postfixtls/postfixtls/smtpclient/reply"
+
 	"github.com/postfixtls/postfixtls/internal/testkit/smtpd"
 	"github.com/postfixtls/postfixtls/policy"
 )
@@ -110,8 +112,8 @@ func BenchmarkParseReply(b *testing.B) {
 		"250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n250 CHUNKING\r\n"
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		r, _, err := ParseReply(in)
-		if err != nil || !ParseEHLO(r, nil).STARTTLS {
+		r, _, err := reply.Parse(in)
+		if err != nil || !reply.ParseEHLO(r, nil).STARTTLS {
 			b.Fatal(err)
 		}
 	}

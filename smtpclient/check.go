@@ -564,7 +564,7 @@ func (c *checker) observe(s *Session, obs *verdict.Observation) {
 	obs.STARTTLSOffered = s.STARTTLSOffered
 	obs.SNI = s.SNI
 	if r := s.STARTTLSReply; r != nil && !r.Positive() {
-		obs.STARTTLSReply = &verdict.Reply{Code: r.Code, Enhanced: r.DSN, Text: r.Text, Raw: r.Text}
+		obs.STARTTLSReply = r
 	}
 	if t := s.TLS; t != nil {
 		obs.TLSVersion, obs.Cipher, obs.CipherBits, obs.CipherAlgBits, obs.KeyExchange = t.Version, t.Cipher, t.CipherBits, t.CipherBits, t.Group

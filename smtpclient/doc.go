@@ -40,8 +40,8 @@
 // text are stored, further lines are read but dropped ("multi-line response longer than
 // 2048 ..."). Non-printable bytes become "?", valid UTF-8 is kept, text after a NUL is lost.
 // The code and the enhanced status code come from the last line; an enhanced code whose class
-// differs from the reply's is replaced by "X.0.0". ParseReply and ParseEHLO expose exactly this
-// for replies taken from logs.
+// differs from the reply's is replaced by "X.0.0". Package smtpclient/reply holds that reader (reply.Parse and
+// reply.ParseEHLO expose it for replies taken from logs).
 //
 // # Hostile servers
 //

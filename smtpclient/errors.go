@@ -10,6 +10,8 @@ import (
 	"os"
 	"strings"
 	"syscall"
+
+	"github.com/postfixtls/postfixtls/smtpclient/reply"
 )
 
 // Step names one stage of a session.
@@ -131,7 +133,7 @@ func classify(ctx context.Context, step Step, err error) *StepError {
 		se.Kind = KindCanceled
 	case ctx.Err() != nil:
 		se.Kind = KindTimeout
-	case errors.Is(err, ErrReplyTooLarge):
+	case errors.Is(err, reply.ErrTooLarge):
 		se.Kind = KindLimit
 	case errors.As(err, &op) && op.Op == "remote error":
 		se.Alert = strings.TrimPrefix(op.Err.Error(), "tls: ")

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postfixtls/postfixtls/smtpclient/reply"
+
 	"github.com/postfixtls/postfixtls/policy"
 )
 
@@ -71,12 +73,12 @@ func FuzzProbe(f *testing.F) {
 		opt.TLS = &m
 		opt.TLS.MinVersion = tls.VersionTLS12
 		s, _ := Probe(context.Background(), "127.0.0.1:25", opt)
-		for _, r := range []*Reply{s.Banner, s.EHLO, s.HELO, s.STARTTLSReply, s.PostTLSEHLO} {
+		for _, r := range []*reply.Reply{s.Banner, s.EHLO, s.HELO, s.STARTTLSReply, s.PostTLSEHLO} {
 			if r == nil {
 				continue
 			}
 			for _, l := range r.Lines {
-				if len(l) > DefaultLineLimit {
+				if len(l) > reply.DefaultLineLimit {
 					t.Fatalf("line of %d bytes", len(l))
 				}
 			}

@@ -11,6 +11,9 @@ import (
 	"net"
 	"strconv"
 	"time"
+
+	"github.com/postfixtls/postfixtls/internal/pfutil"
+	"github.com/postfixtls/postfixtls/smtpclient/reply"
 )
 
 // TLSMode says whether and how a session uses TLS.
@@ -112,17 +115,17 @@ type Session struct {
 	// Mode is the TLS mode used.
 	Mode TLSMode `json:"tls_mode"`
 	// Banner is the server greeting (220 ...).
-	Banner *Reply `json:"banner,omitempty"`
+	Banner *reply.Reply `json:"banner,omitempty"`
 	// EHLO is the reply to EHLO, and EHLOInfo what Postfix takes from it.
-	EHLO     *Reply    `json:"ehlo,omitempty"`
-	EHLOInfo *EHLOInfo `json:"ehlo_info,omitempty"`
+	EHLO     *reply.Reply    `json:"ehlo,omitempty"`
+	EHLOInfo *reply.EHLOInfo `json:"ehlo_info,omitempty"`
 	// HELO is the reply to HELO, sent when EHLO failed with a code other than 421.
-	HELO *Reply `json:"helo,omitempty"`
+	HELO *reply.Reply `json:"helo,omitempty"`
 	// STARTTLSOffered reports STARTTLS in the EHLO reply.
 	STARTTLSOffered bool `json:"starttls_offered"`
 	// STARTTLSSent reports that STARTTLS was sent, and STARTTLSReply is the answer.
-	STARTTLSSent  bool   `json:"starttls_sent"`
-	STARTTLSReply *Reply `json:"starttls_reply,omitempty"`
+	STARTTLSSent  bool         `json:"starttls_sent"`
+	STARTTLSReply *reply.Reply `json:"starttls_reply,omitempty"`
 	// SNI is the server name sent in the ClientHello ("" = none).
 	SNI string `json:"sni,omitempty"`
 	// TLS describes the completed handshake (nil without one).
@@ -131,8 +134,8 @@ type Session struct {
 	// locally (Postfix: "Cannot start TLS: handshake failure").
 	HandshakeError *StepError `json:"handshake_error,omitempty"`
 	// PostTLSEHLO is the reply to the EHLO sent inside TLS.
-	PostTLSEHLO     *Reply    `json:"post_tls_ehlo,omitempty"`
-	PostTLSEHLOInfo *EHLOInfo `json:"post_tls_ehlo_info,omitempty"`
+	PostTLSEHLO     *reply.Reply    `json:"post_tls_ehlo,omitempty"`
+	PostTLSEHLOInfo *reply.EHLOInfo `json:"post_tls_ehlo_info,omitempty"`
 	// Injected reports bytes the server sent before it was its turn (after the banner,
 	// before EHLO; or after the STARTTLS reply, before the handshake). They were discarded
 	// and never reached the SMTP parser or the TLS layer. Injections says where and how many.
@@ -144,7 +147,7 @@ type Session struct {
 	// QUITSent reports that QUIT was sent (not after a handshake failure or I/O error).
 	QUITSent bool `json:"quit_sent"`
 	// QUITReply is the QUIT reply when ProbeOptions.WaitQUITReply is set.
-	QUITReply *Reply `json:"quit_reply,omitempty"`
+	QUITReply *reply.Reply `json:"quit_reply,omitempty"`
 	// Warnings are Postfix's warning texts for what the server sent, prefixed
 	// "host[addr]:port: " as Postfix logs them (e.g. "response longer than 2048: ...").
 	Warnings []string `json:"warnings,omitempty"`
@@ -242,7 +245,7 @@ type prober struct {
 	conn net.Conn // current connection (raw, or TLS)
 	raw  net.Conn
 	rd   *bufio.Reader
-	rr   *replyReader
+	rr   *reply.Reader
 	used int // transcript bytes
 }
 
@@ -280,10 +283,10 @@ func Probe(ctx context.Context, addr string, opt ProbeOptions) (*Session, error)
 		opt.TranscriptLimit = DefaultTranscriptLimit
 	}
 	if opt.LineLimit <= 0 {
-		opt.LineLimit = DefaultLineLimit
+		opt.LineLimit = reply.DefaultLineLimit
 	}
 	if opt.MaxReplyBytes <= 0 {
-		opt.MaxReplyBytes = DefaultMaxReplyBytes
+		opt.MaxReplyBytes = reply.DefaultMaxReplyBytes
 	}
 	if opt.MaxReplyBytes < opt.LineLimit+2 {
 		opt.MaxReplyBytes = opt.LineLimit + 2
@@ -342,7 +345,7 @@ func (p *prober) run() {
 	// Banner.
 	t := time.Now()
 	p.deadline(p.opt.HeloTimeout)
-	rep, err := p.rr.readReply()
+	rep, err := p.rr.Read()
 	s.Timings.Banner = time.Since(t)
 	p.record(rep)
 	if err != nil {
@@ -368,7 +371,7 @@ func (p *prober) run() {
 		return
 	}
 	if rep.Positive() {
-		info := ParseEHLO(rep, p.opt.DiscardEHLOKeywords)
+		info := reply.ParseEHLO(rep, p.opt.DiscardEHLOKeywords)
 		s.EHLOInfo = &info
 		s.STARTTLSOffered = info.STARTTLS
 	} else if rep.Code == 421 {
@@ -421,7 +424,7 @@ func (p *prober) run() {
 				return
 			}
 			if rep.Positive() {
-				info := ParseEHLO(rep, p.opt.DiscardEHLOKeywords)
+				info := reply.ParseEHLO(rep, p.opt.DiscardEHLOKeywords)
 				s.PostTLSEHLOInfo = &info
 			}
 		}
@@ -436,7 +439,7 @@ func (p *prober) run() {
 // nothing read in plaintext can be mistaken for TLS-protected data).
 func (p *prober) setReader(c net.Conn) {
 	p.rd = bufio.NewReaderSize(c, 4096)
-	p.rr = newReplyReader(p.rd, p.opt.LineLimit, p.opt.MaxReplyBytes, func(w string) {
+	p.rr = reply.NewReader(p.rd, p.opt.LineLimit, p.opt.MaxReplyBytes, func(w string) {
 		p.s.Warnings = append(p.s.Warnings, p.s.NamaddrPort()+": "+w)
 	})
 }
@@ -458,13 +461,13 @@ func (p *prober) deadline(d time.Duration) {
 }
 
 // command sends one command line and reads the reply. On error it records the failure.
-func (p *prober) command(step Step, line string) (*Reply, error) {
+func (p *prober) command(step Step, line string) (*reply.Reply, error) {
 	p.note(">", line)
 	if _, err := p.conn.Write([]byte(line + "\r\n")); err != nil {
 		p.fail(step, err)
 		return nil, err
 	}
-	rep, err := p.rr.readReply()
+	rep, err := p.rr.Read()
 	p.record(rep)
 	if err != nil {
 		p.fail(step, err)
@@ -486,7 +489,7 @@ func (p *prober) discardInjected(after Step) {
 	if len(pv) > 64 {
 		pv = pv[:64]
 	}
-	inj := Injection{After: after, Bytes: n, Preview: printable(pv)}
+	inj := Injection{After: after, Bytes: n, Preview: pfutil.Printable(pfutil.CStr(string(pv)), true)}
 	_, _ = p.rd.Discard(n)
 	p.s.Injected = true
 	p.s.Injections = append(p.s.Injections, inj)
@@ -598,7 +601,7 @@ func (p *prober) quit() {
 	}
 	p.s.QUITSent = true
 	if p.opt.WaitQUITReply {
-		rep, err := p.rr.readReply()
+		rep, err := p.rr.Read()
 		p.record(rep)
 		if err == nil {
 			p.s.QUITReply = rep
@@ -607,7 +610,7 @@ func (p *prober) quit() {
 }
 
 // record adds a reply's stored lines to the transcript.
-func (p *prober) record(r *Reply) {
+func (p *prober) record(r *reply.Reply) {
 	if r == nil {
 		return
 	}
@@ -677,7 +680,7 @@ func (s *Session) FailureReason(tlsRequired bool) (reason, dsn string, ok bool) 
 		}
 		return fmt.Sprintf("host %s refused to talk to me: %s", na, s.Banner.OneLine()), dsn, true
 	}
-	for _, r := range []*Reply{s.EHLO, s.HELO} {
+	for _, r := range []*reply.Reply{s.EHLO, s.HELO} {
 		if r != nil && !r.Positive() && (r.Code == 421 || r == s.HELO) {
 			return fmt.Sprintf("host %s refused to talk to me: %s", na, r.OneLine()), r.DSN, true
 		}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postfixtls/postfixtls/smtpclient/reply"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -167,7 +169,7 @@ func TestProbeConversations(t *testing.T) {
 			checks: []check{func(t *testing.T, s *Session, err error) {
 				require.NoError(t, err)
 				require.Equal(t, 1, s.Banner.LongLines, "long banner lines")
-				require.Len(t, s.Banner.Lines[0], DefaultLineLimit, "first banner line")
+				require.Len(t, s.Banner.Lines[0], reply.DefaultLineLimit, "first banner line")
 				require.Len(t, s.Warnings, 1)
 				require.True(t, strings.HasPrefix(s.Warnings[0], "mx.test[127.0.0.1]:"), "warning %q", s.Warnings[0])
 				require.Contains(t, s.Warnings[0], ": response longer than 2048: 220 xxxxxxxxxxxxxxxxxxxxxxxxxx...")

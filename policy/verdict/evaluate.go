@@ -381,7 +381,7 @@ func (e *evaluator) run() {
 				e.deliver("§3.2 may: STARTTLS refused, plaintext")
 				return
 			}
-			dsn := policy.DSN(r.Enhanced)
+			dsn := policy.DSN(r.DSN)
 			if dsn == "" {
 				dsn = policy.DSN(fmt.Sprintf("%d.0.0", r.Code/100))
 			}

@@ -9,11 +9,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"math/big"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/postfixtls/postfixtls/policy/verdict"
+	"github.com/postfixtls/postfixtls/smtpclient/reply"
 
 	"github.com/postfixtls/postfixtls/dane"
 	"github.com/postfixtls/postfixtls/fingerprint"
@@ -145,7 +147,7 @@ func TestEvaluateSTARTTLS(t *testing.T) {
 	refused := func(code int, enh, text string) verdict.Observation {
 		o := noTLS
 		o.STARTTLSOffered = true
-		o.STARTTLSReply = &verdict.Reply{Code: code, Enhanced: enh, Text: text}
+		o.STARTTLSReply = mustReply(code, enh, text)
 		return o
 	}
 	runEval(t, f, []evalCase{
@@ -563,26 +565,6 @@ func TestChainDifferencesFromGo(t *testing.T) {
 	})
 }
 
-func TestParseReply(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		want verdict.Reply
-		err  bool
-	}{
-		{"454 4.7.0 TLS not available", verdict.Reply{Code: 454, Enhanced: "4.7.0", Text: "TLS not available"}, false},
-		{"554-5.7.0 no\r\n554 5.7.0 never", verdict.Reply{Code: 554, Enhanced: "5.7.0", Text: "no never"}, false},
-		{"454 TLS not available", verdict.Reply{Code: 454, Text: "TLS not available"}, false},
-		{"454 5.7.0 class mismatch is text", verdict.Reply{Code: 454, Text: "5.7.0 class mismatch is text"}, false},
-		{"", verdict.Reply{}, true},
-		{"xyz", verdict.Reply{}, true},
-	} {
-		got, err := verdict.ParseReply(c.in)
-		if (err != nil) != c.err || got != c.want {
-			t.Errorf("ParseReply(%q) = %+v, %v; want %+v", c.in, got, err, c.want)
-		}
-	}
-}
-
 func TestEvaluateProtocolSyntax(t *testing.T) {
 	f := newFixture(t)
 	for _, c := range []struct {
@@ -739,4 +721,17 @@ func TestFindingWrapperMode(t *testing.T) {
 		{name: "G-2 wrappermode to a STARTTLS port: handshake failure", p: wrap, obs: hs,
 			outcome: verdict.OutcomeDefer, dsn: "4.7.5", reason: verdict.ReasonHandshake, finding: finding.WrapperOnSTARTTLSPort},
 	})
+}
+
+// mustReply builds a server reply as the wire reader stores it.
+func mustReply(code int, enh, text string) *reply.Reply {
+	line := strconv.Itoa(code)
+	if enh != "" {
+		line += " " + enh
+	}
+	r, _, err := reply.Parse(line + " " + text)
+	if err != nil {
+		panic(err)
+	}
+	return r
 }

@@ -8,11 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/postfixtls/postfixtls/dane"
+	"github.com/postfixtls/postfixtls/smtpclient/reply"
 )
 
 // Observation is what one connection attempt to one server saw, or would have seen: the
@@ -58,7 +58,7 @@ type Observation struct {
 	// STARTTLSOffered reports whether the EHLO response listed STARTTLS.
 	STARTTLSOffered bool `json:"starttls_offered"`
 	// STARTTLSReply is the server's reply to STARTTLS when it was not 2xx (a refusal).
-	STARTTLSReply *Reply `json:"starttls_reply,omitempty"`
+	STARTTLSReply *reply.Reply `json:"starttls_reply,omitempty"`
 
 	// TLSVersion ("TLSv1.3") and Cipher ("TLS_AES_128_GCM_SHA256") describe the session;
 	// CipherBits and CipherAlgBits are the bits Postfix's summary line shows (0: derived
@@ -107,93 +107,6 @@ type TLSAObservation struct {
 	// Error is the resolver error of a failed lookup (SERVFAIL, timeout): Postfix's
 	// "TLSA lookup error" (§6.1 item 7). Empty when the lookup succeeded.
 	Error string `json:"error,omitempty"`
-}
-
-// Reply is an SMTP server reply.
-type Reply struct {
-	// Code is the three-digit reply code.
-	Code int `json:"code"`
-	// Enhanced is the RFC 3463 enhanced status code when the reply has one ("4.7.0").
-	Enhanced string `json:"enhanced,omitempty"`
-	// Text is the reply text, without code and enhanced code; lines joined with spaces.
-	Text string `json:"text"`
-	// Raw, when set, is the whole reply as Postfix quotes it in a reason: every stored line
-	// with its code, lines joined by spaces (smtpclient.Reply.Text). String returns it as is.
-	Raw string `json:"raw,omitempty"`
-}
-
-// String renders the reply as Postfix quotes it in a reason: "454 4.7.0 TLS not available".
-func (r Reply) String() string {
-	if r.Raw != "" {
-		return r.Raw
-	}
-	s := strconv.Itoa(r.Code)
-	if r.Enhanced != "" {
-		s += " " + r.Enhanced
-	}
-	if r.Text != "" {
-		s += " " + r.Text
-	}
-	return s
-}
-
-// ParseReply reads a (possibly multi-line) SMTP reply such as "454 4.7.0 TLS not
-// available" or "554-5.7.0 no\r\n554 5.7.0 never": the code, the enhanced status code of
-// the first line when present, and the text with lines joined by spaces (as Postfix
-// joins them in a reason).
-func ParseReply(s string) (Reply, error) {
-	lines := strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' })
-	if len(lines) == 0 {
-		return Reply{}, fmt.Errorf("%w: empty SMTP reply", ErrObservation)
-	}
-	var r Reply
-	var texts []string
-	for i, l := range lines {
-		if len(l) < 3 {
-			return Reply{}, fmt.Errorf("%w: malformed SMTP reply line %q", ErrObservation, l)
-		}
-		code, err := strconv.Atoi(l[:3])
-		if err != nil || code < 200 || code > 599 {
-			return Reply{}, fmt.Errorf("%w: malformed SMTP reply code in %q", ErrObservation, l)
-		}
-		if i == 0 {
-			r.Code = code
-		}
-		rest := ""
-		if len(l) > 3 {
-			rest = strings.TrimLeft(l[4:], " ")
-		}
-		if f, tail, ok := strings.Cut(rest, " "); ok || rest != "" {
-			if isEnhancedCode(f, code) {
-				if i == 0 {
-					r.Enhanced = f
-				}
-				rest = tail
-			}
-		}
-		texts = append(texts, strings.TrimSpace(rest))
-	}
-	r.Text = strings.Join(texts, " ")
-	return r, nil
-}
-
-// isEnhancedCode reports whether s is an RFC 3463 status code whose class matches the reply.
-func isEnhancedCode(s string, code int) bool {
-	parts := strings.Split(s, ".")
-	if len(parts) != 3 || len(parts[0]) != 1 || parts[0][0] != byte('0'+code/100) {
-		return false
-	}
-	for _, p := range parts[1:] {
-		if p == "" || len(p) > 3 {
-			return false
-		}
-		for _, c := range p {
-			if c < '0' || c > '9' {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // ErrObservation is wrapped by every error reading observation input (PEM chains, TLSA

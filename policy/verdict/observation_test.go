@@ -90,21 +90,3 @@ func FuzzObservationFromFiles(f *testing.F) {
 		}
 	})
 }
-
-// FuzzParseReply: SMTP replies as a server may send them; parsed replies render back to a
-// line that parses to the same code.
-func FuzzParseReply(f *testing.F) {
-	for _, s := range []string{"454 4.7.0 TLS not available", "554-5.7.0 no\r\n554 5.7.0 never", "220 ready", "454", "4540", "999 x", "250-a\n250 b"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		r, err := verdict.ParseReply(s)
-		if err != nil {
-			return
-		}
-		back, err := verdict.ParseReply(r.String())
-		if err != nil || back.Code != r.Code {
-			t.Fatalf("%q -> %+v -> %q -> %+v, %v", s, r, r.String(), back, err)
-		}
-	})
-}

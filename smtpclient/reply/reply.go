@@ -1,13 +1,29 @@
-package smtpclient
+// Package reply reads SMTP server replies exactly as Postfix's SMTP client does
+// (smtp_chat_resp() in src/smtp/smtp_chat.c) and holds the one Reply type of this module: the
+// wire reader of package smtpclient and the observations judged by package policy/verdict
+// both use it.
+//
+// # How Postfix reads a reply
+//
+// A line ends at LF; trailing CRs are removed. A line longer than line_length_limit (2048)
+// keeps its first 2048 bytes, the rest up to the LF is skipped, and Postfix warns "response
+// longer than 2048". A line that starts with three digits and "-" continues the reply; three
+// digits followed by a space or the end of the line end it; any other line is garbage that
+// Postfix stores and skips. The stored text stops growing at line_length_limit bytes
+// ("multi-line response longer than 2048"). Bytes that are not printable become "?"
+// (printable() with SMTPUTF8 on), and the text ends at a NUL.
+//
+// The enhanced status code (RFC 3463) Postfix reports is the server's own "X.Y.Z" after the
+// code of the final line when it is valid (dsn_valid()) and its class matches the reply's,
+// else "X.0.0" from the reply class, and "5.5.0" for reply classes other than 2, 4 and 5.
+package reply
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/postfixtls/postfixtls/internal/pfutil"
 )
@@ -62,11 +78,20 @@ func (r *Reply) Class() int { return r.Code / 100 }
 // Positive reports a 2xx reply.
 func (r *Reply) Positive() bool { return r.Code/100 == 2 }
 
-// ErrReplyTooLarge is returned when a reply exceeds the MaxReplyBytes cap.
-var ErrReplyTooLarge = errors.New("smtpclient: server reply exceeds the size limit")
+// String is the reply as Postfix quotes it in a reason ("454 4.7.0 TLS not available"):
+// Text, or the stored lines joined by spaces while Text is not set.
+func (r *Reply) String() string {
+	if r.Text != "" {
+		return r.Text
+	}
+	return r.OneLine()
+}
 
-// replyReader reads SMTP replies from a buffered stream with Postfix's limits.
-type replyReader struct {
+// ErrTooLarge is returned when a reply exceeds the reader's byte cap.
+var ErrTooLarge = errors.New("smtpclient: server reply exceeds the size limit")
+
+// Reader reads SMTP replies from a buffered stream with Postfix's limits.
+type Reader struct {
 	rd        *bufio.Reader
 	lineLimit int
 	maxBytes  int
@@ -76,7 +101,10 @@ type replyReader struct {
 	buf []byte
 }
 
-func newReplyReader(rd *bufio.Reader, lineLimit, maxBytes int, warn func(string)) *replyReader {
+// NewReader reads replies from rd. lineLimit is line_length_limit (0: DefaultLineLimit),
+// maxBytes the most wire bytes one reply may take (0: DefaultMaxReplyBytes); warn, when not
+// nil, receives Postfix's warning texts (without the "host[addr]:port: " prefix).
+func NewReader(rd *bufio.Reader, lineLimit, maxBytes int, warn func(string)) *Reader {
 	if lineLimit <= 0 {
 		lineLimit = DefaultLineLimit
 	}
@@ -86,7 +114,7 @@ func newReplyReader(rd *bufio.Reader, lineLimit, maxBytes int, warn func(string)
 	if warn == nil {
 		warn = func(string) {}
 	}
-	return &replyReader{rd: rd, lineLimit: lineLimit, maxBytes: maxBytes, warn: warn}
+	return &Reader{rd: rd, lineLimit: lineLimit, maxBytes: maxBytes, warn: warn}
 }
 
 // readLine reads one line the way Postfix's smtp_get(..., SMTP_GET_FLAG_SKIP) does: the
@@ -94,7 +122,7 @@ func newReplyReader(rd *bufio.Reader, lineLimit, maxBytes int, warn func(string)
 // lineLimit bytes while the rest up to the LF is skipped. It returns the raw stored bytes, the
 // wire length and whether the line was too long. budget is the number of wire bytes still
 // allowed for the reply.
-func (r *replyReader) readLine(budget int) (line []byte, wire int, long bool, err error) {
+func (r *Reader) readLine(budget int) (line []byte, wire int, long bool, err error) {
 	r.buf = r.buf[:0]
 	for {
 		b, err := r.rd.ReadByte()
@@ -103,7 +131,7 @@ func (r *replyReader) readLine(budget int) (line []byte, wire int, long bool, er
 		}
 		wire++
 		if wire > budget {
-			return nil, wire, long, ErrReplyTooLarge
+			return nil, wire, long, ErrTooLarge
 		}
 		if b == '\n' {
 			break
@@ -125,8 +153,9 @@ func (r *replyReader) readLine(budget int) (line []byte, wire int, long bool, er
 	return r.buf, wire, false, nil
 }
 
-// readReply reads one complete reply (all continuation lines and the final line).
-func (r *replyReader) readReply() (*Reply, error) {
+// Read reads one complete reply (all continuation lines and the final line). On an error
+// the reply read so far is returned with it.
+func (r *Reader) Read() (*Reply, error) {
 	rep := &Reply{DSN: "5.5.0"}
 	stored := 0 // Postfix's LEN(rdata.str_buf)
 	for {
@@ -135,7 +164,7 @@ func (r *replyReader) readReply() (*Reply, error) {
 		if err != nil {
 			return rep, err
 		}
-		line := printable(raw)
+		line := pfutil.Printable(pfutil.CStr(string(raw)), true)
 		if long {
 			rep.LongLines++
 			r.warn(fmt.Sprintf("response longer than %d: %s...", r.lineLimit, prefix30(line)))
@@ -227,38 +256,6 @@ func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
 }
 
-// printable mirrors Postfix's printable() with smtputf8_enable = yes: the text ends at the
-// first NUL (C string semantics), valid UTF-8 sequences and printable ASCII are kept, every
-// other byte becomes '?'.
-func printable(b []byte) string {
-	if i := bytes.IndexByte(b, 0); i >= 0 {
-		b = b[:i]
-	}
-	var sb strings.Builder
-	sb.Grow(len(b))
-	for len(b) > 0 {
-		c := b[0]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c < 0x7f {
-				sb.WriteByte(c)
-			} else {
-				sb.WriteByte('?')
-			}
-			b = b[1:]
-			continue
-		}
-		r, size := utf8.DecodeRune(b)
-		if r == utf8.RuneError && size <= 1 {
-			sb.WriteByte('?')
-			b = b[1:]
-			continue
-		}
-		sb.Write(b[:size])
-		b = b[size:]
-	}
-	return sb.String()
-}
-
 // prefix30 is C's "%.30s": at most 30 bytes.
 func prefix30(s string) string {
 	if len(s) > 30 {
@@ -267,18 +264,18 @@ func prefix30(s string) string {
 	return s
 }
 
-// ParseReply parses a complete reply given as text (CRLF or LF line ends) with Postfix's
-// rules and the default limits. It is the offline counterpart of what Probe does on the wire,
-// useful for replies taken from logs or transcripts. The text must end with a final reply
-// line; otherwise the error says why.
-func ParseReply(text string) (*Reply, []string, error) {
+// Parse parses a complete reply given as text (CRLF or LF line ends) with Postfix's rules and
+// the default limits. It is the offline counterpart of what smtpclient.Probe does on the
+// wire, useful for replies taken from logs, transcripts or an observation. The text must end
+// with a final reply line; otherwise the error says why. The warnings are Postfix's.
+func Parse(text string) (*Reply, []string, error) {
 	if text != "" && !strings.HasSuffix(text, "\n") {
 		text += "\n"
 	}
 	var warnings []string
-	rr := newReplyReader(bufio.NewReader(strings.NewReader(text)), DefaultLineLimit,
+	rr := NewReader(bufio.NewReader(strings.NewReader(text)), DefaultLineLimit,
 		DefaultMaxReplyBytes, func(w string) { warnings = append(warnings, w) })
-	rep, err := rr.readReply()
+	rep, err := rr.Read()
 	if err != nil {
 		return rep, warnings, fmt.Errorf("smtpclient: incomplete reply: %w", err)
 	}

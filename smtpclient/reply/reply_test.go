@@ -1,4 +1,4 @@
-package smtpclient
+package reply
 
 import (
 	"bufio"
@@ -7,9 +7,12 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
-func TestParseReply(t *testing.T) {
+func TestParse(t *testing.T) {
 	tests := []struct {
 		name     string
 		in       string
@@ -44,7 +47,7 @@ func TestParseReply(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r, w, err := ParseReply(tc.in)
+			r, w, err := Parse(tc.in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,7 +76,7 @@ func TestReplyStorageLimit(t *testing.T) {
 		sb.WriteString("250-" + strings.Repeat("k", 60) + "\r\n")
 	}
 	sb.WriteString("250 STARTTLS\r\n")
-	r, w, err := ParseReply(sb.String())
+	r, w, err := Parse(sb.String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,13 +89,13 @@ func TestReplyStorageLimit(t *testing.T) {
 }
 
 func TestReplySizeCap(t *testing.T) {
-	rr := newReplyReader(bufio.NewReader(strings.NewReader(strings.Repeat("250-x\r\n", 10000))), 0, 1000, nil)
-	_, err := rr.readReply()
-	if !errors.Is(err, ErrReplyTooLarge) {
+	rr := NewReader(bufio.NewReader(strings.NewReader(strings.Repeat("250-x\r\n", 10000))), 0, 1000, nil)
+	_, err := rr.Read()
+	if !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("err %v", err)
 	}
-	rr = newReplyReader(bufio.NewReader(strings.NewReader("250-x\r\n250 y")), 0, 0, nil)
-	if _, err := rr.readReply(); !errors.Is(err, io.EOF) {
+	rr = NewReader(bufio.NewReader(strings.NewReader("250-x\r\n250 y")), 0, 0, nil)
+	if _, err := rr.Read(); !errors.Is(err, io.EOF) {
 		t.Fatalf("unterminated reply: err %v", err)
 	}
 }
@@ -118,7 +121,7 @@ func TestParseEHLO(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r, _, err := ParseReply(tc.in)
+			r, _, err := Parse(tc.in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -129,7 +132,7 @@ func TestParseEHLO(t *testing.T) {
 	}
 }
 
-func FuzzParseReply(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"250 2.1.0 Ok\r\n", "454-4.7.0 a\r\n454 4.7.0 b\r\n", "220\r\n", "hello\r\n250 ok\r\n",
 		"250 \xc3\xa9t\xe9\r\n", "250 ok\x00x\r\n", "\r\n\r\n250 x\r\n", "250-mx\r\n250 AUTH=LOGIN\r\n",
@@ -138,7 +141,7 @@ func FuzzParseReply(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		r, _, err := ParseReply(s)
+		r, _, err := Parse(s)
 		if r == nil {
 			t.Fatal("nil reply")
 		}
@@ -162,4 +165,29 @@ func FuzzParseReply(f *testing.F) {
 			_ = ParseEHLO(r, []string{"starttls"})
 		}
 	})
+}
+
+// smtp_chat_resp() and dsn_valid(): the enhanced code Postfix reports for a reply, from the
+// cases the observation parser of policy/verdict had (now the one parser).
+func TestParseDSNRule(t *testing.T) {
+	for _, tc := range []struct {
+		in, dsn, text string
+		code          int
+	}{
+		{"454 4.7.0 TLS not available", "4.7.0", "454 4.7.0 TLS not available", 454},
+		{"554-5.7.0 no\r\n554 5.7.0 never", "5.7.0", "554-5.7.0 no 554 5.7.0 never", 554},
+		{"454 TLS not available", "4.0.0", "454 TLS not available", 454},
+		{"454 5.7.0 class mismatch", "4.0.0", "454 5.7.0 class mismatch", 454},
+		{"354 go ahead", "5.5.0", "354 go ahead", 354},
+	} {
+		r, _, err := Parse(tc.in)
+		require.NoError(t, err, tc.in)
+		assert.Equal(t, tc.code, r.Code, tc.in)
+		assert.Equal(t, tc.dsn, r.DSN, tc.in)
+		assert.Equal(t, tc.text, r.String(), tc.in)
+	}
+	for _, bad := range []string{"", "xyz"} {
+		_, _, err := Parse(bad)
+		assert.Error(t, err, bad)
+	}
 }
