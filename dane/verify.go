@@ -13,8 +13,6 @@ import (
 	"github.com/postfixtls/postfixtls/internal/pfutil"
 )
 
-// OpenSSL verification error numbers (X509_V_ERR_*) that DANE verification can report, with
-// the texts X509_verify_cert_error_string gives them.
 // X509Error is an OpenSSL X509_V_ERR_* verification error number (OpenSSL 3.0 numbering).
 // Its Text method gives OpenSSL's text, LogLine the warning Postfix logs for it.
 type X509Error = openssl.Errno

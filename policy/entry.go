@@ -703,20 +703,7 @@ func pfIsHex(c byte) bool {
 // a token that starts with '=' (fixed in 3.4.29, 3.5.19, 3.6.9, 3.7.5 and 3.8.0; before,
 // "=x" had an empty name and was an "invalid attribute name").
 func (p *entryParser) nameValRejectsLeadingEq() bool {
-	v := p.v
-	switch {
-	case v.AtLeast(3, 8, 0):
-		return true
-	case v.InSeries(3, 7):
-		return v.Patch >= 5
-	case v.InSeries(3, 6):
-		return v.Patch >= 9
-	case v.InSeries(3, 5):
-		return v.Patch >= 19
-	case v.InSeries(3, 4):
-		return v.Patch >= 29
-	}
-	return false
+	return p.v.FixedIn(V(3, 4, 29), V(3, 5, 19), V(3, 6, 9), V(3, 7, 5), V(3, 8, 0))
 }
 
 // connReuseBug reports the releases in which a valid connection_reuse attribute fell

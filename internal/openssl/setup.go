@@ -113,19 +113,7 @@ func protocolBit(name string, v release.Version) Protocol {
 
 // tls13Known: "TLSv1.3" is a protocol name since 3.4, 3.3.2, 3.2.7, 3.1.10 and 3.0.14.
 func tls13Known(v release.Version) bool {
-	switch {
-	case v.AtLeast(3, 4, 0):
-		return true
-	case v.InSeries(3, 3):
-		return v.Patch >= 2
-	case v.InSeries(3, 2):
-		return v.Patch >= 7
-	case v.InSeries(3, 1):
-		return v.Patch >= 10
-	case v.InSeries(3, 0):
-		return v.Patch >= 14
-	}
-	return false
+	return v.FixedIn(release.V(3, 0, 14), release.V(3, 1, 10), release.V(3, 2, 7), release.V(3, 3, 2), release.V(3, 4, 0))
 }
 
 // parseTLSVersion is tls_misc.c's parse_tls_version: a name from versionTable

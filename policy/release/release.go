@@ -91,6 +91,23 @@ func (v Version) AtLeast(major, minor, patch int) bool {
 // Before reports whether v is older than major.minor.patch.
 func (v Version) Before(major, minor, patch int) bool { return !v.AtLeast(major, minor, patch) }
 
+// FixedIn reports whether v has a change that Postfix made in several stable series at
+// once, given as the first patch release of each series that has it (3.4.29, 3.5.19,
+// 3.6.9, …): v has it when it is at least the listed release of its own series, or when its
+// series is newer than every listed one. A v older than every listed series lacks it.
+func (v Version) FixedIn(first ...Version) bool {
+	var newest Version
+	for _, f := range first {
+		if v.InSeries(f.Major, f.Minor) {
+			return v.Patch >= f.Patch
+		}
+		if f.Compare(newest) > 0 {
+			newest = f
+		}
+	}
+	return len(first) > 0 && v.Compare(newest) > 0
+}
+
 // InSeries reports whether v belongs to the stable series major.minor (any patch level).
 func (v Version) InSeries(major, minor int) bool { return v.Major == major && v.Minor == minor }
 

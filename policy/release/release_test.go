@@ -31,3 +31,19 @@ func TestZeroIsLatest(t *testing.T) {
 	require.Equal(t, Latest(), Version{}.OrLatest())
 	require.Equal(t, V(3, 5, 27), V(3, 5, 27).OrLatest())
 }
+
+// A change backported to several stable series at once.
+func TestFixedIn(t *testing.T) {
+	fixed := []Version{V(3, 4, 29), V(3, 5, 19), V(3, 6, 9), V(3, 7, 5), V(3, 8, 0)}
+	for _, tc := range []struct {
+		v    Version
+		want bool
+	}{
+		{V(3, 4, 28), false}, {V(3, 4, 29), true}, {V(3, 5, 18), false}, {V(3, 5, 25), true},
+		{V(3, 7, 4), false}, {V(3, 7, 11), true}, {V(3, 8, 0), true}, {V(3, 11, 6), true},
+		{V(3, 3, 99), false}, {V(2, 11, 0), false},
+	} {
+		require.Equal(t, tc.want, tc.v.FixedIn(fixed...), tc.v.String())
+	}
+	require.False(t, V(3, 7, 11).FixedIn())
+}
