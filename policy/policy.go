@@ -8,8 +8,8 @@ import (
 
 // The DSN and reason Postfix uses when a policy is invalid (postfix-semantics.md §1.4).
 const (
-	InvalidDSN    DSN = "4.7.5"
-	InvalidReason     = "client TLS configuration problem"
+	InvalidDSN    DSN    = "4.7.5"
+	InvalidReason string = "client TLS configuration problem"
 )
 
 // SourceKind says which mechanism decided a policy's level (postfix-semantics.md §2.4).

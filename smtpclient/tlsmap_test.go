@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"reflect"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 
@@ -207,23 +206,6 @@ func hasGap(m TLSMapping, code string) bool {
 		}
 	}
 	return false
-}
-
-func minus(a, b []string) []string {
-	var out []string
-	for _, x := range a {
-		if !slices.Contains(b, x) {
-			out = append(out, x)
-		}
-	}
-	return out
-}
-
-// sortedCopy returns a sorted copy (for stable comparisons).
-func sortedCopy(s []string) []string {
-	c := append([]string(nil), s...)
-	sort.Strings(c)
-	return c
 }
 
 // testLevel reads a level name for the tables above.
