@@ -42,10 +42,10 @@ func isASCII(s string) bool {
 func sniGaps(name string) []Gap {
 	var g []Gap
 	if net.ParseIP(strings.Trim(name, "[]")) != nil {
-		g = append(g, Gap{Code: "sni-ip-literal", Detail: "Go never sends an IP address as SNI; OpenSSL sends whatever name Postfix sets"})
+		g = append(g, Gap{Code: GapSNIIPLiteral, Detail: "Go never sends an IP address as SNI; OpenSSL sends whatever name Postfix sets"})
 	}
 	if strings.HasSuffix(name, ".") {
-		g = append(g, Gap{Code: "sni-trailing-dot", Detail: "Go strips the trailing dot from the SNI name; OpenSSL sends it"})
+		g = append(g, Gap{Code: GapSNITrailingDot, Detail: "Go strips the trailing dot from the SNI name; OpenSSL sends it"})
 	}
 	return g
 }

@@ -31,23 +31,28 @@ type TLSParams struct {
 	Release policy.Version
 }
 
-// Gap codes: stable identifiers of the differences between Go and OpenSSL.
+// GapCode is a stable identifier of one difference between Go and OpenSSL.
+type GapCode string
+
+// Gap codes.
 const (
-	GapSecurityLevel1       = "security-level-1"
-	GapOpenSSLOnlySuites    = "openssl-only-suites"
-	GapAnonymousSuites      = "anonymous-suites"
-	GapNullCiphers          = "null-ciphers"
-	GapLegacyVersions       = "legacy-versions"
-	GapKeyExchangeGroups    = "key-exchange-groups"
-	GapNoGoSuitesBelowTLS13 = "no-go-suites-below-tls13"
-	GapNoGoSuites           = "no-go-suites"
+	GapSecurityLevel1       GapCode = "security-level-1"
+	GapOpenSSLOnlySuites    GapCode = "openssl-only-suites"
+	GapAnonymousSuites      GapCode = "anonymous-suites"
+	GapNullCiphers          GapCode = "null-ciphers"
+	GapLegacyVersions       GapCode = "legacy-versions"
+	GapKeyExchangeGroups    GapCode = "key-exchange-groups"
+	GapNoGoSuitesBelowTLS13 GapCode = "no-go-suites-below-tls13"
+	GapNoGoSuites           GapCode = "no-go-suites"
+	GapSNIIPLiteral         GapCode = "sni-ip-literal"
+	GapSNITrailingDot       GapCode = "sni-trailing-dot"
 )
 
 // Gap is one way in which Go's crypto/tls cannot reproduce what OpenSSL inside Postfix would
 // do with the same settings.
 type Gap struct {
 	// Code is a stable identifier, e.g. "openssl-only-suites", "anonymous-suites".
-	Code string `json:"code"`
+	Code GapCode `json:"code"`
 	// Detail says what differs and what it can change.
 	Detail string `json:"detail"`
 }

@@ -199,7 +199,7 @@ func TestTLSConfigForCiphers(t *testing.T) {
 	}
 }
 
-func hasGap(m TLSMapping, code string) bool {
+func hasGap(m TLSMapping, code GapCode) bool {
 	for _, g := range m.Gaps {
 		if g.Code == code {
 			return true

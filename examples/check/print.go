@@ -90,7 +90,7 @@ func (r *report) print(w io.Writer) {
 		if len(a.Gaps) > 0 {
 			codes := make([]string, len(a.Gaps))
 			for j, g := range a.Gaps {
-				codes[j] = g.Code
+				codes[j] = string(g.Code)
 			}
 			fmt.Fprintf(w, "             where Go's TLS differs from OpenSSL's: %s (details in -json)\n", strings.Join(codes, ", "))
 		}

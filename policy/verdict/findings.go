@@ -347,7 +347,7 @@ func (e *evaluator) findPKIX() []finding.Finding {
 		}
 		out = append(out, *f)
 	default:
-		out = append(out, finding.Finding{Code: "verification-failed", Summary: fmt.Sprintf("Certificate verification for %s failed: num=%d:%s (%s).", e.namaddr, fe.Num, fe.Text, fe.Detail)})
+		out = append(out, finding.Finding{Code: finding.VerificationFailed, Summary: fmt.Sprintf("Certificate verification for %s failed: num=%d:%s (%s).", e.namaddr, fe.Num, fe.Text, fe.Detail)})
 	}
 	return out
 }
