@@ -1,0 +1,39 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestGoldenVerdicts keeps the JSON verdict of the README's fastmail configuration byte for
+// byte: 16 offline questions (four releases, four destinations) whose answers were recorded
+// with the command as it stood before the packages were reorganised
+// (testdata/golden/caseN.json, with the configuration directory written as DIR). A change
+// of the JSON contract must show up here as a deliberate change of these files.
+func TestGoldenVerdicts(t *testing.T) {
+	dir, err := filepath.Abs("../testdata/fastmail")
+	require.NoError(t, err)
+	cases, err := os.ReadFile("testdata/golden/cases.txt")
+	require.NoError(t, err)
+	for i, line := range strings.Split(strings.TrimSpace(string(cases)), "\n") {
+		version, args, _ := strings.Cut(line, "|")
+		name := "case" + strconv.Itoa(i+1)
+		t.Run(name+" "+version+" "+args, func(t *testing.T) {
+			want, err := os.ReadFile(filepath.Join("testdata/golden", name+".json"))
+			require.NoError(t, err)
+			argv := []string{"-C", dir, "-version", version, "-json"}
+			argv = append(argv, strings.Fields(strings.ReplaceAll(args, "DIR", dir))...)
+			var out, errb bytes.Buffer
+			run(context.Background(), argv, &out, &errb)
+			assert.Equal(t, string(want), strings.ReplaceAll(out.String(), dir, "DIR"), errb.String())
+		})
+	}
+}
