@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/postfixtls/postfixtls/internal/openssl"
-	"github.com/postfixtls/postfixtls/internal/pfutil"
 )
 
 // X509Error is an OpenSSL X509_V_ERR_* verification error number (OpenSSL 3.0 numbering).
@@ -544,63 +543,7 @@ func defaultNameCheck(leaf *x509.Certificate, names []string) error {
 	return fmt.Errorf("%w: certificate names [%s] match none of [%s]", ErrNameMismatch, strings.Join(ids, " "), strings.Join(names, " "))
 }
 
-func nameMatches(id, ref string) bool {
-	if id == "" || strings.IndexByte(id, 0) >= 0 {
-		return false // OpenSSL skips empty names; equal_nocase refuses a NUL in the certificate name
-	}
-	if len(ref) > 1 && ref[0] == '.' {
-		// Implicit sub-domain reference: a plain suffix test, no wildcard interpretation.
-		return len(id) > len(ref) && pfutil.StrcaseEq(id[len(id)-len(ref):], ref)
-	}
-	if id[0] == '*' && fullLabelWildcard(id) {
-		// The '*' covers exactly one non-empty label of letters, digits and hyphens, or a
-		// literal "*" (OpenSSL wildcard_match).
-		suffix := id[1:]
-		if len(ref) <= len(suffix) || !pfutil.StrcaseEq(ref[len(ref)-len(suffix):], suffix) {
-			return false
-		}
-		label := ref[:len(ref)-len(suffix)]
-		if label == "*" {
-			return true
-		}
-		for i := 0; i < len(label); i++ {
-			if c := label[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-') {
-				return false
-			}
-		}
-		return true
-	}
-	return pfutil.StrcaseEq(id, ref)
-}
-
-// fullLabelWildcard is OpenSSL's valid_star() with NO_PARTIAL_WILDCARDS for a name starting
-// with '*': the '*' is the whole first label, at least two more labels follow, and the rest is
-// letters, digits, '-' and '.' with no empty label and no label starting or ending in '-'.
-func fullLabelWildcard(p string) bool {
-	if len(p) < 2 || p[0] != '*' || p[1] != '.' {
-		return false
-	}
-	dots, labelStart, hyphen := 0, false, false // the "*" label is complete
-	for i := 1; i < len(p); i++ {
-		switch c := p[i]; {
-		case c == '.':
-			if labelStart || hyphen {
-				return false
-			}
-			labelStart, dots = true, dots+1
-		case c == '-':
-			if labelStart {
-				return false
-			}
-			hyphen = true
-		case c >= '0' && c <= '9', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
-			labelStart, hyphen = false, false
-		default:
-			return false
-		}
-	}
-	return !labelStart && !hyphen && dots >= 2
-}
+func nameMatches(id, ref string) bool { return openssl.HostMatch(id, ref) }
 
 // Explain renders the result for people: the outcome, then one line per usable record.
 func (r *Result) Explain() []string {

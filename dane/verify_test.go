@@ -185,6 +185,7 @@ func TestNameMatches(t *testing.T) {
 		{"§4.2 partial wildcard is literal", "mx*.example.com", "mx1.example.com", false},
 		{"§4.2 .suffix reference is a plain suffix test", "*.example.org", ".example.org", true},
 		{"§4.2 .suffix needs one more label", "example.org", ".example.org", false},
+		{"§4.2 X509_check_host skip_prefix: a name equal to the .suffix reference matches", ".example.org", ".example.org", true},
 		{"§4.2 no trailing-dot normalisation", "example.com", "example.com.", false},
 		{"§4.2 literal * reference compares literally", "*.example.com", "*.example.com", true},
 		{"§4.2 ASCII-only case folding: U+017F long s is not 's'", "\u017fmtp.example.com", "smtp.example.com", false},

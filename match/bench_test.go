@@ -31,14 +31,14 @@ func benchSetup(b testing.TB) (certSpec, []string) {
 func BenchmarkCheck100SANs10Refs(b *testing.B) {
 	s, items := benchSetup(b)
 	cert := mkCert(b, s)
-	refs, _ := References(items, "other.example", "mx.other.example", openssl)
+	refs, _ := References(items, "other.example", "mx.other.example", osslOpts)
 	if len(refs.Refs) != 10 {
 		b.Fatalf("%d refs", len(refs.Refs))
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if r := Check(cert, refs, openssl); !r.Matched {
+		if r := Check(cert, refs, osslOpts); !r.Matched {
 			b.Fatal("no match")
 		}
 	}
@@ -61,12 +61,12 @@ func BenchmarkCheckLegacy100SANs10Refs(b *testing.B) {
 func TestCheckZeroAlloc(t *testing.T) {
 	s, items := benchSetup(t)
 	cert := mkCert(t, s)
-	for _, opt := range []Options{openssl, legacy} {
+	for _, opt := range []Options{osslOpts, legacy} {
 		refs, _ := References(items, "other.example", "mx.other.example", opt)
 		n := testing.AllocsPerRun(50, func() { Check(cert, refs, opt) })
 		assert.Zero(t, n, "%s: allocations per Check on the success path", opt.Mode)
 	}
 	cn := mkCert(t, certSpec{cn: []string{"a.example", "mail.target.example.com"}})
-	refs, _ := References(items, "other.example", "mx.other.example", openssl)
-	assert.Zero(t, testing.AllocsPerRun(50, func() { Check(cn, refs, openssl) }), "CN path: allocations")
+	refs, _ := References(items, "other.example", "mx.other.example", osslOpts)
+	assert.Zero(t, testing.AllocsPerRun(50, func() { Check(cn, refs, osslOpts) }), "CN path: allocations")
 }

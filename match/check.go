@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 
+	"github.com/postfixtls/postfixtls/internal/openssl"
 	"github.com/postfixtls/postfixtls/internal/pfutil"
 )
 
@@ -130,7 +131,7 @@ func opensslCheck(cert *x509.Certificate, refs *RefList, opt Options, r *Result)
 			}
 		} else {
 			commonNames(cert, func(cn string) bool {
-				if opensslHostMatch(cn, ref.Name) {
+				if openssl.HostMatch(cn, ref.Name) {
 					r.HostOK, r.MatchedName, r.MatchedRef, r.MatchedRefIndex = true, cn, ref.Name, i
 					return true
 				}
@@ -176,7 +177,7 @@ func (c *starCache) compute(names []string) {
 			break
 		}
 		c.known[j/64] |= 1 << (j % 64)
-		if len(d) > 0 && d[0] == '*' && validStar(d) == 0 {
+		if len(d) > 0 && d[0] == '*' && openssl.ValidStar(d) == 0 {
 			c.valid[j/64] |= 1 << (j % 64)
 		}
 	}
@@ -185,12 +186,12 @@ func (c *starCache) compute(names []string) {
 // match is opensslHostMatch using the cached wildcard validity of name j.
 func (c *starCache) match(j int, pattern, ref string) bool {
 	if j >= 256 || c.known[j/64]&(1<<(j%64)) == 0 || (len(ref) > 1 && ref[0] == '.') {
-		return opensslHostMatch(pattern, ref)
+		return openssl.HostMatch(pattern, ref)
 	}
 	if c.valid[j/64]&(1<<(j%64)) != 0 {
-		return wildcardMatch("", pattern[1:], ref)
+		return openssl.WildcardMatch("", pattern[1:], ref)
 	}
-	return len(pattern) > 0 && equalNoCaseNoNUL(pattern, ref)
+	return len(pattern) > 0 && openssl.EqualNoCase(pattern, ref)
 }
 
 // first returns the index of the first name that matches ref, or -1: the hot loop of
@@ -200,7 +201,7 @@ func (c *starCache) first(names []string, ref string) int {
 	sub := len(ref) > 1 && ref[0] == '.'
 	for j, p := range names {
 		if j >= 256 {
-			if opensslHostMatch(p, ref) {
+			if openssl.HostMatch(p, ref) {
 				return j
 			}
 			continue
@@ -231,156 +232,7 @@ func (c *starCache) first(names []string, ref string) int {
 // equalFoldFromEnd is equalFoldASCII for strings of equal length, comparing from the end.
 func equalFoldFromEnd(a, b string) bool {
 	for i := len(a) - 1; i >= 0; i-- {
-		x, y := a[i], b[i]
-		if x == y {
-			continue
-		}
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
-}
-
-// opensslHostMatch is X509_check_host() for one certificate name (pattern) and one
-// reference (subject) with X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, as Postfix sets it.
-func opensslHostMatch(pattern, ref string) bool {
-	if len(pattern) == 0 {
-		return false // do_check_string skips empty values
-	}
-	if len(ref) > 1 && ref[0] == '.' {
-		// Implicit sub-domain reference: skip_prefix() then equal_nocase(); no wildcards.
-		// The skipped prefix must not contain a NUL.
-		if len(pattern) <= len(ref) {
-			return equalNoCaseNoNUL(pattern, ref)
-		}
-		return equalNoCaseNoNUL(pattern[len(pattern)-len(ref):], ref) &&
-			strings.IndexByte(pattern[:len(pattern)-len(ref)], 0) < 0
-	}
-	// With NO_PARTIAL_WILDCARDS a valid '*' is always the first byte.
-	if pattern[0] == '*' {
-		if star := validStar(pattern); star == 0 {
-			return wildcardMatch("", pattern[1:], ref)
-		}
-	}
-	return equalNoCaseNoNUL(pattern, ref)
-}
-
-// equalNoCaseNoNUL is OpenSSL's equal_nocase(): ASCII case-insensitive, and the
-// certificate name must not contain NUL.
-func equalNoCaseNoNUL(pattern, ref string) bool {
-	if len(pattern) != len(ref) {
-		return false
-	}
-	for i := 0; i < len(pattern); i++ {
-		x, y := pattern[i], ref[i]
-		if x == 0 {
-			return false
-		}
-		if x == y {
-			continue
-		}
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
-}
-
-// validStar is OpenSSL's valid_star() with NO_PARTIAL_WILDCARDS: the index of a '*' that
-// is the whole first label of a name with at least two dots after it and only letters,
-// digits, '-' and '.' elsewhere; -1 when the name is not a wildcard (compared literally).
-func validStar(p string) int {
-	const (
-		labelStart  = 1
-		labelIDNA   = 2
-		labelHyphen = 4
-	)
-	star := -1
-	state := labelStart
-	dots := 0
-	for i := 0; i < len(p); i++ {
-		c := p[i]
-		switch {
-		case c == '*':
-			atStart := state&labelStart != 0
-			atEnd := i == len(p)-1 || p[i+1] == '.'
-			if star >= 0 || state&labelIDNA != 0 || dots > 0 {
-				return -1
-			}
-			if !atStart || !atEnd {
-				return -1
-			}
-			star = i
-			state &^= labelStart
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-			if state&labelStart != 0 && len(p)-i >= 4 && pfutil.StrcaseEq(p[i:i+4], "xn--") {
-				state |= labelIDNA
-			}
-			state &^= labelHyphen | labelStart
-		case c == '.':
-			if state&(labelHyphen|labelStart) != 0 {
-				return -1
-			}
-			state = labelStart
-			dots++
-		case c == '-':
-			if state&labelStart != 0 {
-				return -1
-			}
-			state |= labelHyphen
-		default:
-			return -1
-		}
-	}
-	if state&(labelStart|labelHyphen) != 0 || dots < 2 {
-		return -1
-	}
-	return star
-}
-
-// wildcardMatch is OpenSSL's wildcard_match() for a full-label wildcard (prefix empty):
-// the wildcard covers exactly one non-empty label of letters, digits and hyphens, or a
-// literal "*".
-func wildcardMatch(prefix, suffix, ref string) bool {
-	if len(ref) < len(prefix)+len(suffix) {
-		return false
-	}
-	if !equalNoCaseNoNUL(prefix, ref[:len(prefix)]) {
-		return false
-	}
-	ws, we := len(prefix), len(ref)-len(suffix)
-	if !equalNoCaseNoNUL(ref[we:], suffix) {
-		return false
-	}
-	allowIDNA := false
-	if len(prefix) == 0 && len(suffix) > 0 && suffix[0] == '.' {
-		if ws == we {
-			return false
-		}
-		allowIDNA = true
-	}
-	if !allowIDNA && len(ref) >= 4 && pfutil.StrcaseEq(ref[:4], "xn--") {
-		return false
-	}
-	if we == ws+1 && ref[ws] == '*' {
-		return true
-	}
-	for i := ws; i < we; i++ {
-		c := ref[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-') {
+		if pfutil.LowerByte(a[i]) != pfutil.LowerByte(b[i]) {
 			return false
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/postfixtls/postfixtls/internal/openssl"
 	"github.com/postfixtls/postfixtls/internal/pfutil"
 )
 
@@ -41,11 +42,11 @@ func hasSuffixFold(s, suf string) bool {
 
 // whyOpenSSL explains one X509_check_host comparison.
 func whyOpenSSL(pattern, ref string) (bool, string) {
-	if opensslHostMatch(pattern, ref) {
+	if openssl.HostMatch(pattern, ref) {
 		switch {
 		case len(ref) > 1 && ref[0] == '.':
 			return true, WhySuffixEnds
-		case validStar(pattern) >= 0 && !pfutil.StrcaseEq(pattern, ref):
+		case openssl.ValidStar(pattern) >= 0 && !pfutil.StrcaseEq(pattern, ref):
 			return true, "the wildcard matches one label"
 		}
 		return true, WhySameName
@@ -65,7 +66,7 @@ func whyOpenSSL(pattern, ref string) (bool, string) {
 		}
 		return false, WhySuffixNoEnd
 	}
-	if star := validStar(pattern); star >= 0 {
+	if star := openssl.ValidStar(pattern); star >= 0 {
 		suffix := pattern[star+1:]
 		switch {
 		case hasSuffixFold(ref, suffix) && len(ref) > len(suffix):
@@ -256,7 +257,7 @@ func notable(t Try, opt Options) bool {
 		if opt.Mode == Legacy {
 			return legacyMatch(t.CertName, t.Ref, len(t.Ref) > 1 && t.Ref[0] == '.', opt.WildcardMultipleLabels)
 		}
-		return opensslHostMatch(t.CertName, t.Ref)
+		return openssl.HostMatch(t.CertName, t.Ref)
 	}
 	return false
 }

@@ -28,7 +28,7 @@ func mkCert(t testing.TB, s certSpec) *x509.Certificate {
 }
 
 var (
-	openssl   = Options{}
+	osslOpts  = Options{}
 	legacy    = Options{Mode: Legacy, WildcardMultipleLabels: true}
 	legacyOne = Options{Mode: Legacy}
 	secureDef = []string{"nexthop", "dot-nexthop"}
@@ -236,7 +236,7 @@ func TestParseOpenSSLIP(t *testing.T) {
 
 func TestNames(t *testing.T) {
 	cert := mkCert(t, certSpec{dns: []string{"a.example", "*.example"}, cn: []string{"c1", "c2"}, ips: []string{"192.0.2.1"}})
-	n := Names(cert, openssl)
+	n := Names(cert, osslOpts)
 	require.Len(t, n.DNS, 2, "§4.2 names: %+v", n)
 	require.Len(t, n.IP, 1, "§4.2 names: %+v", n)
 	require.Len(t, n.CN, 2, "§4.2 names: %+v", n)
@@ -244,7 +244,7 @@ func TestNames(t *testing.T) {
 	require.Equal(t, WhyCNIgnored, n.Note, "§4.2 names")
 	assert.False(t, n.DNS[1].Wildcard, "§4.2 *.example (one label after *) is not a wildcard")
 	cert = mkCert(t, certSpec{cn: []string{"c1.example", "c2.example"}})
-	n = Names(cert, openssl)
+	n = Names(cert, osslOpts)
 	assert.True(t, n.UsesCN && n.CN[1].Considered, "§4.2 every CN is used without DNS SANs: %+v", n)
 	n = Names(cert, legacy)
 	assert.True(t, n.CN[0].Considered, "§4.3 only the first CN before 3.6: %+v", n)
@@ -260,8 +260,8 @@ func TestNames(t *testing.T) {
 
 func TestTrace(t *testing.T) {
 	cert := mkCert(t, certSpec{dns: []string{"a.example.com", "b.example.com"}})
-	refs, _ := References([]string{"b.example.com"}, "", "", openssl)
-	assert.Empty(t, Check(cert, refs, openssl).Tries, "no tries without Trace on success")
+	refs, _ := References([]string{"b.example.com"}, "", "", osslOpts)
+	assert.Empty(t, Check(cert, refs, osslOpts).Tries, "no tries without Trace on success")
 	opt := Options{Trace: true}
 	r := Check(cert, refs, opt)
 	if assert.Len(t, r.Tries, 2, "trace") {
@@ -283,7 +283,7 @@ func TestCheckNoInstalledNamesFailsClosed(t *testing.T) {
 		{"§4.1 only a name that was not installed", RefList{Refs: []Reference{{Item: ".", Name: ".", Kind: Host}}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r := Check(cert, c.refs, openssl)
+			r := Check(cert, c.refs, osslOpts)
 			require.False(t, r.Matched)
 			require.Equal(t, ErrUnspecified, r.Error)
 			require.True(t, r.MustFail)

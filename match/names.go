@@ -5,6 +5,8 @@ import (
 	"encoding/asn1"
 	"net"
 	"strconv"
+
+	"github.com/postfixtls/postfixtls/internal/openssl"
 )
 
 // NameKind is the kind of a certificate identity.
@@ -123,7 +125,7 @@ func Names(cert *x509.Certificate, opt Options) CertNames {
 				cn.Wildcard = len(v) > 2 && v[0] == '*' && v[1] == '.'
 			}
 		} else {
-			cn.Wildcard = validStar(d) >= 0
+			cn.Wildcard = openssl.ValidStar(d) >= 0
 			if d == "" {
 				cn.Considered = false
 				cn.Why = "empty name"
@@ -173,7 +175,7 @@ func Names(cert *x509.Certificate, opt Options) CertNames {
 			} else {
 				cn.Considered = true
 				n.UsesCN = true
-				cn.Wildcard = validStar(s) >= 0
+				cn.Wildcard = openssl.ValidStar(s) >= 0
 			}
 		}
 		first = false
