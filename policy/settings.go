@@ -319,6 +319,25 @@ func (s *Settings) GlobalLevel(c Client) (Level, Source, error) {
 	return v.globalLevel()
 }
 
+// DANEProblem returns the warning smtp(8)'s dane_init() logs when the client's DNS settings
+// cannot support DANE for the next hop key at level (dane or dane-only): "KEY: dane
+// configured with dnssec lookups disabled" (dns_support_level is not dnssec, or host_lookup
+// does not say dns), "… with MX lookup errors ignored" (ignore_mx_lookup_error = yes, SMTP
+// only), or "… dns resolver options incompatible with dane TLS" (res_defnames or res_dnsrch
+// in dns_resolver_options). It is "" when DANE can work, or when the client does not start.
+// Postfix then uses may at dane and defers at dane-only (§6.1 item 3).
+func (s *Settings) DANEProblem(c Client, key string, level Level) string {
+	v, err := s.client("", c)
+	if err != nil {
+		return ""
+	}
+	st := v.static()
+	if st.err != nil || st.daneProblemFmt == "" {
+		return ""
+	}
+	return fmt.Sprintf(st.daneProblemFmt, key, level)
+}
+
 // StartupError returns the first fatal configuration error the client (smtp(8) or lmtp(8),
 // configured by main.cf and the overrides) stops with at startup, or nil: an invalid global
 // level or boolean, an invalid dns_support_level or tls_dane_insecure_mx_policy, an empty

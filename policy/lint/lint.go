@@ -81,7 +81,7 @@ func Run(ctx context.Context, o Options, emit func(Finding) error) (Summary, err
 	defer cancel()
 	l := &linter{ctx: ctx, o: o, v: o.Version, taCache: map[string]error{}, reported: map[string]bool{}, mxCache: map[string]mxAnswer{},
 		global: map[policy.Client]policy.Level{}, globalParam: map[policy.Client]policy.Param{},
-		dnssec: map[policy.Client]bool{}, secureMatch: map[policy.Client][]string{}, stsPattern: map[policy.Client]bool{},
+		secureMatch: map[policy.Client][]string{}, daneProblem: map[policy.Client]map[policy.Level]string{}, stsPattern: map[policy.Client]bool{},
 		digest: map[policy.Client]string{}, digestSize: map[policy.Client]int{},
 		hops: map[string][]configuredHop{}, hopKey: map[string]bool{}}
 
@@ -185,9 +185,9 @@ type linter struct {
 	global      map[policy.Client]policy.Level
 	globalParam map[policy.Client]policy.Param
 	globalErr   map[policy.Client]error
-	dnssec      map[policy.Client]bool
 	secureMatch map[policy.Client][]string
-	stsPattern  map[policy.Client]bool // *_tls_enforce_sts_mx_patterns = yes
+	daneProblem map[policy.Client]map[policy.Level]string // Settings.DANEProblem per client and DANE level
+	stsPattern  map[policy.Client]bool                    // *_tls_enforce_sts_mx_patterns = yes
 	digest      map[policy.Client]string
 	digestSize  map[policy.Client]int
 
@@ -292,9 +292,10 @@ func (l *linter) settings() {
 		}
 		l.global[c] = lv
 		l.stsPattern[c] = l.boolean(p+"tls_enforce_sts_mx_patterns", true)
-		dl := l.param(p + "dns_support_level").Value // case-sensitive in Postfix
-		hl := pfutil.LowerASCII(l.param(p + "host_lookup").Value)
-		l.dnssec[c] = dl == "dnssec" && (hl == "" || strings.Contains(hl, "dns"))
+		l.daneProblem[c] = map[policy.Level]string{
+			policy.Dane:     l.s.DANEProblem(c, "<destination>", policy.Dane),
+			policy.DaneOnly: l.s.DANEProblem(c, "<destination>", policy.DaneOnly),
+		}
 		l.secureMatch[c] = splitList(l.param(p+"tls_secure_cert_match").Value, ", \t\r\n:")
 		d := l.param(p + "tls_fingerprint_digest").Value
 		if cd, err := fingerprint.CanonicalDigest(d); err == nil {
@@ -487,8 +488,10 @@ func (l *linter) configAdvice() {
 		}
 		gp := l.globalParam[c]
 		gfile, gline := originPos(gp.Origin)
-		if lv := l.global[c]; lv.IsDANE() && !l.dnssec[c] && gfile != "" {
-			l.rep.add(l.daneFinding(c, lv, gfile, gline, gp.Name+" = "+gp.Raw, "global level"))
+		if lv := l.global[c]; lv.IsDANE() && gfile != "" {
+			if f, ok := l.daneFinding(c, lv, gfile, gline, gp.Name+" = "+gp.Raw, "global level"); ok {
+				l.rep.add(f)
+			}
 		}
 		sm := l.param(p + "tls_secure_cert_match")
 		if sf, sl := originPos(sm.Origin); sf != "" && containsFold(l.secureMatch[c], "hostname") {
@@ -514,16 +517,30 @@ func containsFold(list []string, w string) bool {
 	return false
 }
 
-func (l *linter) daneFinding(c policy.Client, lv policy.Level, file string, line int, text, what string) Finding {
+// daneFinding reports a dane or dane-only level that the client's DNS settings cannot
+// support, with the warning dane_init() logs (Settings.DANEProblem, the policy's own rule);
+// ok is false when DANE can work.
+func (l *linter) daneFinding(c policy.Client, lv policy.Level, file string, line int, text, what string) (Finding, bool) {
+	problem := l.daneProblem[c][lv]
+	if problem == "" {
+		return Finding{}, false
+	}
 	p := string(c) + "_"
-	f := Finding{Diagnostic: finding.Diagnostic{File: file, Line: line, Severity: SeverityWarning, Code: CodeDANEWithoutDNSSEC}, Text: text, Fix: p + "dns_support_level = dnssec (with a DNSSEC-validating resolver in /etc/resolv.conf)"}
+	fix := p + "dns_support_level = dnssec (with a DNSSEC-validating resolver in /etc/resolv.conf), and " + p + "host_lookup including dns"
+	switch {
+	case strings.Contains(problem, "MX lookup errors ignored"):
+		fix = "ignore_mx_lookup_error = no"
+	case strings.Contains(problem, "resolver options"):
+		fix = "remove res_defnames and res_dnsrch from " + p + "dns_resolver_options"
+	}
+	f := Finding{Diagnostic: finding.Diagnostic{File: file, Line: line, Severity: SeverityWarning, Code: CodeDANEWithoutDNSSEC}, Text: text, Fix: fix}
 	if lv == policy.DaneOnly {
 		f.Code = CodeDANEOnlyWithoutDNSSEC
-		f.Message = fmt.Sprintf("%s dane-only while %sdns_support_level is not dnssec: Postfix warns \"<destination>: dane-only configured with dnssec lookups disabled\" and defers every message with \"client TLS configuration problem\" (§6.1)", what, p)
+		f.Message = fmt.Sprintf("%s dane-only, but Postfix warns \"%s\" and defers every message with \"client TLS configuration problem\" (§6.1)", what, problem)
 	} else {
-		f.Message = fmt.Sprintf("%s dane while %sdns_support_level is not dnssec: Postfix warns \"<destination>: dane configured with dnssec lookups disabled\" and silently uses may (§6.1, §9.68)", what, p)
+		f.Message = fmt.Sprintf("%s dane, but Postfix warns \"%s\" and silently uses may (§6.1, §9.68)", what, problem)
 	}
-	return f
+	return f, true
 }
 
 // checkPinLength reports a fingerprint whose length does not fit the digest in force

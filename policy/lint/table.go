@@ -728,8 +728,8 @@ func (t *tableRun) entryAdvice(e tables.Entry, pe *parsedEntry) {
 		if pe.Level == policy.DaneOnly {
 			code = CodeDANEOnlyWithoutDNSSEC
 		}
-		if !l.dnssec[c] && l.rep.admit(t.name, code, SeverityWarning) {
-			l.rep.keep(l.daneFinding(c, pe.Level, t.name, e.Line, e.Raw, fmt.Sprintf("%q has", e.Key)))
+		if f, ok := l.daneFinding(c, pe.Level, t.name, e.Line, e.Raw, fmt.Sprintf("%q has", e.Key)); ok && l.rep.admit(t.name, code, SeverityWarning) {
+			l.rep.keep(f)
 		}
 	case policy.Fingerprint:
 		for _, v := range pe.Match {
