@@ -280,14 +280,14 @@ func (s *RecordSet) Verify(chain []*x509.Certificate, opts VerifyOptions) *Resul
 	}
 	// check_chain_extensions: every certificate above the leaf must be a CA; purpose.
 	for i, c := range built {
-		if i > 0 && !openssl.IsCA(c) {
+		if i > 0 && !openssl.IsCA(c, i == len(built)-1) {
 			errs.add(newVerifyError(ErrNumInvalidCA, i, fmt.Sprintf("%q is not a CA certificate", c.Subject.String())))
 		}
 		if ta != nil && i == taDepth && !bareKey {
 			continue
 		}
-		if !serverPurpose(c) {
-			errs.add(newVerifyError(ErrNumInvalidPurpose, i, fmt.Sprintf("%q has an extended key usage without serverAuth", c.Subject.String())))
+		if !openssl.ServerPurpose(c, i > 0) {
+			errs.add(newVerifyError(ErrNumInvalidPurpose, i, fmt.Sprintf("%q is not designated for the SSL server purpose (extended key usage without serverAuth, or a leaf key usage without digitalSignature, keyEncipherment or keyAgreement)", c.Subject.String())))
 		}
 	}
 	// check_id: reference names against the leaf; without names Postfix's must_fail.
@@ -497,19 +497,6 @@ func checkKeySig(c *x509.Certificate, rep *RecordReport) error {
 	return k.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature)
 }
 
-// serverPurpose is OpenSSL's extended-key-usage test for the SSL server purpose.
-func serverPurpose(c *x509.Certificate) bool {
-	if len(c.ExtKeyUsage) == 0 && len(c.UnknownExtKeyUsage) == 0 {
-		return true
-	}
-	for _, u := range c.ExtKeyUsage {
-		if u == x509.ExtKeyUsageServerAuth || u == x509.ExtKeyUsageAny ||
-			u == x509.ExtKeyUsageNetscapeServerGatedCrypto || u == x509.ExtKeyUsageMicrosoftServerGatedCrypto {
-			return true
-		}
-	}
-	return false
-}
 
 func checkNames(opts VerifyOptions, leaf *x509.Certificate) error {
 	if opts.NameCheck != nil {

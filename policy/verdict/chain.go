@@ -251,18 +251,18 @@ func VerifyChain(sent []*x509.Certificate, opt ChainOptions) ChainResult {
 	plen := 0
 	for i, c := range chain {
 		if i > 0 {
-			if !openssl.IsCA(c) {
+			if !openssl.IsCA(c, i == len(chain)-1) {
 				add(ChainError{Num: X509InvalidCA, Depth: i, stage: stageExtensions,
 					Detail: fingerprint.OneLine(c.RawSubject) + " is not a CA certificate"}, c)
 			}
-			if !serverPurposeCA(c) {
+			if !openssl.ServerPurpose(c, true) {
 				add(ChainError{Num: X509InvalidPurpose, Depth: i, stage: stageExtensions,
 					Detail: "the CA's extended key usage does not include serverAuth"}, c)
 			}
 			if i > 1 && c.BasicConstraintsValid && (c.MaxPathLen > 0 || c.MaxPathLenZero) && plen > c.MaxPathLen {
 				add(ChainError{Num: X509PathLengthExceeded, Depth: i, stage: stageExtensions}, c)
 			}
-		} else if !serverPurposeLeaf(c) {
+		} else if !openssl.ServerPurpose(c, false) {
 			add(ChainError{Num: X509InvalidPurpose, Depth: 0, stage: stageExtensions,
 				Detail: "the certificate's key usage or extended key usage excludes TLS server use"}, c)
 		}
@@ -353,37 +353,6 @@ func inStore(c *x509.Certificate, roots []*x509.Certificate) bool {
 	}
 	return false
 }
-
-func hasEKU(c *x509.Certificate, u x509.ExtKeyUsage) bool {
-	for _, e := range c.ExtKeyUsage {
-		if e == u {
-			return true
-		}
-	}
-	return false
-}
-
-// ekuRejects is OpenSSL's xku_reject for the ssl_server purpose: an EKU extension without
-// serverAuth (or Netscape/Microsoft server gated crypto). anyExtendedKeyUsage is not enough.
-func ekuRejects(c *x509.Certificate) bool {
-	if len(c.ExtKeyUsage) == 0 && len(c.UnknownExtKeyUsage) == 0 {
-		return false
-	}
-	return !hasEKU(c, x509.ExtKeyUsageServerAuth) && !hasEKU(c, x509.ExtKeyUsageNetscapeServerGatedCrypto) &&
-		!hasEKU(c, x509.ExtKeyUsageMicrosoftServerGatedCrypto)
-}
-
-func serverPurposeLeaf(c *x509.Certificate) bool {
-	if ekuRejects(c) {
-		return false
-	}
-	if c.KeyUsage != 0 && c.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageKeyEncipherment|x509.KeyUsageKeyAgreement) == 0 {
-		return false
-	}
-	return true
-}
-
-func serverPurposeCA(c *x509.Certificate) bool { return !ekuRejects(c) }
 
 // Trust is the trust material a policy names, loaded: the CAs of smtp_tls_CAfile and
 // smtp_tls_CApath (plus the system's with tls_append_default_CA = yes) and the trust-anchor
