@@ -497,7 +497,6 @@ func checkKeySig(c *x509.Certificate, rep *RecordReport) error {
 	return k.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature)
 }
 
-
 func checkNames(opts VerifyOptions, leaf *x509.Certificate) error {
 	if opts.NameCheck != nil {
 		return opts.NameCheck(leaf, opts.Names)

@@ -22,7 +22,7 @@ import (
 func (v *clientView) policy(ctx context.Context, hop NextHop, host string, tlsNotRequired bool) (Policy, error) {
 	st := v.static()
 	if st.err != nil {
-		return Policy{}, st.err
+		return errorPolicy(), st.err
 	}
 	p := Policy{Level: st.global, Source: st.globalSrc, Release: v.s.version,
 		MinimalBackoff: st.minBackoff, SingleLabelWildcards: st.singleLabelWildcards, static: st}

@@ -101,7 +101,8 @@ type Policy struct {
 	ConfiguredLevel Level `json:"configured_level"`
 	// Invalid is set when Postfix would mark the policy invalid: it does not connect to the
 	// server and defers with DSN and Reason.
-	// The zero value is a valid policy, so a Policy literal needs no setting for it.
+	// The zero value is a valid policy at level none (plaintext), so a Policy literal
+	// needs no setting for it; PolicyFor returns an invalid Policy beside every error.
 	Invalid bool `json:"invalid,omitempty"`
 	// DSN and Reason are Postfix's status for an invalid policy ("4.7.5", "client TLS
 	// configuration problem"); empty for a valid one.
@@ -207,6 +208,12 @@ func (p Policy) AtLevel(l Level) Policy {
 	p.static.protocols(&q)
 	p.static.ciphers(&q)
 	return q
+}
+
+// errorPolicy is the Policy returned beside an error: invalid, so that a caller who judges
+// it anyway defers (fail closed) instead of reading the zero Policy's level none.
+func errorPolicy() Policy {
+	return Policy{Invalid: true, DSN: InvalidDSN, Reason: InvalidReason}
 }
 
 func (p *Policy) invalid(dsn DSN, reason string, warnings ...string) {

@@ -96,7 +96,7 @@ func (s *Settings) Resolve(ctx context.Context, destination string) (*Resolution
 func (s *Settings) PolicyFor(ctx context.Context, rt Route, hop NextHop, host string) (Policy, error) {
 	v, err := s.client(rt.Transport, rt.Client)
 	if err != nil {
-		return Policy{}, err
+		return errorPolicy(), err
 	}
 	return v.policy(ctx, hop, host, false)
 }

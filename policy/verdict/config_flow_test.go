@@ -65,3 +65,18 @@ func TestZeroPolicyIsUsable(t *testing.T) {
 	assert.Equal(t, verdict.OutcomeDeliver, d.Outcome)
 	assert.False(t, d.TLS)
 }
+
+// A configuration Postfix refuses to run with: the policy returned beside the error is
+// invalid, so judging it anyway defers instead of delivering (fail closed).
+func TestErrorPolicyFailsClosed(t *testing.T) {
+	s, err := policy.NewSettings(policy.V(3, 7, 11), map[string]string{"smtp_tls_security_level": "bogus"})
+	require.NoError(t, err)
+	res, err := s.Route(context.Background(), "user@example.com")
+	require.NoError(t, err)
+	hop, err := policy.ParseNextHop(policy.SMTP, "example.com", policy.NextHopOptions{DefaultService: "smtp", DNS: true})
+	require.NoError(t, err)
+	p, err := s.PolicyFor(context.Background(), *res, hop, "mx.example.com")
+	require.Error(t, err)
+	d := verdict.Evaluate(p, hop, verdict.Observation{Host: "mx.example.com", Addr: "192.0.2.10"}, verdict.EvalOptions{})
+	assert.Equal(t, verdict.OutcomeDefer, d.Outcome)
+}

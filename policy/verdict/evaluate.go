@@ -226,6 +226,10 @@ type evaluator struct {
 // Evaluate does no I/O: the CAs and trust-anchor files come in opt.Trust (see LoadTrust).
 // It is safe to call concurrently; the same Observation may be judged under many policies
 // and versions.
+//
+// p is judged as given: the zero Policy is level none, which Postfix delivers in
+// plaintext. Judge only a policy that policy.Settings computed without error (PolicyFor and
+// Resolve return an invalid Policy beside every error, which defers).
 func Evaluate(p policy.Policy, hop policy.NextHop, obs Observation, opt EvalOptions) Decision {
 	e := newEvaluator(p, hop, obs, opt)
 	e.run()
