@@ -1,30 +1,21 @@
 package openssl
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"math/big"
 	"testing"
-	"time"
 
+	"github.com/postfixtls/postfixtls/internal/testkit/pki"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
+// makeCert makes a self-signed certificate from tmpl's subject, constraints and usages.
 func makeCert(t *testing.T, tmpl *x509.Certificate) *x509.Certificate {
 	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl.SerialNumber = big.NewInt(1)
-	tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	require.NoError(t, err)
-	c, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	return c
+	return pki.Must(t, pki.Spec{Edit: func(c *x509.Certificate) {
+		c.Subject, c.BasicConstraintsValid, c.IsCA = tmpl.Subject, tmpl.BasicConstraintsValid, tmpl.IsCA
+		c.KeyUsage, c.ExtKeyUsage = tmpl.KeyUsage, tmpl.ExtKeyUsage
+	}}, nil).Cert
 }
 
 // X509_check_ca() (v3_purp.c check_ca): ku_reject first, then basicConstraints, then the

@@ -51,6 +51,9 @@ type Spec struct {
 	CA bool
 	// Key picks the key algorithm.
 	Key KeyType
+	// Edit, when set, changes the template last, before it is signed: for extensions the
+	// fields above do not cover (no basicConstraints, other key or extended key usages).
+	Edit func(*x509.Certificate)
 }
 
 // Cert is a generated certificate with its private key.
@@ -104,6 +107,9 @@ func New(spec Spec, issuer *Cert) (*Cert, error) {
 	} else {
 		tmpl.KeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
+	}
+	if spec.Edit != nil {
+		spec.Edit(tmpl)
 	}
 	parent, signer := tmpl, crypto.Signer(key)
 	if issuer != nil {
