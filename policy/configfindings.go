@@ -7,6 +7,7 @@ import (
 
 	"github.com/postfixtls/postfixtls/policy/finding"
 	"github.com/postfixtls/postfixtls/policy/maincf"
+	"github.com/postfixtls/postfixtls/policy/tables"
 )
 
 // ConfigFindings explains configuration mistakes that make an intended TLS setting not apply
@@ -42,7 +43,8 @@ func (s *Settings) ConfigFindings(ctx context.Context, r *Resolution) []finding.
 				Summary: fmt.Sprintf("the level %s comes from the obsolete %s parameters, because %s is empty; Postfix 3.11 at compatibility_level 3.11 ignores them",
 					h.Policy.Level, v.name("use_tls/")+v.name("enforce_tls"), v.name("tls_security_level")),
 				Details: paramDetails(h.Policy.Source.Params),
-				Fixes:   []string{fmt.Sprintf("%s = %s", v.name("tls_security_level"), h.Policy.Level)}, FixNotes: []string{"main.cf: say the level explicitly, then remove the obsolete booleans"}})
+				Fixes: []finding.Fix{{Kind: finding.FixMainCF, Key: v.name("tls_security_level"), Value: h.Policy.Level.String(),
+					Note: "main.cf: say the level explicitly, then remove the obsolete booleans"}}})
 		}
 		for _, p := range h.Policy.Source.Params {
 			if p.Origin.Kind == maincf.KindMasterCF {
@@ -58,7 +60,7 @@ func (s *Settings) ConfigFindings(ctx context.Context, r *Resolution) []finding.
 			if strings.Contains(d.Message, "overriding earlier entry") && strings.Contains(d.Message, "_tls_") {
 				add(finding.Finding{Code: finding.DuplicateParameter, Cause: "E-5",
 					Summary: d.Message + "; only the last setting counts",
-					Fixes:   []string{"keep one line for the parameter in main.cf"}})
+					Fixes:   []finding.Fix{{Kind: finding.FixText, Value: "keep one line for the parameter in main.cf"}}})
 			}
 		}
 	}
@@ -69,7 +71,7 @@ func (s *Settings) ConfigFindings(ctx context.Context, r *Resolution) []finding.
 		if sp.Origin.Kind != maincf.KindDefault && sp.Value != "" && (cp.Origin.Kind == maincf.KindDefault || cp.Value == "") {
 			add(finding.Finding{Code: finding.ServerSideParameter, Cause: "E-5",
 				Summary: fmt.Sprintf("%s is set (%s) but %s is not: smtpd_ parameters configure the SMTP server (incoming mail), not the client that delivers", pair[0], sp.Origin, v.name(pair[1])),
-				Fixes:   []string{fmt.Sprintf("%s = %s", v.name(pair[1]), sp.Value)}, FixNotes: []string{"main.cf, if the client was meant"}})
+				Fixes:   []finding.Fix{{Kind: finding.FixMainCF, Key: v.name(pair[1]), Value: sp.Value, Note: "main.cf, if the client was meant"}}})
 		}
 	}
 	return out
@@ -121,9 +123,9 @@ func (v *clientView) keyFindings(ctx context.Context, st *clientStatic, rt Route
 					rt.Domain, h.Key, strings.Join(rt.From, "; "))
 			}
 			out = append(out, finding.Finding{Code: finding.PolicyKeyMismatch, Cause: "E-4",
-				Summary:  fmt.Sprintf("the policy row %q (%s) never applies here: %s; the global level %s is used instead", k, val, why, h.Policy.Level),
-				Fixes:    []string{fmt.Sprintf("%s %s", h.Key, val)},
-				FixNotes: []string{"a row keyed exactly like the next hop (then postmap the table if it is indexed)"}})
+				Summary: fmt.Sprintf("the policy row %q (%s) never applies here: %s; the global level %s is used instead", k, val, why, h.Policy.Level),
+				Fixes: []finding.Fix{{Kind: finding.FixTableRow, Table: tableOf(ctx, list, h.Key), Key: h.Key, Value: val,
+					Note: "a row keyed exactly like the next hop (then postmap the table if it is indexed)"}}})
 		}
 	}
 	// A bare parent-domain key does not cover subdomains; only ".domain" does.
@@ -138,9 +140,9 @@ func (v *clientView) keyFindings(ctx context.Context, st *clientStatic, rt Route
 			}
 			if val, ok := found(parent); ok {
 				out = append(out, finding.Finding{Code: finding.BareKeySubdomain, Cause: "E-4",
-					Summary:  fmt.Sprintf("the policy row %q (%s) matches only %s itself, not %s: a bare key gets no subdomain matches", parent, val, parent, h.Key),
-					Fixes:    []string{fmt.Sprintf(".%s %s", parent, val), fmt.Sprintf("%s %s", h.Key, val)},
-					FixNotes: []string{"covers every subdomain", "covers only this next hop"}})
+					Summary: fmt.Sprintf("the policy row %q (%s) matches only %s itself, not %s: a bare key gets no subdomain matches", parent, val, parent, h.Key),
+					Fixes: []finding.Fix{{Kind: finding.FixTableRow, Table: tableOf(ctx, list, parent), Key: "." + parent, Value: val, Note: "covers every subdomain"},
+						{Kind: finding.FixTableRow, Table: tableOf(ctx, list, parent), Key: h.Key, Value: val, Note: "covers only this next hop"}}})
 				break
 			}
 		}
@@ -149,3 +151,16 @@ func (v *clientView) keyFindings(ctx context.Context, st *clientStatic, rt Route
 }
 
 func itoa(n int) string { return fmt.Sprint(n) }
+
+// tableOf names the table of list that holds key (the first one, as maps_find searches).
+func tableOf(ctx context.Context, list *tables.List, key string) string {
+	for _, t := range list.Tables() {
+		if r, err := t.Lookup(ctx, key); err == nil && r.Found {
+			return t.Name()
+		}
+	}
+	if ts := list.Tables(); len(ts) > 0 {
+		return ts[0].Name()
+	}
+	return ""
+}

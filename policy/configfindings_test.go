@@ -46,7 +46,7 @@ func TestConfigFindings(t *testing.T) {
 			}
 			require.NotNil(t, got, "findings: %+v", fs)
 			if c.fix != "" {
-				require.Contains(t, got.Fixes, c.fix)
+				require.Contains(t, got.FixLines(), c.fix)
 			}
 		})
 	}

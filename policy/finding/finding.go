@@ -4,6 +4,8 @@
 // findings with it, package policy/verdict the findings of a judged delivery attempt.
 package finding
 
+import "encoding/json"
+
 // Code is a stable finding identifier: monitors may key on it.
 type Code string
 
@@ -39,31 +41,87 @@ const (
 	VerificationFailed    Code = "verification-failed"          // another certificate verification failure (OpenSSL's num= and text)
 )
 
-// Finding explains a failure (or a risk) in plain words and proposes fixes: policy-table
-// rows keyed exactly like the next hop, main.cf lines, or DNS records, narrowest first.
-// Fixes never lower the global level.
+// Finding explains a failure (or a risk) and proposes fixes: edits of the administrator's
+// own configuration (the row that decided, keeping its other attributes; a main.cf line), or
+// changes only the receiving side can make (a DNS record, the server's chain), best first.
+//
+// In JSON, "fixes" stays a list of strings (each Fix's String) with "fix_notes" beside it;
+// "edits" holds the typed fixes.
 type Finding struct {
-	// Code is one of the Finding* constants; Cause is the failure-catalogue.md entry.
+	// Code is one of the code constants; Cause is the failure-catalogue.md entry.
 	Code  Code   `json:"code"`
 	Cause string `json:"cause,omitempty"`
 	// Summary says what happened and why, for a tired administrator.
 	Summary string `json:"summary"`
 	// Details add facts (certificate names, records, values).
 	Details []string `json:"details,omitempty"`
-	// Fixes are exact lines to add or change; FixNotes[i] explains Fixes[i].
-	Fixes    []string `json:"fixes,omitempty"`
-	FixNotes []string `json:"fix_notes,omitempty"`
+	// Fixes are the proposed edits, best first: those that keep the level and the
+	// authentication before downgrades.
+	Fixes []Fix `json:"-"`
 }
 
-// AddFix appends a fix and its note, unless the same fix line is already there.
-func (f *Finding) AddFix(line, note string) {
-	for _, x := range f.Fixes {
-		if x == line {
+// Add appends a fix, unless one with the same text is already there.
+func (f *Finding) Add(x Fix) {
+	for _, y := range f.Fixes {
+		if y.String() == x.String() {
 			return
 		}
 	}
-	f.Fixes = append(f.Fixes, line)
-	f.FixNotes = append(f.FixNotes, note)
+	f.Fixes = append(f.Fixes, x)
+}
+
+// FixLines returns the fixes as text, the JSON "fixes" list.
+func (f Finding) FixLines() []string {
+	if len(f.Fixes) == 0 {
+		return nil
+	}
+	out := make([]string, len(f.Fixes))
+	for i, x := range f.Fixes {
+		out[i] = x.String()
+	}
+	return out
+}
+
+type findingJSON struct {
+	Code     Code     `json:"code"`
+	Cause    string   `json:"cause,omitempty"`
+	Summary  string   `json:"summary"`
+	Details  []string `json:"details,omitempty"`
+	Fixes    []string `json:"fixes,omitempty"`
+	FixNotes []string `json:"fix_notes,omitempty"`
+	Edits    []Fix    `json:"edits,omitempty"`
+}
+
+// MarshalJSON writes the finding with "fixes" as strings, "fix_notes" and the typed "edits".
+func (f Finding) MarshalJSON() ([]byte, error) {
+	j := findingJSON{Code: f.Code, Cause: f.Cause, Summary: f.Summary, Details: f.Details, Fixes: f.FixLines(), Edits: f.Fixes}
+	if len(f.Fixes) > 0 {
+		j.FixNotes = make([]string, len(f.Fixes))
+		for i, x := range f.Fixes {
+			j.FixNotes[i] = x.Note
+		}
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes. A document without "edits" gives fixes of
+// kind FixText.
+func (f *Finding) UnmarshalJSON(b []byte) error {
+	var j findingJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*f = Finding{Code: j.Code, Cause: j.Cause, Summary: j.Summary, Details: j.Details, Fixes: j.Edits}
+	if len(j.Edits) == 0 {
+		for i, l := range j.Fixes {
+			x := Fix{Kind: FixText, Value: l}
+			if i < len(j.FixNotes) {
+				x.Note = j.FixNotes[i]
+			}
+			f.Fixes = append(f.Fixes, x)
+		}
+	}
+	return nil
 }
 
 // Finding codes about the configuration rather than one connection.
