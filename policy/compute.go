@@ -39,7 +39,7 @@ func (v *clientView) policy(ctx context.Context, hop NextHop, host string, tlsNo
 		if p.Level > limit {
 			p.Level = limit
 		}
-	case st.policyMaps != "":
+	case st.policyTables:
 		if done, err := v.tableLookup(ctx, st, &p, hop); err != nil || done {
 			return p, err
 		}
@@ -103,6 +103,7 @@ func (v *clientView) tableLookup(ctx context.Context, st *clientStatic, p *Polic
 		if err != nil {
 			return false, err
 		}
+		l = v.s.editRows(l, st.utf8)
 		v.policyList.Store(l)
 		list = l
 	}

@@ -55,15 +55,14 @@ func (s *Settings) ConfigFindings(ctx context.Context, r *Resolution) []finding.
 		}
 	}
 	// Duplicated client TLS parameters in main.cf: the last one wins.
-	if s.main != nil {
-		for _, d := range s.main.Diagnostics {
-			if strings.Contains(d.Message, "overriding earlier entry") && strings.Contains(d.Message, "_tls_") {
-				add(finding.Finding{Code: finding.DuplicateParameter, Cause: "E-5",
-					Summary: d.Message + "; only the last setting counts",
-					Fixes:   []finding.Fix{{Kind: finding.FixText, Value: "keep one line for the parameter in main.cf"}}})
-			}
+	for _, d := range s.mainDiagnostics() {
+		if strings.Contains(d.Message, "overriding earlier entry") && strings.Contains(d.Message, "_tls_") {
+			add(finding.Finding{Code: finding.DuplicateParameter, Cause: "E-5",
+				Summary: d.Message + "; only the last setting counts",
+				Fixes:   []finding.Fix{{Kind: finding.FixText, Value: "keep one line for the parameter in main.cf"}}})
 		}
 	}
+
 	// smtpd_tls_* set, the client's twin not: a common mix-up.
 	for _, pair := range [][2]string{{"smtpd_tls_security_level", "tls_security_level"}, {"smtpd_tls_wrappermode", "tls_wrappermode"}, {"smtpd_tls_CAfile", "tls_CAfile"}} {
 		sp, _ := s.Param(pair[0])

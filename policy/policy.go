@@ -172,6 +172,7 @@ type Policy struct {
 
 	sharedEntry bool          // Entry is the remembered parse of its value
 	static      *clientStatic // the main.cf settings the policy was computed from (AtLevel)
+	from        *policyFrom   // the Settings, route and host it was computed for (With)
 }
 
 // DSN is an RFC 3463 enhanced status code as Postfix reports it ("4.7.5", "2.0.0").

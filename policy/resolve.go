@@ -83,6 +83,7 @@ func (s *Settings) Resolve(ctx context.Context, destination string) (*Resolution
 		if err != nil {
 			return nil, err
 		}
+		p.from = &policyFrom{s: s, route: *rt, host: host}
 		res.Hops = append(res.Hops, Hop{NextHop: h, Policy: p})
 	}
 	// Problems Postfix reports when it opens the tables (malformed lines, duplicates).
@@ -94,11 +95,16 @@ func (s *Settings) Resolve(ctx context.Context, destination string) (*Resolution
 // about to connect to host (the MX exchange name, or the next-hop domain for [host] and
 // A-record fallback). The route gives the transport (for master.cf overrides).
 func (s *Settings) PolicyFor(ctx context.Context, rt Route, hop NextHop, host string) (Policy, error) {
+	from := &policyFrom{s: s, route: rt, host: host}
 	v, err := s.client(rt.Transport, rt.Client)
 	if err != nil {
-		return errorPolicy(), err
+		p := errorPolicy()
+		p.from = from
+		return p, err
 	}
-	return v.policy(ctx, hop, host, false)
+	p, err := v.policy(ctx, hop, host, false)
+	p.from = from
+	return p, err
 }
 
 // tableDiagnostics collects the open-time diagnostics of every table opened so far, once each.
@@ -333,12 +339,7 @@ func (v *clientView) openListValue(ctx context.Context, title, value string) (*t
 	if l, ok := v.lists[key]; ok {
 		return l, nil
 	}
-	opt := v.s.opt.Tables
-	opt.FoldFixed = true
-	opt.UTF8 = utf8
-	// trivial-rewrite opens transport_maps without $1 substitution (DICT_FLAG_NO_REGSUB).
-	opt.NoRegsub = title == "transport_maps"
-	l, err := tables.OpenList(ctx, title, value, opt)
+	l, err := v.s.openList(ctx, title, value, utf8)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrConfig, title, err)
 	}

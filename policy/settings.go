@@ -55,6 +55,15 @@ type Settings struct {
 	opt     LoadOptions
 	myhost  string
 
+	// Set by With: main.cf as loaded when main is an edited copy (for Diagnostics), the
+	// table row edits, the FixFile and postmap overlay; shared are the opened tables,
+	// common to a Settings and every Settings With derives from it.
+	diagMain   *maincf.File
+	edits      *settingsEdits
+	files      *overlayFS
+	shared     *sharedTables
+	paramsMain bool // NewSettings: the Overrides are the main.cf values
+
 	mu    sync.Mutex
 	views map[viewKey]*clientView // per transport and client, with their opened tables
 }
@@ -103,7 +112,7 @@ func NewSettings(v Version, params map[string]string) (*Settings, error) {
 	for name, value := range params {
 		o.Overrides = append(o.Overrides, name+"="+value)
 	}
-	return (&Settings{version: v, opt: o}).finish(o)
+	return (&Settings{version: v, opt: o, paramsMain: true}).finish(o)
 }
 
 // ParseSettings reads main.cf (and optionally master.cf) text from readers; either may be nil.
@@ -146,6 +155,7 @@ func (s *Settings) finish(o LoadOptions) (*Settings, error) {
 		}
 	}
 	s.conf = s.config(nil)
+	s.shared = newSharedTables(s.opt.Tables)
 	return s, nil
 }
 
@@ -388,10 +398,7 @@ func (s *Settings) Services() []*maincf.Service {
 // check is not included: it needs the defaults of every Postfix parameter, and this module
 // knows only the TLS-related ones.)
 func (s *Settings) Diagnostics() []finding.Diagnostic {
-	var out []finding.Diagnostic
-	if s.main != nil {
-		out = append(out, s.main.Diagnostics...)
-	}
+	out := append([]finding.Diagnostic(nil), s.mainDiagnostics()...)
 	if s.master != nil {
 		out = append(out, s.master.Diagnostics...)
 		for _, svc := range s.master.Services() {

@@ -2,8 +2,6 @@ package policy
 
 import (
 	"fmt"
-	"io/fs"
-	"os"
 	"strings"
 	"time"
 
@@ -21,6 +19,7 @@ type clientStatic struct {
 
 	policyMapsTitle, perSiteTitle string
 	policyMaps, perSite           string
+	policyTables                  bool // policy table lookups: policyMaps, or rows a fix adds
 	utf8                          bool
 	dns                           bool // DNS lookups on (MX lookups for bare domains)
 	enforceSTSMX                  bool // smtp_tls_enforce_sts_mx_patterns (3.10.5+)
@@ -204,8 +203,9 @@ func (v *clientView) computeStatic() *clientStatic {
 		dg = dgp.Value
 	}
 	st.daneDigests = strings.FieldsFunc(dg, func(r rune) bool { return isListSep(r) || r == ':' })
+	st.policyTables = st.policyMaps != "" || v.s.edits != nil && v.s.edits.hasRows
 	st.engineProblem = v.engineProblem(st)
-	if st.policyMaps != "" && st.perSite != "" {
+	if st.policyTables && st.perSite != "" {
 		st.perSiteWarnings = []string{fmt.Sprintf("%s ignored when %s is not empty.", st.perSiteTitle, st.policyMapsTitle)}
 	}
 	return st
@@ -216,7 +216,7 @@ func (v *clientView) computeStatic() *clientStatic {
 // CA data OpenSSL cannot load (SSL_CTX_load_verify_locations: a CAfile that cannot be read
 // or holds no certificate; a CApath is only searched later, so it cannot fail here).
 func (v *clientView) engineProblem(st *clientStatic) []string {
-	if st.global == None && st.policyMaps == "" && st.perSite == "" {
+	if st.global == None && !st.policyTables && st.perSite == "" {
 		return nil
 	}
 	if _, err := fingerprint.CanonicalDigest(st.fpDigest); err != nil {
@@ -225,13 +225,7 @@ func (v *clientView) engineProblem(st *clientStatic) []string {
 	if st.caFile == "" {
 		return nil
 	}
-	var data []byte
-	var err error
-	if fsys := v.s.opt.Tables.FS; fsys != nil {
-		data, err = fs.ReadFile(fsys, strings.TrimPrefix(st.caFile, "/"))
-	} else {
-		data, err = os.ReadFile(st.caFile)
-	}
+	data, err := v.s.readFile(st.caFile)
 	if err == nil {
 		for _, b := range []string{"CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"} {
 			if strings.Contains(string(data), "-----BEGIN "+b+"-----") {
