@@ -472,13 +472,13 @@ func withSettings(ctx context.Context, e *Explanation, s *policy.Settings, d Del
 			f.Code, f.Cause = finding.NoCA, "A-1"
 			f.Summary += " No CA is configured at all: with smtp_tls_CAfile and smtp_tls_CApath empty, Postfix trusts nothing (the system store is not used)."
 		}
+		// A log holds no chain, so no fix can be proven: the usual ones are advice only
+		// (examples/check proves them against the server).
 		if len(p.TrustAnchorFiles) == 0 {
-			f.Fixes = append(f.Fixes, "smtp_tls_CAfile = /etc/ssl/certs/ca-certificates.crt")
-			f.FixNotes = append(f.FixNotes, "main.cf, when the server's CA is a public one and the configured file is the wrong bundle")
+			f.Details = append(f.Details, "not proven from the log: smtp_tls_CAfile = /etc/ssl/certs/ca-certificates.crt (main.cf), if the server's CA is a public one and the configured file is the wrong bundle")
 		}
 		if p.Level >= policy.Verify && a.Host != "" {
-			f.Fixes = append(f.Fixes, fmt.Sprintf("%s %s tafile=/etc/postfix/tls/%s-ca.pem", hop.Key, p.Level, strings.TrimSuffix(a.Host, ".")))
-			f.FixNotes = append(f.FixNotes, "for a private CA: trust it for this next hop only, with a trust-anchor file holding the issuer named above (obtain it from the operator, not from the log)")
+			f.Details = append(f.Details, fmt.Sprintf("not proven from the log: for a private CA, a trust-anchor file for this next hop only (tafile=/etc/postfix/tls/%s-ca.pem in the row of %s) holding the issuer named above, obtained from the operator", strings.TrimSuffix(a.Host, "."), hop.Key))
 		}
 	}
 	nameFail := false
@@ -511,8 +511,7 @@ func withSettings(ctx context.Context, e *Explanation, s *policy.Settings, d Del
 			Summary: fmt.Sprintf("The pinned fingerprints (%s) match neither the certificate nor the public key that %s presented.", strings.Join(p.Match, ", "), a.Server),
 			Details: fpDetails(a)}
 		if a.PKeyFingerprint != "" {
-			f.Fixes = append(f.Fixes, hop.Key+" fingerprint match="+a.PKeyFingerprint)
-			f.FixNotes = append(f.FixNotes, "pin the public key Postfix saw (digest "+digestName(a.PKeyFingerprint)+"), but only after confirming out of band that this key is genuine: a log line is no proof")
+			f.Details = append(f.Details, "not proven from the log: pin the public key Postfix saw (digest "+digestName(a.PKeyFingerprint)+", match="+a.PKeyFingerprint+"), but only after confirming out of band that this key is genuine: a log line is no proof")
 		}
 		replaced := false
 		for i := range e.Findings {
@@ -602,17 +601,6 @@ func rejudgeNames(e *Explanation, s *policy.Settings, p policy.Policy, hop polic
 		return
 	}
 	findings := dec.Findings
-	if len(findings) == 0 && s.Version().Before(3, 6, 0) {
-		// Package policy explains name mismatches from OpenSSL's error (3.6+); Postfix <= 3.5
-		// logs none. Ask for the 3.6 explanation, then keep only the fixes that the emulated
-		// release accepts too.
-		alt := verdict.Evaluate(p, hop, obs, verdict.EvalOptions{Version: policy.V(3, 6, 0), Now: now, Trust: &verdict.Trust{CAs: []*x509.Certificate{root}}})
-		for _, f := range alt.Findings {
-			f.Fixes, f.FixNotes = keepFixes(f, p, hop, obs, s.Version(), now, root)
-			findings = append(findings, f)
-		}
-		e.Notes = append(e.Notes, fmt.Sprintf("the explanation uses Postfix 3.6's wording; each proposed row was re-checked with Postfix %s's matcher", s.Version()))
-	}
 	kept := 0
 	for _, f := range findings {
 		switch f.Code {
@@ -655,33 +643,4 @@ func standIn(n loggedNames, now time.Time) (root, leaf *x509.Certificate, err er
 	}
 	leaf, err = x509.ParseCertificate(der)
 	return root, leaf, err
-}
-
-// keepFixes keeps the policy rows of f that deliver under release v (and every fix that is
-// not a row for this next hop).
-func keepFixes(f finding.Finding, p policy.Policy, hop policy.NextHop, obs verdict.Observation, v policy.Version, now time.Time, root *x509.Certificate) (fixes, notes []string) {
-	for i, fx := range f.Fixes {
-		note := ""
-		if i < len(f.FixNotes) {
-			note = f.FixNotes[i]
-		}
-		value, ok := strings.CutPrefix(fx, hop.Key+" ")
-		if ok {
-			ent := policy.ParseEntry(value, policy.EntryContext{Version: v, Key: hop.Key})
-			if !ent.Valid {
-				continue
-			}
-			alt := p
-			alt.Level = ent.Level
-			if len(ent.Match) > 0 {
-				alt.Match = ent.Match
-			}
-			d := verdict.Evaluate(alt, hop, obs, verdict.EvalOptions{Version: v, Now: now, NoFindings: true, Trust: &verdict.Trust{CAs: []*x509.Certificate{root}}})
-			if d.Outcome != verdict.OutcomeDeliver {
-				continue
-			}
-		}
-		fixes, notes = append(fixes, fx), append(notes, note)
-	}
-	return fixes, notes
 }

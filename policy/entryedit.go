@@ -14,7 +14,8 @@ type RowEdit struct {
 	// set LevelNotSet explicitly to keep the level.)
 	Level Level
 	// Set are the name=value attributes to set: each replaces the first attribute of that
-	// name in place and drops later ones of that name, or is appended when absent.
+	// name in place and drops later ones of that name, or, when absent, is inserted right
+	// after the level word (Set order kept).
 	Set []Attribute
 	// Remove are attribute names to delete (all occurrences).
 	Remove []string
@@ -89,6 +90,7 @@ func (e *Entry) Edit(ed RowEdit) (string, error) {
 		}
 		toks = kept
 	}
+	ins := 1
 	for _, a := range ed.Set {
 		text, err := attributeText(a, braces)
 		if err != nil {
@@ -107,11 +109,10 @@ func (e *Entry) Edit(ed RowEdit) (string, error) {
 		}
 		toks = kept
 		if !done {
-			// A last token with an unclosed '{' would swallow what follows it.
-			at := len(toks)
-			if braces && at > 1 && openDepth(toks[at-1].text) > 0 {
-				at--
-			}
+			// New attributes go right after the level, as Postfix's documentation writes
+			// them ("secure match=... ciphers=high"), in the order given.
+			at := ins
+			ins++
 			toks = append(toks[:at], append([]tok{{text: text, name: a.Name}}, toks[at:]...)...)
 		}
 	}

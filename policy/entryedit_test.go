@@ -15,8 +15,10 @@ func TestEntryEdit(t *testing.T) {
 		want    string
 		wantErr string
 	}{
-		{"Set appends an absent attribute", "secure ciphers=high", RowEdit{Level: LevelNotSet, Set: []Attribute{{"match", ".messagingengine.com"}}},
-			"secure ciphers=high match=.messagingengine.com", ""},
+		{"Set inserts an absent attribute after the level", "secure ciphers=high", RowEdit{Level: LevelNotSet, Set: []Attribute{{"match", ".messagingengine.com"}}},
+			"secure match=.messagingengine.com ciphers=high", ""},
+		{"several absent attributes keep their order", "secure ciphers=high", RowEdit{Level: LevelNotSet, Set: []Attribute{{"match", "a"}, {"protocols", ">=TLSv1.2"}}},
+			"secure match=a protocols=>=TLSv1.2 ciphers=high", ""},
 		{"Set replaces the first attribute in place and drops later ones", "secure match=a ciphers=high match=b",
 			RowEdit{Level: LevelNotSet, Set: []Attribute{{"match", "c"}}}, "secure match=c ciphers=high", ""},
 		{"names compare case-insensitively (strcasecmp)", "secure MATCH=a", RowEdit{Level: LevelNotSet, Set: []Attribute{{"match", "b"}}}, "secure match=b", ""},

@@ -179,7 +179,8 @@ func (s *Settings) FS() fs.FS {
 // With returns the policy Postfix computes after the fixes (see Settings.With) for the
 // same next hop and server: for a Policy from Settings.PolicyFor or Settings.Resolve, the
 // same Settings, route and host; for a Policy that was not computed from Settings (a
-// literal), the built-in defaults of p.Release with the smtp transport and host
+// literal), the built-in defaults of p.Release with the literal's CAFile, CAPath,
+// AppendDefaultCA and FingerprintDigest as main.cf settings, the smtp transport and host
 // hop.Domain.
 func (p Policy) With(ctx context.Context, hop NextHop, fixes ...finding.Fix) (Policy, error) {
 	var (
@@ -190,8 +191,19 @@ func (p Policy) With(ctx context.Context, hop NextHop, fixes ...finding.Fix) (Po
 	if p.from != nil {
 		s, rt, host = p.from.s, p.from.route, p.from.host
 	} else {
+		// The literal's CA and digest settings stand for main.cf's.
+		params := map[string]string{}
+		for name, v := range map[string]string{"smtp_tls_CAfile": p.CAFile, "smtp_tls_CApath": p.CAPath,
+			"smtp_tls_fingerprint_digest": p.FingerprintDigest} {
+			if v != "" {
+				params[name] = v
+			}
+		}
+		if p.AppendDefaultCA {
+			params["tls_append_default_CA"] = "yes"
+		}
 		var err error
-		if s, err = NewSettings(p.Release, nil); err != nil {
+		if s, err = NewSettings(p.Release, params); err != nil {
 			return errorPolicy(), err
 		}
 		rt = Route{Destination: hop.Domain, Transport: "smtp", Client: SMTP, Nexthop: hop.Domain}
@@ -680,4 +692,14 @@ func (t *editedTable) Lookup(ctx context.Context, key string) (tables.Result, er
 		return t.inner.Lookup(ctx, key)
 	}
 	return tables.Result{Warnings: r.Warnings}, nil
+}
+
+// FS returns the file system of the Settings the policy was computed from (see
+// Settings.FS), with the FixFile edits of Policy.With laid over it; nil for a policy that
+// was not computed from Settings.
+func (p Policy) FS() fs.FS {
+	if p.from == nil || p.from.s == nil {
+		return nil
+	}
+	return p.from.s.FS()
 }

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -230,11 +229,22 @@ func (c *checker) finish(ctx context.Context, v *Verdict, decisions []verdict.De
 		t := conc.Trust
 		v.Trust = &t
 	}
-	// Findings explain the deciding attempt, or the last one tried.
+	// Findings explain the deciding attempt; when none decided, every attempt (servers
+	// that fail differently each get theirs; a finding that repeats the same code and
+	// fixes for another server is left out).
 	if i := conc.Deciding; i >= 0 && i < len(decisions) {
 		v.Findings = append(v.Findings, decisions[i].Findings...)
-	} else if n := len(decisions); n > 0 {
-		v.Findings = append(v.Findings, decisions[n-1].Findings...)
+	} else {
+		seen := map[string]bool{}
+		for _, d := range decisions {
+			for _, f := range d.Findings {
+				k := string(f.Code) + "\x00" + strings.Join(f.FixLines(), "\x00")
+				if !seen[k] {
+					seen[k] = true
+					v.Findings = append(v.Findings, f)
+				}
+			}
+		}
 	}
 	// Configuration mistakes that keep an intended setting from applying (E-4, E-5).
 	v.Findings = append(v.Findings, c.s.ConfigFindings(ctx, c.res)...)
@@ -468,36 +478,12 @@ func (c *checker) trustFor(ctx context.Context, p policy.Policy) (*verdict.Trust
 	if t, ok := c.trust[key]; ok {
 		return t, nil
 	}
-	fsys := c.opt.FS
-	orig := p.TrustAnchorFiles
-	if fsys == nil {
-		// LoadTrust takes the policy's names relative to the file system's root; relative
-		// names are relative to the working directory.
-		fsys = os.DirFS("/")
-		abs := func(name string) string {
-			if a, err := filepath.Abs(name); name != "" && err == nil {
-				return a
-			}
-			return name
-		}
-		p.CAFile, p.CAPath = abs(p.CAFile), abs(p.CAPath)
-		p.TrustAnchorFiles = make([]string, len(orig))
-		for i, f := range orig {
-			p.TrustAnchorFiles[i] = abs(f)
-		}
-	}
-	t, err := verdict.LoadTrust(ctx, fsys, p, c.opt.SystemRoots)
+	t, err := verdict.LoadPolicyTrust(ctx, c.opt.FS, p, c.opt.SystemRoots)
 	if err != nil {
 		if !errors.Is(err, verdict.ErrCAFile) {
 			err = fmt.Errorf("%w: %w", verdict.ErrCAFile, err)
 		}
 		return nil, err
-	}
-	// Evaluate finds trust-anchor files under the names the policy gives them.
-	for i, f := range orig {
-		if ta, ok := t.TrustAnchors[p.TrustAnchorFiles[i]]; ok {
-			t.TrustAnchors[f] = ta
-		}
 	}
 	c.trust[key] = t
 	return t, nil
@@ -523,7 +509,7 @@ func (c *checker) tlsa(ctx context.Context, sv server, port int, p policy.Policy
 func (c *checker) evalOptions(trust *verdict.Trust, engineDown bool) verdict.EvalOptions {
 	// The findings judge the same chain under other policies: signature checks are remembered.
 	return verdict.EvalOptions{Now: c.opt.Now, Trust: trust, TLSEngineUnavailable: engineDown,
-		ChainCache: &c.sigs}
+		ChainCache: &c.sigs, SystemRoots: c.opt.SystemRoots}
 }
 
 // dial holds the SMTP session the way Postfix would for this policy.

@@ -163,7 +163,7 @@ func TestCheckAgainstRealDNS(t *testing.T) {
 	require.NoError(t, err)
 	var fixes []string
 	for _, f := range v.Findings {
-		fixes = append(fixes, f.Fixes...)
+		fixes = append(fixes, f.FixLines()...)
 	}
 	require.Contains(t, fixes, "fastmail.test secure match=.messagingengine.test")
 	require.Equal(t, policy.Secure, v.Policy.Level)

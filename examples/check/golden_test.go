@@ -18,7 +18,9 @@ import (
 // with the command as it stood before the packages were reorganised
 // (testdata/golden/caseN.json, with the configuration directory written as DIR; in
 // cases.txt a tilde stands for a space inside one argument). A change
-// of the JSON contract must show up here as a deliberate change of these files.
+// of the JSON contract must show up here as a deliberate change of these files
+// (POSTFIXTLS_UPDATE_GOLDEN=1 go test -run TestGoldenVerdicts ./examples/check rewrites them;
+// read the diff before committing it).
 func TestGoldenVerdicts(t *testing.T) {
 	dir, err := filepath.Abs("../testdata/fastmail")
 	require.NoError(t, err)
@@ -37,6 +39,12 @@ func TestGoldenVerdicts(t *testing.T) {
 			var out, errb bytes.Buffer
 			run(context.Background(), argv, &out, &errb)
 			require.Empty(t, errb.String(), "the question must be answered")
+			got := strings.ReplaceAll(out.String(), dir, "DIR")
+			if os.Getenv("POSTFIXTLS_UPDATE_GOLDEN") == "1" {
+				// A deliberate change of the contract: rewrite, then read the diff.
+				require.NoError(t, os.WriteFile(filepath.Join("testdata/golden", name+".json"), []byte(got), 0o644))
+				return
+			}
 			require.NotEmpty(t, want)
 			assert.Equal(t, string(want), strings.ReplaceAll(out.String(), dir, "DIR"))
 		})

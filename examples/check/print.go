@@ -115,10 +115,10 @@ func (r *report) print(w io.Writer) {
 			}
 			fmt.Fprintf(w, "             - %s\n", d)
 		}
-		for j, fix := range f.Fixes {
+		for _, fix := range f.Fixes {
 			fmt.Fprintf(w, "fix          %s\n", fix)
-			if j < len(f.FixNotes) && f.FixNotes[j] != "" {
-				fmt.Fprintf(w, "             (%s)\n", f.FixNotes[j])
+			if c := fix.Comment(); c != "" {
+				fmt.Fprintf(w, "             (%s)\n", c)
 			}
 		}
 	}

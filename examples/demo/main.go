@@ -160,10 +160,10 @@ func printVerdict(w io.Writer, wd *world, v *smtpclient.Verdict) {
 	}
 	for _, f := range v.Findings {
 		fmt.Fprintf(w, "      why [%s]: %s\n", f.Code, f.Summary)
-		for i, fix := range f.Fixes {
+		for _, fix := range f.Fixes {
 			note := ""
-			if i < len(f.FixNotes) && f.FixNotes[i] != "" {
-				note = "   # " + f.FixNotes[i]
+			if c := fix.Comment(); c != "" {
+				note = "   # " + c
 			}
 			fmt.Fprintf(w, "      fix: %s%s\n", fix, note)
 		}

@@ -199,10 +199,10 @@ func printText(w0 io.Writer, e maillog.Explanation) {
 		for _, d := range f.Details {
 			fmt.Fprintf(w, "     detail: %s\n", d)
 		}
-		for i, fx := range f.Fixes {
+		for _, fx := range f.Fixes {
 			note := ""
-			if i < len(f.FixNotes) {
-				note = "  # " + f.FixNotes[i]
+			if c := fx.Comment(); c != "" {
+				note = "  # " + c
 			}
 			fmt.Fprintf(w, "     fix: %s%s\n", fx, note)
 		}

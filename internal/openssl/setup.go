@@ -243,6 +243,9 @@ type Setup struct {
 	// an invalid protocol list, an invalid grade or exclusion, a cipher string that
 	// enables nothing. Postfix then reports "Cannot start TLS: handshake failure".
 	Abort string
+	// AbortProtocols is set when the protocol list caused Abort (else the cipher settings
+	// did).
+	AbortProtocols bool
 	// ConnectError, when not empty, is the error SSL_connect() fails with before it sends
 	// anything (no protocol version left). Postfix logs "SSL_connect error to …: -1" and
 	// reports a handshake failure.
@@ -257,6 +260,7 @@ func NewSetup(p SetupParams) Setup {
 	protos, ok := ParseProtocols(p.Protocols, p.Release)
 	if !ok {
 		s.Abort = fmt.Sprintf("Invalid TLS protocol list \"%s\": aborting TLS session", p.Protocols)
+		s.AbortProtocols = true
 		return s
 	}
 	if p.DANE {

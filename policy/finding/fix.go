@@ -88,3 +88,30 @@ func (f Fix) String() string {
 
 // IsDowngrade reports whether the fix gives something up.
 func (f Fix) IsDowngrade() bool { return f.Downgrade != "" }
+
+// Comment is what a tool prints beside the fix: the note, what a downgrade gives up, who
+// must make a receiving side's change and where a table fix goes ("" when there is
+// nothing to say).
+func (f Fix) Comment() string {
+	var parts []string
+	if f.Note != "" {
+		parts = append(parts, f.Note)
+	}
+	if f.Kind == FixTableRow && f.Table != "" && !f.Delete {
+		if f.Old != "" {
+			parts = append(parts, "replaces "+f.Key+" "+f.Old+" in "+f.Table)
+		} else {
+			parts = append(parts, "in "+f.Table)
+		}
+	}
+	for _, r := range f.Requires {
+		parts = append(parts, "together with "+string(r.Kind)+" "+r.String())
+	}
+	if f.Downgrade != "" {
+		parts = append(parts, "DOWNGRADE: "+f.Downgrade)
+	}
+	if f.ReceiverSide {
+		parts = append(parts, "the receiving side must make this change")
+	}
+	return strings.Join(parts, "; ")
+}

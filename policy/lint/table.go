@@ -594,7 +594,7 @@ func (t *tableRun) fixFor(e tables.Entry, pe *parsedEntry) string {
 		best, bd := "", 3
 		levelNames := configurable()
 		for _, n := range levelNames {
-			if d := editDistance(w, n); d < bd {
+			if d := pfutil.EditDistance(w, n); d < bd {
 				best, bd = n, d
 			}
 		}
@@ -630,30 +630,6 @@ func (t *tableRun) fixFor(e tables.Entry, pe *parsedEntry) string {
 		return "give at least one well-formed fingerprint (hex pairs, optionally colon-separated) in match= (§9.54)" + defers
 	}
 	return "fix the entry (§1.4)" + defers
-}
-
-// editDistance is the Levenshtein distance, for level-name suggestions.
-func editDistance(a, b string) int {
-	if len(a) > 32 {
-		return 99
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := prev[j-1]
-			if a[i-1] != b[j-1] {
-				c++
-			}
-			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // keyAdvice checks the key against the next hops Postfix can look up (§2.1, §2.2).

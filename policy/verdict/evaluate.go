@@ -1,6 +1,7 @@
 package verdict
 
 import (
+	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -75,6 +76,9 @@ type EvalOptions struct {
 	TLSEngineUnavailable bool
 	// NoFindings skips the Findings (Evaluate then does no extra evaluations).
 	NoFindings bool
+	// SystemRoots are the roots tls_append_default_CA adds, for proving a fix that changes
+	// the CA settings (see Diagnose); nil means none.
+	SystemRoots []*x509.Certificate
 	// SigCache, when set, memoises DANE signature checks across calls; ChainCache does the
 	// same for PKIX chain verification.
 	SigCache   *dane.SigCache
@@ -96,6 +100,9 @@ type Decision struct {
 	Outcome Outcome    `json:"outcome"`
 	DSN     policy.DSN `json:"dsn"`
 	Reason  string     `json:"reason,omitempty"`
+	// Cause is the rule that failed or skipped the server, the same in every release
+	// (CauseNone when it delivered); findings are chosen by it.
+	Cause Cause `json:"cause,omitempty"`
 	// Connected is false when Postfix does not even connect (invalid policy, TLSA lookup
 	// error, dane-only failures, wrapper mode below encrypt): relay=none.
 	Connected bool `json:"connected"`
@@ -239,7 +246,7 @@ func Evaluate(p policy.Policy, hop policy.NextHop, obs Observation, opt EvalOpti
 	}
 	daneInert := p.DANE != nil && p.DANE.Problem != ""
 	if !opt.NoFindings && (e.d.Outcome != OutcomeDeliver || daneInert) {
-		e.d.Findings = findings(e)
+		e.d.Findings = e.diagnose(context.Background())
 	}
 	return *e.d
 }
@@ -293,19 +300,19 @@ func (e *evaluator) warn(lines ...string) {
 	}
 }
 
-func (e *evaluator) fail(o Outcome, dsn policy.DSN, reason, rule string) {
-	e.d.Outcome, e.d.DSN, e.d.Reason, e.d.Rule = o, dsn, reason, rule
+func (e *evaluator) fail(o Outcome, dsn policy.DSN, reason, rule string, cause Cause) {
+	e.d.Outcome, e.d.DSN, e.d.Reason, e.d.Rule, e.d.Cause = o, dsn, reason, rule, cause
 }
 
 // skip is a server that Postfix does not connect to (relay=none).
-func (e *evaluator) skip(dsn policy.DSN, reason, rule string) {
+func (e *evaluator) skip(dsn policy.DSN, reason, rule string, cause Cause) {
 	e.d.Connected = false
 	e.d.Throttle = true
-	e.fail(OutcomeDefer, dsn, reason, rule)
+	e.fail(OutcomeDefer, dsn, reason, rule, cause)
 }
 
 func (e *evaluator) deliver(rule string) {
-	e.d.Outcome, e.d.DSN, e.d.Reason, e.d.Rule = OutcomeDeliver, "2.0.0", "", rule
+	e.d.Outcome, e.d.DSN, e.d.Reason, e.d.Rule, e.d.Cause = OutcomeDeliver, "2.0.0", "", rule, CauseNone
 }
 
 func (e *evaluator) run() {
@@ -316,7 +323,7 @@ func (e *evaluator) run() {
 			dsn, o = "5.4.4", OutcomeBounce
 		}
 		e.d.Connected = false
-		e.fail(o, dsn, obs.LookupError, "§6.2 DNS lookup failure")
+		e.fail(o, dsn, obs.LookupError, "§6.2 DNS lookup failure", CauseDNSLookup)
 		return
 	}
 	if p.Invalid {
@@ -329,7 +336,7 @@ func (e *evaluator) run() {
 			dsn = policy.InvalidDSN
 		}
 		e.warn(fmt.Sprintf("TLS policy lookup for %s/%s: %s", e.hop.Key, obs.Host, reason))
-		e.skip(dsn, reason, "§1.4")
+		e.skip(dsn, reason, "§1.4", CauseInvalidPolicy)
 		return
 	}
 	for _, w := range p.Warnings {
@@ -343,7 +350,7 @@ func (e *evaluator) run() {
 	level := d.EffectiveLevel
 	if p.WrapperMode && level < policy.Encrypt && level > policy.None {
 		e.warn(`smtp_tls_wrappermode requires "smtp_tls_security_level = encrypt" (or stronger)`)
-		e.skip("4.3.0", ReasonWrapperModeSkip, "§2.4 wrappermode")
+		e.skip("4.3.0", ReasonWrapperModeSkip, "§2.4 wrappermode", CauseWrapperModeLevel)
 		return
 	}
 	if obs.ConnectError != "" {
@@ -351,10 +358,10 @@ func (e *evaluator) run() {
 		// a lost or timed-out conversation did (4.4.2).
 		if strings.HasPrefix(obs.ConnectError, "connect to ") {
 			e.d.Connected = false
-			e.fail(OutcomeDefer, "4.4.1", obs.ConnectError, "§3.2 connection failure")
+			e.fail(OutcomeDefer, "4.4.1", obs.ConnectError, "§3.2 connection failure", CauseConnect)
 			return
 		}
-		e.fail(OutcomeDefer, "4.4.2", obs.ConnectError, "§3.2 conversation failure")
+		e.fail(OutcomeDefer, "4.4.2", obs.ConnectError, "§3.2 conversation failure", CauseConversation)
 		return
 	}
 	if level == policy.None {
@@ -367,7 +374,7 @@ func (e *evaluator) run() {
 			return
 		}
 		d.Throttle = true
-		e.fail(OutcomeDefer, "4.7.5", ReasonEngine, "§2.4 item 5")
+		e.fail(OutcomeDefer, "4.7.5", ReasonEngine, "§2.4 item 5", CauseTLSEngine)
 		return
 	}
 	if !p.WrapperMode && !obs.WrapperMode {
@@ -377,7 +384,7 @@ func (e *evaluator) run() {
 				return
 			}
 			d.Throttle = true
-			e.fail(OutcomeDefer, "4.7.4", "TLS is required, but was not offered by host "+e.namaddr, "§3.2 STARTTLS not offered")
+			e.fail(OutcomeDefer, "4.7.4", "TLS is required, but was not offered by host "+e.namaddr, "§3.2 STARTTLS not offered", CauseNoSTARTTLS)
 			return
 		}
 		if r := obs.STARTTLSReply; r != nil && (r.Code < 200 || r.Code > 299) {
@@ -392,10 +399,10 @@ func (e *evaluator) run() {
 			d.Throttle = true
 			reason := "TLS is required, but host " + e.namaddr + " refused to start TLS: " + r.String()
 			if r.Code >= 500 {
-				e.fail(OutcomeBounce, dsn, reason, "§3.2 STARTTLS refused with 5xx")
+				e.fail(OutcomeBounce, dsn, reason, "§3.2 STARTTLS refused with 5xx", CauseSTARTTLSRefused)
 				return
 			}
-			e.fail(OutcomeDefer, dsn, reason, "§3.2 STARTTLS refused")
+			e.fail(OutcomeDefer, dsn, reason, "§3.2 STARTTLS refused", CauseSTARTTLSRefused)
 			return
 		}
 	}
@@ -405,7 +412,11 @@ func (e *evaluator) run() {
 	e.warn(e.prefixed(setup.Warnings)...)
 	if setup.Abort != "" {
 		e.warn(e.namaddrport + ": " + setup.Abort)
-		e.handshakeFailure(level, "§7 local TLS setup error")
+		cause := CauseCiphers
+		if setup.AbortProtocols {
+			cause = CauseProtocols
+		}
+		e.handshakeFailure(level, "§7 local TLS setup error", cause)
 		return
 	}
 	if setup.ConnectError != "" && obs.HandshakeError == "" {
@@ -414,7 +425,7 @@ func (e *evaluator) run() {
 	if obs.HandshakeError != "" {
 		e.log(fmt.Sprintf("SSL_connect error to %s: -1", e.namaddrport))
 		e.d.Notes = append(e.d.Notes, "handshake error as observed: "+obs.HandshakeError)
-		e.handshakeFailure(level, "§3.2 handshake failure")
+		e.handshakeFailure(level, "§3.2 handshake failure", CauseHandshake)
 		return
 	}
 	d.TLS = true
@@ -493,7 +504,11 @@ func (e *evaluator) daneDecide() bool {
 	switch dd.Outcome {
 	case dane.OutcomeDefer:
 		e.warn(fmt.Sprintf("TLS policy lookup for %s/%s: %s", e.hop.Key, obs.Host, dd.Reason))
-		e.skip("4.7.5", dd.Reason, dd.Rule)
+		cause := CauseDANEUnavailable
+		if in.TLSAErr != nil {
+			cause = CauseTLSALookup
+		}
+		e.skip("4.7.5", dd.Reason, dd.Rule, cause)
 		return false
 	case dane.OutcomeMay:
 		e.d.EffectiveLevel = policy.May
@@ -518,7 +533,7 @@ func (e *evaluator) daneOptions() dane.Options {
 }
 
 // handshakeFailure applies §3.2/§3.3 to a failed or locally aborted handshake.
-func (e *evaluator) handshakeFailure(level policy.Level, rule string) {
+func (e *evaluator) handshakeFailure(level policy.Level, rule string, cause Cause) {
 	if level == policy.May {
 		backoff := e.p.MinimalBackoff
 		if backoff <= 0 {
@@ -530,16 +545,16 @@ func (e *evaluator) handshakeFailure(level policy.Level, rule string) {
 			e.d.Notes = append(e.d.Notes, "no plaintext fallback: a SASL password is configured for this server")
 		case e.obs.MessageAge >= backoff || probeOK:
 			e.log(ReasonHandshake)
-			e.fail(OutcomePlaintextRetry, "4.7.5", ReasonHandshake, "§3.3 plaintext fallback at may")
+			e.fail(OutcomePlaintextRetry, "4.7.5", ReasonHandshake, "§3.3 plaintext fallback at may", cause)
 			return
 		default:
 			e.d.Notes = append(e.d.Notes, fmt.Sprintf("no plaintext fallback yet: the message is younger than minimal_backoff_time (%s); a later retry falls back to plaintext", backoff))
 		}
-		e.fail(OutcomeDefer, "4.7.5", ReasonHandshake, "§3.3 "+rule)
+		e.fail(OutcomeDefer, "4.7.5", ReasonHandshake, "§3.3 "+rule, cause)
 		return
 	}
 	e.d.Throttle = true
-	e.fail(OutcomeDefer, "4.7.5", ReasonHandshake, rule)
+	e.fail(OutcomeDefer, "4.7.5", ReasonHandshake, rule, cause)
 }
 
 // setup is what tls_client_start() makes of the handshake settings of level (§7): the one
@@ -630,7 +645,7 @@ func (e *evaluator) verify(level policy.Level) {
 		e.log(e.summaryLine(TrustAnonymous))
 		if level.MustMatch() {
 			d.Throttle = true
-			e.fail(OutcomeDefer, "4.7.5", ReasonNotVerified, "§3.4 anonymous session at a level that requires a certificate")
+			e.fail(OutcomeDefer, "4.7.5", ReasonNotVerified, "§3.4 anonymous session at a level that requires a certificate", CauseAnonymous)
 			return
 		}
 		e.deliver("§3.1 " + level.String() + ": anonymous TLS accepted")
@@ -674,7 +689,7 @@ func (e *evaluator) roots() []*x509.Certificate {
 }
 
 // notVerified records a failed verification at a level that requires a match.
-func (e *evaluator) notVerified(word TrustWord, chainTrusted bool, errLine string, rule string) {
+func (e *evaluator) notVerified(word TrustWord, chainTrusted bool, errLine string, rule string, cause Cause) {
 	d := e.d
 	d.Trust = word
 	if errLine != "" {
@@ -686,7 +701,7 @@ func (e *evaluator) notVerified(word TrustWord, chainTrusted bool, errLine strin
 		reason = ReasonNotTrusted
 	}
 	d.Throttle = true
-	e.fail(OutcomeDefer, "4.7.5", reason, rule)
+	e.fail(OutcomeDefer, "4.7.5", reason, rule, cause)
 }
 
 func (e *evaluator) verified(word TrustWord, rule string) {
@@ -728,7 +743,11 @@ func (e *evaluator) verifyFingerprint(leaf *x509.Certificate) {
 		e.d.Evidence.Error = &ce
 		line = "server certificate verification failed for " + e.namaddrport + ": " + r.Error
 	}
-	e.notVerified(TrustUntrusted, false, line, "§5 fingerprint mismatch")
+	cause := CauseFingerprintMismatch
+	if r.AllUnusable {
+		cause = CauseFingerprintUnusable
+	}
+	e.notVerified(TrustUntrusted, false, line, "§5 fingerprint mismatch", cause)
 }
 
 // nameChecker returns a dane.NameChecker using package match with fixed references.
@@ -822,7 +841,11 @@ func (e *evaluator) verifyDANE(level policy.Level, chain []*x509.Certificate) {
 			// A DANE-TA match whose only problem is the name: like a CA-valid misnamed chain.
 			word = e.trustWordForNameMismatch()
 		}
-		e.notVerified(word, false, line, "§6.4 DANE verification failed")
+		cause := CauseTLSAMismatch
+		if res.Err != nil {
+			cause = causeOf(res.Err.Num)
+		}
+		e.notVerified(word, false, line, "§6.4 DANE verification failed", cause)
 	}
 }
 
@@ -889,7 +912,14 @@ func (e *evaluator) verifyTrustAnchors(level policy.Level, chain []*x509.Certifi
 	if !refs.MustFail && res.Err != nil && res.Err.Num == X509HostnameMismatch {
 		word = e.trustWordForNameMismatch()
 	}
-	e.notVerified(word, false, line, "§6.5 trust anchor verification failed")
+	cause := CauseTLSAMismatch
+	switch {
+	case refs.MustFail:
+		cause = CauseNoPeerNames
+	case res.Err != nil:
+		cause = causeOf(res.Err.Num)
+	}
+	e.notVerified(word, false, line, "§6.5 trust anchor verification failed", cause)
 }
 
 func (e *evaluator) verifyPKIX(level policy.Level, chain []*x509.Certificate) {
@@ -908,11 +938,11 @@ func (e *evaluator) verifyPKIX(level policy.Level, chain []*x509.Certificate) {
 		if !cr.OK {
 			fe := finalError(cr.Errors)
 			d.Evidence.Error = fe
-			e.notVerified(TrustUntrusted, false, fe.LogLine(e.namaddrport), "§3.2 chain not trusted (<= 3.5)")
+			e.notVerified(TrustUntrusted, false, fe.LogLine(e.namaddrport), "§3.2 chain not trusted (<= 3.5)", causeOf(fe.Num))
 			return
 		}
 		if !me.Matched {
-			e.notVerified(TrustTrusted, true, "", "§4.3 name mismatch (<= 3.5)")
+			e.notVerified(TrustTrusted, true, "", "§4.3 name mismatch (<= 3.5)", CauseNameMismatch)
 			return
 		}
 		e.verified(TrustVerified, "§4.3 verified (<= 3.5)")
@@ -922,7 +952,7 @@ func (e *evaluator) verifyPKIX(level policy.Level, chain []*x509.Certificate) {
 		// must_fail: only the forced "unspecified" error at depth 0 is recorded.
 		ce := ChainError{Num: X509Unspecified, Text: X509Unspecified.Text(), Depth: 0}
 		d.Evidence.Error = &ce
-		e.notVerified(TrustUntrusted, false, ce.LogLine(e.namaddrport), "§4.1 could not configure peer name checks")
+		e.notVerified(TrustUntrusted, false, ce.LogLine(e.namaddrport), "§4.1 could not configure peer name checks", CauseNoPeerNames)
 		return
 	}
 	errs := append([]ChainError(nil), cr.Errors...)
@@ -944,7 +974,7 @@ func (e *evaluator) verifyPKIX(level policy.Level, chain []*x509.Certificate) {
 	if cr.OK {
 		word = e.trustWordForNameMismatch()
 	}
-	e.notVerified(word, cr.OK, fe.LogLine(e.namaddrport), "§4.2 verification failed")
+	e.notVerified(word, cr.OK, fe.LogLine(e.namaddrport), "§4.2 verification failed", causeOf(fe.Num))
 }
 
 // isIPLiteral reports whether s is an IP address (a [192.0.2.1] next hop's domain).

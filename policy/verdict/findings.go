@@ -1,10 +1,12 @@
 package verdict
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/x509"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
 	"sort"
 	"strings"
@@ -16,37 +18,18 @@ import (
 	"github.com/postfixtls/postfixtls/policy/finding"
 )
 
-// Findings returns the findings Evaluate would attach to its Decision, for callers that
-// evaluated with NoFindings and want them later.
-func Findings(p policy.Policy, hop policy.NextHop, obs Observation, opt EvalOptions) []finding.Finding {
-	opt.NoFindings = true
-	e := newEvaluator(p, hop, obs, opt)
-	e.run()
-	return findings(e)
-}
-
-// try evaluates an alternative policy for the same observation.
-func (e *evaluator) try(p policy.Policy) Decision {
-	opt := e.opt
-	opt.NoFindings = true
-	return Evaluate(p, e.hop, e.obs, opt)
-}
-
-func (e *evaluator) row(level policy.Level, attrs ...string) string {
-	s := e.hop.Key + " " + level.String()
-	for _, a := range attrs {
-		if a != "" {
-			s += " " + a
-		}
-	}
-	return s
-}
-
-func findings(e *evaluator) []finding.Finding {
+func (e *evaluator) diagnose(ctx context.Context) []finding.Finding {
 	if e.opt.ChainCache == nil {
-		// Alternatives re-verify the same chain: share the signature checks.
+		// The proofs re-verify the same chain: share the signature checks.
 		e.opt.ChainCache = &SignatureCache{}
 	}
+	out := e.findings(ctx)
+	rank(out)
+	return out
+}
+
+// findings chooses the findings by the decision's cause.
+func (e *evaluator) findings(ctx context.Context) []finding.Finding {
 	var out []finding.Finding
 	add := func(f *finding.Finding) {
 		if f != nil {
@@ -55,78 +38,80 @@ func findings(e *evaluator) []finding.Finding {
 	}
 	d, p := e.d, e.p
 	if p.DANE != nil && p.DANE.Problem != "" {
-		add(e.findDANEDisabled())
+		add(e.findDANEDisabled(ctx))
 		if p.Invalid || d.Outcome == OutcomeDeliver {
 			return out
 		}
 	}
-	if p.Invalid {
-		add(e.findInvalid())
-		return out
-	}
-	if ev := d.Evidence.DANE; ev != nil && !d.Connected && d.Outcome == OutcomeDefer {
-		add(e.findDANESkip())
-		return out
-	}
-	if d.Reason == ReasonWrapperModeSkip {
-		add(&finding.Finding{Code: finding.WrapperMode, Cause: "G-1", Summary: fmt.Sprintf(
-			"smtp_tls_wrappermode = yes needs level encrypt or stronger, but %s gets %s: Postfix skips every server of it.", e.hop.Key, d.EffectiveLevel),
-			Fixes:    []string{e.row(policy.Encrypt)},
-			FixNotes: []string{"mandatory TLS for this next hop only, as wrapper mode (port 465) requires"}})
-		return out
-	}
-	if strings.HasPrefix(d.Reason, "TLS is required, but was not offered") {
+	switch d.Cause {
+	case CauseInvalidPolicy:
+		add(e.findInvalid(ctx))
+	case CauseTLSALookup, CauseDANEUnavailable:
+		add(e.findDANESkip(ctx))
+	case CauseWrapperModeLevel:
+		f := &finding.Finding{Code: finding.WrapperMode, Cause: "G-1", Summary: fmt.Sprintf(
+			"smtp_tls_wrappermode = yes needs level encrypt or stronger, but %s gets %s: Postfix skips every server of it.", e.hop.Key, d.EffectiveLevel)}
+		if fx, ok := e.rowFix(policy.Encrypt, nil, nil, "mandatory TLS for this next hop only, as wrapper mode (port 465) requires"); ok {
+			e.offer(ctx, f, fx, nil)
+		}
+		add(f)
+	case CauseNoSTARTTLS:
 		f := &finding.Finding{Code: finding.NoSTARTTLS, Cause: "G-4", Summary: fmt.Sprintf(
 			"%s does not offer STARTTLS in its EHLO reply, and level %s requires TLS.", e.namaddr, d.EffectiveLevel)}
 		f.Details = append(f.Details, "if large providers all appear not to offer STARTTLS, a firewall or proxy on the path may strip it (G-5); compare with an EHLO from another network")
-		f.AddFix(e.row(policy.May), "only if plaintext delivery to "+e.hop.Key+" is acceptable; add a dated comment and remove it when the server offers STARTTLS again")
-		out = append(out, *f)
-		return out
-	}
-	if strings.HasPrefix(d.Reason, "TLS is required, but host") {
+		if fx, ok := e.rowFix(policy.May, nil, []string{"match", "tafile", "servername"},
+			"only if plaintext delivery to "+e.hop.Key+" is acceptable; add a dated comment and remove it when the server offers STARTTLS again"); ok {
+			e.offer(ctx, f, fx, nil)
+		}
+		add(f)
+	case CauseSTARTTLSRefused:
 		f := &finding.Finding{Code: finding.STARTTLSRefused, Cause: "G-6", Summary: fmt.Sprintf(
 			"%s announced STARTTLS but refused it (%s).", e.namaddr, e.obs.STARTTLSReply)}
 		if d.Outcome == OutcomeBounce {
 			f.Details = append(f.Details, "a 5xx reply bounces the message at once, even when other MX hosts remain")
 		}
 		f.Details = append(f.Details, "the refusal is a problem on the receiving server (often a missing or unreadable certificate there); tell its operator")
-		out = append(out, *f)
-		return out
-	}
-	if e.obs.ConnectError != "" && e.obs.Port == 465 && !p.WrapperMode && !e.obs.WrapperMode {
-		f := &finding.Finding{Code: finding.Port465NoWrapper, Cause: "G-1", Summary: fmt.Sprintf(
-			"Port 465 expects TLS from the first byte (SMTPS), but Postfix talks plain SMTP to %s there and waits for a greeting that never comes (%s).", e.namaddr, e.obs.ConnectError)}
-		f.AddFix("smtps     unix  -       -       n       -       -       smtp -o smtp_tls_wrappermode=yes -o smtp_tls_security_level=encrypt",
-			"master.cf: a transport for SMTPS; route "+e.hop.Key+" through it (transport_maps or relayhost = smtps:"+e.hop.Key+"), or use port 587 with STARTTLS instead")
 		add(f)
-		return out
-	}
-	if d.Reason == ReasonHandshake {
+	case CauseConnect, CauseConversation:
+		if e.obs.Port == 465 && !p.WrapperMode && !e.obs.WrapperMode {
+			f := &finding.Finding{Code: finding.Port465NoWrapper, Cause: "G-1", Summary: fmt.Sprintf(
+				"Port 465 expects TLS from the first byte (SMTPS), but Postfix talks plain SMTP to %s there and waits for a greeting that never comes (%s).", e.namaddr, e.obs.ConnectError)}
+			// master.cf is not part of what a proof can change: the line is shown as advice.
+			f.Details = append(f.Details, "master.cf: a transport for SMTPS, \"smtps     unix  -       -       n       -       -       smtp -o smtp_tls_wrappermode=yes -o smtp_tls_security_level=encrypt\"; route "+
+				e.hop.Key+" through it (transport_maps or relayhost = smtps:"+e.hop.Key+"), or use port 587 with STARTTLS instead")
+			add(f)
+		}
+	case CauseProtocols, CauseCiphers:
+		add(e.findSetup(ctx))
+	case CauseHandshake:
 		if (p.WrapperMode || e.obs.WrapperMode) && e.obs.Port != 465 && e.obs.HandshakeError != "" {
 			f := &finding.Finding{Code: finding.WrapperOnSTARTTLSPort, Cause: "G-2", Summary: fmt.Sprintf(
 				"smtp_tls_wrappermode = yes starts TLS at once, but %s on port %d speaks plain SMTP first (STARTTLS); the handshake fails (%s).",
 				e.namaddr, e.obs.Port, e.obs.HandshakeError)}
-			f.AddFix("smtp_tls_wrappermode = no", "for the transport that delivers to "+e.hop.Key+" (a master.cf -o override); wrapper mode is for port 465 only")
+			f.Details = append(f.Details, "set smtp_tls_wrappermode = no for the transport that delivers to "+e.hop.Key+" (a master.cf -o override); wrapper mode is for port 465 only")
 			add(f)
-			return out
+			break
 		}
 		add(e.findHandshake())
-		return out
-	}
-	if d.TLS && (d.Outcome == OutcomeDefer) {
-		switch {
-		case d.Evidence.Fingerprint != nil:
-			add(e.findFingerprint())
-		case d.Evidence.DANE != nil && d.Evidence.DANE.Outcome != "trust-anchor-file":
-			add(e.findTLSA())
-		default:
-			out = append(out, e.findPKIX()...)
+	case CauseFingerprintMismatch, CauseFingerprintUnusable:
+		if d.Evidence.Fingerprint != nil && len(e.obs.Chain) > 0 {
+			add(e.findFingerprint(ctx))
 		}
+	case CauseNone, CauseDNSLookup, CauseTLSEngine, CauseAnonymous:
+	default:
+		if len(e.obs.Chain) == 0 {
+			break
+		}
+		if ev := d.Evidence.DANE; ev != nil && ev.Outcome != "trust-anchor-file" {
+			add(e.findTLSA(ctx))
+			break
+		}
+		out = append(out, e.findPKIX(ctx)...)
 	}
 	return out
 }
 
-func (e *evaluator) findInvalid() *finding.Finding {
+func (e *evaluator) findInvalid(ctx context.Context) *finding.Finding {
 	p := e.p
 	f := &finding.Finding{Code: finding.InvalidPolicy, Cause: "E-1", Summary: fmt.Sprintf(
 		"The TLS policy for %s is invalid, so Postfix does not even connect to %s and defers with %q; it never falls back to the global level.",
@@ -143,21 +128,32 @@ func (e *evaluator) findInvalid() *finding.Finding {
 			f.Cause = "E-3"
 		}
 	}
+	for _, fx := range e.corrections() {
+		e.offer(ctx, f, fx, nil)
+		if len(f.Fixes) >= 2 {
+			break
+		}
+	}
 	return f
 }
 
-func (e *evaluator) findDANEDisabled() *finding.Finding {
-	return &finding.Finding{Code: finding.DANEDNSSECDisabled, Cause: "D-5",
-		Summary: "DANE is configured but cannot work: " + e.p.DANE.Problem + ". dane then behaves like may; dane-only fails.",
-		Fixes:   []string{"smtp_dns_support_level = dnssec"},
-		FixNotes: []string{"main.cf; it needs a validating resolver (for example a local unbound) in /etc/resolv.conf " +
-			"with \"options trust-ad\" or on a loopback address"}}
+func (e *evaluator) findDANEDisabled(ctx context.Context) *finding.Finding {
+	f := &finding.Finding{Code: finding.DANEDNSSECDisabled, Cause: "D-5",
+		Summary: "DANE is configured but cannot work: " + e.p.DANE.Problem + ". dane then behaves like may; dane-only fails."}
+	fx := finding.Fix{Kind: finding.FixMainCF, Key: "smtp_dns_support_level", Value: "dnssec",
+		Note: "main.cf; it needs a validating resolver (for example a local unbound) in /etc/resolv.conf with \"options trust-ad\" or on a loopback address"}
+	if !e.prove(ctx, &fx, nil) {
+		// DNSSEC lookups were never made: nothing shows that they would validate.
+		fx.Proven = "Postfix " + e.v.String() + " then enables DANE; whether the destination's records validate was not observed"
+	}
+	f.Add(fx)
+	return f
 }
 
-func (e *evaluator) findDANESkip() *finding.Finding {
+func (e *evaluator) findDANESkip(ctx context.Context) *finding.Finding {
 	d := e.d
 	switch {
-	case strings.HasPrefix(d.Reason, "TLSA lookup error"):
+	case d.Cause == CauseTLSALookup:
 		return &finding.Finding{Code: finding.TLSALookup, Cause: "D-4", Summary: fmt.Sprintf(
 			"The TLSA lookup for %s failed (%s). Postfix skips this server even at opportunistic dane, because a failing lookup may be an attack.",
 			dane.QueryName(strings.TrimSuffix(e.obs.Host, "."), e.obs.Port), e.obs.TLSA.errorText()),
@@ -166,7 +162,9 @@ func (e *evaluator) findDANESkip() *finding.Finding {
 	case e.p.Level == policy.DaneOnly:
 		f := &finding.Finding{Code: finding.DaneOnlyNoDNSSEC, Cause: "D-6", Summary: fmt.Sprintf(
 			"%s is configured dane-only, but %s: dane-only defers instead of falling back.", e.hop.Key, d.Reason)}
-		f.AddFix(e.row(policy.Dane), "opportunistic DANE: enforced when the domain publishes DANE, TLS without authentication otherwise")
+		if fx, ok := e.rowFix(policy.Dane, nil, nil, "opportunistic DANE: enforced when the domain publishes DANE, TLS without authentication otherwise"); ok {
+			e.offer(ctx, f, fx, nil)
+		}
 		return f
 	}
 	return nil
@@ -179,23 +177,39 @@ func (o *TLSAObservation) errorText() string {
 	return o.Error
 }
 
-func (e *evaluator) findHandshake() *finding.Finding {
+// findSetup explains a protocol list or cipher setting that tls_client_start() rejects.
+func (e *evaluator) findSetup(ctx context.Context) *finding.Finding {
 	d := e.d
+	if d.Cause == CauseProtocols {
+		f := &finding.Finding{Code: finding.InvalidProtocols, Cause: "G-3", Summary: fmt.Sprintf(
+			"The protocol list %q is not valid for Postfix %s; Postfix aborts every TLS session to %s (\"Cannot start TLS: handshake failure\").",
+			e.p.Protocols, e.v, e.hop.Key)}
+		floor := ">=TLSv1.2"
+		if e.v.Before(3, 6, 0) {
+			floor = "!SSLv2:!SSLv3:!TLSv1:!TLSv1.1"
+		}
+		if fx, ok := e.rowFix(policy.LevelNotSet, attr("protocols", floor), nil, "a valid protocol floor for Postfix "+e.v.String()); ok {
+			e.offer(ctx, f, fx, nil)
+		}
+		return f
+	}
+	why := ""
 	for _, l := range d.Log {
-		switch {
-		case strings.Contains(l, "Invalid TLS protocol list"):
-			f := &finding.Finding{Code: finding.InvalidProtocols, Cause: "G-3", Summary: fmt.Sprintf(
-				"The protocol list %q is not valid for Postfix %s; Postfix aborts every TLS session to %s (\"Cannot start TLS: handshake failure\").",
-				e.p.Protocols, e.v, e.hop.Key)}
-			f.AddFix(e.row(e.p.Level, "protocols=>=TLSv1.2"), "a valid protocol floor (>= and <= need Postfix 3.6; older releases use \"!SSLv2:!SSLv3:!TLSv1:!TLSv1.1\")")
-			return f
-		case strings.Contains(l, "cipher grade") || strings.Contains(l, "cipher exclusion"):
-			f := &finding.Finding{Code: finding.InvalidCiphers, Cause: "G-3", Summary: fmt.Sprintf(
-				"The cipher setting for %s cannot be used (%s); Postfix aborts every TLS session to it.", e.hop.Key, strings.TrimPrefix(l, "warning: "))}
-			f.AddFix(e.row(e.p.Level, "ciphers=high"), "a valid cipher grade (high, medium, low, export or null; null needs level may)")
-			return f
+		if strings.Contains(l, "cipher grade") || strings.Contains(l, "cipher exclusion") || strings.Contains(l, "cipher") {
+			why = strings.TrimPrefix(l, "warning: ")
+			break
 		}
 	}
+	f := &finding.Finding{Code: finding.InvalidCiphers, Cause: "G-3", Summary: fmt.Sprintf(
+		"The cipher setting for %s cannot be used (%s); Postfix aborts every TLS session to it.", e.hop.Key, why)}
+	if fx, ok := e.rowFix(policy.LevelNotSet, attr("ciphers", "high"), []string{"exclude"}, "a valid cipher grade (high, medium, low, export or null; null needs level may)"); ok {
+		e.offer(ctx, f, fx, nil)
+	}
+	return f
+}
+
+func (e *evaluator) findHandshake() *finding.Finding {
+	d := e.d
 	f := &finding.Finding{Code: finding.HandshakeFailure, Cause: "G-3", Summary: fmt.Sprintf(
 		"The TLS handshake with %s failed (%s).", e.namaddrport, e.obs.HandshakeError)}
 	if d.Outcome == OutcomePlaintextRetry {
@@ -207,7 +221,7 @@ func (e *evaluator) findHandshake() *finding.Finding {
 	return f
 }
 
-func (e *evaluator) findFingerprint() *finding.Finding {
+func (e *evaluator) findFingerprint(ctx context.Context) *finding.Finding {
 	ev := e.d.Evidence.Fingerprint
 	leaf := e.obs.Chain[0]
 	digest := ev.Digest
@@ -228,16 +242,50 @@ func (e *evaluator) findFingerprint() *finding.Finding {
 			id.Value, fingerprint.DisplayName(id.Digest), e.obs.Host, kindWords(id.Kind), fingerprint.DisplayName(digest), digest, val)}
 		// Only the row: changing smtp_tls_fingerprint_digest would affect every fingerprint
 		// entry (a global change), and to a weaker digest.
-		f.AddFix(e.row(policy.Fingerprint, "match="+val), "the same "+id.Kind.String()+" pinned with the digest Postfix uses")
+		e.offerPin(ctx, f, val, "the same "+id.Kind.String()+" pinned with the digest Postfix uses")
 		return f
 	}
-	fp, _ := fingerprint.Compute(leaf, digest)
 	f := &finding.Finding{Code: finding.FingerprintStale, Cause: "D-1", Summary: fmt.Sprintf(
 		"No configured pin matches the certificate %s presents: the certificate (or its key) changed, or the pins belong to another server.", e.namaddr)}
+	if e.d.Cause == CauseFingerprintUnusable {
+		f.Summary = fmt.Sprintf("None of the configured pins for %s is usable (%s), so no certificate can match.", e.hop.Key, e.d.Reason)
+	}
+	fp, err := fingerprint.Compute(leaf, digest)
+	if err != nil {
+		return f
+	}
 	f.Details = append(f.Details, "presented certificate "+digest+" "+fp.CertString(), "presented public key "+digest+" "+fp.PublicKeyString())
-	f.AddFix(e.row(policy.Fingerprint, "match="+fp.PublicKeyString()), "pins the current public key (survives renewals that keep the key); confirm it with the server's operator first")
-	f.AddFix(e.row(policy.Fingerprint, "match="+fp.CertString()), "pins the current certificate")
+	e.offerPin(ctx, f, fp.PublicKeyString(), "pins the current public key (survives renewals that keep the key); confirm it with the server's operator first")
+	e.offerPin(ctx, f, fp.CertString(), "pins the current certificate")
 	return f
+}
+
+// offerPin offers the fingerprint row pinning val (the other attributes kept; tafile= and
+// servername= are not fingerprint attributes).
+func (e *evaluator) offerPin(ctx context.Context, f *finding.Finding, val, note string) bool {
+	fx, ok := e.rowFix(policy.Fingerprint, attr("match", val), []string{"tafile"}, note)
+	return ok && e.offer(ctx, f, fx, nil)
+}
+
+// leafPin is the SHA-256 public-key pin of the presented certificate, in the digest the
+// policy compares (sha256 when it names none).
+func (e *evaluator) leafPin() (string, bool) {
+	if len(e.obs.Chain) == 0 {
+		return "", false
+	}
+	digest := e.p.FingerprintDigest
+	if digest == "" {
+		// smtp_tls_fingerprint_digest's default: md5 before Postfix 3.6.
+		digest = "sha256"
+		if e.v.Before(3, 6, 0) {
+			digest = "md5"
+		}
+	}
+	fp, err := fingerprint.Compute(e.obs.Chain[0], digest)
+	if err != nil {
+		return "", false
+	}
+	return fp.PublicKeyString(), true
 }
 
 // tlsaFor computes the TLSA association data for a certificate.
@@ -259,7 +307,7 @@ func tlsaFor(c *x509.Certificate, sel, mt uint8) (string, bool) {
 	return "", false
 }
 
-func (e *evaluator) findTLSA() *finding.Finding {
+func (e *evaluator) findTLSA(ctx context.Context) *finding.Finding {
 	ev := e.d.Evidence.DANE
 	if ev.set == nil || len(e.obs.Chain) == 0 {
 		return nil
@@ -269,10 +317,13 @@ func (e *evaluator) findTLSA() *finding.Finding {
 		base = strings.TrimSuffix(e.obs.Host, ".")
 	}
 	owner := dane.QueryName(base, e.obs.Port)
-	if e.d.Evidence.Error != nil && e.d.Evidence.Error.Num != X509DANENoMatch {
-		// A DANE-TA match with a name or date problem.
+	if fe := e.d.Evidence.Error; fe != nil && fe.Num != X509DANENoMatch {
+		// A DANE-TA match with a name or date problem: a pin is the sender's way out.
 		f := &finding.Finding{Code: finding.TLSAStale, Cause: "D-3", Summary: fmt.Sprintf(
-			"A TLSA record at %s names the server's CA, but the chain below it fails: %s.", owner, e.d.Evidence.Error.Text)}
+			"A TLSA record at %s names the server's CA, but the chain below it fails: %s.", owner, fe.Text)}
+		if pin, ok := e.leafPin(); ok {
+			e.offerPin(ctx, f, pin, "pins the server's current public key for this next hop only, until the receiving domain fixes its certificate or records")
+		}
 		return f
 	}
 	type sm struct{ sel, mt uint8 }
@@ -301,34 +352,50 @@ func (e *evaluator) findTLSA() *finding.Finding {
 		if !ok {
 			continue
 		}
-		f.AddFix(fmt.Sprintf("%s. IN TLSA 3 %d %d %s", strings.TrimSuffix(owner, "."), pr.sel, pr.mt, data),
-			"the record for the key the server presents now; the receiving domain must publish it (keep the old record until caches expire)")
+		rec := fmt.Sprintf("3 %d %d %s", pr.sel, pr.mt, data)
+		fx := finding.Fix{Kind: finding.FixDNSRecord, Key: strings.TrimSuffix(owner, ".") + ".", Value: "IN TLSA " + rec, ReceiverSide: true,
+			Note: "the record for the key the server presents now; the receiving domain must publish it (keep the old record until caches expire)"}
+		obs2 := e.obs
+		if obs2.TLSA != nil {
+			t := *obs2.TLSA
+			t.Records = append(append([]string(nil), t.Records...), rec)
+			obs2.TLSA = &t
+		}
+		e.offer(ctx, f, fx, &obs2)
+	}
+	if pin, ok := e.leafPin(); ok && e.p.Level == policy.DaneOnly {
+		e.offerPin(ctx, f, pin, "for this next hop only, until the receiving domain publishes a matching record: pins the server's current public key")
 	}
 	return f
 }
 
 // findPKIX explains verify/secure failures (and tafile failures).
-func (e *evaluator) findPKIX() []finding.Finding {
+func (e *evaluator) findPKIX(ctx context.Context) []finding.Finding {
 	d, p := e.d, e.p
 	var out []finding.Finding
 	fe := d.Evidence.Error
-	leaf := e.obs.Chain[0]
-	if fe == nil {
-		return nil
-	}
-	switch fe.Num {
-	case X509HostnameMismatch, X509IPMismatch:
-		out = append(out, e.findNames()...)
-	case X509Unspecified:
-		if me := d.Evidence.Match; me != nil && me.refs.MustFail {
-			f := &finding.Finding{Code: finding.NoNameChecks, Cause: "E-1", Summary: fmt.Sprintf(
-				"The match list %q installs no usable name (Postfix logs \"could not configure peer name checks\"), so verification always fails.", strings.Join(p.Match, ":"))}
-			f.AddFix(e.row(p.Level, "match=nexthop:dot-nexthop"), "the default secure match list")
-			out = append(out, *f)
+	switch d.Cause {
+	case CauseNameMismatch:
+		return e.findNames(ctx)
+	case CauseNoPeerNames:
+		f := &finding.Finding{Code: finding.NoNameChecks, Cause: "E-1", Summary: fmt.Sprintf(
+			"The match list %q installs no usable name (Postfix logs \"could not configure peer name checks\"), so verification always fails.", strings.Join(p.Match, ":"))}
+		if fx, ok := e.rowFix(policy.LevelNotSet, nil, []string{"match"}, "the default match list of the level"); ok {
+			e.offer(ctx, f, fx, nil)
 		}
-	case X509UnableToGetIssuerLocally, X509SelfSignedInChain, X509UnableToGetIssuer, X509DepthZeroSelfSigned:
-		out = append(out, e.findTrust(fe)...)
-	case X509Expired, X509NotYetValid:
+		if fx, ok := e.rowFix(policy.LevelNotSet, attr("match", "nexthop:dot-nexthop"), nil, "the default secure match list"); ok {
+			e.offer(ctx, f, fx, nil)
+		}
+		return append(out, *f)
+	case CauseUntrustedIssuer, CauseSelfSigned, CauseTLSAMismatch:
+		if fe == nil {
+			return nil
+		}
+		return append(out, e.findTrust(ctx, fe)...)
+	case CauseExpired, CauseNotYetValid:
+		if fe == nil {
+			return nil
+		}
 		code, word := finding.Expired, "expired"
 		if fe.Num == X509NotYetValid {
 			code, word = finding.NotYetValid, "is not yet valid"
@@ -341,12 +408,12 @@ func (e *evaluator) findPKIX() []finding.Finding {
 		if fe.Num == X509NotYetValid {
 			f.Details = append(f.Details, "check this machine's clock too")
 		}
-		if fp, err := fingerprint.Compute(leaf, "sha256"); err == nil && fe.Depth == 0 {
-			f.AddFix(e.row(policy.Fingerprint, "match="+fp.PublicKeyString()),
-				"temporary exception for this next hop only (pins the current key, ignores dates); remove it once the server has a valid certificate")
+		if pin, ok := e.leafPin(); ok {
+			e.offerPin(ctx, f, pin, "temporary exception for this next hop only (pins the current key, ignores dates); remove it once the server has a valid certificate")
 		}
-		out = append(out, *f)
-	default:
+		return append(out, *f)
+	}
+	if fe != nil {
 		out = append(out, finding.Finding{Code: finding.VerificationFailed, Summary: fmt.Sprintf("Certificate verification for %s failed: num=%d:%s (%s).", e.namaddr, fe.Num, fe.Text, fe.Detail)})
 	}
 	return out
@@ -359,10 +426,35 @@ func upperFirst(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-func (e *evaluator) findTrust(fe *ChainError) []finding.Finding {
+// pemOf encodes a certificate as PEM.
+func pemOf(c *x509.Certificate) string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}))
+}
+
+// tafileFix is the row that trusts ca for this next hop, with the file it needs.
+func (e *evaluator) tafileFix(ca *x509.Certificate, suffix, note string) (finding.Fix, bool) {
+	name := "/etc/postfix/tls/" + strings.TrimSuffix(e.obs.Host, ".") + suffix
+	level := policy.LevelNotSet
+	if !e.p.Level.IsPKIX() {
+		level = policy.Secure
+	}
+	fx, ok := e.rowFix(level, attr("tafile", name), nil, note)
+	if !ok {
+		return fx, false
+	}
+	fx.Requires = []finding.Fix{{Kind: finding.FixFile, Key: name, Content: pemOf(ca),
+		Note: "the trust anchor: " + fingerprint.OneLine(ca.RawSubject) + " (confirm it with the server's operator)"}}
+	return fx, true
+}
+
+// caFileFix is the main.cf fix that points smtp_tls_CAfile at the system bundle.
+func caFileFix(note string) finding.Fix {
+	return finding.Fix{Kind: finding.FixMainCF, Key: "smtp_tls_CAfile", Value: "/etc/ssl/certs/ca-certificates.crt", Note: note}
+}
+
+func (e *evaluator) findTrust(ctx context.Context, fe *ChainError) []finding.Finding {
 	p := e.p
 	leaf := e.obs.Chain[0]
-	var out []finding.Finding
 	nCAs := 0
 	if e.opt.Trust != nil {
 		nCAs = len(e.opt.Trust.CAs)
@@ -370,29 +462,34 @@ func (e *evaluator) findTrust(fe *ChainError) []finding.Finding {
 	if fe.Num == X509DepthZeroSelfSigned {
 		f := &finding.Finding{Code: finding.SelfSigned, Cause: "C-3", Summary: fmt.Sprintf(
 			"%s presents a self-signed certificate (%s); no CA vouches for it, so %s cannot pass.", e.namaddr, fe.Subject, p.Level)}
-		if fp, err := fingerprint.Compute(leaf, "sha256"); err == nil {
-			f.AddFix(e.row(policy.Fingerprint, "match="+fp.PublicKeyString()), "pin this server's public key for this next hop only (confirm it with the operator out of band)")
+		if pin, ok := e.leafPin(); ok {
+			e.offerPin(ctx, f, pin, "pin this server's public key for this next hop only (confirm it with the operator out of band)")
 		}
 		if e.obs.TLSA != nil && len(e.obs.TLSA.Records) > 0 {
-			f.AddFix(e.row(policy.Dane), "the domain publishes TLSA records: let DANE authenticate the self-signed certificate")
+			if fx, ok := e.rowFix(policy.Dane, nil, []string{"match", "tafile", "servername"}, "the domain publishes TLSA records: let DANE authenticate the self-signed certificate"); ok {
+				e.offer(ctx, f, fx, nil)
+			}
 		}
-		return append(out, *f)
+		return []finding.Finding{*f}
 	}
-	haveTA := len(p.TrustAnchorFiles) > 0
-	sentIssuer := false
+	var issuer *x509.Certificate
 	for _, c := range e.obs.Chain[1:] {
-		if c != nil && openssl.Issued(leaf, c) {
-			sentIssuer = true
+		if openssl.Issued(leaf, c) {
+			issuer = c
 		}
 	}
-	if !haveTA && nCAs == 0 {
+	top := e.obs.Chain[len(e.obs.Chain)-1]
+	if len(p.TrustAnchorFiles) == 0 && nCAs == 0 {
 		f := &finding.Finding{Code: finding.NoCA, Cause: "A-1", Summary: fmt.Sprintf(
 			"No CA is trusted: smtp_tls_CAfile and smtp_tls_CApath are empty (or were not loaded), so every certificate is \"untrusted\" at %s — not just %s's (untrusted issuer %s).",
 			p.Level, e.obs.Host, fe.Issuer)}
-		f.AddFix("smtp_tls_CAfile = /etc/ssl/certs/ca-certificates.crt", "main.cf; Debian/Ubuntu/Alpine path (RHEL: /etc/pki/tls/certs/ca-bundle.crt, FreeBSD: /etc/ssl/cert.pem); then postfix reload")
-		return append(out, *f)
+		if e.opt.Trust != nil {
+			f.Details = append(f.Details, e.opt.Trust.Notes...)
+		}
+		e.offerTrust(ctx, f, top)
+		return []finding.Finding{*f}
 	}
-	if !openssl.SelfIssued(leaf) && !sentIssuer && fe.Depth == 0 {
+	if !openssl.SelfIssued(leaf) && issuer == nil && fe.Depth == 0 {
 		issuerDN := fingerprint.OneLine(leaf.RawIssuer)
 		likely := len(leaf.IssuingCertificateURL) > 0 || strings.Contains(strings.ToLower(issuerDN), "intermediate")
 		if len(e.obs.Chain) > 1 || likely {
@@ -406,42 +503,58 @@ func (e *evaluator) findTrust(fe *ChainError) []finding.Finding {
 			if len(leaf.IssuingCertificateURL) > 0 {
 				f.Details = append(f.Details, "the issuer certificate can be downloaded from "+strings.Join(leaf.IssuingCertificateURL, ", "))
 			}
-			f.AddFix(e.row(p.Level, "tafile=/etc/postfix/tls/"+strings.TrimSuffix(e.obs.Host, ".")+"-issuer.pem"),
-				"local workaround for this next hop only: a trust-anchor file holding the issuing CA "+issuerDN+"; the real fix is on the server (send the full chain)")
-			return append(out, *f)
+			f.Details = append(f.Details, "the real fix is on the server: send the full chain; locally, a tafile= holding "+issuerDN+" for this next hop works once you have that certificate")
+			if pin, ok := e.leafPin(); ok {
+				e.offerPin(ctx, f, pin, "for this next hop only, until the server sends its chain: pins the server's current public key")
+			}
+			return []finding.Finding{*f}
 		}
-		f := e.issuerNotTrusted(fe, nCAs)
+		f := e.issuerNotTrusted(ctx, fe, nCAs, top)
 		f.Details = append(f.Details, "the server sends only its own certificate; if "+issuerDN+" is an intermediate CA, the server omits it (C-1) and must send the full chain")
-		return append(out, f)
+		return []finding.Finding{f}
 	}
-	return append(out, e.issuerNotTrusted(fe, nCAs))
+	return []finding.Finding{e.issuerNotTrusted(ctx, fe, nCAs, top)}
 }
 
-func (e *evaluator) issuerNotTrusted(fe *ChainError, nCAs int) finding.Finding {
+// offerTrust offers the fixes that make the chain's CA trusted: the system bundle (only
+// when it holds the CA, which the proof shows), a trust-anchor file with the top of the
+// chain the server sent, and a pin.
+func (e *evaluator) offerTrust(ctx context.Context, f *finding.Finding, top *x509.Certificate) {
+	if len(e.p.TrustAnchorFiles) == 0 {
+		e.offer(ctx, f, caFileFix("main.cf; Debian/Ubuntu/Alpine path (RHEL: /etc/pki/tls/certs/ca-bundle.crt, FreeBSD: /etc/ssl/cert.pem); then postfix reload"), nil)
+	}
+	if len(e.obs.Chain) > 1 && e.p.Level.IsPKIX() {
+		if fx, ok := e.tafileFix(top, "-ca.pem", "for a private CA: trust the CA the server sent for this next hop only"); ok {
+			e.offer(ctx, f, fx, nil)
+		}
+	}
+	if pin, ok := e.leafPin(); ok {
+		e.offerPin(ctx, f, pin, "for this next hop only: pins the server's current public key (confirm it with the operator out of band)")
+	}
+}
+
+func (e *evaluator) issuerNotTrusted(ctx context.Context, fe *ChainError, nCAs int, top *x509.Certificate) finding.Finding {
 	p := e.p
-	top := fe.Issuer
 	f := finding.Finding{Code: finding.IssuerNotTrusted, Cause: "A-2", Summary: fmt.Sprintf(
 		"The chain of %s ends at %s, which is not among the %d trusted CAs (smtp_tls_CAfile %q, smtp_tls_CApath %q).",
-		e.namaddr, top, nCAs, p.CAFile, p.CAPath)}
+		e.namaddr, fe.Issuer, nCAs, p.CAFile, p.CAPath)}
 	if fe.Num == X509UnableToGetIssuer {
 		f.Summary = fmt.Sprintf("The trusted CAs contain %s but not the root above it; OpenSSL (without partial chains) needs the self-signed root too.", fe.Subject)
 	}
-	if len(p.TrustAnchorFiles) == 0 {
-		f.AddFix("smtp_tls_CAfile = /etc/ssl/certs/ca-certificates.crt", "main.cf, when the CA is a public one and the configured file is the wrong bundle (for example the server's own chain)")
+	if e.opt.Trust != nil {
+		f.Details = append(f.Details, e.opt.Trust.Notes...)
 	}
-	f.AddFix(e.row(p.Level, "tafile=/etc/postfix/tls/"+strings.TrimSuffix(e.obs.Host, ".")+"-ca.pem"),
-		"for a private CA: trust it for this next hop only, with a trust-anchor file holding "+top)
+	e.offerTrust(ctx, &f, top)
 	return f
 }
 
 // findNames explains a hostname (or IP address) mismatch at verify or secure.
-func (e *evaluator) findNames() []finding.Finding {
-	d, p, obs := e.d, e.p, e.obs
-	me := d.Evidence.Match
+func (e *evaluator) findNames(ctx context.Context) []finding.Finding {
+	p, obs := e.p, e.obs
+	me := e.d.Evidence.Match
 	if me == nil {
 		return nil
 	}
-	var out []finding.Finding
 	host := strings.TrimSuffix(obs.Host, ".")
 	names := strings.Join(me.CertNames, ", ")
 	if names == "" {
@@ -453,21 +566,16 @@ func (e *evaluator) findNames() []finding.Finding {
 			e.hop.Key, e.v, "."+e.hop.Domain, names)}
 		for _, n := range me.CertNames {
 			if !strings.HasPrefix(n, "*") && !isIPLiteral(n) {
-				f.AddFix(e.row(policy.Secure, "match="+n), "verify the certificate against its DNS name instead of the address")
-				break
+				if fx, ok := e.rowFix(policy.Secure, attr("match", n), nil, "verify the certificate against its DNS name instead of the address"); ok && e.offer(ctx, &f, fx, nil) {
+					break
+				}
 			}
 		}
-		return append(out, f)
+		return []finding.Finding{f}
 	}
 	dom := strings.ToLower(e.hop.Domain)
 	mxOutside := !strings.HasSuffix(strings.ToLower(host), "."+dom) && !strings.EqualFold(host, dom)
 	defaultSecure := p.Level == policy.Secure && sameItems(p.Match, []string{"nexthop", "dot-nexthop"})
-	verifyOK := false
-	if p.Level == policy.Secure {
-		alt := p
-		alt.Level, alt.Match = policy.Verify, []string{"hostname"}
-		verifyOK = e.try(alt).Outcome == OutcomeDeliver
-	}
 	f := finding.Finding{Code: finding.HostnameMismatch, Cause: "B-5"}
 	if p.Level == policy.Secure && mxOutside {
 		f.Code, f.Cause = finding.SecureNexthopMismatch, "B-1"
@@ -477,78 +585,72 @@ func (e *evaluator) findNames() []finding.Finding {
 			f.Summary = fmt.Sprintf("Level secure with match list %q accepts only the names %s, but the certificate of the MX host %s names %s.",
 				strings.Join(p.Match, ":"), strings.Join(me.References, ", "), host, names)
 		}
-		if verifyOK {
-			f.Summary += fmt.Sprintf(" Level verify would accept the MX name %s, but only because it trusts the (possibly unsigned) MX lookup.", host)
-		}
 	} else {
 		f.Summary = fmt.Sprintf("The certificate of %s names %s, which matches none of the names level %s checks (%s).",
 			e.namaddr, names, p.Level, strings.Join(me.References, ", "))
 	}
-	// Candidate match lists, checked by re-evaluating.
-	var cands []string
+	// Candidate match lists, each proven by judging the row again.
+	var suffixes, exact []string
 	for _, n := range me.CertNames {
 		ln := strings.ToLower(n)
 		switch {
 		case strings.HasPrefix(ln, "*.") && strings.Count(ln, ".") >= 2:
-			cands = append(cands, ln[1:])
+			suffixes = append(suffixes, ln[1:])
 		case strings.Count(ln, ".") >= 2 && !isIPLiteral(ln):
-			cands = append(cands, ln[strings.Index(ln, "."):])
+			suffixes = append(suffixes, ln[strings.Index(ln, "."):])
+			exact = append(exact, ln)
+		case !strings.HasPrefix(ln, "*") && !isIPLiteral(ln):
+			exact = append(exact, ln)
 		}
 	}
-	for _, n := range me.CertNames {
-		if !strings.HasPrefix(n, "*") && !isIPLiteral(n) {
-			cands = append(cands, strings.ToLower(n))
-		}
+	level := policy.LevelNotSet
+	if p.Level != policy.Secure && p.Level != policy.Verify {
+		level = policy.Secure
 	}
-	for _, c := range cands {
-		alt := p
-		alt.Level = policy.Secure
-		alt.Match = []string{c}
-		if e.try(alt).Outcome != OutcomeDeliver {
-			continue
-		}
-		if strings.HasPrefix(c, ".") {
-			f.AddFix(e.row(policy.Secure, "match="+c), fmt.Sprintf("accepts the certificate of any host under %s (robust when the MX names change) and nothing else", c[1:]))
-			if defaultSecure {
-				f.AddFix(e.row(policy.Secure, "match=nexthop:dot-nexthop:"+c), "the same, keeping the default names")
+	for _, c := range dedupe(suffixes) {
+		fx, ok := e.rowFix(level, attr("match", c), nil, fmt.Sprintf("accepts the certificate of any host under %s (robust when the MX names change) and nothing else", c[1:]))
+		if ok && e.offer(ctx, &f, fx, nil) && defaultSecure {
+			if fx, ok := e.rowFix(level, attr("match", "nexthop:dot-nexthop:"+c), nil, "the same, keeping the default names"); ok {
+				e.offer(ctx, &f, fx, nil)
 			}
-		} else if len(f.Fixes) == 0 || !sameDomainFix(f.Fixes, c) {
-			f.AddFix(e.row(policy.Secure, "match="+c), "accepts exactly this certificate name")
+		}
+	}
+	if len(f.Fixes) == 0 {
+		// One exact-name row is enough: the first certificate name that works.
+		for _, c := range dedupe(exact) {
+			if fx, ok := e.rowFix(level, attr("match", c), nil, "accepts exactly this certificate name"); ok && e.offer(ctx, &f, fx, nil) {
+				break
+			}
+		}
+	}
+	if p.Level == policy.Secure {
+		if fx, ok := e.rowFix(policy.Verify, attr("match", "hostname"), nil, fmt.Sprintf("checks the MX name %s", host)); ok {
+			e.offer(ctx, &f, fx, nil)
 		}
 	}
 	if obs.SNI == "" && p.Level.IsPKIX() && e.v.AtLeast(3, 4, 0) {
-		f.Details = append(f.Details, fmt.Sprintf("no SNI was sent; if %s presents the right certificate when asked for %s (openssl s_client -starttls smtp -servername %s), add servername=hostname (B-2)", host, host, host))
-		f.AddFix(e.row(p.Level, matchAttr(p), "servername=hostname"), "send SNI, for servers that pick their certificate by name")
+		f.Details = append(f.Details, fmt.Sprintf("no SNI was sent; if %s presents the right certificate when asked for %s (openssl s_client -starttls smtp -servername %s), add servername=hostname to the row (B-2)", host, host, host))
 	}
 	if t := obs.TLSA; t != nil && len(t.Records) > 0 && t.Error == "" {
-		alt := p
-		alt.Level, alt.Match = policy.Dane, nil
-		if alt.DANE == nil {
-			alt.DANE = &policy.DANEConfig{InsecureMXPolicy: dane.InsecureMXDane}
+		if fx, ok := e.rowFix(policy.Dane, nil, []string{"match", "tafile", "servername"}, "the domain publishes TLSA records: DANE authenticates the MX host without trusting the MX lookup"); ok {
+			if !e.offer(ctx, &f, fx, nil) {
+				f.Details = append(f.Details, "the domain publishes TLSA records, but they do not match this server now, so level dane would not deliver either")
+			}
 		}
-		note := "the domain publishes TLSA records: DANE authenticates the MX host without trusting the MX lookup"
-		if e.try(alt).Outcome != OutcomeDeliver {
-			note += " (but the published records do not match this server now)"
-		}
-		f.AddFix(e.row(policy.Dane), note)
 	}
-	return append(out, f)
+	return []finding.Finding{f}
 }
 
-func matchAttr(p policy.Policy) string {
-	if p.MatchFrom == policy.MatchFromEntry && len(p.Match) > 0 {
-		return "match=" + strings.Join(p.Match, ":")
-	}
-	return ""
-}
-
-func sameDomainFix(fixes []string, name string) bool {
-	for _, f := range fixes {
-		if strings.HasSuffix(f, "match="+name) {
-			return true
+func dedupe(xs []string) []string {
+	seen := map[string]bool{}
+	out := xs[:0:0]
+	for _, x := range xs {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
 		}
 	}
-	return false
+	return out
 }
 
 func sameItems(a, b []string) bool {

@@ -1,0 +1,142 @@
+package verdict_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/postfixtls/postfixtls/policy"
+	"github.com/postfixtls/postfixtls/policy/finding"
+	"github.com/postfixtls/postfixtls/policy/verdict"
+)
+
+// fastmailCase judges the seed's fastmail observation (testdata/eval/fastmail: the chain,
+// and its TLSA records when tlsa is set) under a policy table row, as release v, with the
+// CAfile loaded through LoadTrust and the policy computed by Settings.
+func fastmailCase(t *testing.T, v policy.Version, row string, tlsa bool) fmCase {
+	t.Helper()
+	ctx := context.Background()
+	s, err := policy.NewSettings(v, map[string]string{
+		"smtp_tls_security_level": "may",
+		"smtp_tls_CAfile":         "/fastmail/cafile.pem",
+		"smtp_dns_support_level":  "dnssec",
+		"smtp_tls_policy_maps":    "inline:{{" + row + "}}",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Resolve(ctx, "user@fastmail.fm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hop := res.Hops[0].NextHop
+	p, err := s.PolicyFor(ctx, res.Route, hop, "in1-smtp.messagingengine.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust, err := verdict.LoadTrust(ctx, os.DirFS("testdata/eval"), p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain, err := os.Open("testdata/eval/fastmail/chain.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer chain.Close()
+	files := verdict.ObservationFiles{Host: "in1-smtp.messagingengine.com", Addr: "192.0.2.10", Chain: chain}
+	if tlsa {
+		r, err := os.Open("testdata/eval/fastmail/tlsa.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		files.TLSA = r
+	}
+	obs, err := verdict.ObservationFromFiles(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs.HaveMX = true
+	return fmCase{verdict.Evaluate(p, hop, obs, verdict.EvalOptions{Trust: trust}), p, hop, obs, trust}
+}
+
+// fmCase is what fastmailCase judged, and how.
+type fmCase struct {
+	d     verdict.Decision
+	p     policy.Policy
+	hop   policy.NextHop
+	obs   verdict.Observation
+	trust *verdict.Trust
+}
+
+// TestDiagnoseFastmailEveryRelease: the seed question on its own release. Findings are
+// chosen by the cause, not by Postfix's words (which differ before 3.6), so every release
+// gets secure-nexthop-mismatch, and the first fix rewrites the admin's row keeping
+// ciphers=high.
+func TestDiagnoseFastmailEveryRelease(t *testing.T) {
+	for _, vs := range []string{"2.11.0", "2.11.11", "3.0.0", "3.3.0", "3.4.0", "3.5.0", "3.5.27", "3.6.0", "3.6.20", "3.7.11", "3.8.20", "3.9.14", "3.10.13", "3.11.6"} {
+		t.Run(vs, func(t *testing.T) {
+			d := fastmailCase(t, policy.MustParseVersion(vs), "fastmail.fm = secure ciphers=high", false).d
+			if d.Outcome != verdict.OutcomeDefer || d.Cause != verdict.CauseNameMismatch {
+				t.Fatalf("decision %s %s %q", d.Outcome, d.Cause, d.Reason)
+			}
+			if len(d.Findings) == 0 || d.Findings[0].Code != finding.SecureNexthopMismatch || len(d.Findings[0].Fixes) == 0 {
+				t.Fatalf("findings %+v", d.Findings)
+			}
+			fx := d.Findings[0].Fixes[0]
+			if fx.String() != "fastmail.fm secure match=.messagingengine.com ciphers=high" {
+				t.Errorf("first fix %q", fx)
+			}
+			if fx.Old != "secure ciphers=high" || fx.IsDowngrade() || fx.Proven == "" {
+				t.Errorf("first fix: %#v", fx)
+			}
+			for _, x := range d.Findings[0].Fixes {
+				if x.Kind == finding.FixTableRow && !strings.Contains(x.Value, "ciphers=high") {
+					t.Errorf("fix %q drops ciphers=high", x)
+				}
+			}
+		})
+	}
+}
+
+// TestDiagnoseProvesFixes: a fix is shown only when judging the observation again with it
+// delivers; none of them is a downgrade unless labelled, and downgrades come last.
+func TestDiagnoseProvesFixes(t *testing.T) {
+	c := fastmailCase(t, policy.V(3, 7, 11), "fastmail.fm = secure match=nexthop ciphers=high", false)
+	d, p, hop := c.d, c.p, c.hop
+	if len(d.Findings) == 0 {
+		t.Fatal("no findings")
+	}
+	seenDowngrade := false
+	for _, fx := range d.Findings[0].Fixes {
+		if seenDowngrade && !fx.IsDowngrade() {
+			t.Errorf("%q after a downgrade", fx)
+		}
+		seenDowngrade = seenDowngrade || fx.IsDowngrade()
+		p2, err := p.With(context.Background(), hop, fx)
+		if err != nil {
+			t.Fatalf("%q: %v", fx, err)
+		}
+		if p2.Level == policy.Verify && !fx.IsDowngrade() {
+			t.Errorf("secure to verify unlabelled: %q", fx)
+		}
+	}
+}
+
+// TestDiagnoseInvalidEntry: a row Postfix rejects gets the corrected row, proven valid.
+func TestDiagnoseInvalidEntry(t *testing.T) {
+	for _, c := range []struct{ row, want string }{
+		{"fastmail.fm = encrypt match=.messagingengine.com ciphers=high", "fastmail.fm encrypt ciphers=high"},
+		{"fastmail.fm = secure match=.messagingengine.com,.fastmail.fm", "fastmail.fm secure match=.messagingengine.com:.fastmail.fm"},
+		{"fastmail.fm = secrue ciphers=high", "fastmail.fm secure ciphers=high"},
+	} {
+		d := fastmailCase(t, policy.V(3, 7, 11), c.row, false).d
+		if d.Cause != verdict.CauseInvalidPolicy || len(d.Findings) == 0 || d.Findings[0].Code != finding.InvalidPolicy {
+			t.Fatalf("%s: %s %+v", c.row, d.Cause, d.Findings)
+		}
+		if len(d.Findings[0].Fixes) == 0 || d.Findings[0].Fixes[0].String() != c.want {
+			t.Errorf("%s: fixes %q, want %q first", c.row, d.Findings[0].FixLines(), c.want)
+		}
+	}
+}
