@@ -62,6 +62,9 @@
 //     smtp_dns_support_level = dnssec silently becomes may; dane-only always defers (§6.1).
 //   - CodeWeakFingerprintDigest, CodeFingerprintLengthMismatch: md5/sha1 pins, and pins whose
 //     length does not fit the digest ("unusable TLSA RR", §5.1, §5.2).
+//   - CodeFingerprintNoPins: a fingerprint row without match= while
+//     smtp_tls_fingerprint_cert_match is empty; Postfix marks the policy invalid ("no
+//     fingerprints to match") and defers (§5.1).
 //   - CodeLegacyParameter: smtp_use_tls, smtp_enforce_tls, smtp_tls_enforce_peername and
 //     smtp_tls_per_site are obsolete (§2.4).
 //   - CodeNoneOverridesGlobal, CodeWeakerThanGlobal: a table hit beats the global level even

@@ -58,6 +58,7 @@ const (
 	CodeDANEOnlyWithoutDNSSEC     Code = "dane-only-without-dnssec"    // §6.1 item 3: dane-only then always defers
 	CodeWeakFingerprintDigest     Code = "weak-fingerprint-digest"     // §5.1: md5/sha1 fingerprints
 	CodeFingerprintLengthMismatch Code = "fingerprint-length-mismatch" // §5.2/§9.53: pin length does not fit the digest
+	CodeFingerprintNoPins         Code = "fingerprint-no-pins"         // §5.1: fingerprint without match= and an empty *_tls_fingerprint_cert_match: the policy is invalid
 	CodeLegacyParameter           Code = "legacy-parameter"            // §2.4: obsolete smtp_use_tls & co.
 	CodeNoneOverridesGlobal       Code = "none-overrides-global"       // §2.4 item 2/§9.25: a table "none" beats the global level (note)
 	CodeWeakerThanGlobal          Code = "weaker-than-global"          // §2.4 item 2/§9.25: "may" under a TLS-required global level (note)

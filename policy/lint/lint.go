@@ -81,7 +81,7 @@ func Run(ctx context.Context, o Options, emit func(Finding) error) (Summary, err
 	defer cancel()
 	l := &linter{ctx: ctx, o: o, v: o.Version, taCache: map[string]error{}, reported: map[string]bool{}, mxCache: map[string]mxAnswer{},
 		global: map[policy.Client]policy.Level{}, globalParam: map[policy.Client]policy.Param{},
-		secureMatch: map[policy.Client][]string{}, daneProblem: map[policy.Client]map[policy.Level]string{}, stsPattern: map[policy.Client]bool{},
+		secureMatch: map[policy.Client][]string{}, fpMatch: map[policy.Client][]string{}, daneProblem: map[policy.Client]map[policy.Level]string{}, stsPattern: map[policy.Client]bool{},
 		digest: map[policy.Client]string{}, digestSize: map[policy.Client]int{},
 		hops: map[string][]configuredHop{}, hopKey: map[string]bool{}}
 
@@ -186,6 +186,7 @@ type linter struct {
 	globalParam map[policy.Client]policy.Param
 	globalErr   map[policy.Client]error
 	secureMatch map[policy.Client][]string
+	fpMatch     map[policy.Client][]string                // *_tls_fingerprint_cert_match
 	daneProblem map[policy.Client]map[policy.Level]string // Settings.DANEProblem per client and DANE level
 	stsPattern  map[policy.Client]bool                    // *_tls_enforce_sts_mx_patterns = yes
 	digest      map[policy.Client]string
@@ -297,6 +298,7 @@ func (l *linter) settings() {
 			policy.DaneOnly: l.s.DANEProblem(c, "<destination>", policy.DaneOnly),
 		}
 		l.secureMatch[c] = splitList(l.param(p+"tls_secure_cert_match").Value, ", \t\r\n:")
+		l.fpMatch[c] = splitList(l.param(p+"tls_fingerprint_cert_match").Value, ", \t\r\n|")
 		d := l.param(p + "tls_fingerprint_digest").Value
 		if cd, err := fingerprint.CanonicalDigest(d); err == nil {
 			l.digest[c] = cd

@@ -62,7 +62,7 @@ type pending struct {
 
 type bareCandidate struct {
 	bareHash
-	key, level string
+	key, value string // value: the row's value, whitespace collapsed
 }
 
 type bareHash struct {
@@ -711,6 +711,13 @@ func (t *tableRun) entryAdvice(e tables.Entry, pe *parsedEntry) {
 		for _, v := range pe.Match {
 			t.l.checkPinLength(c, v, t.name, e.Line, e.Raw)
 		}
+		if !pe.HasMatchRaw && len(l.fpMatch[c]) == 0 {
+			// Postfix's own words (smtp_tls_policy.c); the destination defers 4.7.5.
+			t.l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityError, Code: CodeFingerprintNoPins,
+				Message: fmt.Sprintf("nexthop domain %s: configured at fingerprint security level, but with no fingerprints to match. (delivery defers: client TLS configuration problem, §5.1)", e.Key)},
+				Text: e.Raw, Fix: e.Key + " fingerprint match=<the fingerprint of the server's public key>   (or set smtp_tls_fingerprint_cert_match)"})
+			return
+		}
 	case policy.Secure:
 		match := pe.Match
 		if !pe.HasMatchRaw {
@@ -726,7 +733,7 @@ func (t *tableRun) entryAdvice(e tables.Entry, pe *parsedEntry) {
 	if pe.Level.TLSRequired() && pe.Level != g && t.bareDomain(e.Key) {
 		bh := bareHash{dot: t.dotHash(e.Key), line: int32(e.Line)}
 		if len(t.bare) < maxBareKeys {
-			t.bare = append(t.bare, bareCandidate{bareHash: bh, key: e.Key, level: pe.Level.String()})
+			t.bare = append(t.bare, bareCandidate{bareHash: bh, key: e.Key, value: strings.Join(strings.Fields(e.Value), " ")})
 		} else {
 			t.bareMore = append(t.bareMore, bh)
 		}
@@ -750,7 +757,7 @@ func (t *tableRun) finishBare() {
 		if _, ok := t.dots[b.dot]; ok || !t.l.rep.admitCount(cnt, SeverityNote) {
 			continue
 		}
-		t.l.rep.keep(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: int(b.line), Severity: SeverityNote, Code: CodeBareDomainKey, Message: fmt.Sprintf("key %q covers mail to %s only; mail to its subdomains gets the global level %s (only \".%s\" matches subdomains, §2.2, §9.21)", b.key, b.key, levelWord(g), b.key)}, Text: b.key + " " + b.level, Fix: "." + b.key + " " + b.level + "   (add this row if subdomains are meant)"})
+		t.l.rep.keep(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: int(b.line), Severity: SeverityNote, Code: CodeBareDomainKey, Message: fmt.Sprintf("key %q covers mail to %s only; mail to its subdomains gets the global level %s (only \".%s\" matches subdomains, §2.2, §9.21)", b.key, b.key, levelWord(g), b.key)}, Text: b.key + " " + b.value, Fix: "." + b.key + " " + b.value + "   (add this row if subdomains are meant: the same value, every attribute kept)"})
 	}
 	for _, b := range t.bareMore {
 		if _, ok := t.dots[b.dot]; ok || !t.l.rep.admitCount(cnt, SeverityNote) {
