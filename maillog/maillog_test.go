@@ -330,27 +330,6 @@ func explainString(t *testing.T, log string, s *policy.Settings) Explanation {
 	return ex[0]
 }
 
-// §4.3: Postfix <= 3.5 logs "Trusted" for a valid chain with a name mismatch and the
-// subjectAltNames at loglevel 2; the name check is re-run with the legacy matcher.
-func TestExplainLegacyNameMismatch(t *testing.T) {
-	log := `Nov  2 03:00:00 mx1 postfix/smtp[100]: in1-smtp.messagingengine.com[66.111.4.72]:25: subjectAltName: *.messagingengine.com
-Nov  2 03:00:00 mx1 postfix/smtp[100]: in1-smtp.messagingengine.com[66.111.4.72]:25: subjectAltName: messagingengine.com
-Nov  2 03:00:00 mx1 postfix/smtp[100]: in1-smtp.messagingengine.com[66.111.4.72]:25 CommonName *.messagingengine.com
-Nov  2 03:00:00 mx1 postfix/smtp[100]: Trusted TLS connection established to in1-smtp.messagingengine.com[66.111.4.72]:25: TLSv1.2 with cipher ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits)
-Nov  2 03:00:00 mx1 postfix/smtp[100]: 4A1B2C3D4E: to=<bob@fastmail.fm>, relay=in1-smtp.messagingengine.com[66.111.4.72]:25, delay=1.2, delays=0.1/0/1/0, dsn=4.7.5, status=deferred (Server certificate not verified)
-`
-	// relay_domains is set because package policy's built-in 3.5 default uses the 3.6+
-	// "<level" operator that its own 3.5 expansion rejects (reported).
-	s, err := policy.NewSettings(policy.MustParseVersion("3.5.25"), map[string]string{"relay_domains": "", "smtputf8_enable": "no",
-		"smtp_tls_policy_maps": "inline:{fastmail.fm=secure}", "smtp_tls_CAfile": "/etc/ssl/certs/ca-certificates.crt"})
-	require.NoError(t, err)
-	e := explainString(t, log, s)
-	require.NotEmpty(t, e.Findings, "%+v %+v %+v", e.Notes, e.Missing, e.Policy)
-	require.Equal(t, finding.SecureNexthopMismatch, e.Findings[0].Code)
-	require.Equal(t, "fastmail.fm secure match=.messagingengine.com", e.Findings[0].Fixes[0].String())
-	require.Contains(t, e.Notes[0], "subjectAltNames")
-}
-
 // §5: a stale pin; the logged public-key digest is offered with a warning.
 func TestExplainFingerprintStale(t *testing.T) {
 	log := `Nov 22 03:00:00 h postfix/smtp[5]: certificate verification failed for mx.example.com[192.0.2.1]:25: not trusted by local or TLSA policy
@@ -433,4 +412,36 @@ func TestExplainInvalidPolicyAndLoglevel0(t *testing.T) {
 	e = explainString(t, string(b), s)
 	require.Contains(t, e.Missing, MissingNames)
 	require.Contains(t, e.Missing, MissingTLS)
+}
+
+// §4.3: Postfix <= 3.5 logs "Trusted" for a valid chain with a name mismatch and the
+// subjectAltNames at loglevel 2; the name check is re-run with the release's matcher. On
+// the seed's own release (2.11) as on 3.5, explain and check share the diagnosis engine: the
+// finding and the first fix are check's (the admin's other attributes kept), each fix proven
+// against the logged names.
+func TestExplainLegacyNameMismatch(t *testing.T) {
+	log := `Nov  2 03:00:00 mx1 postfix/smtp[100]: in1-smtp.messagingengine.com[66.111.4.72]:25: subjectAltName: *.messagingengine.com
+Nov  2 03:00:00 mx1 postfix/smtp[100]: in1-smtp.messagingengine.com[66.111.4.72]:25: subjectAltName: messagingengine.com
+Nov  2 03:00:00 mx1 postfix/smtp[100]: in1-smtp.messagingengine.com[66.111.4.72]:25 CommonName *.messagingengine.com
+Nov  2 03:00:00 mx1 postfix/smtp[100]: Trusted TLS connection established to in1-smtp.messagingengine.com[66.111.4.72]:25: TLSv1.2 with cipher ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits)
+Nov  2 03:00:00 mx1 postfix/smtp[100]: 4A1B2C3D4E: to=<bob@fastmail.fm>, relay=in1-smtp.messagingengine.com[66.111.4.72]:25, delay=1.2, delays=0.1/0/1/0, dsn=4.7.5, status=deferred (Server certificate not verified)
+`
+	for _, c := range []struct{ version, table, fix string }{
+		{"3.5.25", "inline:{fastmail.fm=secure}", "fastmail.fm secure match=.messagingengine.com"},
+		{"2.11.0", "inline:{{fastmail.fm = secure ciphers=high}}", "fastmail.fm secure match=.messagingengine.com ciphers=high"},
+	} {
+		// relay_domains is set because package policy's built-in 3.5 default uses the 3.6+
+		// "<level" operator that its own 3.5 expansion rejects (reported).
+		s, err := policy.NewSettings(policy.MustParseVersion(c.version), map[string]string{"relay_domains": "", "smtputf8_enable": "no",
+			"smtp_tls_policy_maps": c.table, "smtp_tls_CAfile": "/etc/ssl/certs/ca-certificates.crt"})
+		require.NoError(t, err)
+		e := explainString(t, log, s)
+		require.NotEmpty(t, e.Findings, "%s: %+v %+v %+v", c.version, e.Notes, e.Missing, e.Policy)
+		require.Equal(t, finding.SecureNexthopMismatch, e.Findings[0].Code, c.version)
+		require.Equal(t, c.fix, e.Findings[0].Fixes[0].String(), c.version)
+		for _, fx := range e.Findings[0].Fixes {
+			require.NotEmpty(t, fx.Proven, "%s: %s", c.version, fx)
+		}
+		require.Contains(t, e.Notes[0], "subjectAltNames", c.version)
+	}
 }

@@ -366,6 +366,9 @@ type Trust struct {
 	TrustAnchors map[string]*dane.TrustAnchors
 	// Notes say what was read and what was skipped (CApath files OpenSSL never looks at).
 	Notes []string
+	// UnhashedCAPathFiles counts the files of smtp_tls_CApath that are not named like
+	// OpenSSL's hash links ("1a2b3c4d.0"): OpenSSL never opens them.
+	UnhashedCAPathFiles int
 }
 
 // ErrCAFile is wrapped when smtp_tls_CAfile or smtp_tls_CApath cannot be loaded: Postfix
@@ -435,6 +438,7 @@ func LoadTrust(ctx context.Context, fsys fs.FS, p policy.Policy, system []*x509.
 			n += len(certs)
 		}
 		t.Notes = append(t.Notes, fmt.Sprintf("smtp_tls_CApath %s: %d certificates from hash-named files", p.CAPath, n))
+		t.UnhashedCAPathFiles = skipped
 		if skipped > 0 {
 			t.Notes = append(t.Notes, fmt.Sprintf("smtp_tls_CApath %s: %d files not named like OpenSSL hash links (run c_rehash/openssl rehash); OpenSSL never reads them", p.CAPath, skipped))
 		}

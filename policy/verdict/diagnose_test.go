@@ -2,9 +2,11 @@ package verdict_test
 
 import (
 	"context"
+	"encoding/pem"
 	"os"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/postfixtls/postfixtls/policy"
 	"github.com/postfixtls/postfixtls/policy/finding"
@@ -137,6 +139,65 @@ func TestDiagnoseInvalidEntry(t *testing.T) {
 		}
 		if len(d.Findings[0].Fixes) == 0 || d.Findings[0].Fixes[0].String() != c.want {
 			t.Errorf("%s: fixes %q, want %q first", c.row, d.Findings[0].FixLines(), c.want)
+		}
+	}
+}
+
+// TestDiagnoseEngineUnavailable: an unreadable smtp_tls_CAfile stops the TLS engine (§2.4
+// item 5); the finding quotes Postfix's log lines, and any fix shown was proven to start
+// the engine.
+func TestDiagnoseEngineUnavailable(t *testing.T) {
+	ctx := context.Background()
+	s, err := policy.NewSettings(policy.V(3, 7, 11), map[string]string{
+		"smtp_tls_CAfile": "/nonexistent/postfixtls/ca.pem", "smtp_tls_policy_maps": "inline:{{example.com = verify ciphers=high}}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Resolve(ctx, "user@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.PolicyFor(ctx, res.Route, res.Hops[0].NextHop, "mx.example.com")
+	if err != nil || len(p.EngineUnavailable) == 0 {
+		t.Fatalf("policy %+v: %v", p, err)
+	}
+	obs := verdict.Observation{Host: "mx.example.com", Addr: "192.0.2.1", HaveMX: true, STARTTLSOffered: true}
+	d := verdict.Evaluate(p, res.Hops[0].NextHop, obs, verdict.EvalOptions{TLSEngineUnavailable: true})
+	if d.Cause != verdict.CauseTLSEngine || len(d.Findings) != 1 || d.Findings[0].Code != finding.TLSEngineUnavailable {
+		t.Fatalf("%s %+v", d.Cause, d.Findings)
+	}
+	if !strings.Contains(strings.Join(d.Findings[0].Details, "\n"), "cannot load Certification Authority data") {
+		t.Errorf("details %q", d.Findings[0].Details)
+	}
+	for _, fx := range d.Findings[0].Fixes {
+		if fx.Kind != finding.FixMainCF || !strings.Contains(fx.Proven, "gets past this failure") {
+			t.Errorf("fix %+v", fx)
+		}
+	}
+}
+
+// TestDiagnoseCApathWithoutHashLinks: a CApath whose files are not hash links is not "no CA
+// configured, set smtp_tls_CAfile": OpenSSL reads no file of it, and the finding says to
+// create the links.
+func TestDiagnoseCApathWithoutHashLinks(t *testing.T) {
+	f := newFixture(t)
+	fsys := fstest.MapFS{"etc/postfix/rootcas/test-root.pem": {Data: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: f.h.Root.Cert.Raw})}}
+	p := pol(policy.Verify, "hostname")
+	p.CAFile, p.CAPath = "", "/etc/postfix/rootcas"
+	trust, err := verdict.LoadTrust(context.Background(), fsys, p, nil)
+	if err != nil || len(trust.CAs) != 0 || trust.UnhashedCAPathFiles != 1 {
+		t.Fatalf("trust %+v: %v", trust, err)
+	}
+	d := verdict.Evaluate(p, f.hop, obsTLS("mx.example.com", f.chain(f.mx)), verdict.EvalOptions{Version: policy.V(3, 7, 11), Trust: trust})
+	if d.Cause != verdict.CauseUntrustedIssuer || len(d.Findings) == 0 || d.Findings[0].Code != finding.NoCA {
+		t.Fatalf("%s %+v", d.Cause, d.Findings)
+	}
+	if !strings.Contains(d.Findings[0].Summary, "hash links") || !strings.Contains(strings.Join(d.Findings[0].Details, "\n"), "openssl rehash /etc/postfix/rootcas") {
+		t.Errorf("finding %+v", d.Findings[0])
+	}
+	for _, fx := range d.Findings[0].Fixes {
+		if !strings.HasPrefix(fx.Proven, "delivers at ") {
+			t.Errorf("unproven fix %+v", fx)
 		}
 	}
 }

@@ -97,7 +97,9 @@ func (e *evaluator) findings(ctx context.Context) []finding.Finding {
 		if d.Evidence.Fingerprint != nil && len(e.obs.Chain) > 0 {
 			add(e.findFingerprint(ctx))
 		}
-	case CauseNone, CauseDNSLookup, CauseTLSEngine, CauseAnonymous:
+	case CauseTLSEngine:
+		add(e.findEngine(ctx))
+	case CauseNone, CauseDNSLookup, CauseAnonymous:
 	default:
 		if len(e.obs.Chain) == 0 {
 			break
@@ -109,6 +111,24 @@ func (e *evaluator) findings(ctx context.Context) []finding.Finding {
 		out = append(out, e.findPKIX(ctx)...)
 	}
 	return out
+}
+
+// findEngine explains a TLS engine that did not start: every level above may defers.
+func (e *evaluator) findEngine(ctx context.Context) *finding.Finding {
+	p := e.p
+	f := &finding.Finding{Code: finding.TLSEngineUnavailable, Cause: "A-1", Summary: fmt.Sprintf(
+		"Postfix's TLS engine did not start, so every destination that requires TLS defers (%q) and level may sends in plaintext; %s gets %s.", e.d.Reason, e.hop.Key, e.d.EffectiveLevel)}
+	for _, l := range p.EngineUnavailable {
+		f.Details = append(f.Details, "Postfix logs: "+l)
+	}
+	all := strings.Join(p.EngineUnavailable, "\n")
+	if p.CAFile != "" && (strings.Contains(all, "CAfile") || len(p.EngineUnavailable) == 0) {
+		e.offer(ctx, f, caFileFix(fmt.Sprintf("main.cf: smtp_tls_CAfile %s cannot be loaded; the system bundle (Debian/Ubuntu path) can", p.CAFile)), nil)
+	}
+	if strings.Contains(all, "digest") {
+		e.offer(ctx, f, finding.Fix{Kind: finding.FixMainCF, Key: "smtp_tls_fingerprint_digest", Value: "sha256", Note: "main.cf: a digest this OpenSSL knows"}, nil)
+	}
+	return f
 }
 
 func (e *evaluator) findInvalid(ctx context.Context) *finding.Finding {
@@ -483,8 +503,13 @@ func (e *evaluator) findTrust(ctx context.Context, fe *ChainError) []finding.Fin
 		f := &finding.Finding{Code: finding.NoCA, Cause: "A-1", Summary: fmt.Sprintf(
 			"No CA is trusted: smtp_tls_CAfile and smtp_tls_CApath are empty (or were not loaded), so every certificate is \"untrusted\" at %s — not just %s's (untrusted issuer %s).",
 			p.Level, e.obs.Host, fe.Issuer)}
-		if e.opt.Trust != nil {
-			f.Details = append(f.Details, e.opt.Trust.Notes...)
+		if t := e.opt.Trust; t != nil {
+			if t.UnhashedCAPathFiles > 0 {
+				f.Summary = fmt.Sprintf("smtp_tls_CApath %s holds %d files, but none named like OpenSSL's hash links (1a2b3c4d.0), and OpenSSL opens nothing else: no CA is trusted, so %s's chain (untrusted issuer %s) cannot pass at %s.",
+					p.CAPath, t.UnhashedCAPathFiles, e.obs.Host, fe.Issuer, p.Level)
+				f.Details = append(f.Details, "create the hash links: openssl rehash "+p.CAPath+" (or c_rehash "+p.CAPath+"), then postfix reload")
+			}
+			f.Details = append(f.Details, t.Notes...)
 		}
 		e.offerTrust(ctx, f, top)
 		return []finding.Finding{*f}
