@@ -137,7 +137,7 @@ func TestLintTableOnly(t *testing.T) {
 	run(context.Background(), []string{"-version", "3.7.11", "testdata/tls_policy"}, &out, &out)
 	assert.Equal(t, `testdata/tls_policy:2: error: unknown-attribute: smtp_tls_policy_maps, next-hop destination "example.com": invalid attribute name: "tls_connection_reuse"
 	example.com      secure tls_connection_reuse=yes
-	fix: the attribute is connection_reuse=yes; until then smtp(8) defers mail for this destination with 4.7.5
+	fix: the attribute is connection_reuse=yes; until then smtp(8) defers mail for this destination with 4.7.5; corrected row: example.com secure connection_reuse=yes
 testdata/tls_policy:4: warning: wildcard-key: key "*.example.net" is a literal string, not a wildcard: no next hop is ever "*.example.net"
 	*.example.net    verify
 	fix: .example.net    verify   (a leading dot matches every subdomain)

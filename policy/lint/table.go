@@ -570,6 +570,19 @@ var attributeSince = map[string]policy.Version{
 
 // fixFor proposes a fix for an invalid entry from its bad token.
 func (t *tableRun) fixFor(e tables.Entry, pe *parsedEntry) string {
+	advice := t.fixAdvice(e, pe)
+	// The corrected row, from the one implementation check and explain prove too
+	// (policy.Entry.Corrections).
+	t.ec.Key = e.Key
+	ent := policy.ParseEntry(e.Value, t.ec)
+	if c := ent.Corrections(t.ec); len(c) > 0 {
+		advice += "; corrected row: " + e.Key + " " + c[0]
+	}
+	return advice
+}
+
+// fixAdvice says in words how to repair an invalid entry.
+func (t *tableRun) fixAdvice(e tables.Entry, pe *parsedEntry) string {
 	const defers = "; until then smtp(8) defers mail for this destination with 4.7.5"
 	bad := pe.Bad
 	p := pe.Problem

@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/postfixtls/postfixtls/internal/pfutil"
 	"github.com/postfixtls/postfixtls/policy"
 	"github.com/postfixtls/postfixtls/policy/finding"
 )
@@ -288,107 +287,17 @@ func LoadPolicyTrust(ctx context.Context, fsys fs.FS, p policy.Policy, system []
 	return t, nil
 }
 
-// corrections are candidate rows for an invalid policy entry, nearest first: the token
-// Postfix rejected repaired (a missing '=', commas in a match list, a misspelled level) or
-// dropped, repeated while the result is still invalid. Each is proven by Diagnose.
+// corrections are the corrected rows for an invalid policy entry (Entry.Corrections),
+// each then proven by Diagnose.
 func (e *evaluator) corrections() []finding.Fix {
 	p := e.p
 	if p.Entry == nil || p.Source.Kind != policy.FromPolicyTable {
 		return nil
 	}
-	ec := policy.EntryContext{Version: e.v, Key: p.Source.Key}
 	var out []finding.Fix
-	seen := map[string]bool{}
-	var walk func(ent policy.Entry, depth int)
-	walk = func(ent policy.Entry, depth int) {
-		if depth > 4 || len(out) >= 4 {
-			return
-		}
-		for _, val := range repairs(ent, e.v) {
-			if seen[val] {
-				continue
-			}
-			seen[val] = true
-			next := policy.ParseEntry(val, ec)
-			if !next.Valid {
-				walk(next, depth+1)
-				continue
-			}
-			fx := finding.Fix{Kind: finding.FixTableRow, Table: p.Source.Table, Key: p.Source.Key, Value: val,
-				Old: oldValue(p), Note: "the row with what Postfix rejected (" + p.Entry.Problem + ") corrected"}
-			out = append(out, fx)
-		}
+	for _, val := range p.Entry.Corrections(policy.EntryContext{Version: e.v, Key: p.Source.Key}) {
+		out = append(out, finding.Fix{Kind: finding.FixTableRow, Table: p.Source.Table, Key: p.Source.Key, Value: val,
+			Old: oldValue(p), Note: "the row with what Postfix rejected (" + p.Entry.Problem + ") corrected"})
 	}
-	walk(*p.Entry, 0)
 	return out
-}
-
-// repairs are the values that repair or drop the entry's bad token.
-func repairs(ent policy.Entry, v policy.Version) []string {
-	i := ent.BadToken
-	if i < 0 || i >= len(ent.Tokens) {
-		return nil
-	}
-	texts := make([]string, len(ent.Tokens))
-	for j, t := range ent.Tokens {
-		texts[j] = t.Text
-	}
-	with := func(j int, repl ...string) string {
-		out := append(append(append([]string(nil), texts[:j]...), repl...), texts[j+1:]...)
-		return strings.Join(out, " ")
-	}
-	bad := ent.Tokens[i]
-	var vals []string
-	if i == 0 {
-		// The level word: the nearest level this release knows.
-		w := strings.ToLower(bad.Text)
-		best, bd := "", 3
-		for l := policy.None; l <= policy.Secure; l++ {
-			if l == policy.HalfDane {
-				continue
-			}
-			if d := pfutil.EditDistance(w, l.String()); d < bd {
-				best, bd = l.String(), d
-			}
-		}
-		if best != "" {
-			vals = append(vals, with(0, best))
-		}
-		return vals
-	}
-	name, value, hasEq := strings.Cut(bad.Text, "=")
-	switch {
-	case bad.Brace && !v.AtLeast(3, 10, 0):
-		// Brace groups are 3.10+: the plain form, when the value has no whitespace.
-		inner := strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(bad.Text, "{"), "}"))
-		n, val, ok := strings.Cut(inner, "=")
-		if ok {
-			val = strings.Join(strings.Fields(val), ":")
-			vals = append(vals, with(i, strings.TrimSpace(n)+"="+strings.TrimSpace(val)))
-		}
-	case !hasEq && i+1 < len(texts) && strings.HasPrefix(texts[i+1], "="):
-		// "match =x" or "match = x".
-		rest := strings.TrimPrefix(texts[i+1], "=")
-		if rest == "" && i+2 < len(texts) {
-			out := append(append(append([]string(nil), texts[:i]...), name+"="+texts[i+2]), texts[i+3:]...)
-			vals = append(vals, strings.Join(out, " "))
-		} else if rest != "" {
-			out := append(append(append([]string(nil), texts[:i]...), name+"="+rest), texts[i+2:]...)
-			vals = append(vals, strings.Join(out, " "))
-		}
-	case hasEq && value == "" && i+1 < len(texts) && !strings.Contains(texts[i+1], "="):
-		// "match= x".
-		out := append(append(append([]string(nil), texts[:i]...), name+"="+texts[i+1]), texts[i+2:]...)
-		vals = append(vals, strings.Join(out, " "))
-	case !hasEq && i > 1 && strings.HasPrefix(strings.ToLower(texts[i-1]), "match="):
-		// "match=a,b": Postfix cuts the value at the comma, so b stands alone; the
-		// secure and verify separator is ':'.
-		out := append(append(append([]string(nil), texts[:i-1]...), texts[i-1]+":"+bad.Text), texts[i+1:]...)
-		vals = append(vals, strings.Join(out, " "))
-	case hasEq && strings.Contains(value, ","):
-		vals = append(vals, with(i, name+"="+strings.Join(strings.FieldsFunc(value, func(r rune) bool { return r == ',' }), ":")))
-	}
-	// Without the token.
-	vals = append(vals, with(i))
-	return vals
 }

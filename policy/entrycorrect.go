@@ -1,0 +1,133 @@
+package policy
+
+import (
+	"strings"
+
+	"github.com/postfixtls/postfixtls/internal/pfutil"
+)
+
+// Corrections returns values for an invalid entry that Postfix accepts, nearest first: the
+// token Postfix rejected repaired (a missing '=' or spaces around it, a comma in a match list,
+// a misspelled level, a 3.10 brace group on an older release) or dropped, repeated while the
+// result is still invalid (at most four values). Each value parses as valid with ec (which
+// should be the context the entry was parsed with); whether it delivers is for the caller to
+// prove. A valid entry has none.
+func (e *Entry) Corrections(ec EntryContext) []string {
+	if e.Valid {
+		return nil
+	}
+	v := ec.Version
+	if v == (Version{}) {
+		v = Latest()
+	}
+	var out []string
+	seen := map[string]bool{}
+	var walk func(ent Entry, depth int)
+	walk = func(ent Entry, depth int) {
+		if depth > 4 || len(out) >= 4 {
+			return
+		}
+		for _, val := range repairs(ent, v) {
+			if seen[val] {
+				continue
+			}
+			seen[val] = true
+			next := ParseEntry(val, ec)
+			if !next.Valid {
+				walk(next, depth+1)
+				continue
+			}
+			out = append(out, val)
+		}
+	}
+	walk(*e, 0)
+	return out
+}
+
+// repairs are the values that repair or drop the entry's bad token.
+func repairs(ent Entry, v Version) []string {
+	i := ent.BadToken
+	if i < 0 || i >= len(ent.Tokens) {
+		return nil
+	}
+	texts := make([]string, len(ent.Tokens))
+	for j, t := range ent.Tokens {
+		texts[j] = t.Text
+	}
+	with := func(j int, repl ...string) string {
+		out := append(append(append([]string(nil), texts[:j]...), repl...), texts[j+1:]...)
+		return strings.Join(out, " ")
+	}
+	bad := ent.Tokens[i]
+	var vals []string
+	if i == 0 {
+		// The level word: the nearest level this release knows.
+		w := strings.ToLower(bad.Text)
+		best, bd := "", 3
+		for l := None; l <= Secure; l++ {
+			if l == HalfDane {
+				continue
+			}
+			if d := pfutil.EditDistance(w, l.String()); d < bd {
+				best, bd = l.String(), d
+			}
+		}
+		if best != "" {
+			vals = append(vals, with(0, best))
+		}
+		return vals
+	}
+	name, value, hasEq := strings.Cut(bad.Text, "=")
+	switch {
+	case bad.Text == "{" || bad.Text == "}":
+		// A brace of a 3.10 group, cut on its own by an older tokenizer: only dropping it
+		// helps.
+	case bad.Brace && !v.AtLeast(3, 10, 0):
+		// Brace groups are 3.10+: the plain form, when the value has no whitespace.
+		inner := strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(bad.Text, "{"), "}"))
+		n, val, ok := strings.Cut(inner, "=")
+		if ok {
+			val = strings.Join(strings.Fields(val), ":")
+			vals = append(vals, with(i, strings.TrimSpace(n)+"="+strings.TrimSpace(val)))
+		}
+	case !hasEq && i+1 < len(texts) && strings.HasPrefix(texts[i+1], "="):
+		// "match =x" or "match = x".
+		rest := strings.TrimPrefix(texts[i+1], "=")
+		if rest == "" && i+2 < len(texts) {
+			out := append(append(append([]string(nil), texts[:i]...), name+"="+texts[i+2]), texts[i+3:]...)
+			vals = append(vals, strings.Join(out, " "))
+		} else if rest != "" {
+			out := append(append(append([]string(nil), texts[:i]...), name+"="+rest), texts[i+2:]...)
+			vals = append(vals, strings.Join(out, " "))
+		}
+	case hasEq && value == "" && i+1 < len(texts) && !strings.Contains(texts[i+1], "="):
+		// "match= x".
+		out := append(append(append([]string(nil), texts[:i]...), name+"="+texts[i+1]), texts[i+2:]...)
+		vals = append(vals, strings.Join(out, " "))
+	case !hasEq && i > 1 && strings.HasPrefix(strings.ToLower(texts[i-1]), "match="):
+		// "match=a,b": Postfix cuts the value at the comma, so b stands alone; the
+		// secure and verify separator is ':'.
+		out := append(append(append([]string(nil), texts[:i-1]...), texts[i-1]+":"+bad.Text), texts[i+1:]...)
+		vals = append(vals, strings.Join(out, " "))
+	case hasEq && strings.HasPrefix(ent.Problem, "invalid attribute name"):
+		// A misspelled attribute name ("tls_connection_reuse=yes"): the nearest known one.
+		n := strings.ToLower(name)
+		for _, pfx := range []string{"smtp_tls_", "lmtp_tls_", "tls_", "smtp_", "lmtp_"} {
+			n = strings.TrimPrefix(n, pfx)
+		}
+		best, bd := "", 3
+		for _, a := range []string{"ciphers", "protocols", "exclude", "match", "tafile", "servername", "connection_reuse", "enable_rpk"} {
+			if d := pfutil.EditDistance(n, a); d < bd {
+				best, bd = a, d
+			}
+		}
+		if best != "" {
+			vals = append(vals, with(i, best+"="+value))
+		}
+	case hasEq && strings.Contains(value, ","):
+		vals = append(vals, with(i, name+"="+strings.Join(strings.FieldsFunc(value, func(r rune) bool { return r == ',' }), ":")))
+	}
+	// Without the token.
+	vals = append(vals, with(i))
+	return vals
+}
