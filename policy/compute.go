@@ -122,13 +122,16 @@ func (v *clientView) tableLookup(ctx context.Context, st *clientStatic, p *Polic
 		if lerr != nil {
 			var msgs []string
 			var te *tables.LookupError
+			table := ""
 			if errors.As(lerr, &te) {
 				msgs = append(msgs, te.Messages...)
+				table = te.Table
 			} else {
 				msgs = append(msgs, lerr.Error())
 			}
 			msgs = append(msgs, fmt.Sprintf("%s, next-hop destination \"%s\": policy table lookup error", title, key))
-			p.Source = Source{Kind: FromPolicyTable, Key: key}
+			// Table names the table whose lookup failed (there is no entry, so no Line).
+			p.Source = Source{Kind: FromPolicyTable, Table: table, Key: key}
 			p.invalid(InvalidDSN, InvalidReason, msgs...)
 			return true, nil
 		}

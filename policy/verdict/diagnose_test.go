@@ -147,22 +147,17 @@ func TestDiagnoseInvalidEntry(t *testing.T) {
 // item 5); the finding quotes Postfix's log lines, and any fix shown was proven to start
 // the engine.
 func TestDiagnoseEngineUnavailable(t *testing.T) {
-	ctx := context.Background()
 	s, err := policy.NewSettings(policy.V(3, 7, 11), map[string]string{
 		"smtp_tls_CAfile": "/nonexistent/postfixtls/ca.pem", "smtp_tls_policy_maps": "inline:{{example.com = verify ciphers=high}}"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := s.Resolve(ctx, "user@example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := s.PolicyFor(ctx, res.Route, res.Hops[0].NextHop, "mx.example.com")
-	if err != nil || len(p.EngineUnavailable) == 0 {
-		t.Fatalf("policy %+v: %v", p, err)
+	p, hop := policyFor(t, s, "user@example.com", "mx.example.com")
+	if len(p.EngineUnavailable) == 0 {
+		t.Fatalf("policy %+v", p)
 	}
 	obs := verdict.Observation{Host: "mx.example.com", Addr: "192.0.2.1", HaveMX: true, STARTTLSOffered: true}
-	d := verdict.Evaluate(p, res.Hops[0].NextHop, obs, verdict.EvalOptions{TLSEngineUnavailable: true})
+	d := verdict.Evaluate(p, hop, obs, verdict.EvalOptions{TLSEngineUnavailable: true})
 	if d.Cause != verdict.CauseTLSEngine || len(d.Findings) != 1 || d.Findings[0].Code != finding.TLSEngineUnavailable {
 		t.Fatalf("%s %+v", d.Cause, d.Findings)
 	}
@@ -200,4 +195,43 @@ func TestDiagnoseCApathWithoutHashLinks(t *testing.T) {
 			t.Errorf("unproven fix %+v", fx)
 		}
 	}
+}
+
+// TestDiagnosePostmap: a hash: table whose .db was never built is a lookup error (Postfix
+// defers without connecting); the fix is the postmap command, proven by reading the table
+// as postmap would build it.
+func TestDiagnosePostmap(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(dir+"/tls_policy", []byte("example.com secure match=.example.net\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := policy.NewSettings(policy.V(3, 7, 11), map[string]string{"smtp_tls_policy_maps": "hash:" + dir + "/tls_policy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, hop := policyFor(t, s, "user@example.com", "mx.example.net")
+	if !p.Invalid {
+		t.Fatalf("policy %+v", p)
+	}
+	d := verdict.Evaluate(p, hop, verdict.Observation{Host: "mx.example.net", Addr: "192.0.2.1", HaveMX: true}, verdict.EvalOptions{})
+	if d.Cause != verdict.CauseInvalidPolicy || len(d.Findings) == 0 || len(d.Findings[0].Fixes) == 0 {
+		t.Fatalf("%s %+v", d.Cause, d.Findings)
+	}
+	fx := d.Findings[0].Fixes[0]
+	if fx.Kind != finding.FixCommand || fx.Value != "postmap hash:"+dir+"/tls_policy" || !strings.Contains(fx.Proven, "gets past this failure") {
+		t.Errorf("fix %#v", fx)
+	}
+}
+
+// policyFor is the policy Settings compute for the recipient's first next hop and host
+// (an invalid Policy comes with its error, which the callers judge).
+func policyFor(t *testing.T, s *policy.Settings, rcpt, host string) (policy.Policy, policy.NextHop) {
+	t.Helper()
+	ctx := context.Background()
+	res, err := s.Resolve(ctx, rcpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := s.PolicyFor(ctx, res.Route, res.Hops[0].NextHop, host)
+	return p, res.Hops[0].NextHop
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/postfixtls/postfixtls/internal/openssl"
 	"github.com/postfixtls/postfixtls/policy"
 	"github.com/postfixtls/postfixtls/policy/finding"
+	"github.com/postfixtls/postfixtls/policy/tables"
 )
 
 func (e *evaluator) diagnose(ctx context.Context) []finding.Finding {
@@ -146,6 +147,13 @@ func (e *evaluator) findInvalid(ctx context.Context) *finding.Finding {
 		}
 		if strings.Contains(w, "lookup error") {
 			f.Cause = "E-3"
+		}
+	}
+	if typ, _, ok := strings.Cut(p.Source.Table, ":"); ok && p.Entry == nil {
+		if _, indexed := tables.CompiledSuffix(typ); indexed {
+			// A compiled table that is missing or older than its source: postmap builds it.
+			e.offer(ctx, f, finding.Fix{Kind: finding.FixCommand, Value: "postmap " + p.Source.Table,
+				Note: "builds the compiled table Postfix reads from its source file; then postfix reload"}, nil)
 		}
 	}
 	for _, fx := range e.corrections() {
