@@ -104,9 +104,9 @@ func repairs(ent Entry, v Version) []string {
 		// "match= x".
 		out := append(append(append([]string(nil), texts[:i]...), name+"="+texts[i+1]), texts[i+2:]...)
 		vals = append(vals, strings.Join(out, " "))
-	case !hasEq && i > 1 && strings.HasPrefix(strings.ToLower(texts[i-1]), "match="):
-		// "match=a,b": Postfix cuts the value at the comma, so b stands alone; the
-		// secure and verify separator is ':'.
+	case !hasEq && i > 1 && listAttr(texts[i-1]):
+		// "match=a,b" (or protocols=, exclude=): Postfix cuts the value at the comma, so
+		// b stands alone; ':' separates the items of these lists.
 		out := append(append(append([]string(nil), texts[:i-1]...), texts[i-1]+":"+bad.Text), texts[i+1:]...)
 		vals = append(vals, strings.Join(out, " "))
 	case hasEq && strings.HasPrefix(ent.Problem, "invalid attribute name"):
@@ -130,4 +130,11 @@ func repairs(ent Entry, v Version) []string {
 	// Without the token.
 	vals = append(vals, with(i))
 	return vals
+}
+
+// listAttr reports whether a token is a match=, protocols= or exclude= attribute, whose
+// values are lists.
+func listAttr(tok string) bool {
+	t := strings.ToLower(tok)
+	return strings.HasPrefix(t, "match=") || strings.HasPrefix(t, "protocols=") || strings.HasPrefix(t, "exclude=")
 }

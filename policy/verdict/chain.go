@@ -393,7 +393,8 @@ func LoadTrust(ctx context.Context, fsys fs.FS, p policy.Policy, system []*x509.
 		if name == "" {
 			return "."
 		}
-		return name
+		// fs.FS takes clean names only: "/etc/ssl/certs/" (a common CApath) is "etc/ssl/certs".
+		return path.Clean(name)
 	}
 	if p.CAFile != "" {
 		if err := ctx.Err(); err != nil {

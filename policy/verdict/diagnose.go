@@ -12,6 +12,7 @@ import (
 
 	"github.com/postfixtls/postfixtls/policy"
 	"github.com/postfixtls/postfixtls/policy/finding"
+	"github.com/postfixtls/postfixtls/policy/tables"
 )
 
 // Diagnose explains why Postfix would not deliver on this attempt (or what risk a
@@ -71,7 +72,12 @@ func stage(c Cause) int {
 // sessionCut reports whether the original attempt stopped before the part of the session
 // a fix would change was observed.
 func (e *evaluator) sessionCut() bool {
-	return stage(e.d.Cause) <= 1 || e.d.Cause == CauseProtocols || e.d.Cause == CauseCiphers || e.d.Cause == CauseTLSEngine
+	o := e.obs
+	if len(o.Chain) > 0 || o.HandshakeError != "" || o.TLSVersion != "" {
+		// The handshake was observed: a fix must make this very session deliver.
+		return false
+	}
+	return !e.d.Connected || e.d.Cause == CauseProtocols || e.d.Cause == CauseCiphers || e.d.Cause == CauseTLSEngine
 }
 
 // prove judges the attempt again with the fix applied (obs2, when not nil, is the
@@ -183,6 +189,16 @@ func (e *evaluator) rowFix(level policy.Level, set []policy.Attribute, remove []
 	p := e.p
 	ed := policy.RowEdit{Level: level, Set: set, Remove: remove, Version: e.v}
 	fx := finding.Fix{Kind: finding.FixTableRow, Key: e.hop.Key, Note: note}
+	switch {
+	case p.Source.Kind == policy.FromPerSiteTable:
+		// A smtp_tls_policy_maps row would make Postfix ignore smtp_tls_per_site for every
+		// destination: no row fix.
+		return fx, false
+	case p.Source.Kind == policy.FromPolicyTable && !fixedStringTable(p.Source.Table):
+		// A pattern (or static) table holds no row for this key, and editing the row that
+		// matched would change every destination it covers.
+		return fx, false
+	}
 	if p.Entry != nil && p.Source.Kind == policy.FromPolicyTable {
 		val, err := p.Entry.Edit(ed)
 		if err != nil {
@@ -226,6 +242,17 @@ func oldValue(p policy.Policy) string {
 	return strings.Join(parts, " ")
 }
 
+// fixedStringTable reports whether a table holds rows keyed by the next hop itself
+// (texthash, inline and the indexed types), so that a row for one key can be written.
+func fixedStringTable(spec string) bool {
+	typ, _, _ := strings.Cut(spec, ":")
+	if typ == "texthash" || typ == "inline" {
+		return true
+	}
+	_, ok := tables.CompiledSuffix(typ)
+	return ok
+}
+
 // entryValue is the value part of a row as written ("key value...").
 func entryValue(raw string) string {
 	raw = strings.TrimSpace(raw)
@@ -264,8 +291,8 @@ func LoadPolicyTrust(ctx context.Context, fsys fs.FS, p policy.Policy, system []
 	if fsys == nil {
 		fsys = os.DirFS("/")
 		abs := func(name string) string {
-			if a, err := filepath.Abs(name); name != "" && err == nil && !filepath.IsAbs(name) {
-				return a
+			if a, err := filepath.Abs(name); name != "" && err == nil {
+				return a // absolute and clean
 			}
 			return name
 		}
@@ -295,9 +322,28 @@ func (e *evaluator) corrections() []finding.Fix {
 		return nil
 	}
 	var out []finding.Fix
+	old := oldValue(p)
 	for _, val := range p.Entry.Corrections(policy.EntryContext{Version: e.v, Key: p.Source.Key}) {
-		out = append(out, finding.Fix{Kind: finding.FixTableRow, Table: p.Source.Table, Key: p.Source.Key, Value: val,
-			Old: oldValue(p), Note: "the row with what Postfix rejected (" + p.Entry.Problem + ") corrected"})
+		fx := finding.Fix{Kind: finding.FixTableRow, Table: p.Source.Table, Key: p.Source.Key, Value: val,
+			Old: old, Note: "the row with what Postfix rejected (" + p.Entry.Problem + ") corrected"}
+		// A correction that drops a security attribute says so.
+		for _, name := range []string{"protocols", "exclude", "ciphers", "tafile", "match"} {
+			if hasAttr(old, name) && !hasAttr(val, name) {
+				fx.Downgrade = "drops the " + name + "= setting the row had"
+				break
+			}
+		}
+		out = append(out, fx)
 	}
 	return out
+}
+
+// hasAttr reports whether a policy value has a name= attribute.
+func hasAttr(value, name string) bool {
+	for _, t := range strings.Fields(strings.ToLower(value)) {
+		if strings.HasPrefix(strings.TrimLeft(t, "{ "), name+"=") || strings.TrimLeft(t, "{") == name {
+			return true
+		}
+	}
+	return false
 }

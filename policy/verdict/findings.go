@@ -170,11 +170,12 @@ func (e *evaluator) findDANEDisabled(ctx context.Context) *finding.Finding {
 		Summary: "DANE is configured but cannot work: " + e.p.DANE.Problem + ". dane then behaves like may; dane-only fails."}
 	fx := finding.Fix{Kind: finding.FixMainCF, Key: "smtp_dns_support_level", Value: "dnssec",
 		Note: "main.cf; it needs a validating resolver (for example a local unbound) in /etc/resolv.conf with \"options trust-ad\" or on a loopback address"}
-	if !e.prove(ctx, &fx, nil) {
+	if e.prove(ctx, &fx, nil) {
+		f.Add(fx)
+	} else {
 		// DNSSEC lookups were never made: nothing shows that they would validate.
-		fx.Proven = "Postfix " + e.v.String() + " then enables DANE; whether the destination's records validate was not observed"
+		f.Details = append(f.Details, "not proven: smtp_dns_support_level = dnssec in main.cf ("+fx.Note+"); whether the destination's records validate was not observed")
 	}
-	f.Add(fx)
 	return f
 }
 
@@ -640,7 +641,9 @@ func (e *evaluator) findNames(ctx context.Context) []finding.Finding {
 	if p.Level != policy.Secure && p.Level != policy.Verify {
 		level = policy.Secure
 	}
-	for _, c := range dedupe(suffixes) {
+	// A few candidates are enough (a certificate may name hundreds of hosts).
+	suffixes, exact = firstN(dedupe(suffixes), 5), firstN(dedupe(exact), 5)
+	for _, c := range suffixes {
 		fx, ok := e.rowFix(level, attr("match", c), nil, fmt.Sprintf("accepts the certificate of any host under %s (robust when the MX names change) and nothing else", c[1:]))
 		if ok && e.offer(ctx, &f, fx, nil) && defaultSecure {
 			if fx, ok := e.rowFix(level, attr("match", "nexthop:dot-nexthop:"+c), nil, "the same, keeping the default names"); ok {
@@ -650,7 +653,7 @@ func (e *evaluator) findNames(ctx context.Context) []finding.Finding {
 	}
 	if len(f.Fixes) == 0 {
 		// One exact-name row is enough: the first certificate name that works.
-		for _, c := range dedupe(exact) {
+		for _, c := range exact {
 			if fx, ok := e.rowFix(level, attr("match", c), nil, "accepts exactly this certificate name"); ok && e.offer(ctx, &f, fx, nil) {
 				break
 			}
@@ -704,4 +707,11 @@ func kindWords(k fingerprint.Kind) string {
 		return "public key"
 	}
 	return "certificate"
+}
+
+func firstN(xs []string, n int) []string {
+	if len(xs) > n {
+		return xs[:n]
+	}
+	return xs
 }
