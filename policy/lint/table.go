@@ -50,7 +50,8 @@ type tableRun struct {
 
 	cache map[string]*parsedEntry // parsed values without warnings (key-independent)
 	ec    policy.EntryContext
-	pend  []pending // errors of the current chunk, sorted before writing
+	ecFix policy.EntryContext // the same, never written after the start: read by the entry checks while ec.Key changes
+	pend  []pending           // errors of the current chunk, sorted before writing
 }
 
 // pending is an error of the current chunk. Findings of one line are ordered as Postfix
@@ -102,6 +103,7 @@ func (l *linter) lintTable(spec, title string, c policy.Client, config bool) {
 		cache: map[string]*parsedEntry{}}
 	t.ec = policy.EntryContext{Version: l.v, MapsTitle: title, LoadTrustAnchors: l.loadTrustAnchors,
 		DisableSTSMXPatterns: !l.stsPattern[c], SMTPUTF8Disabled: !l.utf8}
+	t.ecFix = t.ec
 	_, indexed := tables.CompiledSuffix(typ)
 	if typ != "texthash" && !indexed {
 		l.lintOtherTable(spec, title)
@@ -573,9 +575,10 @@ func (t *tableRun) fixFor(e tables.Entry, pe *parsedEntry) string {
 	advice := t.fixAdvice(e, pe)
 	// The corrected row, from the one implementation check and explain prove too
 	// (policy.Entry.Corrections).
-	t.ec.Key = e.Key
-	ent := policy.ParseEntry(e.Value, t.ec)
-	if c := ent.Corrections(t.ec); len(c) > 0 {
+	ec := t.ecFix // parsing the next chunk writes t.ec.Key concurrently
+	ec.Key = e.Key
+	ent := policy.ParseEntry(e.Value, ec)
+	if c := ent.Corrections(ec); len(c) > 0 {
 		advice += "; corrected row: " + e.Key + " " + c[0]
 	}
 	return advice
