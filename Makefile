@@ -5,10 +5,12 @@
 #   make deps         only install the real components (postfix, nsd, unbound, ldnsutils, openssl)
 #   make bench        Go benchmarks
 #   make conformance  the conformance suite against real Postfix alone (root; prints N passed, N failed)
+#   make conformance-fixes  each deferred case's first library fix applied and real Postfix rerun
+#                     (root; prints "fixes: N deferred, ..." and the cases the fix does not fix)
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin:/usr/sbin:/sbin
 
-.PHONY: test short deps fmt vet unit bench conformance
+.PHONY: test short deps fmt vet unit bench conformance conformance-fixes
 
 test: deps fmt vet
 	$(GO) test -race -count=1 -timeout 30m ./...
@@ -36,3 +38,8 @@ conformance:
 	@log=$$(mktemp); $(GO) test -count=1 -timeout 20m -run '^TestConformance$$' -v ./internal/conformance/ >$$log 2>&1; rc=$$?; \
 	grep -E -- '^\s*--- (FAIL|SKIP)|_test.go:|^(FAIL|ok|PASS)' $$log | grep -v 'known difference' | tail -60; \
 	grep -E '^[0-9]+ passed, [0-9]+ failed$$' $$log | tail -1; rm -f $$log; exit $$rc
+
+conformance-fixes:
+	@log=$$(mktemp); CONFORMANCE_FIXES=1 $(GO) test -count=1 -timeout 40m -run '^TestConformanceFixes$$' -v ./internal/conformance/ >$$log 2>&1; rc=$$?; \
+	grep -E -- '^\s*--- (FAIL|SKIP)|^(still fails|not applicable|no fix): |^(FAIL|ok|PASS)' $$log | tail -80; \
+	grep -E '^fixes: ' $$log | tail -1; rm -f $$log; exit $$rc

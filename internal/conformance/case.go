@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+
+	"github.com/postfixtls/postfixtls/policy/finding"
 )
 
 // Case is one conformance scenario: a Postfix configuration, a DNS zone and a set of
@@ -26,6 +28,10 @@ type Case struct {
 	Zone []string `json:"zone,omitempty"`
 	// Servers are the SMTP listeners.
 	Servers []Server `json:"servers,omitempty"`
+	// Files are extra files of the Postfix configuration: absolute path under /etc/postfix/
+	// (the world's private configuration directory, bind-mounted there) to content. They are
+	// written before Postfix starts; ApplyFix fills them from the file edits of a fix.
+	Files map[string]string `json:"files,omitempty"`
 	// Oracle is what Postfix 3.7.11 recorded for this case in the shared oracle, when the case
 	// came from there.
 	Oracle *Outcome `json:"oracle,omitempty"`
@@ -64,6 +70,9 @@ type Result struct {
 	Case    string  `json:"case"`
 	Postfix Outcome `json:"postfix"`
 	Library Outcome `json:"library"`
+	// FirstFix is the library's first proposed fix (the first fix of the first finding that
+	// has one) when the library's outcome is not deliver.
+	FirstFix *finding.Fix `json:"first_fix,omitempty"`
 	// Error is set when the world could not be built or a side could not run.
 	Error string `json:"error,omitempty"`
 	// Millis is the time the world took, in milliseconds.

@@ -63,6 +63,11 @@
 //	CONFORMANCE_JOBS=2        # cases run in parallel (default 3)
 //	CONFORMANCE_OUT=FILE      # write every result as JSON lines
 //	CONFORMANCE_KEEP=1        # keep the work directories of a failed run
+//	make conformance-fixes    # TestConformanceFixes (CONFORMANCE_FIXES=1): for every case where
+//	                          # Postfix defers, the library's first fix (Result.FirstFix) is applied
+//	                          # with ApplyFix and the fixed case runs again; it ends with
+//	                          # "fixes: N deferred, N with a first fix, ..." and the cases whose
+//	                          # fix does not make Postfix deliver
 //
 // It needs root, unshare, iproute2, postfix, nsd, unbound and ldnsutils. Without them the test
 // skips with a message, or fails when CI=true.

@@ -20,6 +20,7 @@ import (
 	"github.com/postfixtls/postfixtls/internal/testkit/dnskit"
 	"github.com/postfixtls/postfixtls/internal/testkit/smtpd"
 	"github.com/postfixtls/postfixtls/policy"
+	"github.com/postfixtls/postfixtls/policy/finding"
 	"github.com/postfixtls/postfixtls/smtpclient"
 )
 
@@ -103,7 +104,7 @@ func RunWorld(ctx context.Context, c Case, work, certs string) Result {
 	mark("config")
 	res.Postfix = runPostfix(ctx, c, filepath.Join(work, "pf"), mark)
 	mark("postfix-stop")
-	res.Library = runLibrary(ctx, c)
+	res.Library, res.FirstFix = runLibrary(ctx, c)
 	mark("library")
 	res.Millis = time.Since(t0).Milliseconds()
 	return res
@@ -361,6 +362,20 @@ func writePostfix(ctx context.Context, c Case, pf, certs string) error {
 			return err
 		}
 	}
+	for name, content := range c.Files {
+		rel, ok := strings.CutPrefix(filepath.Clean(name), "/etc/postfix/")
+		if !ok || rel == "" || strings.HasPrefix(rel, "../") {
+			return fmt.Errorf("%w: file %s is not under /etc/postfix/", ErrWorld, name)
+		}
+		p := filepath.Join(etc, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return fmt.Errorf("%w: %v", ErrWorld, err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			return fmt.Errorf("%w: %v", ErrWorld, err)
+		}
+		_ = os.Chtimes(p, time.Now().Add(-time.Minute), time.Now().Add(-time.Minute))
+	}
 	// Postfix waits for a configuration file younger than a second to settle: backdate them.
 	old := time.Now().Add(-time.Minute)
 	for _, n := range []string{"main.cf", "master.cf", "tls_policy", "transport"} {
@@ -429,17 +444,29 @@ func alive(pid int) bool {
 }
 
 // runLibrary asks the library the same question: policy.Load of the same configuration
-// directory, smtpclient.Check against the same servers through the same resolver.
-func runLibrary(ctx context.Context, c Case) Outcome {
+// directory, smtpclient.Check against the same servers through the same resolver. It also
+// returns the library's first proposed fix (the first fix of the first finding that has one)
+// when the library does not deliver.
+func runLibrary(ctx context.Context, c Case) (Outcome, *finding.Fix) {
 	s, err := policy.Load(ctx, policy.LoadOptions{Version: policy.MustParseVersion("3.7.11"), ConfigDir: "/etc/postfix"})
 	if err != nil {
-		return Outcome{Outcome: "error", Reason: "policy.Load: " + err.Error()}
+		return Outcome{Outcome: "error", Reason: "policy.Load: " + err.Error()}, nil
 	}
 	cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	v, err := smtpclient.Check(cctx, s, c.Rcpt, smtpclient.CheckOptions{})
 	if err != nil {
-		return Outcome{Outcome: "error", Reason: "smtpclient.Check: " + err.Error()}
+		return Outcome{Outcome: "error", Reason: "smtpclient.Check: " + err.Error()}, nil
+	}
+	var first *finding.Fix
+	if v.Outcome != "deliver" {
+		for _, f := range v.Findings {
+			if len(f.Fixes) > 0 {
+				fx := f.Fixes[0]
+				first = &fx
+				break
+			}
+		}
 	}
 	o := Outcome{Outcome: string(v.Outcome), DSN: string(v.DSN), Reason: v.Reason}
 	if v.Trust != nil {
@@ -449,5 +476,5 @@ func runLibrary(ctx context.Context, c Case) Outcome {
 		o.Log = append(o.Log, a.Log...)
 	}
 	o.Log = append(o.Log, v.Warnings...)
-	return o
+	return o, first
 }
