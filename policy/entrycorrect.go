@@ -107,7 +107,11 @@ func repairs(ent Entry, v Version) []string {
 	case !hasEq && i > 1 && listAttr(texts[i-1]):
 		// "match=a,b" (or protocols=, exclude=): Postfix cuts the value at the comma, so
 		// b stands alone; ':' separates the items of these lists.
-		out := append(append(append([]string(nil), texts[:i-1]...), texts[i-1]+":"+bad.Text), texts[i+1:]...)
+		sep := ":"
+		if ent.Level == Fingerprint && strings.HasPrefix(strings.ToLower(texts[i-1]), "match=") {
+			sep = "|" // fingerprint match lists are '|'-separated (':' is inside each value)
+		}
+		out := append(append(append([]string(nil), texts[:i-1]...), texts[i-1]+sep+bad.Text), texts[i+1:]...)
 		vals = append(vals, strings.Join(out, " "))
 	case hasEq && strings.HasPrefix(ent.Problem, "invalid attribute name"):
 		// A misspelled attribute name ("tls_connection_reuse=yes"): the nearest known one.

@@ -13,6 +13,7 @@ func TestEntryCorrections(t *testing.T) {
 		{"match= is not an encrypt attribute", "encrypt match=.example.net ciphers=high", "3.7.11", "encrypt ciphers=high"},
 		{"a comma ends the match= value", "secure match=.example.net,.example.org", "3.7.11", "secure match=.example.net:.example.org"},
 		{"a misspelled level", "secrue ciphers=high", "3.7.11", "secure ciphers=high"},
+		{"a comma ends a fingerprint list, whose separator is '|'", "fingerprint match=00:11,22:33", "3.7.11", "fingerprint match=00:11|22:33"},
 		{"a comma ends the protocols= value", "encrypt protocols=!SSLv2,!SSLv3", "3.7.11", "encrypt protocols=!SSLv2:!SSLv3"},
 		{"spaces around '='", "secure match = .example.net", "3.7.11", "secure match=.example.net"},
 		{"a misspelled attribute name", "secure tls_connection_reuse=yes", "3.7.11", "secure connection_reuse=yes"},
