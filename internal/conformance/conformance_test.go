@@ -157,19 +157,26 @@ func runCase(ctx context.Context, c Case, work, certs string) (Result, error) {
 	return r, nil
 }
 
+// needOracle skips a test against real Postfix in -short mode, and when the oracle's
+// tools are missing — except in CI (CI=true), where that fails loudly.
+func needOracle(t *testing.T, what string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip(what + " against real Postfix: skipped in -short mode")
+	}
+	if why := unavailable(); why != "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s cannot run in CI: %s", what, why)
+		}
+		t.Skipf("%s skipped: %s", what, why)
+	}
+}
+
 // TestConformance runs every case through real Postfix and through the library, each in its
 // own Linux namespaces, and asserts that they agree (or differ exactly as
 // known-differences.md says, never with the library delivering where Postfix defers).
 func TestConformance(t *testing.T) {
-	if testing.Short() {
-		t.Skip("conformance suite against real Postfix: skipped in -short mode")
-	}
-	if why := unavailable(); why != "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("conformance suite cannot run in CI: %s", why)
-		}
-		t.Skipf("conformance suite skipped: %s", why)
-	}
+	needOracle(t, "conformance suite")
 	t0 := time.Now()
 	base, err := os.MkdirTemp("", "conformance.")
 	require.NoError(t, err)

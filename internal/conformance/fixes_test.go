@@ -109,18 +109,10 @@ func runCases(ctx context.Context, cases []Case, work, prefix, certs string, job
 // Besides the gating of TestConformance it needs CONFORMANCE_FIXES=1; CONFORMANCE_CASES=REGEXP
 // runs only the cases whose names match.
 func TestConformanceFixes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("conformance fixes against real Postfix: skipped in -short mode")
-	}
 	if os.Getenv("CONFORMANCE_FIXES") != "1" {
 		t.Skip("conformance fixes: set CONFORMANCE_FIXES=1 (make conformance-fixes)")
 	}
-	if why := unavailable(); why != "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("conformance fixes cannot run in CI: %s", why)
-		}
-		t.Skipf("conformance fixes skipped: %s", why)
-	}
+	needOracle(t, "conformance fixes")
 	t0 := time.Now()
 	base, err := os.MkdirTemp("", "conformance-fixes.")
 	require.NoError(t, err)

@@ -224,7 +224,7 @@ func (e *evaluator) findSetup(ctx context.Context) *finding.Finding {
 	}
 	why := ""
 	for _, l := range d.Log {
-		if strings.Contains(l, "cipher grade") || strings.Contains(l, "cipher exclusion") || strings.Contains(l, "cipher") {
+		if strings.Contains(l, "cipher") { // "invalid cipher grade", "cipher exclusion", ...
 			why = strings.TrimPrefix(l, "warning: ")
 			break
 		}
