@@ -19,7 +19,7 @@ func (r *report) print(w io.Writer) {
 	v := r.verdict
 	mode := "live"
 	if r.offline {
-		mode = "offline (chain from file, DNS facts assumed DNSSEC-validated)"
+		mode = "offline (chain from file, DNS facts assumed DNSSEC-validated; address, protocol and cipher not observed)"
 	}
 	fmt.Fprintf(w, "destination  %s  [%s]\n", v.Destination, mode)
 	fmt.Fprintf(w, "postfix      %s  from %s\n", v.PostfixVersion, r.versionFrom)

@@ -245,3 +245,31 @@ func policyFor(t *testing.T, s *policy.Settings, rcpt, host string) (policy.Poli
 	p, _ := s.PolicyFor(ctx, res.Route, res.Hops[0].NextHop, host)
 	return p, res.Hops[0].NextHop
 }
+
+// TestDiagnoseSNIDetail (B-2): the servername=hostname hint is given only when the
+// certificate presented does not already name the MX host; when it does, asking for that
+// name with SNI cannot bring another certificate, and the hint would mislead.
+func TestDiagnoseSNIDetail(t *testing.T) {
+	sni := func(d verdict.Decision) bool {
+		for _, f := range d.Findings {
+			for _, x := range f.Details {
+				if strings.Contains(x, "servername=hostname") {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	// secure for fastmail.fm: the certificate names the MX host (*.messagingengine.com).
+	c := fastmailCase(t, policy.V(3, 7, 11), "fastmail.fm = secure", false)
+	if c.d.Cause != verdict.CauseNameMismatch || sni(c.d) {
+		t.Errorf("cause %s, SNI hint %v: %+v", c.d.Cause, sni(c.d), c.d.Findings)
+	}
+	// verify against an MX host the certificate does not name: SNI might help.
+	obs := c.obs
+	obs.Host = "mx.fastmail.fm"
+	d := verdict.Evaluate(c.p, c.hop, obs, verdict.EvalOptions{Trust: c.trust})
+	if d.Cause != verdict.CauseNameMismatch || !sni(d) {
+		t.Errorf("cause %s, SNI hint %v: %+v", d.Cause, sni(d), d.Findings)
+	}
+}

@@ -606,11 +606,14 @@ func (e *evaluator) summaryLine(word TrustWord) string {
 	if alg == 0 {
 		alg = bits
 	}
-	ver := o.TLSVersion
-	if ver == "" {
-		ver = "TLSv1.3"
+	var line string
+	if o.TLSVersion == "" && o.Cipher == "" {
+		// Offline: the handshake's parameters are not known; say so rather than invent them.
+		line = fmt.Sprintf("%s TLS connection established to %s: %s", word, e.namaddrport, SessionNotObserved)
+	} else {
+		line = fmt.Sprintf("%s TLS connection established to %s: %s with cipher %s (%d/%d bits)", word, e.namaddrport,
+			orNotObserved(o.TLSVersion, "protocol"), orNotObserved(o.Cipher, "cipher"), bits, alg)
 	}
-	line := fmt.Sprintf("%s TLS connection established to %s: %s with cipher %s (%d/%d bits)", word, e.namaddrport, ver, o.Cipher, bits, alg)
 	if o.KeyExchange != "" {
 		line += " key-exchange " + o.KeyExchange
 	}
@@ -621,6 +624,17 @@ func (e *evaluator) summaryLine(word TrustWord) string {
 		line += " server-digest " + o.ServerDigest
 	}
 	return line
+}
+
+// SessionNotObserved ends the emulated TLS summary line when neither the protocol nor the
+// cipher was observed (an offline check from files).
+const SessionNotObserved = "protocol and cipher not observed"
+
+func orNotObserved(s, what string) string {
+	if s == "" {
+		return "(" + what + " not observed)"
+	}
+	return s
 }
 
 func cipherBits(name string) int {

@@ -14,6 +14,7 @@ import (
 	"github.com/postfixtls/postfixtls/dane"
 	"github.com/postfixtls/postfixtls/fingerprint"
 	"github.com/postfixtls/postfixtls/internal/openssl"
+	"github.com/postfixtls/postfixtls/match"
 	"github.com/postfixtls/postfixtls/policy"
 	"github.com/postfixtls/postfixtls/policy/finding"
 	"github.com/postfixtls/postfixtls/policy/tables"
@@ -582,6 +583,17 @@ func (e *evaluator) issuerNotTrusted(ctx context.Context, fe *ChainError, nCAs i
 	return f
 }
 
+// leafNamesHost reports whether the certificate presented already names the MX host (as
+// match=hostname checks it): then asking for that name with SNI cannot bring a better one.
+func (e *evaluator) leafNamesHost() bool {
+	if len(e.obs.Chain) == 0 || e.obs.Chain[0] == nil {
+		return false
+	}
+	opt := e.matchOptions()
+	refs, _ := match.References([]string{"hostname"}, e.hop.Domain, e.obs.Host, opt)
+	return !refs.MustFail && match.Check(e.obs.Chain[0], refs, opt).Matched
+}
+
 // findNames explains a hostname (or IP address) mismatch at verify or secure.
 func (e *evaluator) findNames(ctx context.Context) []finding.Finding {
 	p, obs := e.p, e.obs
@@ -664,7 +676,7 @@ func (e *evaluator) findNames(ctx context.Context) []finding.Finding {
 			e.offer(ctx, &f, fx, nil)
 		}
 	}
-	if obs.SNI == "" && p.Level.IsPKIX() && e.v.AtLeast(3, 4, 0) {
+	if obs.SNI == "" && p.Level.IsPKIX() && e.v.AtLeast(3, 4, 0) && !e.leafNamesHost() {
 		f.Details = append(f.Details, fmt.Sprintf("no SNI was sent; if %s presents the right certificate when asked for %s (openssl s_client -starttls smtp -servername %s), add servername=hostname to the row (B-2)", host, host, host))
 	}
 	if t := obs.TLSA; t != nil && len(t.Records) > 0 && t.Error == "" {

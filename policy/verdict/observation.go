@@ -277,13 +277,15 @@ type ObservationFiles struct {
 
 // ObservationFromFiles builds the Observation of a successful STARTTLS handshake from
 // files: the PEM chain a server presents and, optionally, its TLSA records. The DNS lookups
-// count as DNSSEC-validated; TLSVersion is "TLSv1.3" with cipher TLS_AES_128_GCM_SHA256
-// unless changed afterwards. Errors wrap ErrObservation.
+// count as DNSSEC-validated. The protocol, the cipher and (unless Addr is given) the address
+// are not known from files: they stay empty, and the emulated log lines say "not observed"
+// where Postfix would print them; set them afterwards when they are known. Errors wrap
+// ErrObservation.
 func ObservationFromFiles(in ObservationFiles) (Observation, error) {
 	obs := Observation{
 		Host: in.Host, Addr: in.Addr, Port: in.Port,
 		HaveMX: !in.NoMX, MXSecure: true, AddrSecure: true,
-		STARTTLSOffered: true, TLSVersion: "TLSv1.3", Cipher: "TLS_AES_128_GCM_SHA256",
+		STARTTLSOffered: true,
 	}
 	if in.Chain != nil {
 		certs, err := ReadPEMChain(in.Chain)
@@ -308,9 +310,17 @@ func ObservationFromFiles(in ObservationFiles) (Observation, error) {
 	return obs, nil
 }
 
+// AddrNotObserved stands in Postfix's "host[addr]" when the observation has no address (an
+// offline check from files): the emulated texts say so instead of inventing one.
+const AddrNotObserved = "address not observed"
+
 // namaddr is Postfix's "host[addr]" (smtp-level texts).
 func (o Observation) namaddr() string {
-	return o.Host + "[" + o.Addr + "]"
+	addr := o.Addr
+	if addr == "" {
+		addr = AddrNotObserved
+	}
+	return o.Host + "[" + addr + "]"
 }
 
 // tlsaRecords parses the observation's TLSA records (already validated by ReadTLSA or the
