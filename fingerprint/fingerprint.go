@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"hash"
+	"strconv"
 	"strings"
 )
 
@@ -187,4 +188,55 @@ func hexPlain(b []byte) string {
 		out = append(out, hexUpper[c>>4], hexUpper[c&0xf])
 	}
 	return string(out)
+}
+
+// SizeMismatch is a pinned value whose length does not fit the digest Postfix compares: at
+// handshake time Postfix logs "unusable TLSA RR" for it and it can never match.
+type SizeMismatch struct {
+	// Bytes is the value's length, Want the digest's (both in bytes); Digest is the digest
+	// compared, canonical ("sha256").
+	Bytes, Want int
+	Digest      string
+	// LooksLike names the digest whose length the value has ("SHA-1"), or is empty.
+	LooksLike string
+}
+
+// CheckSize reports whether a pinned value (hex, colons or not) does not fit digest. It
+// returns false for values that are not hex (another rule reports them) and for unknown
+// digests.
+func CheckSize(value, digest string) (SizeMismatch, bool) {
+	d, ok := lookupDigest(digest)
+	if !ok {
+		return SizeMismatch{}, false
+	}
+	b, ok := DecodeHex(value)
+	if !ok || len(b) == 0 || len(b) == d.size {
+		return SizeMismatch{}, false
+	}
+	m := SizeMismatch{Bytes: len(b), Want: d.size, Digest: d.name}
+	for _, name := range Digests() {
+		if n, _ := DigestSize(name); n == len(b) {
+			m.LooksLike = DisplayName(name)
+			break
+		}
+	}
+	return m, true
+}
+
+// String says it in one sentence: "a 20-byte value (the length of a SHA-1 digest), but
+// Postfix compares SHA-256 digests (32 bytes): it can never match".
+func (m SizeMismatch) String() string {
+	s := "a " + strconv.Itoa(m.Bytes) + "-byte value"
+	if m.LooksLike != "" {
+		s += " (the length of " + article(m.LooksLike) + m.LooksLike + " digest)"
+	}
+	return s + ", but Postfix compares " + DisplayName(m.Digest) + " digests (" + strconv.Itoa(m.Want) + " bytes): it can never match"
+}
+
+// article is "an " before a name read with a vowel sound (MD5), else "a ".
+func article(name string) string {
+	if strings.HasPrefix(name, "MD") {
+		return "an "
+	}
+	return "a "
 }

@@ -236,3 +236,29 @@ func TestPrinting(t *testing.T) {
 	_, err = PEMReport([]byte("nothing"))
 	assert.ErrorIs(t, err, ErrNoCertificate, "no PEM")
 }
+
+// TestCheckSize (§5.2): a pin whose length is not the compared digest's is "unusable TLSA
+// RR" to Postfix and never matches; its length tells which digest made it.
+func TestCheckSize(t *testing.T) {
+	sha1pin := "50:89:E1:F3:4A:0D:6A:3D:FA:5C:54:AA:1C:30:AF:76:11:9E:A3:14"
+	for _, c := range []struct {
+		name, value, digest string
+		bad                 bool
+		text                string
+	}{
+		{"SHA-1 pin, SHA-256 compared", sha1pin, "sha256", true, "a 20-byte value (the length of a SHA-1 digest), but Postfix compares SHA-256 digests (32 bytes): it can never match"},
+		{"SHA-1 pin without colons, MD5 compared", strings.ReplaceAll(sha1pin, ":", ""), "md5", true, "a 20-byte value (the length of a SHA-1 digest), but Postfix compares MD5 digests (16 bytes): it can never match"},
+		{"MD5 pin, SHA-256 compared", "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF", "sha256", true, "a 16-byte value (the length of an MD5 digest), but Postfix compares SHA-256 digests (32 bytes): it can never match"},
+		{"odd length", "00:11:22", "sha256", true, "a 3-byte value, but Postfix compares SHA-256 digests (32 bytes): it can never match"},
+		{"fits", sha1pin, "sha1", false, ""},
+		{"not hex", "zz:zz", "sha256", false, ""},
+		{"unknown digest", sha1pin, "nosuch", false, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m, bad := CheckSize(c.value, c.digest)
+			if bad != c.bad || (bad && m.String() != c.text) {
+				t.Errorf("CheckSize(%q, %q) = %q, %v", c.value, c.digest, m, bad)
+			}
+		})
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postfixtls/postfixtls/fingerprint"
 	"github.com/postfixtls/postfixtls/policy/finding"
 	"github.com/postfixtls/postfixtls/policy/verdict"
 
@@ -23,10 +24,11 @@ import (
 
 // Evidence that a log can lack, in the words the explanations use.
 const (
-	MissingNames   = "the certificate names: raise smtp_tls_loglevel to 2 for this destination (main.cf, or -o smtp_tls_loglevel=2 on the transport that serves it) and wait for the next retry, or run examples/check"
-	MissingTLS     = "the TLS summary line: smtp_tls_loglevel is 0; set it to 1 (or 2) to see the trust word, protocol and cipher"
-	MissingConfig  = "the configuration: give -C with Postfix's configuration directory to get findings and proposed policy rows"
-	MissingEarlier = "the first session: this one re-used a cached TLS session, and the verification failure was logged when that session was made (look earlier in the log, or run examples/check)"
+	MissingNames        = "the certificate names: raise smtp_tls_loglevel to 2 for this destination (main.cf, or -o smtp_tls_loglevel=2 on the transport that serves it) and wait for the next retry, or run examples/check"
+	MissingFingerprints = "the server's fingerprints: raise smtp_tls_loglevel to 2 for this destination (main.cf, or -o smtp_tls_loglevel=2 on the transport that serves it) and wait for the next retry: Postfix then logs fingerprint= and pkey_fingerprint= with the digest it compares; or run examples/check"
+	MissingTLS          = "the TLS summary line: smtp_tls_loglevel is 0; set it to 1 (or 2) to see the trust word, protocol and cipher"
+	MissingConfig       = "the configuration: give -C with Postfix's configuration directory to get findings and proposed policy rows"
+	MissingEarlier      = "the first session: this one re-used a cached TLS session, and the verification failure was logged when that session was made (look earlier in the log, or run examples/check)"
 )
 
 // SynthesizedCAName is the subject CN of the stand-in CA that Explain creates when it
@@ -502,14 +504,22 @@ func withSettings(ctx context.Context, e *Explanation, s *policy.Settings, d Del
 		}
 		rejudgeNames(e, s, p, hop.NextHop, a, names)
 	case p.Level == policy.Fingerprint && strings.HasPrefix(a.Reason, verdict.ReasonNotVerified):
-		fp := a.CertFingerprint
-		if fp == "" && a.PKeyFingerprint == "" {
-			e.Missing = append(e.Missing, MissingNames)
-			return
+		// A pin of the wrong length can never match, whatever the server sends (§5.2).
+		var sizes []string
+		for _, v := range p.Match {
+			if m, bad := fingerprint.CheckSize(v, p.FingerprintDigest); bad {
+				sizes = append(sizes, fmt.Sprintf("the pin %s is %s", v, m))
+			}
 		}
 		f := finding.Finding{Code: finding.FingerprintStale, Cause: "D-1",
 			Summary: fmt.Sprintf("The pinned fingerprints (%s) match neither the certificate nor the public key that %s presented.", strings.Join(p.Match, ", "), a.Server),
-			Details: fpDetails(a)}
+			Details: append(sizes, fpDetails(a)...)}
+		if a.CertFingerprint == "" && a.PKeyFingerprint == "" {
+			e.Missing = append(e.Missing, MissingFingerprints)
+			if len(sizes) == 0 {
+				return
+			}
+		}
 		if a.PKeyFingerprint != "" {
 			f.Details = append(f.Details, "not proven from the log: pin the public key Postfix saw (digest "+digestName(a.PKeyFingerprint)+", match="+a.PKeyFingerprint+"), but only after confirming out of band that this key is genuine: a log line is no proof")
 		}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -443,5 +444,29 @@ Nov  2 03:00:00 mx1 postfix/smtp[100]: 4A1B2C3D4E: to=<bob@fastmail.fm>, relay=i
 			require.NotEmpty(t, fx.Proven, "%s: %s", c.version, fx)
 		}
 		require.Contains(t, e.Notes[0], "subjectAltNames", c.version)
+	}
+}
+
+// §5.2: a pin made with SHA-1 while Postfix 3.7 compares SHA-256 (real Postfix 3.7.11 logs,
+// oracle case fingerprint-sha1-pin): the explanation says the pin can never match, whatever
+// the log level; at loglevel 1 it also says which setting logs the server's fingerprints
+// (not the certificate names: those are no help at the fingerprint level).
+func TestExplainFingerprintWrongDigest(t *testing.T) {
+	s, err := policy.NewSettings(policy.MustParseVersion("3.7.11"), map[string]string{
+		"compatibility_level": "3.6", "smtp_tls_policy_maps": "inline:{{example.test = fingerprint match=50:89:E1:F3:4A:0D:6A:3D:FA:5C:54:AA:1C:30:AF:76:11:9E:A3:14}}"})
+	require.NoError(t, err)
+	for _, c := range []struct {
+		log     string
+		missing bool
+	}{{"fingerprint-sha1-pin-l1", true}, {"fingerprint-sha1-pin-l2", false}} {
+		b, err := os.ReadFile("testdata/oracle/" + c.log + ".log")
+		require.NoError(t, err)
+		e := explainString(t, string(b), s)
+		require.NotEmpty(t, e.Findings, c.log)
+		f := e.Findings[len(e.Findings)-1]
+		require.Equal(t, finding.FingerprintStale, f.Code, c.log)
+		require.Contains(t, strings.Join(f.Details, "\n"), "a 20-byte value (the length of a SHA-1 digest), but Postfix compares SHA-256 digests (32 bytes): it can never match", c.log)
+		require.NotContains(t, e.Missing, MissingNames, c.log)
+		require.Equal(t, c.missing, slices.Contains(e.Missing, MissingFingerprints), "%s: %q", c.log, e.Missing)
 	}
 }

@@ -553,25 +553,18 @@ func (l *linter) checkPinLength(c policy.Client, v, file string, line int, text 
 	if size == 0 {
 		return
 	}
-	b, ok := fingerprint.DecodeHex(v)
-	if !ok || len(b) == 0 || len(b) == size {
+	m, bad := fingerprint.CheckSize(v, l.digest[c])
+	if !bad {
 		return
 	}
-	fits := ""
-	for _, d := range fingerprint.Digests() {
-		if n, _ := fingerprint.DigestSize(d); n == len(b) {
-			fits = fingerprint.DisplayName(d)
-			break
-		}
-	}
-	msg := fmt.Sprintf("fingerprint %s has %d bytes but %s_tls_fingerprint_digest is %s (%d bytes): Postfix logs \"unusable TLSA RR\" and never matches it", shorten(v), len(b), c, l.digest[c], size)
+	msg := fmt.Sprintf("fingerprint %s has %d bytes but %s_tls_fingerprint_digest is %s (%d bytes): Postfix logs \"unusable TLSA RR\" and never matches it", shorten(v), m.Bytes, c, l.digest[c], size)
 	fix := fmt.Sprintf("replace it with the %s fingerprint of the certificate or public key", fingerprint.DisplayName(l.digest[c]))
-	if fits != "" {
+	if m.LooksLike != "" {
 		article := "a "
-		if strings.HasPrefix(fits, "MD") {
+		if strings.HasPrefix(m.LooksLike, "MD") {
 			article = "an "
 		}
-		msg += " (it looks like " + article + fits + " fingerprint)"
+		msg += " (it looks like " + article + m.LooksLike + " fingerprint)"
 	}
 	l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: file, Line: line, Severity: SeverityWarning, Code: CodeFingerprintLengthMismatch, Message: msg}, Text: text, Fix: fix})
 }
