@@ -126,6 +126,11 @@ func (v *clientView) tableLookup(ctx context.Context, st *clientStatic, p *Polic
 			if errors.As(lerr, &te) {
 				msgs = append(msgs, te.Messages...)
 				table = te.Table
+				for _, t := range list.Tables() {
+					if d, ok := t.(interface{ Duplicates() []tables.Duplicate }); ok && t.Name() == table {
+						p.duplicates = d.Duplicates()
+					}
+				}
 			} else {
 				msgs = append(msgs, lerr.Error())
 			}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/postfixtls/postfixtls/policy/tables"
 )
 
 // The DSN and reason Postfix uses when a policy is invalid (postfix-semantics.md §1.4).
@@ -170,9 +172,10 @@ type Policy struct {
 	// Match, Exclude and TrustAnchorFiles.
 	Entry *Entry `json:"-"`
 
-	sharedEntry bool          // Entry is the remembered parse of its value
-	static      *clientStatic // the main.cf settings the policy was computed from (AtLevel)
-	from        *policyFrom   // the Settings, route and host it was computed for (With)
+	sharedEntry bool               // Entry is the remembered parse of its value
+	static      *clientStatic      // the main.cf settings the policy was computed from (AtLevel)
+	from        *policyFrom        // the Settings, route and host it was computed for (With)
+	duplicates  []tables.Duplicate // the repeated keys that made the policy table unavailable
 }
 
 // DSN is an RFC 3463 enhanced status code as Postfix reports it ("4.7.5", "2.0.0").

@@ -361,6 +361,9 @@ func MatrixCases(cs *Certs) []Case {
 	for _, e := range errs {
 		add("table/"+e.name, "§1.4 table entry "+e.name, Case{Policy: []string{e.entry}, Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
 	}
+	add("table/duplicate-key", "dict_thash.c: a texthash: table holding a key twice is unavailable (lookup error)",
+		Case{Policy: []string{"example.test secure match=mx.example.test", "example.test secure match=other.test"},
+			Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
 	add("table/global-secure-miss", "§2.4 table miss falls back to smtp_tls_security_level",
 		Case{MainCF: []string{"smtp_tls_security_level = secure"}, Policy: []string{"other.test none"},
 			Servers: []Server{{Addr: stdAddr, Cert: "other-name"}}})

@@ -101,9 +101,13 @@ func applyEdit(c *Case, fx finding.Fix) error {
 		if rel, ok := strings.CutPrefix(name, "/etc/postfix/"); !ok || rel == "" || strings.HasPrefix(rel, "../") {
 			return fmt.Errorf("%w: file %s is outside /etc/postfix/", ErrNotApplicable, fx.Key)
 		}
-		if fx.Delete {
+		switch {
+		case name == strings.TrimPrefix(policyTable, "texthash:") && !fx.Delete:
+			// The world writes its policy table from Policy, a row per line.
+			c.Policy = strings.Split(strings.TrimSuffix(fx.Content, "\n"), "\n")
+		case fx.Delete:
 			delete(c.Files, name)
-		} else {
+		default:
 			c.Files[name] = fx.Content
 		}
 	case finding.FixCommand:

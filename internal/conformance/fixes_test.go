@@ -54,6 +54,11 @@ func TestApplyFix(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "_25._tcp.mx.example.test. IN TLSA 3 1 1 ab12", n.Zone[1])
 
+	n, err = ApplyFix(c, finding.Fix{Kind: finding.FixFile, Key: "/etc/postfix/tls_policy", Content: "other.test none\nexample.test verify\n"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"other.test none", "example.test verify"}, n.Policy, "the policy table's file is the world's Policy")
+	assert.Nil(t, n.Files)
+
 	_, err = ApplyFix(c, finding.Fix{Kind: finding.FixCommand, Value: "postmap hash:/etc/postfix/tls_policy"})
 	assert.NoError(t, err)
 	for _, fx := range []finding.Fix{

@@ -143,6 +143,20 @@ type Entry struct {
 	Value string // the value, surrounding whitespace trimmed, never folded
 	Line  int    // first line of the logical line
 	Raw   string // the logical line
+	Last  int    // last physical line of the logical line (continuation lines)
+}
+
+// Duplicate is a key that a source file holds twice: dict_thash (texthash:) refuses the whole
+// table, postmap warns and keeps the first.
+type Duplicate struct {
+	// File is the source file, Key the key as written the second time.
+	File string
+	Key  string
+	// First is the entry that came first; Line and Last the physical lines of the
+	// repeated one, Raw its logical line.
+	First      Entry
+	Line, Last int
+	Raw        string
 }
 
 // sourceFormat says which program's reading rules apply.
@@ -168,7 +182,15 @@ type SourceTable struct {
 	index     map[string]int32
 	diags     []Diagnostic
 	surrogate *surrogate
+	dups      []Duplicate
 }
+
+// maxDuplicates bounds the duplicates a table records (the first ones are enough to fix).
+const maxDuplicates = 16
+
+// Duplicates returns the repeated keys of the source file, in file order (at most 16):
+// for texthash: the one that made the table unavailable, for postmap's view every one.
+func (t *SourceTable) Duplicates() []Duplicate { return t.dups }
 
 // ParseSource reads a Postfix source file (postmap(1) / texthash format) from r. file is
 // the path used in messages, spec the table name for Source.Table ("" means
@@ -229,7 +251,10 @@ func parseSourceString(data, file, spec, note string, f sourceFormat, opt Option
 		if f.foldKeys {
 			key = foldKey(key, f.utf8Fold)
 		}
-		if _, dup := t.index[key]; dup {
+		if i, dup := t.index[key]; dup {
+			if len(t.dups) < maxDuplicates {
+				t.dups = append(t.dups, Duplicate{File: file, Key: asWritten, First: t.entries[i], Line: ll.first, Last: ll.last, Raw: cstr(ll.text)})
+			}
 			switch {
 			case f.postmapBuild:
 				t.warn(ll.first, DuplicateWarning(f.typ, file, ll.first, key))
@@ -246,7 +271,7 @@ func parseSourceString(data, file, spec, note string, f sourceFormat, opt Option
 			continue
 		}
 		t.index[key] = int32(len(t.entries))
-		t.entries = append(t.entries, Entry{Key: key, Value: value, Line: ll.first, Raw: cstr(ll.text)})
+		t.entries = append(t.entries, Entry{Key: key, Value: value, Line: ll.first, Raw: cstr(ll.text), Last: ll.last})
 	}
 	return t
 }

@@ -19,6 +19,12 @@ import (
 // CAfile loaded through LoadTrust and the policy computed by Settings.
 func fastmailCase(t *testing.T, v policy.Version, row string, tlsa bool) fmCase {
 	t.Helper()
+	return fastmailMaps(t, v, "inline:{{"+row+"}}", tlsa)
+}
+
+// fastmailMaps is fastmailCase with smtp_tls_policy_maps given whole.
+func fastmailMaps(t *testing.T, v policy.Version, maps string, tlsa bool) fmCase {
+	t.Helper()
 	ctx := context.Background()
 	// The CAfile where Postfix (and Settings, which checks it) can read it.
 	ca, err := os.ReadFile("testdata/eval/fastmail/cafile.pem")
@@ -33,7 +39,7 @@ func fastmailCase(t *testing.T, v policy.Version, row string, tlsa bool) fmCase 
 		"smtp_tls_security_level": "may",
 		"smtp_tls_CAfile":         caFile,
 		"smtp_dns_support_level":  "dnssec",
-		"smtp_tls_policy_maps":    "inline:{{" + row + "}}",
+		"smtp_tls_policy_maps":    maps,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -271,5 +277,33 @@ func TestDiagnoseSNIDetail(t *testing.T) {
 	d := verdict.Evaluate(c.p, c.hop, obs, verdict.EvalOptions{Trust: c.trust})
 	if d.Cause != verdict.CauseNameMismatch || !sni(d) {
 		t.Errorf("cause %s, SNI hint %v: %+v", d.Cause, sni(d), d.Findings)
+	}
+}
+
+// TestDiagnoseDuplicateKey (dict_thash.c): a texthash: table that holds a key twice is
+// unavailable, every lookup fails and Postfix defers with "client TLS configuration
+// problem". The fix deletes one of the two rows, proven: here only deleting the second
+// (default secure) row delivers, so the other deletion is not shown.
+func TestDiagnoseDuplicateKey(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "tls_policy")
+	rows := "# two rows for one key\nfastmail.fm secure match=.messagingengine.com ciphers=high\nfastmail.fm\n  secure\n"
+	if err := os.WriteFile(file, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := fastmailMaps(t, policy.V(3, 7, 11), "texthash:"+file, false).d
+	if d.Outcome != verdict.OutcomeDefer || d.Reason != policy.InvalidReason {
+		t.Fatalf("decision %s %q", d.Outcome, d.Reason)
+	}
+	var fixes []finding.Fix
+	for _, f := range d.Findings {
+		fixes = append(fixes, f.Fixes...)
+	}
+	if len(fixes) != 1 || fixes[0].Kind != finding.FixFile || fixes[0].Key != file {
+		t.Fatalf("fixes %+v", fixes)
+	}
+	fx := fixes[0]
+	if fx.Content != "# two rows for one key\nfastmail.fm secure match=.messagingengine.com ciphers=high\n" || fx.Proven == "" ||
+		!strings.Contains(fx.Note, "delete line 3 (fastmail.fm  secure)") {
+		t.Errorf("fix %#v", fx)
 	}
 }

@@ -157,6 +157,10 @@ func (e *evaluator) findInvalid(ctx context.Context) *finding.Finding {
 				Note: "builds the compiled table Postfix reads from its source file; then postfix reload"}, nil)
 		}
 	}
+	for _, fx := range p.DuplicateFixes() {
+		// A key written twice makes texthash: refuse the whole table: delete one row.
+		e.offer(ctx, f, fx, nil)
+	}
 	for _, fx := range e.corrections() {
 		e.offer(ctx, f, fx, nil)
 		if len(f.Fixes) >= 2 {
