@@ -90,7 +90,26 @@ func (v *clientView) policy(ctx context.Context, hop NextHop, host string, tlsNo
 	if e != nil && e.EnableRPK != nil {
 		p.EnableRPK = *e.EnableRPK
 	}
+	if p.ConnectionReuse && p.Level > None {
+		p.TLSProxyMissing = v.tlsproxyMissing()
+	}
 	return p, nil
+}
+
+// tlsproxyMissing returns tlsproxy_service_name when master.cf is known and has no unix
+// service of that name (smtp(8) connects to private/NAME for connection reuse).
+func (v *clientView) tlsproxyMissing() string {
+	if v.s.master == nil {
+		return ""
+	}
+	name := "tlsproxy"
+	if p, err := v.param("tlsproxy_service_name"); err == nil && p.Value != "" {
+		name = p.Value
+	}
+	if _, ok := v.s.master.Service(name, "unix"); ok {
+		return ""
+	}
+	return name
 }
 
 // tableLookup searches smtp_tls_policy_maps with parent-domain recursion for bare domain

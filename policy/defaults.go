@@ -94,6 +94,7 @@ var clientDefaults = map[string][]defaultRule{
 	"smtputf8_enable":                       {{V(3, 0, 0), defSMTPUTF830}, {V(3, 6, 0), defSMTPUTF8}},
 	"inet_protocols":                        {{V(2, 2, 0), "all"}},
 	"minimal_backoff_time":                  {{V(2, 0, 0), "300s"}},
+	"tlsproxy_service_name":                 {{V(3, 4, 0), "tlsproxy"}},
 	"ignore_mx_lookup_error":                {{V(2, 0, 0), "no"}},
 	"default_database_type":                 {{V(2, 0, 0), "hash"}},
 	"config_directory":                      {{V(2, 0, 0), "/etc/postfix"}},

@@ -142,7 +142,13 @@ type Policy struct {
 	ServerName string `json:"servername,omitempty"`
 	// ConnectionReuse and EnableRPK are the effective connection_reuse and enable_rpk.
 	ConnectionReuse bool `json:"connection_reuse,omitempty"`
-	EnableRPK       bool `json:"enable_rpk,omitempty"`
+	// TLSProxyMissing is the tlsproxy_service_name ("tlsproxy") when ConnectionReuse is on
+	// at a level that uses TLS and master.cf has no unix service of that name: smtp(8)
+	// hands every TLS session to tlsproxy(8), cannot reach it ("connect to
+	// private/tlsproxy service: No such file or directory") and fails the handshake. Empty
+	// when the service exists, is not needed, or master.cf is not known.
+	TLSProxyMissing string `json:"tlsproxy_missing,omitempty"`
+	EnableRPK       bool   `json:"enable_rpk,omitempty"`
 	// WrapperMode is smtp_tls_wrappermode (TLS from the first byte, port 465).
 	WrapperMode bool `json:"wrapper_mode,omitempty"`
 	// EngineUnavailable holds Postfix's log lines when its TLS engine could not start (an

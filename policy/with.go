@@ -51,9 +51,10 @@ const FixNote = "proposed fix"
 //     its compiled file had just been built from the source file (a missing or stale .db
 //     no longer matters); it is an error when the source file cannot be read. Other
 //     commands change nothing.
-//   - FixMasterCF, FixDNSRecord, FixServer and FixText change nothing in the
-//     configuration and are ignored (master.cf edits, DNS records and the receiving
-//     server are not part of Settings).
+//   - FixMasterCF adds the service line "Key Value" to master.cf, replacing an entry of the
+//     same name and type (Delete is an error).
+//   - FixDNSRecord, FixServer and FixText change nothing in the configuration and are
+//     ignored (DNS records and the receiving server are not part of Settings).
 //
 // The copy shares the tables s (and every Settings derived from s) has opened: only
 // tables whose files the fixes change are opened again, and a list with row edits is
@@ -72,6 +73,7 @@ func (s *Settings) With(fixes ...finding.Fix) (*Settings, error) {
 		files = s.files.clone()
 	}
 	var mainEdits []mainEdit
+	var services []*maincf.Service
 	var postmaps []postmapped
 	var apply func(f finding.Fix, depth int) error
 	apply = func(f finding.Fix, depth int) error {
@@ -105,6 +107,18 @@ func (s *Settings) With(fixes ...finding.Fix) (*Settings, error) {
 			}
 			ed.rows = append(ed.rows, rowEdit{table: f.Table, key: f.Key, value: v, del: f.Delete})
 			ed.hasRows = true
+		case finding.FixMasterCF:
+			if f.Delete {
+				return fmt.Errorf("master.cf fix %s: deleting a service is not supported", f.Key)
+			}
+			m, err := maincf.ParseMaster(strings.NewReader(f.Key+" "+f.Value+"\n"), "master.cf fix")
+			if err != nil {
+				return fmt.Errorf("master.cf fix: %w", err)
+			}
+			if len(m.Services()) != 1 || len(m.Diagnostics) > 0 {
+				return fmt.Errorf("master.cf fix %q: not one valid service line", f.Key+" "+f.Value)
+			}
+			services = append(services, m.Services()...)
 		case finding.FixFile:
 			if f.Key == "" {
 				return errors.New("file fix: no file name")
@@ -145,6 +159,9 @@ func (s *Settings) With(fixes ...finding.Fix) (*Settings, error) {
 	}
 	if ed.hasRows {
 		c.edits = ed
+	}
+	if len(services) > 0 {
+		c.master = s.master.With(services...)
 	}
 	if files != nil {
 		c.files = files

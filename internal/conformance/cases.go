@@ -361,6 +361,11 @@ func MatrixCases(cs *Certs) []Case {
 	for _, e := range errs {
 		add("table/"+e.name, "§1.4 table entry "+e.name, Case{Policy: []string{e.entry}, Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
 	}
+	for _, lv := range []string{"verify", "may"} {
+		add("main/connection-reuse-no-tlsproxy/"+lv, "smtp_tls_connection_reuse = yes without a tlsproxy service in master.cf, level "+lv,
+			Case{MainCF: []string{"smtp_tls_connection_reuse = yes"}, Policy: []string{"example.test " + lv},
+				Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
+	}
 	add("table/duplicate-key", "dict_thash.c: a texthash: table holding a key twice is unavailable (lookup error)",
 		Case{Policy: []string{"example.test secure match=mx.example.test", "example.test secure match=other.test"},
 			Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})

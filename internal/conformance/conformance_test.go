@@ -198,6 +198,7 @@ func TestConformance(t *testing.T) {
 	for k := range known {
 		assert.True(t, names[k], "known-differences.md lists %s, which is no case", k)
 	}
+	cases = selectCases(t, cases)
 	jobs := 3
 	if n, err := strconv.Atoi(os.Getenv("CONFORMANCE_JOBS")); err == nil && n > 0 {
 		jobs = n

@@ -107,6 +107,25 @@ func runCases(ctx context.Context, cases []Case, work, prefix, certs string, job
 	return out
 }
 
+// selectCases keeps the cases whose names match CONFORMANCE_CASES (a regular expression),
+// all of them when it is not set.
+func selectCases(t *testing.T, cases []Case) []Case {
+	t.Helper()
+	pat := os.Getenv("CONFORMANCE_CASES")
+	if pat == "" {
+		return cases
+	}
+	re, err := regexp.Compile(pat)
+	require.NoError(t, err, "CONFORMANCE_CASES")
+	var sel []Case
+	for _, c := range cases {
+		if re.MatchString(c.Name) {
+			sel = append(sel, c)
+		}
+	}
+	return sel
+}
+
 // TestConformanceFixes measures the library's first fixes against real Postfix: every case
 // runs once; for each case where Postfix defers and the library proposes a fix, the first
 // fix is applied to the case (ApplyFix) and the fixed case runs again. It prints
@@ -130,17 +149,7 @@ func TestConformanceFixes(t *testing.T) {
 	certs, err := NewCerts(filepath.Join(base, "certs"), time.Now())
 	require.NoError(t, err)
 	cases := append(OracleCases(certs), MatrixCases(certs)...)
-	if pat := os.Getenv("CONFORMANCE_CASES"); pat != "" {
-		re, err := regexp.Compile(pat)
-		require.NoError(t, err, "CONFORMANCE_CASES")
-		var sel []Case
-		for _, c := range cases {
-			if re.MatchString(c.Name) {
-				sel = append(sel, c)
-			}
-		}
-		cases = sel
-	}
+	cases = selectCases(t, cases)
 	jobs := 3
 	if n, err := strconv.Atoi(os.Getenv("CONFORMANCE_JOBS")); err == nil && n > 0 {
 		jobs = n

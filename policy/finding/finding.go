@@ -39,6 +39,7 @@ const (
 	Port465NoWrapper      Code = "port-465-without-wrappermode" // G-1: SMTPS port spoken to as plain SMTP
 	WrapperOnSTARTTLSPort Code = "wrappermode-on-starttls-port" // G-2: TLS at once to a STARTTLS port
 	TLSEngineUnavailable  Code = "tls-engine-unavailable"       // Postfix's TLS engine did not start (unreadable CAfile, unknown digest)
+	TLSProxyMissing       Code = "tlsproxy-missing"             // G-3: connection reuse without a tlsproxy service in master.cf
 	VerificationFailed    Code = "verification-failed"          // another certificate verification failure (OpenSSL's num= and text)
 )
 

@@ -60,7 +60,12 @@ type Master struct {
 func (m *Master) Name() string { return m.name }
 
 // Services returns all entries in file order.
-func (m *Master) Services() []*Service { return append([]*Service(nil), m.services...) }
+func (m *Master) Services() []*Service {
+	if m == nil {
+		return nil
+	}
+	return append([]*Service(nil), m.services...)
+}
 
 // Service returns the entry for name and type. With duplicates it returns the last one,
 // which is the one master(8) uses.
@@ -74,6 +79,31 @@ func (m *Master) Service(name, typ string) (*Service, bool) {
 		}
 	}
 	return nil, false
+}
+
+// With returns a copy of m with each service of add appended, replacing an entry with the
+// same name and type (as an administrator editing master.cf would). m may be nil.
+func (m *Master) With(add ...*Service) *Master {
+	c := &Master{}
+	if m != nil {
+		c.name, c.Diagnostics = m.name, m.Diagnostics
+	}
+	for _, s := range m.Services() {
+		if !replaced(s, add) {
+			c.services = append(c.services, s)
+		}
+	}
+	c.services = append(c.services, add...)
+	return c
+}
+
+func replaced(s *Service, add []*Service) bool {
+	for _, a := range add {
+		if a.Name == s.Name && a.Type == s.Type {
+			return true
+		}
+	}
+	return false
 }
 
 // ParseMasterFile reads master.cf from path.

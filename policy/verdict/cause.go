@@ -32,6 +32,9 @@ const (
 	// cipher settings and aborted the session before the handshake (§7).
 	CauseProtocols Cause = "protocol-list"
 	CauseCiphers   Cause = "cipher-settings"
+	// CauseTLSProxy: connection reuse is on but master.cf has no tlsproxy service, so
+	// smtp(8) cannot hand the session to tlsproxy(8) and the handshake fails.
+	CauseTLSProxy Cause = "tlsproxy-missing"
 	// CauseHandshake: the TLS handshake failed (§3.2, §3.3).
 	CauseHandshake Cause = "handshake"
 	// CauseAnonymous: the server sent no certificate at a level that needs one (§3.4).

@@ -25,7 +25,6 @@ func fastmailCase(t *testing.T, v policy.Version, row string, tlsa bool) fmCase 
 // fastmailMaps is fastmailCase with smtp_tls_policy_maps given whole.
 func fastmailMaps(t *testing.T, v policy.Version, maps string, tlsa bool) fmCase {
 	t.Helper()
-	ctx := context.Background()
 	// The CAfile where Postfix (and Settings, which checks it) can read it.
 	ca, err := os.ReadFile("testdata/eval/fastmail/cafile.pem")
 	if err != nil {
@@ -44,6 +43,13 @@ func fastmailMaps(t *testing.T, v policy.Version, maps string, tlsa bool) fmCase
 	if err != nil {
 		t.Fatal(err)
 	}
+	return fastmailJudge(t, s, tlsa)
+}
+
+// fastmailJudge judges the seed's fastmail observation under the Settings s.
+func fastmailJudge(t *testing.T, s *policy.Settings, tlsa bool) fmCase {
+	t.Helper()
+	ctx := context.Background()
 	res, err := s.Resolve(ctx, "user@fastmail.fm")
 	if err != nil {
 		t.Fatal(err)
@@ -305,5 +311,56 @@ func TestDiagnoseDuplicateKey(t *testing.T) {
 	if fx.Content != "# two rows for one key\nfastmail.fm secure match=.messagingengine.com ciphers=high\n" || fx.Proven == "" ||
 		!strings.Contains(fx.Note, "delete line 3 (fastmail.fm  secure)") {
 		t.Errorf("fix %#v", fx)
+	}
+}
+
+// TestDiagnoseTLSProxyMissing (smtp_proto.c, tlsproxy(8)): with connection reuse smtp(8)
+// hands the TLS session to tlsproxy; a master.cf without that service fails every
+// handshake ("connect to private/tlsproxy service: No such file or directory", real
+// Postfix 3.7.11 in the conformance case main/connection-reuse-no-tlsproxy). The fixes:
+// the master.cf line (keeps reuse), then the row without connection_reuse=, both proven.
+func TestDiagnoseTLSProxyMissing(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	ca, err := os.ReadFile("testdata/eval/fastmail/cafile.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"cafile.pem": string(ca),
+		"main.cf":    "compatibility_level = 3.6\nsmtp_tls_CAfile = $config_directory/cafile.pem\nsmtp_tls_policy_maps = texthash:$config_directory/tls_policy\n",
+		"master.cf":  "smtp      unix  -       -       n       -       -       smtp\n",
+		"tls_policy": "fastmail.fm secure match=.messagingengine.com connection_reuse=yes ciphers=high\n",
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := policy.Load(ctx, policy.LoadOptions{Version: policy.V(3, 7, 11), ConfigDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := fastmailJudge(t, s, false)
+	if c.p.TLSProxyMissing != "tlsproxy" {
+		t.Fatalf("TLSProxyMissing %q", c.p.TLSProxyMissing)
+	}
+	d := c.d
+	if d.Cause != verdict.CauseTLSProxy || d.Reason != verdict.ReasonHandshake {
+		t.Fatalf("decision %s %q", d.Cause, d.Reason)
+	}
+	if len(d.Findings) != 1 || d.Findings[0].Code != finding.TLSProxyMissing {
+		t.Fatalf("findings %+v", d.Findings)
+	}
+	var got []string
+	for _, fx := range d.Findings[0].Fixes {
+		if fx.Proven == "" {
+			t.Errorf("unproven %q", fx)
+		}
+		got = append(got, fx.String())
+	}
+	want := []string{"tlsproxy unix  -       -       n       -       0       tlsproxy", "fastmail.fm secure match=.messagingengine.com ciphers=high"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("fixes\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

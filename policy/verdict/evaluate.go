@@ -406,6 +406,13 @@ func (e *evaluator) run() {
 			return
 		}
 	}
+	if svc := e.p.TLSProxyMissing; svc != "" {
+		// With connection reuse smtp(8) passes the connection to tlsproxy(8), which does
+		// the handshake; without the service that fails before any TLS byte is sent.
+		e.warn("connect to private/" + svc + " service: No such file or directory")
+		e.handshakeFailure(level, "tlsproxy(8) unavailable for connection reuse", CauseTLSProxy)
+		return
+	}
 	// Local TLS setup (tls_client_start): protocols, then ciphers, with the handshake
 	// settings of the level the policy became.
 	setup := e.setup(level)

@@ -101,6 +101,8 @@ func (e *evaluator) findings(ctx context.Context) []finding.Finding {
 		}
 	case CauseTLSEngine:
 		add(e.findEngine(ctx))
+	case CauseTLSProxy:
+		add(e.findTLSProxy(ctx))
 	case CauseNone, CauseDNSLookup, CauseAnonymous:
 	default:
 		if len(e.obs.Chain) == 0 {
@@ -113,6 +115,30 @@ func (e *evaluator) findings(ctx context.Context) []finding.Finding {
 		out = append(out, e.findPKIX(ctx)...)
 	}
 	return out
+}
+
+// findTLSProxy explains connection reuse without the tlsproxy(8) service: add the service
+// (keeps reuse), or turn reuse off where it was turned on.
+func (e *evaluator) findTLSProxy(ctx context.Context) *finding.Finding {
+	p, svc := e.p, e.p.TLSProxyMissing
+	f := &finding.Finding{Code: finding.TLSProxyMissing, Cause: "G-3", Summary: fmt.Sprintf(
+		"TLS connection reuse is on for %s, so smtp(8) hands each TLS session to tlsproxy(8), but master.cf has no %q service: every TLS handshake fails (%q).",
+		e.hop.Key, svc, e.d.Reason)}
+	e.offer(ctx, f, finding.Fix{Kind: finding.FixMasterCF, Key: svc, Value: "unix  -       -       n       -       0       tlsproxy",
+		Note: "master.cf: the tlsproxy(8) service connection reuse needs; then postfix reload"}, nil)
+	var off finding.Fix
+	if p.Entry != nil && p.Entry.ConnectionReuse != nil {
+		fx, ok := e.rowFix(policy.LevelNotSet, nil, []string{"connection_reuse"}, "turns connection reuse off for this next hop (no tlsproxy needed)")
+		if !ok {
+			return f
+		}
+		off = fx
+	} else {
+		off = finding.Fix{Kind: finding.FixMainCF, Key: "smtp_tls_connection_reuse", Value: "no",
+			Note: "main.cf: turns connection reuse off (no tlsproxy needed)"}
+	}
+	e.offer(ctx, f, off, nil)
+	return f
 }
 
 // findEngine explains a TLS engine that did not start: every level above may defers.
