@@ -328,6 +328,9 @@ type server struct {
 	lookupErr  string
 	permanent  bool
 	addrSecure bool
+	// lookupDSN and lookupWarning go to Observation.LookupDSN and LookupWarning.
+	lookupDSN     policy.DSN
+	lookupWarning string
 }
 
 // hop tries the servers of one next hop. stop is true when Postfix would stop there.
@@ -359,8 +362,7 @@ func (c *checker) hop(ctx context.Context, hop policy.Hop, decisions *[]verdict.
 // walk lists the servers of a next hop in Postfix's order: MX hosts by preference (or the
 // bracketed host, or the domain itself without MX records), each host's addresses, up to
 // smtp_mx_address_limit addresses.
-func (c *checker) walk(ctx context.Context, hop policy.Hop) []server {
-	var out []server
+func (c *checker) walk(ctx context.Context, hop policy.Hop) (out []server) {
 	name := strings.TrimSuffix(hop.Domain, ".")
 	if a, err := netip.ParseAddr(name); err == nil {
 		return []server{{host: name, addr: a, addrSecure: false}}
@@ -383,7 +385,7 @@ func (c *checker) walk(ctx context.Context, hop policy.Hop) []server {
 		case err != nil:
 			return []server{{host: name, lookupErr: err.Error()}}
 		case err == nil && mx.NullMX:
-			return []server{{host: name, lookupErr: "Domain " + name + " does not accept mail (nullMX)", permanent: true}}
+			return []server{{host: name, lookupErr: "Domain " + name + " does not accept mail (nullMX)", permanent: true, lookupDSN: "5.1.0"}}
 		case err == nil && !mx.NoMX:
 			for _, h := range mx.Hosts {
 				cands = append(cands, cand{host: strings.TrimSuffix(h.Name, "."), pref: int(h.Preference), haveMX: true, mxSecure: mx.Authentic, owner: strings.TrimSuffix(mx.Owner, ".")})
@@ -393,13 +395,29 @@ func (c *checker) walk(ctx context.Context, hop policy.Hop) []server {
 	if len(cands) == 0 {
 		cands = []cand{{host: name}}
 	}
+	var failed []server // MX hosts whose address lookup failed
+	defer func() {
+		// smtp_domain_addr(): an MX host without a usable address is left out silently; only
+		// when no MX host has one does the last lookup error decide, after a warning (5.4.4
+		// when it was "not found", else 4.4.3).
+		if len(out) == 0 && len(failed) > 0 {
+			last := failed[len(failed)-1]
+			last.lookupWarning = "no MX host for " + name + " has a valid address record"
+			out = []server{last}
+		}
+	}()
 	for _, cd := range cands {
 		h, err := dnssec.LookupHost(ctx, c.r, cd.host)
 		if err != nil {
 			// The A and AAAA failures come joined; Postfix reports the first (type=A).
 			msg, _, _ := strings.Cut(err.Error(), "\n")
-			out = append(out, server{host: cd.host, pref: cd.pref, haveMX: cd.haveMX, mxSecure: cd.mxSecure, mxOwner: cd.owner,
-				lookupErr: msg, permanent: dnssec.IsNotFound(err) && !cd.haveMX})
+			sv := server{host: cd.host, pref: cd.pref, haveMX: cd.haveMX, mxSecure: cd.mxSecure, mxOwner: cd.owner,
+				lookupErr: msg, permanent: dnssec.IsNotFound(err)}
+			if cd.haveMX {
+				failed = append(failed, sv)
+				continue
+			}
+			out = append(out, sv)
 			continue
 		}
 		for _, a := range h.Addrs {
@@ -430,6 +448,7 @@ func (c *checker) attempt(ctx context.Context, hop policy.Hop, sv server) (verdi
 		obs.Addr = sv.addr.String()
 	}
 	obs.LookupError, obs.LookupPermanent = sv.lookupErr, sv.permanent
+	obs.LookupDSN, obs.LookupWarning = sv.lookupDSN, sv.lookupWarning
 	att := Attempt{Host: sv.host, Addr: obs.Addr, Port: hop.Port, Level: p.Level}
 
 	trust, err := c.trustFor(ctx, p)

@@ -191,6 +191,11 @@ func TestCheckWalk(t *testing.T) {
 		"mx.bogus.test. 300 IN A 127.0.2.4",
 		"bogus.test. 300 IN MX 10 mx.bogus.test.",
 		"nomx.test. 300 IN A 127.0.2.5",
+		"null.test. 300 IN MX 0 .",
+		"noaddr.test. 300 IN MX 10 mx.noaddr.test.",
+		"mx.noaddr.test. 300 IN TXT \"no address\"",
+		"skip.test. 300 IN MX 10 mx0.skip.test.",
+		"skip.test. 300 IN MX 20 mx2.two.test.",
 	}
 	servers := map[string]smtpd.Config{
 		"127.0.2.1:25": {Certificates: []tls.Certificate{pki.TLSCertificate(wrong, h.Inter)}},
@@ -227,6 +232,28 @@ func TestCheckWalk(t *testing.T) {
 	require.Equal(t, verdict.Outcome("defer"), v.Outcome)
 	require.Equal(t, policy.DSN("4.4.3"), v.DSN)
 	require.Contains(t, v.Reason, "Host or domain name not found. Name service error for name=bogus.test type=MX: Host not found, try again")
+
+	// RFC 7505 (real Postfix 3.7.11, conformance dns/null-mx): a null MX bounces 5.1.0.
+	v, err = Check(ctx, w.s, "user@null.test", w.opt)
+	require.NoError(t, err)
+	require.Equal(t, verdict.OutcomeBounce, v.Outcome)
+	require.Equal(t, policy.DSN("5.1.0"), v.DSN)
+	require.Equal(t, "Domain null.test does not accept mail (nullMX)", v.Reason)
+
+	// smtp_domain_addr() (conformance dns/mx-without-address): no MX host with an address
+	// bounces 5.4.4 after a warning; an address-less MX host before a working one is
+	// skipped without an attempt (dns/mx-without-address-then-good).
+	v, err = Check(ctx, w.s, "user@noaddr.test", w.opt)
+	require.NoError(t, err)
+	require.Equal(t, verdict.OutcomeBounce, v.Outcome)
+	require.Equal(t, policy.DSN("5.4.4"), v.DSN)
+	require.Equal(t, "Host or domain name not found. Name service error for name=mx.noaddr.test type=A: Host found but no data record of requested type", v.Reason)
+	require.Contains(t, strings.Join(v.Attempts[0].Log, "\n"), "warning: no MX host for noaddr.test has a valid address record")
+	v, err = Check(ctx, w.s, "user@skip.test", w.opt)
+	require.NoError(t, err)
+	require.Equal(t, verdict.OutcomeDeliver, v.Outcome)
+	require.Len(t, v.Attempts, 1)
+	require.Equal(t, "mx2.two.test", v.Attempts[0].Host)
 
 	// §4.4: no MX records: the domain's own address, hostname = the domain.
 	v, err = Check(ctx, w.s, "user@nomx.test", w.opt)

@@ -285,6 +285,16 @@ func MatrixCases(cs *Certs) []Case {
 	}
 	add("dns/nxdomain", "§10.1 recipient domain does not exist",
 		Case{Rcpt: "user@nowhere.test", Policy: []string{"nowhere.test verify"}, Zone: stdZone})
+	add("dns/null-mx", "RFC 7505 null MX: bounce 5.1.0 (nullMX)",
+		Case{Policy: []string{"example.test may"}, Zone: []string{"example.test. IN MX 0 ."},
+			Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
+	add("dns/mx-without-address", "§10.1 the sole MX host has no address record: bounce 5.4.4",
+		Case{Policy: []string{"example.test may"}, Zone: []string{"example.test. IN MX 10 mx.example.test.", `mx.example.test. IN TXT "no address"`},
+			Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
+	add("dns/mx-without-address-then-good", "§10.1 an MX host without an address is skipped; the next one delivers",
+		Case{Policy: []string{"example.test verify"}, Zone: []string{"example.test. IN MX 10 mx0.example.test.", "example.test. IN MX 20 mx.example.test.",
+			`mx0.example.test. IN TXT "no address"`, "mx.example.test. IN A 127.0.1.20"},
+			Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
 
 	for _, lv := range []string{"may", "encrypt", "verify"} {
 		add("starttls/refused-5xx/"+lv, "§3.2 STARTTLS refused with a 5xx reply at "+lv,

@@ -322,6 +322,12 @@ func (e *evaluator) run() {
 		if obs.LookupPermanent {
 			dsn, o = "5.4.4", OutcomeBounce
 		}
+		if obs.LookupDSN != "" {
+			dsn = obs.LookupDSN
+		}
+		if obs.LookupWarning != "" {
+			e.warn(obs.LookupWarning)
+		}
 		e.d.Connected = false
 		e.fail(o, dsn, obs.LookupError, "§6.2 DNS lookup failure", CauseDNSLookup)
 		return

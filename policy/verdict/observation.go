@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/postfixtls/postfixtls/dane"
+	"github.com/postfixtls/postfixtls/policy"
 	"github.com/postfixtls/postfixtls/smtpclient/reply"
 )
 
@@ -45,9 +46,14 @@ type Observation struct {
 	// LookupError is set when the MX or address lookup failed, in Postfix's words ("Host or
 	// domain name not found. Name service error for name=example.com type=MX: Host not
 	// found, try again"); nothing else matters then. LookupPermanent marks a permanent
-	// failure (NXDOMAIN), which bounces.
-	LookupError     string `json:"lookup_error,omitempty"`
-	LookupPermanent bool   `json:"lookup_permanent,omitempty"`
+	// failure (NXDOMAIN, or no address for any MX host), which bounces; LookupDSN is its
+	// DSN when it is not the usual 5.4.4 (4.4.3 when temporary): 5.1.0 for a null MX
+	// (RFC 7505). LookupWarning is the warning Postfix logs before the status ("no MX host
+	// for example.com has a valid address record").
+	LookupError     string     `json:"lookup_error,omitempty"`
+	LookupPermanent bool       `json:"lookup_permanent,omitempty"`
+	LookupDSN       policy.DSN `json:"lookup_dsn,omitempty"`
+	LookupWarning   string     `json:"lookup_warning,omitempty"`
 	// ConnectError is set when the TCP connection (or the greeting, or EHLO) failed, as
 	// Postfix's reason text: "connect to host[addr]:25: Connection refused" (DSN 4.4.1,
 	// relay=none), or "lost connection with host[addr] while receiving the initial server
