@@ -66,8 +66,8 @@ func TestResolvePolicyTable(t *testing.T) {
 			"user@example.com", ".com", May, true, "", nil},
 		{"§0.1 table none beats a global secure", "example.com none\n", "smtp_tls_security_level = secure\n",
 			"user@example.com", "example.com", None, true, "", nil},
-		{"§1.1 keys folded: upper-case key in the table and lower-case lookup", "EXAMPLE.COM verify\n", "",
-			"user@Example.Com", "example.com", Verify, true, "", []string{"hostname"}},
+		{"§1.1 keys folded: upper-case key in the table, mixed-case next hop (kept as written)", "EXAMPLE.COM verify\n", "",
+			"user@Example.Com", "Example.Com", Verify, true, "", []string{"hostname"}},
 		{"§9.15 trailing comment makes the entry invalid", "example.com secure # primary MX\n", "",
 			"user@example.com", "example.com", Secure, false, `malformed attribute/value pair "#": missing '=' after attribute name`, nil},
 		{"§9.16 comment line inside a multi-line entry", "example.com verify\n# note\n  match=mx.example.com\n", "",
@@ -469,4 +469,18 @@ func TestRouteTransportWildcardAndPatterns(t *testing.T) {
 	s2 := world(t, V(3, 7, 11), base+"transport_maps = inline:{ {blocked.example = error:} }\n", nil)
 	_, err = s2.Resolve(ctx, "user@blocked.example")
 	require.ErrorIs(t, err, ErrNotSMTP)
+}
+
+// TestResolvePatternTableCase: a regexp: policy table sees the next hop as the recipient
+// wrote it (real Postfix 3.7.11, conformance table/regexp-case-sensitive): with flag i
+// (case-sensitive in regexp_table(5)) "/^example\.test$/i" misses "EXAMPLE.Test" and the
+// global level applies; a fixed-string table folds and hits.
+func TestResolvePatternTableCase(t *testing.T) {
+	main := base + "smtp_tls_security_level = may\nsmtp_tls_policy_maps = regexp:{{dir}}/tls_policy\n"
+	s := world(t, V(3, 7, 11), main, map[string]string{"tls_policy": "/^example\\.test$/i secure\n"})
+	_, h := resolve1(t, s, "user@EXAMPLE.Test")
+	require.Equal(t, "EXAMPLE.Test", h.Key)
+	require.Equal(t, May, h.Policy.Level, "the case-sensitive pattern misses")
+	_, h = resolve1(t, s, "user@example.test")
+	require.Equal(t, Secure, h.Policy.Level)
 }

@@ -37,7 +37,11 @@ func (s *Settings) Route(ctx context.Context, destination string) (*Route, error
 		rt.Recipient = d
 		d = d[i+1:]
 	}
-	d = strings.TrimSuffix(strings.ToLower(d), ".")
+	// The next hop keeps the case the recipient was written in: regexp: and pcre: policy
+	// tables see it that way (real Postfix 3.7.11: a case-sensitive pattern misses
+	// "EXAMPLE.Test"); fixed-string tables fold it themselves.
+	asWritten := strings.TrimSuffix(d, ".")
+	d = strings.ToLower(asWritten)
 	if d == "" {
 		return nil, fmt.Errorf("%w: no domain in %q", ErrNextHop, destination)
 	}
@@ -66,7 +70,7 @@ func (s *Settings) Route(ctx context.Context, destination string) (*Route, error
 	rt.Transport, rt.Nexthop = tr.transport, tr.nexthop
 	rt.From = append(rt.From, cfrom)
 	if rt.Nexthop == "" {
-		rt.Nexthop = d
+		rt.Nexthop = asWritten
 		if class == "relay" || class == "default" {
 			rh, err := s.Param("relayhost")
 			if err != nil {
@@ -84,7 +88,7 @@ func (s *Settings) Route(ctx context.Context, destination string) (*Route, error
 	if err != nil {
 		return nil, err
 	}
-	if !hit && rt.Nexthop == d {
+	if !hit && rt.Nexthop == asWritten {
 		rt.From = append(rt.From, "recipient domain "+d)
 	}
 	return s.finishRoute(rt)

@@ -376,6 +376,12 @@ func MatrixCases(cs *Certs) []Case {
 			Case{MainCF: []string{"smtp_tls_connection_reuse = yes"}, Policy: []string{"example.test " + lv},
 				Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
 	}
+	for _, c := range [][2]string{{"mixed-case-rcpt", "user@EXAMPLE.Test"}, {"lower-case-rcpt", "user@example.test"}} {
+		name, rcpt := c[0], c[1]
+		add("table/regexp-case-sensitive/"+name, "regexp: tables see the next hop as the recipient wrote it; flag i makes the pattern case-sensitive",
+			Case{Rcpt: rcpt, MainCF: []string{"smtp_tls_policy_maps = regexp:/etc/postfix/tls_policy"},
+				Policy: []string{`/^example\.test$/i secure match=nomatch.test`}, Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
+	}
 	add("table/duplicate-key", "dict_thash.c: a texthash: table holding a key twice is unavailable (lookup error)",
 		Case{Policy: []string{"example.test secure match=mx.example.test", "example.test secure match=other.test"},
 			Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
