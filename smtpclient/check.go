@@ -407,7 +407,8 @@ func (c *checker) walk(ctx context.Context, hop policy.Hop) (out []server) {
 		}
 	}()
 	for _, cd := range cands {
-		h, err := dnssec.LookupHost(ctx, c.r, cd.host)
+		// inet_protocols: a family Postfix does not use is not even asked for.
+		h, err := dnssec.LookupHostFamilies(ctx, c.r, cd.host, dnssec.Families{NoIPv4: !c.ipv4, NoIPv6: !c.ipv6})
 		if err != nil {
 			// The A and AAAA failures come joined; Postfix reports the first (type=A).
 			msg, _, _ := strings.Cut(err.Error(), "\n")

@@ -73,10 +73,33 @@ type Host struct {
 // LookupHost asks for A and AAAA records of name with DNSSEC. The host is secure only when
 // every answer with records was validated. It fails when neither family has an address.
 func LookupHost(ctx context.Context, r Resolver, name string) (*Host, error) {
+	return LookupHostFamilies(ctx, r, name, Families{})
+}
+
+// Families says which address families a host lookup asks for, as Postfix's
+// inet_protocols does: with "ipv4" alone smtp(8) never sends an AAAA query, so an AAAA
+// failure cannot fail the host. The zero value asks for both.
+type Families struct {
+	NoIPv4, NoIPv6 bool
+}
+
+// LookupHostFamilies is LookupHost for the families f: a family left out is not queried.
+// Asking for neither is an error.
+func LookupHostFamilies(ctx context.Context, r Resolver, name string, f Families) (*Host, error) {
+	var types []uint16
+	if !f.NoIPv4 {
+		types = append(types, dns.TypeA)
+	}
+	if !f.NoIPv6 {
+		types = append(types, dns.TypeAAAA)
+	}
+	if len(types) == 0 {
+		return nil, errors.New("dnssec: host lookup for no address family")
+	}
 	h := &Host{QName: dns.Fqdn(name), RName: dns.Fqdn(name), Secure: true}
 	var errs []error
 	found := false
-	for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
+	for _, t := range types {
 		ans, err := r.Lookup(ctx, name, t)
 		if err != nil {
 			if !IsNotFound(err) {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/miekg/dns"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -72,4 +73,28 @@ func TestLookupHostLongName(t *testing.T) {
 	long := strings.Repeat("a.", 130) + "example.com"
 	_, err := LookupHost(context.Background(), new(MockResolver), long)
 	require.ErrorIs(t, err, ErrNameTooLong)
+}
+
+// TestLookupHostFamilies: with inet_protocols = ipv4 Postfix sends no AAAA query, so a
+// SERVFAIL on AAAA cannot fail the host (and with ipv6 alone, none for A).
+func TestLookupHostFamilies(t *testing.T) {
+	ctx := context.Background()
+	f := new(MockResolver).MustAdd("mx.example.com. 300 IN A 192.0.2.10")
+	f.Fail("mx.example.com", dns.TypeAAAA, ErrServFail)
+
+	_, err := LookupHost(ctx, f, "mx.example.com")
+	require.ErrorIs(t, err, ErrServFail, "both families: the AAAA failure fails the host")
+
+	before := len(f.Queries())
+	h, err := LookupHostFamilies(ctx, f, "mx.example.com", Families{NoIPv6: true})
+	require.NoError(t, err)
+	assert.Equal(t, []netip.Addr{netip.MustParseAddr("192.0.2.10")}, h.Addrs)
+	for _, q := range f.Queries()[before:] {
+		assert.NotContains(t, q, "AAAA", "no AAAA query for IPv4 only")
+	}
+
+	_, err = LookupHostFamilies(ctx, f, "mx.example.com", Families{NoIPv4: true})
+	require.ErrorIs(t, err, ErrServFail)
+	_, err = LookupHostFamilies(ctx, f, "mx.example.com", Families{NoIPv4: true, NoIPv6: true})
+	require.Error(t, err)
 }
