@@ -437,10 +437,24 @@ func (v *clientView) matchAndAnchors(st *clientStatic, p *Policy, hop NextHop) {
 		var fc fpCheck
 		if e != nil && len(e.MatchRaw) > 0 {
 			fc = v.fingerprintCheck(st, e, p.Match, p.sharedEntry)
+			// 3.6-3.8 decode the table's values while parsing the entry, which has logged
+			// their warnings already (Entry.Warnings); policy_create() then finds no
+			// usable digest and uses smtp_tls_fingerprint_cert_match instead (3.9 and later
+			// do not: real Postfix 3.7.11, conformance
+			// table/fingerprint-all-malformed-main-cf-match).
+			legacy := v.s.version.AtLeast(3, 6, 0) && v.s.version.Before(3, 9, 0)
+			if !legacy {
+				p.Warnings = append(p.Warnings, fc.warnings...)
+			}
+			if fc.none && legacy {
+				p.Match, p.MatchFrom = st.fpMatch, MatchOrigin(st.fpMatchParam)
+				fc = v.fingerprintCheck(st, nil, p.Match, true)
+				p.Warnings = append(p.Warnings, fc.warnings...)
+			}
 		} else {
 			fc = v.fingerprintCheck(st, nil, p.Match, true)
+			p.Warnings = append(p.Warnings, fc.warnings...)
 		}
-		p.Warnings = append(p.Warnings, fc.warnings...)
 		if fc.none {
 			p.invalid(InvalidDSN, InvalidReason, fmt.Sprintf("nexthop domain %s: configured at fingerprint security level, but with no fingerprints to match.", hop.Key))
 		}

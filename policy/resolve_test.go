@@ -484,3 +484,42 @@ func TestResolvePatternTableCase(t *testing.T) {
 	_, h = resolve1(t, s, "user@example.test")
 	require.Equal(t, Secure, h.Policy.Level)
 }
+
+// TestResolveFingerprintAllMalformed (§5.1, smtp_tls_policy.c policy_create()): when every
+// match= value of a fingerprint row is malformed, 3.6-3.8 warn once and use
+// smtp_tls_fingerprint_cert_match (real Postfix 3.7.11 delivers: conformance
+// table/fingerprint-all-malformed-main-cf-match); 3.9 and later find the policy invalid;
+// 3.5 and earlier compare text and never call a value malformed.
+func TestResolveFingerprintAllMalformed(t *testing.T) {
+	pin := "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99"
+	main := base + "smtp_tls_policy_maps = texthash:{{dir}}/tls_policy\nsmtp_tls_fingerprint_cert_match = " + pin + "\n"
+	for _, c := range []struct {
+		v     Version
+		valid bool
+		match []string
+		warns int
+	}{
+		{V(3, 5, 25), true, []string{"zz:zz"}, 0},
+		{V(3, 6, 0), true, []string{pin}, 1},
+		{V(3, 7, 11), true, []string{pin}, 1},
+		{V(3, 8, 20), true, []string{pin}, 1},
+		{V(3, 9, 14), false, nil, 1},
+		{V(3, 11, 6), false, nil, 1},
+	} {
+		t.Run(c.v.String(), func(t *testing.T) {
+			s := world(t, c.v, main, map[string]string{"tls_policy": "example.com fingerprint match=zz:zz\n"})
+			_, h := resolve1(t, s, "user@example.com")
+			require.Equal(t, c.valid, !h.Policy.Invalid, "%+v", h.Policy.Warnings)
+			if c.valid {
+				require.Equal(t, c.match, h.Policy.Match)
+			}
+			n := 0
+			for _, w := range h.Policy.Warnings {
+				if strings.HasPrefix(w, "malformed fingerprint value: zz:zz") {
+					n++
+				}
+			}
+			require.Equal(t, c.warns, n, "%q", h.Policy.Warnings)
+		})
+	}
+}

@@ -382,6 +382,9 @@ func MatrixCases(cs *Certs) []Case {
 			Case{Rcpt: rcpt, MainCF: []string{"smtp_tls_policy_maps = regexp:/etc/postfix/tls_policy"},
 				Policy: []string{`/^example\.test$/i secure match=nomatch.test`}, Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
 	}
+	add("table/fingerprint-all-malformed-main-cf-match", "§5.1 every match= value malformed, smtp_tls_fingerprint_cert_match in main.cf holds the pin",
+		Case{MainCF: []string{"smtp_tls_fingerprint_cert_match = " + cs.FP("mx-example", "sha256")}, Policy: []string{"example.test fingerprint match=zz:zz"},
+			Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
 	add("table/duplicate-key", "dict_thash.c: a texthash: table holding a key twice is unavailable (lookup error)",
 		Case{Policy: []string{"example.test secure match=mx.example.test", "example.test secure match=other.test"},
 			Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
