@@ -23,6 +23,8 @@ var ErrNotSMTP = errors.New("not delivered by the Postfix SMTP/LMTP client")
 type Route struct {
 	// Destination is the input as given.
 	Destination string `json:"destination"`
+	// Sender is the envelope sender the route was computed for ("" is the null sender).
+	Sender string `json:"sender,omitempty"`
 	// Recipient is the recipient address when one was given.
 	Recipient string `json:"recipient,omitempty"`
 	// Domain is the recipient domain (empty when the destination was an explicit next hop).
@@ -60,7 +62,13 @@ type Resolution struct {
 // the next-hop policy: for a host-specific answer (per-site host entries, the hostname match
 // strategy, DANE) call PolicyFor with the server's host name.
 func (s *Settings) Resolve(ctx context.Context, destination string) (*Resolution, error) {
-	rt, err := s.Route(ctx, destination)
+	return s.ResolveFor(ctx, destination, RouteOptions{})
+}
+
+// ResolveFor is Resolve for the envelope sender of opt (sender-dependent routing; see
+// RouteOptions).
+func (s *Settings) ResolveFor(ctx context.Context, destination string, opt RouteOptions) (*Resolution, error) {
+	rt, err := s.RouteFor(ctx, destination, opt)
 	if err != nil {
 		return nil, err
 	}

@@ -523,3 +523,33 @@ func TestResolveFingerprintAllMalformed(t *testing.T) {
 		})
 	}
 }
+
+// TestRouteSenderDependent (trivial-rewrite resolve.c, mail_addr_find()): the sender picks
+// the relayhost (or the default transport), and so the policy table key; real Postfix 3.7.11
+// agrees in the conformance cases route/sender-dependent-*.
+func TestRouteSenderDependent(t *testing.T) {
+	main := base + "relayhost = [fallback.example]\nrecipient_delimiter = +\n" +
+		"sender_dependent_relayhost_maps = texthash:{{dir}}/relay\n" +
+		"sender_dependent_default_transport_maps = texthash:{{dir}}/xport\n"
+	s := world(t, V(3, 7, 11), main, map[string]string{
+		"relay": "alice@a.example [alice-relay.example]:587\n@a.example [a-relay.example]\n<> [bounce-relay.example]\nbob@b.example DUNNO\n",
+		"xport": "carol@c.example relay:[c-relay.example]\n",
+	})
+	ctx := context.Background()
+	for _, c := range []struct{ name, sender, transport, nexthop string }{
+		{"full address", "alice@a.example", "smtp", "[alice-relay.example]:587"},
+		{"address without its extension", "alice+list@a.example", "smtp", "[alice-relay.example]:587"},
+		{"@domain", "dave@a.example", "smtp", "[a-relay.example]"},
+		{"null sender is looked up as <>", "", "smtp", "[bounce-relay.example]"},
+		{"DUNNO falls back to relayhost", "bob@b.example", "smtp", "[fallback.example]"},
+		{"no entry: relayhost", "erin@e.example", "smtp", "[fallback.example]"},
+		{"sender-dependent default transport with its own next hop", "carol@c.example", "relay", "[c-relay.example]"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rt, err := s.RouteFor(ctx, "user@dest.example", RouteOptions{Sender: c.sender})
+			require.NoError(t, err)
+			require.Equal(t, c.transport, rt.Transport)
+			require.Equal(t, c.nexthop, rt.Nexthop, "%q", rt.From)
+		})
+	}
+}

@@ -16,9 +16,27 @@ import (
 //     otherwise default_transport. relayhost replaces the recipient domain as next hop for
 //     the relay and default classes; an explicit transport:nexthop wins over both.
 //
-// Sender-dependent relayhost and transport maps are not consulted (Route has no sender).
+// Route is RouteFor with the null sender: sender_dependent_relayhost_maps and
+// sender_dependent_default_transport_maps are asked for "<>", as Postfix asks them for a
+// bounce.
 func (s *Settings) Route(ctx context.Context, destination string) (*Route, error) {
-	rt := &Route{Destination: destination}
+	return s.RouteFor(ctx, destination, RouteOptions{})
+}
+
+// RouteOptions are the inputs of a route beyond the destination.
+type RouteOptions struct {
+	// Sender is the envelope sender (MAIL FROM). sender_dependent_default_transport_maps
+	// (default class) and sender_dependent_relayhost_maps (relay and default classes)
+	// look it up as mail_addr_find() does: the address, the address without its
+	// recipient_delimiter extension, the local part when the sender's domain is local,
+	// then "@domain"; an empty Sender is the null sender, looked up as "<>"
+	// (empty_address_relayhost_maps_lookup_key, empty_address_default_transport_maps_lookup_key).
+	Sender string
+}
+
+// RouteFor is Route for the sender opt.Sender (see RouteOptions).
+func (s *Settings) RouteFor(ctx context.Context, destination string, opt RouteOptions) (*Route, error) {
+	rt := &Route{Destination: destination, Sender: opt.Sender}
 	d := strings.TrimSpace(destination)
 	if d == "" {
 		return nil, fmt.Errorf("%w: empty destination", ErrNextHop)
@@ -63,6 +81,15 @@ func (s *Settings) Route(ctx context.Context, destination string) (*Route, error
 		tr, cfrom, err = s.transportOf("relay_transport")
 	default:
 		tr, cfrom, err = s.transportOf("default_transport")
+		if err == nil {
+			// resolve.c: the sender-dependent default transport replaces default_transport.
+			var hit senderHit
+			hit, err = s.senderLookup(ctx, "sender_dependent_default_transport_maps", "empty_address_default_transport_maps_lookup_key", opt.Sender)
+			if err == nil && hit.found && !strings.EqualFold(hit.value, "DUNNO") {
+				t, nh, _ := strings.Cut(hit.value, ":")
+				tr, cfrom = transportSpec{t, nh}, hit.from
+			}
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -72,11 +99,20 @@ func (s *Settings) Route(ctx context.Context, destination string) (*Route, error
 	if rt.Nexthop == "" {
 		rt.Nexthop = asWritten
 		if class == "relay" || class == "default" {
+			// resolve.c: a sender-dependent relayhost, else relayhost, else the domain.
+			hit, err := s.senderLookup(ctx, "sender_dependent_relayhost_maps", "empty_address_relayhost_maps_lookup_key", opt.Sender)
+			if err != nil {
+				return nil, err
+			}
 			rh, err := s.Param("relayhost")
 			if err != nil {
 				return nil, err
 			}
-			if rh.Value != "" {
+			switch {
+			case hit.found && !strings.EqualFold(hit.value, "DUNNO"):
+				rt.Nexthop = hit.value
+				rt.From = append(rt.From, hit.from)
+			case rh.Value != "":
 				rt.Nexthop = rh.Value
 				rt.From = append(rt.From, rh.String())
 			}
@@ -95,6 +131,92 @@ func (s *Settings) Route(ctx context.Context, destination string) (*Route, error
 }
 
 type transportSpec struct{ transport, nexthop string }
+
+// senderHit is one sender-dependent lookup: the value found and where.
+type senderHit struct {
+	found       bool
+	value, from string
+}
+
+// senderLookup asks the sender-dependent map param for sender the way mail_addr_find()
+// (MA_FIND_DEFAULT) does; nullKey names the parameter that holds the null sender's key. An
+// empty result is ignored, as Postfix ignores it ("ignoring null lookup result"); a lookup
+// error is an ErrConfig error (Postfix defers the message).
+func (s *Settings) senderLookup(ctx context.Context, param, nullKey, sender string) (senderHit, error) {
+	pv, err := s.Param(param)
+	if err != nil || pv.Value == "" {
+		return senderHit{}, err
+	}
+	v, err := s.client("", SMTP)
+	if err != nil {
+		return senderHit{}, err
+	}
+	l, err := v.openListValue(ctx, param, pv.Value)
+	if err != nil {
+		return senderHit{}, err
+	}
+	type key struct {
+		k     string
+		fixed bool // partial keys go to fixed-string tables only
+	}
+	var keys []key
+	if sender == "" {
+		nk, err := s.Param(nullKey)
+		if err != nil {
+			return senderHit{}, err
+		}
+		keys = append(keys, key{nk.Value, false})
+	} else {
+		keys = append(keys, key{sender, false})
+		local, domain := sender, ""
+		if i := strings.LastIndexByte(sender, '@'); i >= 0 {
+			local, domain = sender[:i], sender[i+1:]
+		}
+		if d, err := s.Param("recipient_delimiter"); err == nil && d.Value != "" {
+			if i := strings.IndexAny(local, d.Value); i > 0 {
+				base := local[:i]
+				if domain != "" {
+					base += "@" + domain
+				}
+				keys = append(keys, key{base, true})
+				local = local[:i]
+			}
+		}
+		if domain != "" {
+			if class, err := s.addressClass(ctx, strings.ToLower(domain)); err == nil && class == "local" {
+				keys = append(keys, key{local, true})
+			}
+			keys = append(keys, key{"@" + domain, true})
+		}
+	}
+	for _, k := range keys {
+		lookup := l.Lookup
+		if k.fixed {
+			lookup = l.LookupFixed
+		}
+		r, err := lookup(ctx, k.k)
+		if err != nil {
+			return senderHit{}, fmt.Errorf("%w: %s lookup failure for %q: %w", ErrConfig, param, k.k, err)
+		}
+		if !r.Found {
+			continue
+		}
+		val := strings.TrimSpace(r.Value)
+		if val == "" {
+			return senderHit{}, nil
+		}
+		return senderHit{found: true, value: val, from: fmt.Sprintf("%s %s (sender %s)", param, r.Source, orNull(sender))}, nil
+	}
+	return senderHit{}, nil
+}
+
+// orNull renders the null sender as Postfix logs it.
+func orNull(sender string) string {
+	if sender == "" {
+		return "<>"
+	}
+	return sender
+}
 
 // transportOf reads a transport:nexthop parameter such as default_transport.
 func (s *Settings) transportOf(param string) (transportSpec, string, error) {

@@ -29,6 +29,10 @@ type CheckOptions struct {
 	// Dialer makes the TCP connections (tests point it at loopback servers). Nil means a
 	// net.Dialer.
 	Dialer Dialer
+	// Sender is the envelope sender: it picks sender_dependent_relayhost_maps and
+	// sender_dependent_default_transport_maps entries (policy.RouteOptions). Empty is the
+	// null sender, looked up as "<>".
+	Sender string
 	// HeloName is sent with EHLO; empty means $myhostname (smtp_helo_name's default).
 	HeloName string
 	// MessageAge is how long the message would have waited in the queue (§3.3: at may, a
@@ -113,7 +117,7 @@ type Attempt struct {
 // destination that is not delivered by the SMTP client wraps policy.ErrNotSMTP. Everything
 // that happens on the network is part of the Verdict, not an error.
 func Check(ctx context.Context, s *policy.Settings, destination string, opt CheckOptions) (*Verdict, error) {
-	res, err := s.Resolve(ctx, destination)
+	res, err := s.ResolveFor(ctx, destination, policy.RouteOptions{Sender: opt.Sender})
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +164,7 @@ type Observed struct {
 // included — with one attempt. Nothing is dialled and no DNS is queried. opt's FS,
 // SystemRoots and Now apply; the network options are ignored.
 func CheckObserved(ctx context.Context, s *policy.Settings, destination string, o Observed, opt CheckOptions) (*Verdict, error) {
-	res, err := s.Resolve(ctx, destination)
+	res, err := s.ResolveFor(ctx, destination, policy.RouteOptions{Sender: opt.Sender})
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,7 @@
 // validating resolver, TLSA lookups for DANE, STARTTLS with Postfix's protocol and cipher
 // limits) and judges every session as the emulated Postfix release would:
 //
-//	check [-C dir] [-o name=value]... [-service name] [-resolver addr] [-version v] [-json] DESTINATION
+//	check [-C dir] [-o name=value]... [-service name] [-sender addr] [-resolver addr] [-version v] [-json] DESTINATION
 //
 // Offline mode judges a certificate chain kept in a file, with optional TLSA records and MX
 // host name, and needs no network at all:
@@ -25,7 +25,9 @@
 // read as Postfix reads them. -o name=value overrides a parameter, like postconf -o. -service
 // checks an explicit next hop as delivered by another master.cf service (its -o overrides
 // apply); it is implemented by setting default_transport, so it is accepted only with "[host]"
-// or "host:port" destinations.
+// or "host:port" destinations. -sender is the envelope sender that
+// sender_dependent_relayhost_maps and sender_dependent_default_transport_maps are asked for
+// (without it, the null sender "<>", as for a bounce).
 //
 // The emulated release is -version, else the installed Postfix's (postconf -c dir -h
 // mail_version), else the newest release the library knows. DNS goes to -resolver (host:port)

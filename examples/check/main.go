@@ -62,6 +62,7 @@ type options struct {
 	cert        string
 	tlsa        listFlag
 	mx          string
+	sender      string
 	destination string
 }
 
@@ -70,8 +71,8 @@ type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
-const usageText = `usage: check [-C dir] [-o name=value]... [-service name] [-resolver addr] [-version v] [-json] DESTINATION
-       check [-C dir] [-o name=value]... -cert chain.pem [-tlsa 'RR']... [-mx host] [-version v] [-json] DESTINATION
+const usageText = `usage: check [-C dir] [-o name=value]... [-service name] [-sender addr] [-resolver addr] [-version v] [-json] DESTINATION
+       check [-C dir] [-o name=value]... [-sender addr] -cert chain.pem [-tlsa 'RR']... [-mx host] [-version v] [-json] DESTINATION
 
 DESTINATION is user@domain, domain, [host] or [host]:port.
 Exit status: 0 deliver, 1 defer or bounce, 2 usage or configuration error.
@@ -91,6 +92,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.cert, "cert", "", "offline mode: PEM `file` with the server's chain, leaf first")
 	fs.Var(&o.tlsa, "tlsa", "offline mode: a TLSA record of the server, e.g. '3 1 1 ab12...' (repeatable)")
 	fs.StringVar(&o.mx, "mx", "", "offline mode: the MX `host` name the chain belongs to (default: no MX, the domain itself)")
+	fs.StringVar(&o.sender, "sender", "", "envelope sender `address` for sender_dependent_relayhost_maps and sender_dependent_default_transport_maps (default: the null sender <>)")
 	var pos []string
 	rest := args
 	for {
@@ -258,7 +260,7 @@ func check(ctx context.Context, o *options) (*report, error) {
 	for _, d := range s.Diagnostics() {
 		rep.diagnostics = append(rep.diagnostics, d.Text())
 	}
-	rt, err := s.Route(ctx, o.destination)
+	rt, err := s.RouteFor(ctx, o.destination, policy.RouteOptions{Sender: o.sender})
 	if err != nil {
 		return nil, err
 	}
@@ -271,7 +273,7 @@ func check(ctx context.Context, o *options) (*report, error) {
 		if err != nil {
 			return nil, err
 		}
-		rep.verdict, err = smtpclient.Check(ctx, s, o.destination, smtpclient.CheckOptions{Resolver: r})
+		rep.verdict, err = smtpclient.Check(ctx, s, o.destination, smtpclient.CheckOptions{Resolver: r, Sender: o.sender})
 	}
 	if err != nil {
 		return nil, err

@@ -18,7 +18,7 @@ import (
 // next hop of o.destination would be judged, without any network: the DNS answers count as
 // DNSSEC-validated, STARTTLS as offered and the handshake as completed.
 func offline(ctx context.Context, s *policy.Settings, o *options) (*smtpclient.Verdict, error) {
-	res, err := s.Resolve(ctx, o.destination)
+	res, err := s.ResolveFor(ctx, o.destination, policy.RouteOptions{Sender: o.sender})
 	if err != nil {
 		return nil, err
 	}
@@ -65,5 +65,5 @@ func offline(ctx context.Context, s *policy.Settings, o *options) (*smtpclient.V
 	if !noMX {
 		mx = host
 	}
-	return smtpclient.CheckObserved(ctx, s, o.destination, smtpclient.Observed{MXHost: mx, Observation: obs}, smtpclient.CheckOptions{})
+	return smtpclient.CheckObserved(ctx, s, o.destination, smtpclient.Observed{MXHost: mx, Observation: obs}, smtpclient.CheckOptions{Sender: o.sender})
 }

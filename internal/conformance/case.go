@@ -18,6 +18,8 @@ type Case struct {
 	Desc string `json:"desc,omitempty"`
 	// Rcpt is the recipient address.
 	Rcpt string `json:"rcpt"`
+	// Sender is the envelope sender; empty means DefaultSender.
+	Sender string `json:"sender,omitempty"`
 	// Policy are the lines of the texthash table smtp_tls_policy_maps names.
 	Policy []string `json:"policy,omitempty"`
 	// Transport are the lines of the texthash table transport_maps names.
@@ -35,6 +37,17 @@ type Case struct {
 	// Oracle is what Postfix 3.7.11 recorded for this case in the shared oracle, when the case
 	// came from there.
 	Oracle *Outcome `json:"oracle,omitempty"`
+}
+
+// DefaultSender is the envelope sender of a case that names none.
+const DefaultSender = "sender@conformance.test"
+
+// sender is the case's envelope sender.
+func (c Case) sender() string {
+	if c.Sender == "" {
+		return DefaultSender
+	}
+	return c.Sender
 }
 
 // Server is one loopback SMTP listener inside the case's world.

@@ -385,6 +385,20 @@ func MatrixCases(cs *Certs) []Case {
 	add("table/fingerprint-all-malformed-main-cf-match", "§5.1 every match= value malformed, smtp_tls_fingerprint_cert_match in main.cf holds the pin",
 		Case{MainCF: []string{"smtp_tls_fingerprint_cert_match = " + cs.FP("mx-example", "sha256")}, Policy: []string{"example.test fingerprint match=zz:zz"},
 			Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
+	// Sender-dependent routing (trivial-rewrite resolve.c): the sender picks the relay, and
+	// so the policy table key.
+	relay := Case{MainCF: []string{"sender_dependent_relayhost_maps = texthash:/etc/postfix/sender_relay"},
+		Files:  map[string]string{"/etc/postfix/sender_relay": "@conformance.test [relay.example.test]\n"},
+		Policy: []string{"[relay.example.test] verify match=nomatch.test"}, Zone: withZone("relay.example.test. IN A 127.0.1.20"),
+		Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}}
+	add("route/sender-dependent-relayhost/match", "sender_dependent_relayhost_maps: @domain of the sender picks [relay.example.test]", relay)
+	other := relay
+	other.Sender = "someone@other.test"
+	add("route/sender-dependent-relayhost/other-sender", "sender_dependent_relayhost_maps: another sender's domain has no entry, the recipient domain is the next hop", other)
+	xport := relay
+	xport.MainCF = []string{"sender_dependent_default_transport_maps = texthash:/etc/postfix/sender_relay"}
+	xport.Files = map[string]string{"/etc/postfix/sender_relay": "sender@conformance.test smtp:[relay.example.test]\n"}
+	add("route/sender-dependent-default-transport", "sender_dependent_default_transport_maps: the sender's transport:nexthop replaces default_transport", xport)
 	add("table/duplicate-key", "dict_thash.c: a texthash: table holding a key twice is unavailable (lookup error)",
 		Case{Policy: []string{"example.test secure match=mx.example.test", "example.test secure match=other.test"},
 			Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})

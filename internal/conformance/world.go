@@ -407,8 +407,8 @@ func runPostfix(ctx context.Context, c Case, pf string, mark func(string)) Outco
 			time.Sleep(50 * time.Millisecond)
 		}
 	}()
-	msg := fmt.Sprintf("From: <sender@conformance.test>\nTo: <%s>\nSubject: conformance %s\n\nconformance test message\n", c.Rcpt, c.Name)
-	if out, err := run(ctx, "", []byte(msg), "sendmail", "-f", "sender@conformance.test", "--", c.Rcpt); err != nil {
+	msg := fmt.Sprintf("From: <%s>\nTo: <%s>\nSubject: conformance %s\n\nconformance test message\n", c.sender(), c.Rcpt, c.Name)
+	if out, err := run(ctx, "", []byte(msg), "sendmail", "-f", c.sender(), "--", c.Rcpt); err != nil {
 		return Outcome{Outcome: "error", Reason: "sendmail: " + out}
 	}
 	deadline := time.Now().Add(40 * time.Second)
@@ -454,7 +454,7 @@ func runLibrary(ctx context.Context, c Case) (Outcome, *finding.Fix) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	v, err := smtpclient.Check(cctx, s, c.Rcpt, smtpclient.CheckOptions{})
+	v, err := smtpclient.Check(cctx, s, c.Rcpt, smtpclient.CheckOptions{Sender: c.sender()})
 	if err != nil {
 		return Outcome{Outcome: "error", Reason: "smtpclient.Check: " + err.Error()}, nil
 	}
