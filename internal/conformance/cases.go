@@ -417,6 +417,14 @@ func MatrixCases(cs *Certs) []Case {
 	add("table/cafile-missing", "§2.4 item 5: smtp_tls_CAfile naming a missing file",
 		Case{MainCF: []string{"smtp_tls_CAfile = /nonexistent/ca.pem"}, Policy: []string{"example.test verify"},
 			Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
+	for _, lv := range []string{"may", "verify"} {
+		add("table/capath-missing/"+lv, "§2.4 item 5: smtp_tls_CApath naming a missing directory does not stop the TLS engine, level "+lv,
+			Case{MainCF: []string{"smtp_tls_CAfile =", "smtp_tls_CApath = /nonexistent/rootcas/"}, Policy: []string{"example.test " + lv},
+				Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
+	}
+	add("table/cafile-missing-at-may", "§2.4 item 5: smtp_tls_CAfile naming a missing file stops the TLS engine: may sends in plaintext",
+		Case{MainCF: []string{"smtp_tls_CAfile = /nonexistent/ca.pem"}, Policy: []string{"example.test may"},
+			Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
 	add("table/tafile", "§6.5 tafile= names the trust anchor for verify",
 		Case{Policy: []string{"example.test verify tafile=" + cs.Path("cafile-inter.pem")},
 			Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})

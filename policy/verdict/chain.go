@@ -371,7 +371,8 @@ type Trust struct {
 	UnhashedCAPathFiles int
 }
 
-// ErrCAFile is wrapped when smtp_tls_CAfile or smtp_tls_CApath cannot be loaded: Postfix
+// ErrCAFile is wrapped when smtp_tls_CAfile cannot be loaded (a CApath is only searched
+// later and never fails the engine): Postfix
 // then logs "cannot load Certification Authority data" and disables TLS ("TLS is required,
 // but our TLS engine is unavailable").
 var ErrCAFile = errors.New("cannot load Certification Authority data")
@@ -382,8 +383,10 @@ var hashName = regexp.MustCompile(`^[0-9a-f]{8}\.[0-9]+$`)
 // root, without a leading "/"): the CAfile (every certificate), the CApath (only files
 // named like OpenSSL's hash links "1a2b3c4d.0", which are all OpenSSL ever opens), the
 // trust-anchor files, and, when p.AppendDefaultCA is set and a CAfile or CApath is
-// configured, system (the system roots, given by the caller). A CAfile or CApath problem is an error wrapping ErrCAFile, as Postfix
-// disables TLS for it; a trust-anchor file problem is recorded for Evaluate to report.
+// configured, system (the system roots, given by the caller). A CAfile problem is an error
+// wrapping ErrCAFile, as Postfix disables TLS for it; an unreadable CApath only adds a note
+// (OpenSSL searches it at verification time and finds nothing); a trust-anchor file problem
+// is recorded for Evaluate to report.
 func LoadTrust(ctx context.Context, fsys fs.FS, p policy.Policy, system []*x509.Certificate) (*Trust, error) {
 	t := &Trust{TrustAnchors: map[string]*dane.TrustAnchors{}}
 	rel := func(name string) string {
@@ -416,7 +419,11 @@ func LoadTrust(ctx context.Context, fsys fs.FS, p policy.Policy, system []*x509.
 		dir := rel(p.CAPath)
 		ents, err := fs.ReadDir(fsys, dir)
 		if err != nil {
-			return nil, fmt.Errorf("%w, CApath=%q: %w", ErrCAFile, p.CAPath, err)
+			// SSL_CTX_load_verify_locations() only records a directory; OpenSSL searches it
+			// when it verifies a chain. A missing one stops nothing: TLS starts and every
+			// chain lacks its issuer (real Postfix 3.7.11: conformance table/capath-missing).
+			t.Notes = append(t.Notes, fmt.Sprintf("smtp_tls_CApath %s cannot be read (%v): OpenSSL finds no CA there, so no chain is trusted through it", p.CAPath, err))
+			ents = nil
 		}
 		n, skipped := 0, 0
 		for _, e := range ents {
@@ -438,7 +445,9 @@ func LoadTrust(ctx context.Context, fsys fs.FS, p policy.Policy, system []*x509.
 			t.CAs = append(t.CAs, certs...)
 			n += len(certs)
 		}
-		t.Notes = append(t.Notes, fmt.Sprintf("smtp_tls_CApath %s: %d certificates from hash-named files", p.CAPath, n))
+		if err == nil {
+			t.Notes = append(t.Notes, fmt.Sprintf("smtp_tls_CApath %s: %d certificates from hash-named files", p.CAPath, n))
+		}
 		t.UnhashedCAPathFiles = skipped
 		if skipped > 0 {
 			t.Notes = append(t.Notes, fmt.Sprintf("smtp_tls_CApath %s: %d files not named like OpenSSL hash links (run c_rehash/openssl rehash); OpenSSL never reads them", p.CAPath, skipped))

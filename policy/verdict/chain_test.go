@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -55,6 +56,12 @@ func TestLoadTrust(t *testing.T) {
 		_, err := verdict.LoadTrust(ctx, fsys, policy.Policy{CAFile: "/nope.pem"}, nil)
 		if !errors.Is(err, verdict.ErrCAFile) {
 			t.Errorf("err %v", err)
+		}
+	})
+	t.Run("a missing CApath does not disable TLS (conformance table/capath-missing)", func(t *testing.T) {
+		tr, err := verdict.LoadTrust(ctx, fsys, policy.Policy{CAPath: "/etc/postfix/rootcas/"}, nil)
+		if err != nil || len(tr.CAs) != 0 || len(tr.Notes) != 1 || !strings.Contains(tr.Notes[0], "cannot be read") {
+			t.Fatalf("%v %+v", err, tr)
 		}
 	})
 	t.Run("context cancellation", func(t *testing.T) {
