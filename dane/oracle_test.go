@@ -51,6 +51,11 @@ func TestOracleOpenSSL(t *testing.T) {
 	futureInter := pki.Must(t, pki.Spec{CN: []string{"Future Intermediate"}, CA: true, NotBefore: time.Now().Add(24 * time.Hour)}, h.Root)
 	underFuture := pki.Must(t, pki.Spec{DNS: []string{"mx.example.com"}}, futureInter)
 
+	// A cross-signed copy of the root (same subject and key, issued by the other root) and an
+	// expired copy of the intermediate (same subject and key).
+	crossRoot := pki.Must(t, pki.Spec{CN: []string{"Test Root CA"}, Org: "postfixtls tests", CA: true, Signer: h.Root.Key}, h.Other)
+	expiredInterCopy := pki.Must(t, pki.Spec{CN: []string{"Test Intermediate CA"}, Org: "postfixtls tests", CA: true, Signer: h.Inter.Key,
+		NotBefore: past, NotAfter: past.Add(time.Hour)}, h.Root)
 	ta := func(c *pki.Cert) []Record { return []Record{rec(2, 0, 0, c), rec(3, 0, 0, c)} } // §6.5 tafile records
 	cases := []struct {
 		name   string
@@ -89,6 +94,8 @@ func TestOracleOpenSSL(t *testing.T) {
 		{"§6.4 DANE-TA: chain cut at the anchor, expired root above it ignored", []Record{rec(2, 1, 1, interOld)}, []*pki.Cert{leafOld, interOld, oldRoot}, false},
 		{"§6.4 DANE-TA only, self-signed leaf", []Record{rec(2, 1, 1, h.Root)}, []*pki.Cert{self}, false},
 		{"§6.4 DANE-EE and DANE-TA both fail: EE mismatch, TA mismatch", []Record{rec(3, 1, 1, other), rec(2, 1, 1, h.Other)}, []*pki.Cert{leaf, h.Inter}, false},
+		{"§6.4 DANE-TA: the 2 0 0 root beats the cross-signed copy the server sends", []Record{rec(2, 0, 0, h.Root)}, []*pki.Cert{leaf, h.Inter, crossRoot}, false},
+		{"§6.4 DANE-TA: of two copies of the issuer the one valid now is taken", []Record{rec(2, 0, 1, h.Root)}, []*pki.Cert{leaf, expiredInterCopy, h.Inter, h.Root}, false},
 		{"§6.4 DANE-TA: unrelated extra certificate sent", []Record{rec(2, 1, 1, h.Inter)}, []*pki.Cert{leaf, h.Other, h.Inter}, false},
 	}
 	// One TLS server; the SNI name picks the chain.

@@ -451,18 +451,9 @@ func (v *verifier) buildChain(sent []*x509.Certificate, sc *SigCache) (built []*
 		if openssl.SelfIssued(cur) {
 			break // a self-issued certificate ends the untrusted chain (OpenSSL build_chain)
 		}
-		var next *x509.Certificate
-		for _, pool := range [][]*x509.Certificate{sent[1:], tlsaCerts} {
-			for _, c := range pool {
-				if c != nil && !used[c] && !containsRaw(built, c) && openssl.Issued(cur, c) {
-					next = c
-					break
-				}
-			}
-			if next != nil {
-				break
-			}
-		}
+		// OpenSSL (1.1.1m, 3.0.1 and later) searches the certificates of "2 0 0" records
+		// before the peer's ("Prioritise DANE TLSA issuer certs over peer certs").
+		next := openssl.FindIssuer(cur, v.now, func(c *x509.Certificate) bool { return !used[c] && !containsRaw(built, c) }, tlsaCerts, sent[1:])
 		if next == nil {
 			break
 		}

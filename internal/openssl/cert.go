@@ -3,6 +3,7 @@ package openssl
 import (
 	"bytes"
 	"crypto/x509"
+	"time"
 )
 
 // Issued is X509_check_issued()'s name and key-identifier test: child names issuer as its
@@ -68,4 +69,26 @@ func ServerPurpose(c *x509.Certificate, ca bool) bool {
 		return false
 	}
 	return true
+}
+
+// FindIssuer is find_issuer() of OpenSSL's chain building: the candidates of pools, searched
+// in order as one list, that Issued says issued child and accept allows; the first one valid
+// at now wins, else the one that expires last (nil when there is none). OpenSSL 1.1.1m and
+// 3.0.1 and later put the certificates of DANE "2 0 0" records before the peer's.
+func FindIssuer(child *x509.Certificate, now time.Time, accept func(*x509.Certificate) bool, pools ...[]*x509.Certificate) *x509.Certificate {
+	var best *x509.Certificate
+	for _, pool := range pools {
+		for _, c := range pool {
+			if c == nil || !Issued(child, c) || (accept != nil && !accept(c)) {
+				continue
+			}
+			if !now.Before(c.NotBefore) && !now.After(c.NotAfter) {
+				return c
+			}
+			if best == nil || c.NotAfter.After(best.NotAfter) {
+				best = c
+			}
+		}
+	}
+	return best
 }

@@ -326,23 +326,9 @@ func finalError(errs []ChainError) *ChainError {
 }
 
 func findIssuer(c *x509.Certificate, cands []*x509.Certificate, now time.Time, used func(*x509.Certificate) bool) *x509.Certificate {
-	var fallback *x509.Certificate
-	for _, x := range cands {
-		if x == nil || !openssl.Issued(c, x) || used(x) {
-			continue
-		}
-		if x.KeyUsage != 0 && x.KeyUsage&x509.KeyUsageCertSign == 0 {
-			continue
-		}
-		if now.Before(x.NotBefore) || now.After(x.NotAfter) {
-			if fallback == nil {
-				fallback = x
-			}
-			continue
-		}
-		return x
-	}
-	return fallback
+	return openssl.FindIssuer(c, now, func(x *x509.Certificate) bool {
+		return !used(x) && (x.KeyUsage == 0 || x.KeyUsage&x509.KeyUsageCertSign != 0)
+	}, cands)
 }
 
 func inStore(c *x509.Certificate, roots []*x509.Certificate) bool {

@@ -51,6 +51,9 @@ type Spec struct {
 	CA bool
 	// Key picks the key algorithm.
 	Key KeyType
+	// Signer, when set, is the certificate's key instead of a new one of type Key: with the
+	// same subject it makes another copy of a CA, such as a cross-signed one.
+	Signer crypto.Signer
 	// Edit, when set, changes the template last, before it is signed: for extensions the
 	// fields above do not cover (no basicConstraints, other key or extended key usages).
 	Edit func(*x509.Certificate)
@@ -70,9 +73,12 @@ var oidCN = asn1.ObjectIdentifier{2, 5, 4, 3}
 
 // New makes a certificate from spec, signed by issuer, or self-signed when issuer is nil.
 func New(spec Spec, issuer *Cert) (*Cert, error) {
-	key, err := newKey(spec.Key)
-	if err != nil {
-		return nil, err
+	key := spec.Signer
+	if key == nil {
+		var err error
+		if key, err = newKey(spec.Key); err != nil {
+			return nil, err
+		}
 	}
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
 	if err != nil {
