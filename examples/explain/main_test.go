@@ -58,3 +58,13 @@ func TestRunUsage(t *testing.T) {
 	require.Equal(t, exitUsage, run(context.Background(), []string{"/nonexistent/file"}, nil, &out, &errb))
 	require.Equal(t, exitOK, run(context.Background(), nil, strings.NewReader(""), &out, &errb))
 }
+
+// TestRunMissingMainCF checks that a -C directory without main.cf is a usage error whose
+// text names the path once (Postfix's mail_conf_suck is fatal there too).
+func TestRunMissingMainCF(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"-C", dir, "../../maillog/testdata/oracle/dane-311-mismatch-l1.log"}, nil, &out, &errb)
+	require.Equal(t, exitUsage, code)
+	require.Equal(t, "explain: postfix configuration error: open "+filepath.Join(dir, "main.cf")+": no such file or directory\n", errb.String())
+}
