@@ -66,6 +66,8 @@ func TestOracleLogs(t *testing.T) {
 			require.Equal(t, e.Relay, d.Relay)
 			require.Equal(t, "3.7.11", r.Version())
 			require.Zero(t, r.Stats().Unrecognised, "%v", r.Diagnostics())
+			// The "# case ..." header is no log line: reported, in words that say what it is.
+			require.Equal(t, []Diagnostic{{Line: 1, Text: `not a Postfix log line: a "#" comment`}}, r.Diagnostics())
 			if e.Trust != "" {
 				var final *Attempt
 				for i := range d.Attempts {
