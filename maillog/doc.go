@@ -47,6 +47,15 @@
 // attempts in words, Postfix's verdict, findings (finding.Finding, with the same codes
 // and fixes as the live check) and missing evidence.
 //
+// After failed deliveries qmgr(8) may mark a destination dead and defer its other
+// recipients without handing them to smtp(8): "<queue id>: to=<rcpt>, relay=none, ...,
+// status=deferred (delivery temporarily suspended: <the failure's reason>)", logged by the
+// retry transport (postfix/error) or by qmgr, with no connection lines (SuspendedPrefix,
+// Delivery.Suspended). The Collector keeps, per destination, the newest failed delivery
+// that had connections; when the newest failure is a suspension, the explanation says so
+// and takes its attempts and findings from that delivery (Explanation.Attempted), or, when
+// the log holds none, asks for an older log (MissingAttempt).
+//
 // The log never contains the certificate. When the log proves that the chain was trusted
 // and only the name check failed (the only verification error is "num=62:hostname
 // mismatch", or the trust word is Trusted/Verified) and loglevel-2 lines show the

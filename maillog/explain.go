@@ -29,6 +29,9 @@ const (
 	MissingTLS          = "the TLS summary line: smtp_tls_loglevel is 0; set it to 1 (or 2) to see the trust word, protocol and cipher"
 	MissingConfig       = "the configuration: give -C with Postfix's configuration directory to get findings and proposed policy rows"
 	MissingEarlier      = "the first session: this one re-used a cached TLS session, and the verification failure was logged when that session was made (look earlier in the log, or run examples/check)"
+	// MissingAttempt: the newest failure was a suspension (see Delivery.Suspended) and the
+	// log holds no earlier failed delivery to the destination with connection lines.
+	MissingAttempt = "the delivery attempt that failed: the queue manager deferred this delivery without connecting because an earlier delivery to this destination had failed, and this log holds no failed delivery with connection lines (it began later: look in an older log, e.g. the rotated maillog.1, or run examples/check)"
 )
 
 // SynthesizedCAName is the subject CN of the stand-in CA that Explain creates when it
@@ -65,6 +68,10 @@ type Explanation struct {
 	Last  time.Time `json:"last,omitzero"`
 	// Latest is the newest delivery that failed (or the newest at all when none failed).
 	Latest Delivery `json:"latest"`
+	// Attempted is set when Latest was suspended (Delivery.Suspended): the newest earlier
+	// failed delivery to the destination that had connection attempts. The findings are
+	// those of its attempts.
+	Attempted *Delivery `json:"attempted,omitempty"`
 	// Verdict says Postfix's verdict in a sentence; Story what happened, attempt by attempt.
 	Verdict string   `json:"verdict"`
 	Story   []string `json:"story"`
@@ -82,6 +89,8 @@ type Explanation struct {
 	sentTime time.Time
 	rcpts    map[string]struct{}
 	failed   bool
+	// tried is the newest failed delivery with connection attempts (one per destination).
+	tried *Delivery
 }
 
 // PolicyInfo is the policy summary shown with an explanation.
@@ -139,6 +148,10 @@ func (c *Collector) Add(ctx context.Context, d Delivery) {
 	fail := d.Status != "sent"
 	if !fail && d.Seq > e.sentSeq {
 		e.sentSeq, e.sentTime = d.Seq, d.Time
+	}
+	if fail && len(d.Attempts) > 0 && (e.tried == nil || d.Seq >= e.tried.Seq) {
+		t := d
+		e.tried = &t
 	}
 	newer := d.Seq >= e.lastSeq
 	if (fail && (!e.failed || newer)) || (!e.failed && newer) {
@@ -234,7 +247,30 @@ func explainOne(ctx context.Context, e *Explanation, s *policy.Settings) {
 			e.Verdict += " (" + e.sentTime.Format(time.Stamp) + ")"
 		}
 	}
-	e.Story = append([]string(nil), d.Warnings...)
+	e.Story = nil
+	e.Findings, e.Missing, e.Notes = nil, nil, nil
+	suspended, isSuspended := d.Suspended()
+	if isSuspended && d.Status != "sent" {
+		t := e.tried
+		if t == nil || t.Seq > d.Seq {
+			e.Story = append(e.Story, fmt.Sprintf("not attempted: the queue manager had suspended deliveries to this destination after an earlier delivery to it failed (%q), and deferred this one without connecting; that earlier delivery is not in this log", suspended))
+			e.Missing = append(e.Missing, MissingAttempt)
+		} else {
+			e.Attempted = t
+			at := ""
+			if !t.Time.IsZero() {
+				at = " at " + t.Time.Format(time.Stamp)
+			}
+			if t.Reason == suspended {
+				e.Story = append(e.Story, fmt.Sprintf("not attempted: the queue manager had suspended deliveries to this destination after a delivery to it failed, and deferred this one without connecting; the newest earlier failed delivery with connections, %s to %s%s, failed with the reason the suspension names; its attempts:", t.QueueID, t.Recipient, at))
+			} else {
+				e.Story = append(e.Story, fmt.Sprintf("not attempted: the queue manager had suspended deliveries to this destination after a delivery to it failed (%q), and deferred this one without connecting; the newest earlier failed delivery with connections, %s to %s%s, failed otherwise (%q); its attempts:", suspended, t.QueueID, t.Recipient, at, t.Reason))
+				e.Notes = append(e.Notes, "the failure that suspended this destination may not be in this log: the findings are those of the newest earlier delivery with connections, whose reason differs")
+			}
+			d = *t
+		}
+	}
+	e.Story = append(e.Story, d.Warnings...)
 	var decide *Attempt
 	for i := range d.Attempts {
 		a := &d.Attempts[i]
@@ -243,13 +279,12 @@ func explainOne(ctx context.Context, e *Explanation, s *policy.Settings) {
 			decide = a
 		}
 	}
-	if len(d.Attempts) == 0 && d.Status != "sent" {
+	if len(d.Attempts) == 0 && d.Status != "sent" && !isSuspended {
 		e.Story = append(e.Story, "no connection lines for this delivery: "+d.Reason)
 	}
 	if d.Status == "sent" {
 		return
 	}
-	e.Findings, e.Missing, e.Notes = nil, nil, nil
 	fromLog(e, d, decide)
 	if s == nil {
 		e.Missing = append(e.Missing, MissingConfig)
@@ -332,7 +367,7 @@ func fromLog(e *Explanation, d Delivery, a *Attempt) {
 	if a != nil && a.Reason != "" {
 		reason = a.Reason
 	}
-	reason = strings.TrimPrefix(reason, "delivery temporarily suspended: ")
+	reason = strings.TrimPrefix(reason, SuspendedPrefix)
 	add := func(code finding.Code, cause, summary string, details ...string) {
 		e.Findings = append(e.Findings, finding.Finding{Code: code, Cause: cause, Summary: summary, Details: details})
 	}

@@ -61,6 +61,12 @@ type header struct {
 
 // parseLine fills everything but Text and returns the offset of the text.
 func parseLine(b []byte, year int, l *header) (int, error) {
+	if len(b) > 0 && b[0] == '#' {
+		// Neither syslog nor Postfix's maillog_file writes one: an annotation someone added
+		// (as in testdata/oracle), reported rather than skipped, so that nothing is dropped
+		// unseen.
+		return 0, fmt.Errorf("%w: a \"#\" comment", ErrNotLog)
+	}
 	i := 0
 	// optional <PRI>
 	if len(b) > 0 && b[0] == '<' {

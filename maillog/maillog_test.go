@@ -66,6 +66,8 @@ func TestOracleLogs(t *testing.T) {
 			require.Equal(t, e.Relay, d.Relay)
 			require.Equal(t, "3.7.11", r.Version())
 			require.Zero(t, r.Stats().Unrecognised, "%v", r.Diagnostics())
+			// The "# case ..." header is no log line: reported, in words that say what it is.
+			require.Equal(t, []Diagnostic{{Line: 1, Text: `not a Postfix log line: a "#" comment`}}, r.Diagnostics())
 			if e.Trust != "" {
 				var final *Attempt
 				for i := range d.Attempts {
@@ -469,4 +471,84 @@ func TestExplainFingerprintWrongDigest(t *testing.T) {
 		require.NotContains(t, e.Missing, MissingNames, c.log)
 		require.Equal(t, c.missing, slices.Contains(e.Missing, MissingFingerprints), "%s: %q", c.log, e.Missing)
 	}
+}
+
+// qmgr(8) marks a destination dead after failed deliveries (qmgr_queue_throttle) and
+// defers its other recipients without a connection, with "delivery temporarily suspended: "
+// before the failure's reason (qmgr_deliver.c) and relay=none, through the retry transport
+// (postfix/error). testdata/oracle/verify-wrong-ca-suspended-l1.log is real Postfix 3.7.11
+// output: ten messages queued at once for a server with an untrusted certificate, then one
+// more; four deliveries connect and fail, seven are suspended. The explanation of the
+// newest (suspended) one takes its findings from the newest delivery that connected.
+func TestExplainSuspended(t *testing.T) {
+	b, err := os.ReadFile("testdata/oracle/verify-wrong-ca-suspended-l1.log")
+	require.NoError(t, err)
+	full := string(b)
+	// The log as it would be after a rotation between the attempts and the suspensions:
+	// everything after the last smtp(8) status line.
+	rotated := full[strings.LastIndex(full, "postfix/smtp["):]
+	rotated = rotated[strings.IndexByte(rotated, '\n')+1:]
+	// Edited (not Postfix output): the suspension names a failure other than the one of
+	// the newest delivery that connected.
+	other := strings.ReplaceAll(full, "(delivery temporarily suspended: Server certificate not verified)",
+		"(delivery temporarily suspended: connect to mx.example.test[127.0.1.20]:25: Connection refused)")
+	for _, c := range []struct {
+		name      string
+		log       string
+		attempted string // queue ID of Explanation.Attempted, "" for none
+		story     string
+		missing   bool
+		note      bool
+	}{
+		{"qmgr_deliver.c SUSPENDED: findings from the newest delivery that connected", full, "D6AFD984906",
+			"not attempted: the queue manager had suspended deliveries to this destination after a delivery to it failed, and deferred this one without connecting; the newest earlier failed delivery with connections, D6AFD984906 to user4@example.test at Dec  3 19:32:31, failed with the reason the suspension names; its attempts:", false, false},
+		{"qmgr_deliver.c SUSPENDED: the log began after the failed delivery", rotated, "",
+			`not attempted: the queue manager had suspended deliveries to this destination after an earlier delivery to it failed ("Server certificate not verified"), and deferred this one without connecting; that earlier delivery is not in this log`, true, false},
+		{"qmgr_deliver.c SUSPENDED: the suspension names another failure", other, "D6AFD984906",
+			`not attempted: the queue manager had suspended deliveries to this destination after a delivery to it failed ("connect to mx.example.test[127.0.1.20]:25: Connection refused"), and deferred this one without connecting; the newest earlier failed delivery with connections, D6AFD984906 to user4@example.test at Dec  3 19:32:31, failed otherwise ("Server certificate not verified"); its attempts:`, false, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := explainString(t, c.log, nil)
+			require.Equal(t, "76BD498491E", e.Latest.QueueID, "the newest failure is the late message's suspension")
+			require.Equal(t, "none", e.Latest.Relay)
+			reason, ok := e.Latest.Suspended()
+			require.True(t, ok)
+			require.NotEmpty(t, reason)
+			require.Equal(t, c.story, e.Story[0])
+			require.Equal(t, c.missing, slices.Contains(e.Missing, MissingAttempt), "%q", e.Missing)
+			require.Equal(t, c.note, len(e.Notes) > 0, "%q", e.Notes)
+			if c.attempted == "" {
+				require.Nil(t, e.Attempted)
+				require.Len(t, e.Story, 1)
+				require.Empty(t, e.Findings, "no attempt, no finding from the log")
+				return
+			}
+			require.NotNil(t, e.Attempted)
+			require.Equal(t, c.attempted, e.Attempted.QueueID)
+			require.Len(t, e.Story, 2)
+			require.Contains(t, e.Story[1], "verification: untrusted issuer /O=Postfix TLS Oracle/CN=Oracle Other (untrusted) Root CA")
+			require.Equal(t, finding.IssuerNotTrusted, e.Findings[0].Code)
+		})
+	}
+
+	// With the configuration, the findings of the delivery that connected get the policy.
+	s, err := policy.NewSettings(policy.MustParseVersion("3.7.11"), map[string]string{
+		"smtp_tls_policy_maps": "inline:{example.test=verify}", "smtp_tls_CAfile": "/etc/postfix/rootca.pem"})
+	require.NoError(t, err)
+	e := explainString(t, full, s)
+	require.NotNil(t, e.Policy)
+	require.Equal(t, policy.Verify, e.Policy.Level)
+	require.Equal(t, finding.IssuerNotTrusted, e.Findings[0].Code)
+	require.Contains(t, e.Findings[0].Details, `configured: smtp_tls_CAfile = "/etc/postfix/rootca.pem", smtp_tls_CApath = ""`)
+
+	// Delivery.Suspended: only a delivery without connections is a suspension.
+	d := Delivery{Status: "deferred", Reason: "delivery temporarily suspended: Server certificate not verified"}
+	r, ok := d.Suspended()
+	require.True(t, ok)
+	require.Equal(t, "Server certificate not verified", r)
+	d.Attempts = []Attempt{{Server: "mx.example.test[127.0.1.20]:25"}}
+	_, ok = d.Suspended()
+	require.False(t, ok)
+	_, ok = Delivery{Status: "deferred", Reason: "Server certificate not verified"}.Suspended()
+	require.False(t, ok)
 }

@@ -1,6 +1,7 @@
 package maillog
 
 import (
+	"strings"
 	"time"
 
 	"github.com/postfixtls/postfixtls/policy/verdict"
@@ -121,6 +122,23 @@ type Delivery struct {
 	// connections (policy lookup problems, smtp_tls_policy_maps syntax, DANE configuration,
 	// "DNSSEC-signed TLSA record: ..." imports), in Postfix's words.
 	Warnings []string `json:"warnings,omitempty"`
+}
+
+// SuspendedPrefix starts the reason of a recipient the queue manager deferred without
+// handing it to a delivery agent because it had marked the destination dead: after a
+// delivery agent reported the site as failed, qmgr(8) prepends it to that failure's reason
+// ("delivery temporarily suspended: " in qmgr/qmgr_deliver.c) and logs the later recipients
+// with relay=none, through the retry (error(8)) transport or itself (qmgr/qmgr_defer.c).
+const SuspendedPrefix = "delivery temporarily suspended: "
+
+// Suspended reports whether the queue manager deferred this delivery without a connection
+// because the destination was marked dead, and returns the reason of the failure that
+// marked it ("Server certificate not verified").
+func (d Delivery) Suspended() (reason string, ok bool) {
+	if len(d.Attempts) > 0 {
+		return "", false
+	}
+	return strings.CutPrefix(d.Reason, SuspendedPrefix)
 }
 
 // Diagnostic reports a line the reader skipped or could not place, with its line number.

@@ -51,6 +51,16 @@ func TestGlobalLevelBooleans(t *testing.T) {
 	}
 }
 
+// TestLoadMissingMainCF checks the error of a configuration directory without main.cf
+// (mail_conf_suck: fatal): ErrConfig, then the open error with the path once.
+func TestLoadMissingMainCF(t *testing.T) {
+	dir := t.TempDir()
+	_, err := Load(context.Background(), LoadOptions{Version: V(3, 7, 11), ConfigDir: dir})
+	require.ErrorIs(t, err, ErrConfig)
+	require.ErrorIs(t, err, os.ErrNotExist)
+	require.EqualError(t, err, "postfix configuration error: open "+filepath.Join(dir, "main.cf")+": no such file or directory")
+}
+
 // TestStartupError checks that the startup checks name the parameter they stop at.
 func TestStartupError(t *testing.T) {
 	s, err := NewSettings(V(3, 7, 11), map[string]string{"smtp_dns_support_level": "DNSSEC"})

@@ -6,6 +6,13 @@
 //	explain [-C dir] [-version v] [-json] [-all] [FILE...]
 //
 // Without FILE it reads standard input ("-" also means standard input).
+//
+// With -C the configuration is read with the rules of one Postfix release: -version, else
+// the version the log's "daemon started -- version X" line shows, else the newest release
+// known. The text's first line names it and where it came from ("postfix      3.7.11  from
+// -version"), as examples/check does; -json has it as "emulated" {"version", "from":
+// "-version", "log" or "latest"}. Without -C nothing depends on a release, and nothing is
+// said.
 package main
 
 import (
@@ -76,6 +83,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	var deliveries []maillog.Delivery
 	var diags []maillog.Diagnostic
+	var dropped int64 // diagnostics beyond the reader's cap, only counted
 	logVersion := ""
 	for i, rd := range readers {
 		r := maillog.NewReader(rd, maillog.Options{})
@@ -91,31 +99,25 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			deliveries = append(deliveries, d)
 		}
 		diags = append(diags, r.Diagnostics()...)
+		dropped += r.Stats().DiagnosticsDropped
 		if v := r.Version(); v != "" {
 			logVersion = v
 		}
 	}
+	em, err := pickVersion(*version, logVersion)
+	if err != nil {
+		fmt.Fprintf(stderr, "explain: %v\n", err)
+		return exitUsage
+	}
 	var settings *policy.Settings
+	var emulated *emulation
 	if *configDir != "" {
-		v := policy.Latest()
-		vs := *version
-		if vs == "" {
-			vs = logVersion
-		}
-		if vs != "" {
-			pv, err := policy.ParseVersion(vs)
-			if err != nil {
-				fmt.Fprintf(stderr, "explain: -version: %v\n", err)
-				return exitUsage
-			}
-			v = pv
-		}
-		s, err := policy.Load(ctx, policy.LoadOptions{Version: v, ConfigDir: *configDir})
+		s, err := policy.Load(ctx, policy.LoadOptions{Version: em.Version, ConfigDir: *configDir})
 		if err != nil {
 			fmt.Fprintf(stderr, "explain: %v\n", err)
 			return exitUsage
 		}
-		settings = s
+		settings, emulated = s, &em
 	}
 	c := maillog.NewCollector(maillog.ExplainOptions{Settings: settings, All: *all})
 	// Files may be given oldest or newest first: order by time, then by position.
@@ -139,9 +141,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		enc.SetIndent("", "  ")
 		out := struct {
 			Version      string                `json:"log_version,omitempty"`
+			Emulated     *emulation            `json:"emulated,omitempty"`
 			Explanations []maillog.Explanation `json:"explanations"`
 			Diagnostics  []maillog.Diagnostic  `json:"diagnostics,omitempty"`
-		}{logVersion, ex, diags}
+		}{logVersion, emulated, ex, diags}
 		if out.Explanations == nil {
 			out.Explanations = []maillog.Explanation{}
 		}
@@ -150,6 +153,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return exitUsage
 		}
 		return code
+	}
+	if emulated != nil {
+		// Only the configuration (-C) is read as a release reads it; without it nothing
+		// depends on the release, and nothing is said.
+		fmt.Fprintf(cleanWriter{stdout}, "postfix      %s  from %s\n", emulated.Version, emulated.describe())
+		fmt.Fprintln(stdout)
 	}
 	if len(ex) == 0 {
 		fmt.Fprintln(stdout, "no failed deliveries found")
@@ -161,9 +170,64 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		printText(stdout, e)
 	}
 	if len(diags) > 0 {
-		fmt.Fprintf(stderr, "explain: %d lines skipped or not understood (first: line %d: %s)\n", len(diags), diags[0].Line, diags[0].Text)
+		n := int64(len(diags)) + dropped
+		lines := "lines"
+		if n == 1 {
+			lines = "line"
+		}
+		fmt.Fprintf(stderr, "explain: %d %s skipped or not understood (first: line %d: %s)\n", n, lines, diags[0].Line, diags[0].Text)
 	}
 	return code
+}
+
+// Where the emulated release came from (emulation.From).
+const (
+	fromFlag   = "-version" // the -version flag
+	fromLog    = "log"      // the log's "daemon started -- version X" line
+	fromLatest = "latest"   // neither: the newest release known
+)
+
+// emulation is the Postfix release whose rules read the configuration, and where that
+// choice came from (fromFlag, fromLog or fromLatest).
+type emulation struct {
+	Version policy.Version `json:"version"`
+	From    string         `json:"from"`
+	// logVersion is the version the log showed, as logged.
+	logVersion string
+}
+
+// describe says where the release came from, in check's words ("-version").
+func (e emulation) describe() string {
+	switch e.From {
+	case fromLog:
+		return "the log (master: daemon started -- version " + e.logVersion + ")"
+	case fromLatest:
+		if e.logVersion != "" {
+			return fmt.Sprintf("newest release known (the log's version %q is not one this library reads; use -version)", e.logVersion)
+		}
+		return "newest release known (the log shows no \"daemon started -- version\" line; use -version)"
+	}
+	return e.From
+}
+
+// pickVersion chooses the emulated release: -version, else the version the log shows,
+// else the newest known. A bad -version is an error; a log version that is not understood
+// falls back to the newest release, and says so.
+func pickVersion(flagValue, logVersion string) (emulation, error) {
+	if flagValue != "" {
+		v, err := policy.ParseVersion(flagValue)
+		if err != nil {
+			return emulation{}, fmt.Errorf("-version: %w", err) // err quotes the value
+		}
+		return emulation{Version: v, From: fromFlag}, nil
+	}
+	if logVersion != "" {
+		if v, err := policy.ParseVersion(logVersion); err == nil {
+			return emulation{Version: v, From: fromLog, logVersion: logVersion}, nil
+		}
+		return emulation{Version: policy.Latest(), From: fromLatest, logVersion: logVersion}, nil
+	}
+	return emulation{Version: policy.Latest(), From: fromLatest}, nil
 }
 
 // clean replaces control characters, so log text cannot drive the terminal.

@@ -4,23 +4,40 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/postfixtls/postfixtls/policy"
 	"github.com/stretchr/testify/require"
 )
 
-func TestRunSeedWithConfig(t *testing.T) {
+// configDir writes a configuration directory with main.cf and returns its path.
+func configDir(t *testing.T, mainCF string) string {
+	t.Helper()
 	dir := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.cf"), []byte("smtp_tls_policy_maps = texthash:"+filepath.Join(dir, "tls_policy")+"\nsmtp_tls_CAfile = /etc/ssl/certs/ca-certificates.crt\n"), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "tls_policy"), []byte("fastmail.test secure\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.cf"), []byte(mainCF), 0o644))
+	return dir
+}
+
+// runFailed runs explain, which must find failed deliveries, and returns its output.
+func runFailed(t *testing.T, args []string, stdin io.Reader) string {
+	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), []string{"-C", dir, "../../maillog/testdata/oracle/fastmail-secure-l2.log"}, nil, &out, &errb)
+	code := run(context.Background(), args, stdin, &out, &errb)
 	require.Equal(t, exitFailed, code, errb.String())
-	require.Contains(t, out.String(), "fix: fastmail.test secure match=.messagingengine.test")
-	require.Contains(t, out.String(), "== fastmail.test (1 deliveries: deferred 1; 1 recipients)")
+	return out.String()
+}
+
+func TestRunSeedWithConfig(t *testing.T) {
+	table := filepath.Join(t.TempDir(), "tls_policy")
+	require.NoError(t, os.WriteFile(table, []byte("fastmail.test secure\n"), 0o644))
+	dir := configDir(t, "smtp_tls_policy_maps = texthash:"+table+"\nsmtp_tls_CAfile = /etc/ssl/certs/ca-certificates.crt\n")
+	out := runFailed(t, []string{"-C", dir, "../../maillog/testdata/oracle/fastmail-secure-l2.log"}, nil)
+	require.Contains(t, out, "fix: fastmail.test secure match=.messagingengine.test")
+	require.Contains(t, out, "== fastmail.test (1 deliveries: deferred 1; 1 recipients)")
 }
 
 func TestRunJSONStdinGroupsAndOrders(t *testing.T) {
@@ -57,4 +74,101 @@ func TestRunUsage(t *testing.T) {
 	require.Equal(t, exitUsage, run(context.Background(), []string{"-nope"}, nil, &out, &errb))
 	require.Equal(t, exitUsage, run(context.Background(), []string{"/nonexistent/file"}, nil, &out, &errb))
 	require.Equal(t, exitOK, run(context.Background(), nil, strings.NewReader(""), &out, &errb))
+}
+
+// TestRunMissingMainCF checks that a -C directory without main.cf is a usage error whose
+// text names the path once (Postfix's mail_conf_suck is fatal there too).
+func TestRunMissingMainCF(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"-C", dir, "../../maillog/testdata/oracle/dane-311-mismatch-l1.log"}, nil, &out, &errb)
+	require.Equal(t, exitUsage, code)
+	require.Equal(t, "explain: postfix configuration error: open "+filepath.Join(dir, "main.cf")+": no such file or directory\n", errb.String())
+}
+
+// TestRunEmulated checks the release explain emulates with -C and where it came from
+// (-version, the log's "daemon started -- version X" line from master(8), else the newest
+// known), in the text's first line and in -json's "emulated"; without -C nothing is
+// emulated and nothing is said.
+func TestRunEmulated(t *testing.T) {
+	dir := configDir(t, "smtp_tls_policy_maps = inline:{example.test=verify}\n")
+	b, err := os.ReadFile("../../maillog/testdata/oracle/verify-wrong-ca-l1.log")
+	require.NoError(t, err)
+	withVersion := string(b)
+	noVersion := strings.ReplaceAll(withVersion, "postfix/master[205]: daemon started -- version 3.7.11, configuration /etc/postfix\n", "")
+	require.NotEqual(t, withVersion, noVersion)
+	latest := policy.Latest().String()
+	for _, c := range []struct {
+		name     string
+		args     []string
+		log      string
+		text     string // the first line of the text output ("" for none)
+		version  string // -json "emulated" ("" for none)
+		from     string
+		logField string // -json "log_version"
+	}{
+		{"the -version flag wins over the log", []string{"-C", dir, "-version", "3.6.1"}, withVersion,
+			"postfix      3.6.1  from -version", "3.6.1", "-version", "3.7.11"},
+		{"master(8) daemon started -- version", []string{"-C", dir}, withVersion,
+			"postfix      3.7.11  from the log (master: daemon started -- version 3.7.11)", "3.7.11", "log", "3.7.11"},
+		{"no version in the log: the newest known", []string{"-C", dir}, noVersion,
+			"postfix      " + latest + `  from newest release known (the log shows no "daemon started -- version" line; use -version)`, latest, "latest", ""},
+		{"without -C no release is emulated", nil, withVersion, "", "", "", "3.7.11"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			first, _, _ := strings.Cut(runFailed(t, c.args, strings.NewReader(c.log)), "\n")
+			if c.text == "" {
+				require.True(t, strings.HasPrefix(first, "== example.test "), first)
+			} else {
+				require.Equal(t, c.text, first)
+			}
+
+			out := runFailed(t, append([]string{"-json"}, c.args...), strings.NewReader(c.log))
+			var res struct {
+				LogVersion string `json:"log_version"`
+				Emulated   *struct {
+					Version policy.Version `json:"version"`
+					From    string         `json:"from"`
+				} `json:"emulated"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(out), &res))
+			require.Equal(t, c.logField, res.LogVersion)
+			if c.version == "" {
+				require.Nil(t, res.Emulated)
+				return
+			}
+			require.NotNil(t, res.Emulated)
+			require.Equal(t, c.version, res.Emulated.Version.String())
+			require.Equal(t, c.from, res.Emulated.From)
+		})
+	}
+	var out, errb bytes.Buffer
+	require.Equal(t, exitUsage, run(context.Background(), []string{"-version", "3.x"}, strings.NewReader(withVersion), &out, &errb))
+	require.Equal(t, "explain: -version: invalid Postfix version \"3.x\": \"x\" is not a number\n", errb.String(), "the value once")
+}
+
+// TestRunSkippedLines checks the report of lines that are not log lines: the oracle logs'
+// "# case ..." header, counted in the right number.
+func TestRunSkippedLines(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"../../maillog/testdata/oracle/verify-wrong-ca-l1.log"}, nil, &out, &errb)
+	require.Equal(t, exitFailed, code)
+	require.Equal(t, "explain: 1 line skipped or not understood (first: line 1: not a Postfix log line: a \"#\" comment)\n", errb.String())
+	errb.Reset()
+	code = run(context.Background(), nil, strings.NewReader("# one\n\nnot a log line\n"), &out, &errb)
+	require.Equal(t, exitOK, code)
+	require.Equal(t, "explain: 2 lines skipped or not understood (first: line 1: not a Postfix log line: a \"#\" comment)\n", errb.String(), "the blank line is skipped silently")
+}
+
+// TestRunSuspended runs explain -C on the real Postfix 3.7.11 log in which qmgr(8)
+// suspended the destination ("delivery temporarily suspended", relay=none): the story says
+// so and the finding is that of the newest delivery that connected.
+func TestRunSuspended(t *testing.T) {
+	dir := configDir(t, "smtp_tls_policy_maps = inline:{example.test=verify}\nsmtp_tls_CAfile = /etc/postfix/rootca.pem\n")
+	out := runFailed(t, []string{"-C", dir, "../../maillog/testdata/oracle/verify-wrong-ca-suspended-l1.log"}, nil)
+	require.Contains(t, out, "   verdict: deferred: delivery temporarily suspended: Server certificate not verified (dsn=4.7.5, relay=none); 11 status lines for this destination\n")
+	require.Contains(t, out, "   - not attempted: the queue manager had suspended deliveries to this destination after a delivery to it failed, and deferred this one without connecting; the newest earlier failed delivery with connections, D6AFD984906 to user4@example.test at Dec  3 19:32:31")
+	require.Contains(t, out, "   policy: verify (")
+	require.Contains(t, out, "   finding issuer-not-trusted: The chain of mx.example.test[127.0.1.20]:25 ends at /O=Postfix TLS Oracle/CN=Oracle Other (untrusted) Root CA")
+	require.NotContains(t, out, "missing:")
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/postfixtls/postfixtls/policy/finding"
@@ -115,11 +116,15 @@ func readFileCtx(ctx context.Context, path string) ([]byte, error) {
 	}
 	fh, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, err // an *fs.PathError: "open <path>: <reason>" already
 	}
 	defer fh.Close()
 	data, err := io.ReadAll(ctxReader{ctx, fh})
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, err // "read <path>: <reason>" already
+		}
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	return data, nil

@@ -170,8 +170,12 @@ func TestEntriesKeepsOverridden(t *testing.T) {
 }
 
 func TestParseFileErrors(t *testing.T) {
-	_, err := ParseFile(context.Background(), filepath.Join(t.TempDir(), "main.cf"))
+	path := filepath.Join(t.TempDir(), "main.cf")
+	_, err := ParseFile(context.Background(), path)
 	require.ErrorIs(t, err, os.ErrNotExist, "mail_conf_suck: missing main.cf")
+	require.EqualError(t, err, "open "+path+": no such file or directory", "the path once, not wrapped twice")
+	_, err = ParseMasterFile(context.Background(), filepath.Dir(path))
+	require.EqualError(t, err, "read "+filepath.Dir(path)+": is a directory", "a read error names the path once")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err = ParseMasterFile(ctx, "/nonexistent/master.cf")
