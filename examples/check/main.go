@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"os/signal"
@@ -200,6 +201,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func explain(err error) string {
 	switch {
 	case errors.Is(err, policy.ErrConfig):
+		if msg := err.Error(); strings.HasPrefix(msg, policy.ErrConfig.Error()) {
+			return msg // "postfix configuration error: ..." says it already
+		}
 		return "configuration error: " + err.Error()
 	case errors.Is(err, policy.ErrNotSMTP):
 		return "not an SMTP delivery: " + err.Error()
@@ -231,6 +235,10 @@ func check(ctx context.Context, o *options) (*report, error) {
 	switch {
 	case o.configGiven:
 		if st, err := os.Stat(dir); err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err // the path is said once, after -C
+			}
 			return nil, fmt.Errorf("%w: -C %s: %w", policy.ErrConfig, dir, err)
 		} else if !st.IsDir() {
 			return nil, fmt.Errorf("%w: -C %s: not a directory", policy.ErrConfig, dir)
