@@ -145,6 +145,9 @@ type Entry struct {
 	ServerName *string
 	// TAFiles lists the tafile= values in order (verify and secure only).
 	TAFiles []string
+	// TAFileError is the tafile= value whose file could not be loaded, which made the
+	// entry invalid ("error opening trust anchor file: ..."); empty otherwise.
+	TAFileError string
 	// ConnectionReuse and EnableRPK are the last connection_reuse= (3.4+) and enable_rpk=
 	// (3.9+) values, nil when not given.
 	ConnectionReuse, EnableRPK *bool
@@ -465,6 +468,7 @@ func (p *entryParser) attribute(ti int) bool {
 		e.TAFiles = append(e.TAFiles, val)
 		if p.ec.LoadTrustAnchors != nil {
 			if lerr := p.ec.LoadTrustAnchors(val); lerr != nil {
+				e.TAFileError = val
 				msg := lerr.Error()
 				if msg != "" {
 					p.warnBare(msg)

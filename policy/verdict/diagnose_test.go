@@ -364,3 +364,22 @@ func TestDiagnoseTLSProxyMissing(t *testing.T) {
 		t.Errorf("fixes\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestDiagnoseMissingTAFile (§6.5, tls_dane_load_trustfile()): a tafile= that cannot be
+// opened makes the entry invalid; the first fix creates that file with the CA the server
+// sent (proven: the row then delivers), before the correction that drops tafile= (a
+// labelled downgrade).
+func TestDiagnoseMissingTAFile(t *testing.T) {
+	ta := filepath.Join(t.TempDir(), "fastmail-ca.pem")
+	d := fastmailCase(t, policy.V(3, 7, 11), "fastmail.fm = secure match=.messagingengine.com tafile="+ta+" ciphers=high", false).d
+	if d.Reason != policy.InvalidReason || len(d.Findings) == 0 || len(d.Findings[0].Fixes) < 2 {
+		t.Fatalf("decision %q, findings %+v", d.Reason, d.Findings)
+	}
+	fx := d.Findings[0].Fixes[0]
+	if fx.Kind != finding.FixFile || fx.Key != ta || !strings.Contains(fx.Content, "BEGIN CERTIFICATE") || fx.Proven == "" || fx.IsDowngrade() {
+		t.Errorf("first fix %#v", fx)
+	}
+	if last := d.Findings[0].Fixes[len(d.Findings[0].Fixes)-1]; !last.IsDowngrade() || strings.Contains(last.Value, "tafile=") {
+		t.Errorf("last fix %#v", last)
+	}
+}

@@ -183,6 +183,14 @@ func (e *evaluator) findInvalid(ctx context.Context) *finding.Finding {
 				Note: "builds the compiled table Postfix reads from its source file; then postfix reload"}, nil)
 		}
 	}
+	if p.Entry != nil && p.Entry.TAFileError != "" && len(e.obs.Chain) > 0 {
+		// The row names a trust-anchor file that cannot be loaded: create it with the CA the
+		// server sent (the leaf when it sent no CA), rather than drop tafile=.
+		ta := e.obs.Chain[len(e.obs.Chain)-1]
+		e.offer(ctx, f, finding.Fix{Kind: finding.FixFile, Key: p.Entry.TAFileError, Content: pemOf(ta),
+			Note: "creates the trust-anchor file the row names, with " + fingerprint.OneLine(ta.RawSubject) +
+				" as the server sent it (confirm it with the server's operator)"}, nil)
+	}
 	for _, fx := range p.DuplicateFixes() {
 		// A key written twice makes texthash: refuse the whole table: delete one row.
 		e.offer(ctx, f, fx, nil)
