@@ -293,9 +293,9 @@ func check(ctx context.Context, o *options) (*report, error) {
 // newest known. It says where the choice came from.
 func pickVersion(ctx context.Context, flagValue, dir string) (policy.Version, string, error) {
 	if flagValue != "" {
-		v, err := policy.ParseVersion(flagValue)
+		v, err := policy.ParseKnownVersion(flagValue)
 		if err != nil {
-			return policy.Version{}, "", &usageError{fmt.Sprintf("-version %q: %v", flagValue, err)}
+			return policy.Version{}, "", &usageError{"-version: " + err.Error()} // err quotes the value
 		}
 		return v, "-version", nil
 	}

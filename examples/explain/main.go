@@ -215,7 +215,7 @@ func (e emulation) describe() string {
 // falls back to the newest release, and says so.
 func pickVersion(flagValue, logVersion string) (emulation, error) {
 	if flagValue != "" {
-		v, err := policy.ParseVersion(flagValue)
+		v, err := policy.ParseKnownVersion(flagValue)
 		if err != nil {
 			return emulation{}, fmt.Errorf("-version: %w", err) // err quotes the value
 		}

@@ -108,9 +108,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if version != "" {
-		v, err := policy.ParseVersion(version)
+		v, err := policy.ParseKnownVersion(version)
 		if err != nil {
-			fmt.Fprintln(stderr, "lint:", err)
+			fmt.Fprintln(stderr, "lint: -version:", err)
 			return exitUsage
 		}
 		o.Version = v

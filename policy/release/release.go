@@ -62,6 +62,37 @@ func Parse(s string) (Version, error) {
 	return Version{n[0], n[1], n[2]}, nil
 }
 
+// Oldest returns the oldest release whose behaviour this module emulates (2.11.0).
+func Oldest() Version { return Version{2, 11, 0} }
+
+// lastPatch holds, for each release series this module knows to its end (or to the newest
+// release it was checked against), the highest patch level: a higher one does not exist as
+// far as the module knows.
+var lastPatch = map[[2]int]int{
+	{2, 11}: 11, {3, 4}: 29, {3, 5}: 27, {3, 6}: 20, {3, 7}: 22, {3, 8}: 20, {3, 9}: 14, {3, 10}: 13, {3, 11}: 6,
+}
+
+// ParseKnown is Parse for a release to emulate (a -version flag): besides the syntax, the
+// release must lie between Oldest and Latest, and its patch level must exist as far as the
+// module knows; the error says the range it knows.
+func ParseKnown(s string) (Version, error) {
+	v, err := Parse(s)
+	if err != nil {
+		return v, err
+	}
+	switch {
+	case v.Compare(Oldest()) < 0:
+		return Version{}, fmt.Errorf("Postfix %s is older than the oldest release emulated (%s; known: %s to %s)", strings.TrimSpace(s), Oldest(), Oldest(), Latest())
+	case v.Compare(Latest()) > 0:
+		return Version{}, fmt.Errorf("Postfix %s is newer than the newest release known (%s; known: %s to %s)", strings.TrimSpace(s), Latest(), Oldest(), Latest())
+	}
+	if last, ok := lastPatch[[2]int{v.Major, v.Minor}]; ok && v.Patch > last {
+		return Version{}, fmt.Errorf("Postfix %s does not exist as far as this module knows: the %d.%d series ends at %d.%d.%d here (known: %s to %s)",
+			strings.TrimSpace(s), v.Major, v.Minor, v.Major, v.Minor, last, Oldest(), Latest())
+	}
+	return v, nil
+}
+
 // MustParse is Parse for constants known to be valid; it panics on bad input.
 func MustParse(s string) Version {
 	v, err := Parse(s)
