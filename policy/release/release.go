@@ -82,12 +82,12 @@ func ParseKnown(s string) (Version, error) {
 	}
 	switch {
 	case v.Compare(Oldest()) < 0:
-		return Version{}, fmt.Errorf("Postfix %s is older than the oldest release emulated (%s; known: %s to %s)", strings.TrimSpace(s), Oldest(), Oldest(), Latest())
+		return Version{}, fmt.Errorf("release %s is older than the oldest release emulated (%s; known: %s to %s)", strings.TrimSpace(s), Oldest(), Oldest(), Latest())
 	case v.Compare(Latest()) > 0:
-		return Version{}, fmt.Errorf("Postfix %s is newer than the newest release known (%s; known: %s to %s)", strings.TrimSpace(s), Latest(), Oldest(), Latest())
+		return Version{}, fmt.Errorf("release %s is newer than the newest release known (%s; known: %s to %s)", strings.TrimSpace(s), Latest(), Oldest(), Latest())
 	}
 	if last, ok := lastPatch[[2]int{v.Major, v.Minor}]; ok && v.Patch > last {
-		return Version{}, fmt.Errorf("Postfix %s does not exist as far as this module knows: the %d.%d series ends at %d.%d.%d here (known: %s to %s)",
+		return Version{}, fmt.Errorf("release %s does not exist as far as this module knows: the %d.%d series ends at %d.%d.%d here (known: %s to %s)",
 			strings.TrimSpace(s), v.Major, v.Minor, v.Major, v.Minor, last, Oldest(), Latest())
 	}
 	return v, nil
