@@ -208,6 +208,9 @@ func explain(err error) string {
 	case errors.Is(err, policy.ErrNotSMTP):
 		return "not an SMTP delivery: " + err.Error()
 	case errors.Is(err, policy.ErrNextHop):
+		if msg := err.Error(); strings.HasPrefix(msg, policy.ErrNextHop.Error()) {
+			return msg
+		}
 		return "bad destination: " + err.Error()
 	case errors.Is(err, verdict.ErrObservation):
 		return "offline input: " + err.Error()
