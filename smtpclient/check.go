@@ -33,6 +33,12 @@ type CheckOptions struct {
 	// sender_dependent_default_transport_maps entries (policy.RouteOptions). Empty is the
 	// null sender, looked up as "<>".
 	Sender string
+	// Deadline bounds the whole check of one destination (every MX and address), on top of
+	// Postfix's own per-step timeouts, which can add up to many minutes for a server that
+	// accepts and never speaks. Zero means DefaultDeadline; a negative value means none.
+	// When it ends the check, the attempt it cut counts as a deferral (Postfix would have
+	// waited longer) and Verdict.Deadline says so.
+	Deadline time.Duration
 	// HeloName is sent with EHLO; empty means $myhostname (smtp_helo_name's default).
 	HeloName string
 	// MessageAge is how long the message would have waited in the queue (§3.3: at may, a
@@ -73,7 +79,13 @@ type Verdict struct {
 	// Log holds the "<queue id>: <reason>" lines Postfix logs for servers that failed before
 	// the last one.
 	Log []string `json:"log,omitempty"`
+	// Deadline is set when CheckOptions.Deadline ended the check before Postfix's own
+	// timeouts would have: what was cut, and how long Postfix would have waited.
+	Deadline string `json:"deadline,omitempty"`
 }
+
+// DefaultDeadline is the CheckOptions.Deadline used when none is given.
+const DefaultDeadline = 60 * time.Second
 
 // VerdictPolicy is the policy of the first next hop, as the JSON contract shows it.
 type VerdictPolicy struct {
@@ -121,6 +133,16 @@ func Check(ctx context.Context, s *policy.Settings, destination string, opt Chec
 	if err != nil {
 		return nil, err
 	}
+	parent := ctx
+	deadline := opt.Deadline
+	if deadline == 0 {
+		deadline = DefaultDeadline
+	}
+	if deadline > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, deadline)
+		defer cancel()
+	}
 	r := opt.Resolver
 	if r == nil {
 		if r, err = systemResolver(); err != nil {
@@ -142,7 +164,14 @@ func Check(ctx context.Context, s *policy.Settings, destination string, opt Chec
 			break
 		}
 	}
-	c.finish(ctx, v, decisions)
+	if err := parent.Err(); err != nil {
+		return nil, err // the caller gave up: no verdict
+	}
+	if ctx.Err() != nil {
+		v.Deadline = fmt.Sprintf("the check's deadline (%s) ended it; Postfix would have waited up to %s to connect and %s for each reply before it gave up on a server, so its verdict may differ",
+			deadline, c.connectTimeout, c.heloTimeout)
+	}
+	c.finish(context.WithoutCancel(ctx), v, decisions)
 	return v, nil
 }
 
@@ -475,6 +504,12 @@ func (c *checker) attempt(ctx context.Context, hop policy.Hop, sv server) (verdi
 		}
 		sess := c.dial(ctx, hop, sv, hs, obs.TLSA)
 		c.observe(sess, &obs)
+		if e := sess.Err; e != nil && ctx.Err() != nil && (e.Kind == KindTimeout || e.Kind == KindCanceled) {
+			// The check's deadline cut the session, not one of Postfix's timeouts: never
+			// judge what is left of it (fail closed: a cut session does not deliver).
+			obs.ConnectError = "conversation with " + sess.Namaddr() + " cut short by the check's deadline while " + e.Step.where()
+			obs.HandshakeError = ""
+		}
 		att.Gaps = sess.Gaps
 		if c.opt.KeepSessions {
 			att.Session = sess

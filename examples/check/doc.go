@@ -6,7 +6,7 @@
 // validating resolver, TLSA lookups for DANE, STARTTLS with Postfix's protocol and cipher
 // limits) and judges every session as the emulated Postfix release would:
 //
-//	check [-C dir] [-o name=value]... [-service name] [-sender addr] [-resolver addr] [-version v] [-json] DESTINATION
+//	check [-C dir] [-o name=value]... [-service name] [-sender addr] [-deadline d] [-resolver addr] [-version v] [-json] DESTINATION
 //
 // Offline mode judges a certificate chain kept in a file, with optional TLSA records and MX
 // host name, and needs no network at all:
@@ -27,7 +27,10 @@
 // apply); it is implemented by setting default_transport, so it is accepted only with "[host]"
 // or "host:port" destinations. -sender is the envelope sender that
 // sender_dependent_relayhost_maps and sender_dependent_default_transport_maps are asked for
-// (without it, the null sender "<>", as for a bounce).
+// (without it, the null sender "<>", as for a bounce). -deadline (default 60s, 0 for none)
+// bounds the whole live check of the destination on top of Postfix's own timeouts; when it
+// ends the check the verdict says so ("deadline" line, JSON "deadline"), and the cut attempt
+// counts as a deferral.
 //
 // The emulated release is -version, else the installed Postfix's (postconf -c dir -h
 // mail_version), else the newest release the library knows. DNS goes to -resolver (host:port)

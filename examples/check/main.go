@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/postfixtls/postfixtls/dane/dnssec"
 	"github.com/postfixtls/postfixtls/policy"
@@ -64,6 +65,7 @@ type options struct {
 	tlsa        listFlag
 	mx          string
 	sender      string
+	deadline    time.Duration
 	destination string
 }
 
@@ -72,7 +74,7 @@ type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
-const usageText = `usage: check [-C dir] [-o name=value]... [-service name] [-sender addr] [-resolver addr] [-version v] [-json] DESTINATION
+const usageText = `usage: check [-C dir] [-o name=value]... [-service name] [-sender addr] [-deadline d] [-resolver addr] [-version v] [-json] DESTINATION
        check [-C dir] [-o name=value]... [-sender addr] -cert chain.pem [-tlsa 'RR']... [-mx host] [-version v] [-json] DESTINATION
 
 DESTINATION is user@domain, domain, [host] or [host]:port.
@@ -93,6 +95,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.cert, "cert", "", "offline mode: PEM `file` with the server's chain, leaf first")
 	fs.Var(&o.tlsa, "tlsa", "offline mode: a TLSA record of the server, e.g. '3 1 1 ab12...' (repeatable)")
 	fs.StringVar(&o.mx, "mx", "", "offline mode: the MX `host` name the chain belongs to (default: no MX, the domain itself)")
+	fs.DurationVar(&o.deadline, "deadline", smtpclient.DefaultDeadline, "bound for the whole live check of the destination, on top of Postfix's own timeouts (0: none)")
 	fs.StringVar(&o.sender, "sender", "", "envelope sender `address` for sender_dependent_relayhost_maps and sender_dependent_default_transport_maps (default: the null sender <>)")
 	var pos []string
 	rest := args
@@ -197,6 +200,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitFail
 }
 
+// liveDeadline maps the -deadline flag to CheckOptions.Deadline: 0 on the command line means
+// no deadline.
+func liveDeadline(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
+
 // explain turns an error into the one-line message for stderr, saying what kind it is.
 func explain(err error) string {
 	switch {
@@ -284,7 +296,7 @@ func check(ctx context.Context, o *options) (*report, error) {
 		if err != nil {
 			return nil, err
 		}
-		rep.verdict, err = smtpclient.Check(ctx, s, o.destination, smtpclient.CheckOptions{Resolver: r, Sender: o.sender})
+		rep.verdict, err = smtpclient.Check(ctx, s, o.destination, smtpclient.CheckOptions{Resolver: r, Sender: o.sender, Deadline: liveDeadline(o.deadline)})
 	}
 	if err != nil {
 		return nil, err

@@ -97,6 +97,9 @@ func (r *report) print(w io.Writer) {
 	}
 
 	fmt.Fprintf(w, "verdict      %s\n", statusLine(r))
+	if r.verdict.Deadline != "" {
+		fmt.Fprintf(w, "deadline     %s\n", r.verdict.Deadline)
+	}
 	for _, l := range v.Log {
 		fmt.Fprintf(w, "  logged     %s\n", l)
 	}
