@@ -164,10 +164,14 @@ func Check(ctx context.Context, s *policy.Settings, destination string, opt Chec
 			break
 		}
 	}
-	if err := parent.Err(); err != nil {
-		return nil, err // the caller gave up: no verdict
+	if deadlinePassed(parent) {
+		// The caller gave up: no verdict.
+		if err := parent.Err(); err != nil {
+			return nil, err
+		}
+		return nil, context.DeadlineExceeded
 	}
-	if ctx.Err() != nil {
+	if deadlinePassed(ctx) {
 		v.Deadline = fmt.Sprintf("the check's deadline (%s) ended it; Postfix would have waited up to %s to connect and %s for each reply before it gave up on a server, so its verdict may differ",
 			deadline, c.connectTimeout, c.heloTimeout)
 	}
@@ -504,7 +508,7 @@ func (c *checker) attempt(ctx context.Context, hop policy.Hop, sv server) (verdi
 		}
 		sess := c.dial(ctx, hop, sv, hs, obs.TLSA)
 		c.observe(sess, &obs)
-		if e := sess.Err; e != nil && ctx.Err() != nil && (e.Kind == KindTimeout || e.Kind == KindCanceled) {
+		if e := sess.Err; e != nil && deadlinePassed(ctx) && (e.Kind == KindTimeout || e.Kind == KindCanceled) {
 			// The check's deadline cut the session, not one of Postfix's timeouts: never
 			// judge what is left of it (fail closed: a cut session does not deliver).
 			obs.ConnectError = "conversation with " + sess.Namaddr() + " cut short by the check's deadline while " + e.Step.where()
@@ -516,6 +520,16 @@ func (c *checker) attempt(ctx context.Context, hop policy.Hop, sv server) (verdi
 		}
 	}
 	return c.judge(p, hop, obs, trust, engineDown, att)
+}
+
+// deadlinePassed reports whether ctx has ended or its deadline has come (a socket deadline
+// set to it can fire a moment before ctx.Err() says so).
+func deadlinePassed(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
 
 // judge evaluates one attempt and fills its record.
