@@ -60,7 +60,7 @@ func (e *evaluator) findings(ctx context.Context) []finding.Finding {
 	case CauseNoSTARTTLS:
 		f := &finding.Finding{Code: finding.NoSTARTTLS, Cause: "G-4", Summary: fmt.Sprintf(
 			"%s does not offer STARTTLS in its EHLO reply, and level %s requires TLS.", e.namaddr, d.EffectiveLevel)}
-		f.Details = append(f.Details, "if large providers all appear not to offer STARTTLS, a firewall or proxy on the path may strip it (G-5); compare with an EHLO from another network")
+		f.Details = append(f.Details, "if large providers all appear not to offer STARTTLS, a firewall or proxy on the path may strip it; compare with an EHLO from another network")
 		if fx, ok := e.rowFix(policy.May, nil, []string{"match", "tafile", "servername"},
 			"only if plaintext delivery to "+e.hop.Key+" is acceptable; add a dated comment and remove it when the server offers STARTTLS again"); ok {
 			e.offer(ctx, f, fx, nil)
@@ -281,9 +281,9 @@ func (e *evaluator) findHandshake() *finding.Finding {
 	f := &finding.Finding{Code: finding.HandshakeFailure, Cause: "G-3", Summary: fmt.Sprintf(
 		"The TLS handshake with %s failed (%s).", e.namaddrport, e.obs.HandshakeError)}
 	if d.Outcome == OutcomePlaintextRetry {
-		f.Details = append(f.Details, "at level may Postfix retries this server at once without TLS (§3.3)")
+		f.Details = append(f.Details, "at level may Postfix retries this server at once without TLS")
 	} else if d.EffectiveLevel == policy.May {
-		f.Details = append(f.Details, "at level may a new message is deferred; once it is older than minimal_backoff_time Postfix retries in plaintext, unless a SASL password is configured for the server (§3.3)")
+		f.Details = append(f.Details, "at level may a new message is deferred; once it is older than minimal_backoff_time Postfix retries in plaintext, unless a SASL password is configured for the server")
 	}
 	f.Details = append(f.Details, "typical causes: protocol or cipher floor mismatch with an old server, a server that expects TLS at once (port 465), or packet loss on large handshake messages (MTU)")
 	return f
@@ -583,7 +583,7 @@ func (e *evaluator) findTrust(ctx context.Context, fe *ChainError) []finding.Fin
 			return []finding.Finding{*f}
 		}
 		f := e.issuerNotTrusted(ctx, fe, nCAs, top)
-		f.Details = append(f.Details, "the server sends only its own certificate; if "+issuerDN+" is an intermediate CA, the server omits it (C-1) and must send the full chain")
+		f.Details = append(f.Details, "the server sends only its own certificate; if "+issuerDN+" is an intermediate CA, the server omits it and must send the full chain")
 		return []finding.Finding{f}
 	}
 	return []finding.Finding{e.issuerNotTrusted(ctx, fe, nCAs, top)}
@@ -715,7 +715,7 @@ func (e *evaluator) findNames(ctx context.Context) []finding.Finding {
 		}
 	}
 	if obs.SNI == "" && p.Level.IsPKIX() && e.v.AtLeast(3, 4, 0) && !e.leafNamesHost() {
-		f.Details = append(f.Details, fmt.Sprintf("no SNI was sent; if %s presents the right certificate when asked for %s (openssl s_client -starttls smtp -servername %s), add servername=hostname to the row (B-2)", host, host, host))
+		f.Details = append(f.Details, fmt.Sprintf("no SNI was sent; if %s presents the right certificate when asked for %s (openssl s_client -starttls smtp -servername %s), add servername=hostname to the row", host, host, host))
 	}
 	if t := obs.TLSA; t != nil && len(t.Records) > 0 && t.Error == "" {
 		if fx, ok := e.rowFix(policy.Dane, nil, []string{"match", "tafile", "servername"}, "the domain publishes TLSA records: DANE authenticates the MX host without trusting the MX lookup"); ok {
