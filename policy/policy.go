@@ -61,7 +61,8 @@ func (s Source) String() string {
 		if s.Raw != "" {
 			b.WriteString(": " + s.Raw)
 		} else if s.Key != "" {
-			b.WriteString(": " + s.Key)
+			// No entry: the lookup of this key failed (the table is unavailable).
+			b.WriteString(": lookup of \"" + s.Key + "\" failed")
 		}
 		return b.String()
 	case FromTLSRequiredHeader:
