@@ -48,8 +48,9 @@ type Source struct {
 }
 
 // String renders the source as the check tool's JSON does:
-// "texthash:/etc/postfix/tls_policy:3: example.com secure" or
-// "smtp_tls_security_level = may (/etc/postfix/main.cf:40)".
+// "texthash:/etc/postfix/tls_policy:3: example.com secure",
+// "texthash:/etc/postfix/tls_policy: lookup of "example.com" failed" (a table lookup error,
+// no entry) or "smtp_tls_security_level = may (/etc/postfix/main.cf:40)".
 func (s Source) String() string {
 	switch s.Kind {
 	case FromPolicyTable, FromPerSiteTable:
