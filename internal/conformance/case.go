@@ -56,8 +56,9 @@ type Server struct {
 	Addr string `json:"addr"`
 	// Cert names the certificate (see Certs); empty means STARTTLS is not offered.
 	Cert string `json:"cert,omitempty"`
-	// Send is which chain is sent: "chain" (leaf + intermediate, the default), "leaf" or
-	// "full" (with the root).
+	// Send is which chain is sent: "chain" (leaf + intermediate, the default), "leaf",
+	// "full" (with the root) or "cross" (with a copy of the root cross-signed by the other
+	// root).
 	Send string `json:"send,omitempty"`
 	// STARTTLSReply, when set, refuses STARTTLS with this reply (e.g. "454 4.7.0 TLS not
 	// available").

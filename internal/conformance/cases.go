@@ -237,6 +237,10 @@ func MatrixCases(cs *Certs) []Case {
 		{"2-0-1-root-not-sent", []string{rr(2, 0, 1, "rootca")}, "", ""},
 		{"2-0-1-root-sent", []string{rr(2, 0, 1, "rootca")}, "full", ""},
 		{"2-0-1-otherca", []string{rr(2, 0, 1, "otherca")}, "", ""},
+		// OpenSSL 3.0 searches 2 0 0 certificates before the peer's: the self-signed root
+		// of the record, not the cross-signed copy the server sends, completes the chain.
+		{"2-0-0-root-cross-signed-copy-sent", []string{rr(2, 0, 0, "rootca")}, "cross", ""},
+		{"2-0-1-root-cross-signed-copy-sent", []string{rr(2, 0, 1, "rootca")}, "cross", ""},
 		{"2-0-1-inter-wrong-name", []string{rr(2, 0, 1, "inter")}, "", "other-name"},
 		{"3-1-1-expired", []string{rr(3, 1, 1, "expired")}, "", "expired"},
 		{"stale-and-good", []string{rr(3, 1, 1, "other-name"), rr(3, 1, 1, "mx-example")}, "", ""},

@@ -81,6 +81,8 @@ func RunWorld(ctx context.Context, c Case, work, certs string) Result {
 				file = s.Cert + ".crt"
 			case "full":
 				file = s.Cert + ".full.pem"
+			case "cross":
+				file = s.Cert + ".cross.pem"
 			}
 			kp, err := tls.LoadX509KeyPair(filepath.Join(certs, file), filepath.Join(certs, s.Cert+".key"))
 			if err != nil {
