@@ -70,6 +70,11 @@ func hopFor(c policy.Client, k string) (policy.NextHop, bool) {
 // the level the administrator's configuration gives the destination now (LevelNotSet: no
 // bound).
 func (l *linter) prove(c policy.Client, key string, want policy.Level, cands ...finding.Fix) []finding.Fix {
+	return l.proveN(0, c, key, want, cands...)
+}
+
+// proveN is prove that stops after n proven fixes (0: all).
+func (l *linter) proveN(n int, c policy.Client, key string, want policy.Level, cands ...finding.Fix) []finding.Fix {
 	if len(cands) == 0 || l.s == nil {
 		return nil
 	}
@@ -112,6 +117,9 @@ func (l *linter) prove(c policy.Client, key string, want policy.Level, cands ...
 		seen[a.effect] = true
 		fx.Proven = a.proven
 		out = append(out, fx)
+		if len(out) == n {
+			break
+		}
 	}
 	return out
 }

@@ -600,10 +600,7 @@ func (t *tableRun) fixFor(e tables.Entry, pe *parsedEntry) (string, []finding.Fi
 	ec := t.ecFix // parsing the next chunk writes t.ec.Key concurrently
 	ec.Key = e.Key
 	ent := policy.ParseEntry(e.Value, ec)
-	edits := t.l.prove(t.client, e.Key, policy.LevelNotSet, ent.CorrectionFixes(t.spec, e.Key, ec)...)
-	if len(edits) > maxCorrections {
-		edits = edits[:maxCorrections]
-	}
+	edits := t.l.proveN(maxCorrections, t.client, e.Key, policy.LevelNotSet, ent.CorrectionFixes(t.spec, e.Key, ec)...)
 	if len(edits) > 0 {
 		advice += "; corrected row: " + render("", edits, false)
 	}
