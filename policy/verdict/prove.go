@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/postfixtls/postfixtls/match"
 	"github.com/postfixtls/postfixtls/policy"
 	"github.com/postfixtls/postfixtls/policy/finding"
 )
@@ -21,9 +22,10 @@ import (
 //     warning, no attribute the release rejects, no level whose inputs are missing, such
 //     as fingerprint without any fingerprint), and a table row the fix writes is the row
 //     that decides, without warnings of its own;
-//   - the evaluator does not defer for a configuration reason before the server's
-//     certificate matters: an invalid policy, smtp_tls_wrappermode below encrypt, a TLS
-//     engine that cannot start, protocols or ciphers the TLS library rejects;
+//   - the evaluator does not defer for a configuration reason, whatever the server sends:
+//     an invalid policy, smtp_tls_wrappermode below encrypt, a TLS engine that cannot
+//     start, protocols or ciphers the TLS library rejects, a verify or secure match list
+//     that installs no usable name;
 //   - the level is not below want (the level the administrator's configuration gives now;
 //     LevelNotSet: no bound) unless fx.Downgrade says what is given up.
 //
@@ -53,6 +55,14 @@ func ProveConfig(ctx context.Context, p policy.Policy, hop policy.NextHop, fx *f
 	d := Evaluate(p2, hop, obs, EvalOptions{Version: v, NoFindings: true, TLSEngineUnavailable: len(p2.EngineUnavailable) > 0})
 	if configCause(d.Cause) {
 		return p2, fmt.Errorf("mail for %s would defer in Postfix %s: %s", hop.Key, v, d.Reason)
+	}
+	if p2.Level == policy.Verify || p2.Level == policy.Secure {
+		// A match list that installs no name fails every verification ("could not
+		// configure peer name checks", §4.1), whatever the server sends.
+		e := newEvaluator(p2, hop, obs, EvalOptions{Version: v})
+		if refs, _ := match.References(p2.Match, hop.Domain, obs.Host, e.matchOptions()); refs.MustFail {
+			return p2, fmt.Errorf("the match list %q installs no usable name for %s", strings.Join(p2.Match, ":"), hop.Key)
+		}
 	}
 	if want != policy.LevelNotSet && p2.Level < want && fx.Downgrade == "" {
 		return p2, fmt.Errorf("the fix lowers the level for %s from %s to %s", hop.Key, want, p2.Level)

@@ -36,6 +36,7 @@ func TestProveConfig(t *testing.T) {
 		{name: "unlabelled downgrade", fix: row("verify"), want: policy.Secure},
 		{name: "labelled downgrade", fix: finding.Fix{Kind: finding.FixTableRow, Key: "example.com", Value: "verify", Downgrade: "trusts the MX lookup"}, want: policy.Secure, ok: true},
 		{name: "wrappermode below encrypt defers", params: map[string]string{"smtp_tls_wrappermode": "yes"}, fix: row("may"), want: policy.May},
+		{name: "a match list that installs no name", fix: row("secure match=:"), want: policy.Secure},
 		{name: "dane-only without dnssec lookups is invalid", fix: row("dane-only"), want: policy.DaneOnly},
 		{name: "main.cf fix that makes dane work", params: map[string]string{"smtp_tls_security_level": "dane"},
 			fix: finding.Fix{Kind: finding.FixMainCF, Key: "smtp_dns_support_level", Value: "dnssec"}, want: policy.Dane, ok: true},
