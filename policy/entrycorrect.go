@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/postfixtls/postfixtls/internal/pfutil"
+	"github.com/postfixtls/postfixtls/policy/finding"
 )
 
 // Corrections returns values for an invalid entry that Postfix accepts, nearest first: the
@@ -42,6 +43,51 @@ func (e *Entry) Corrections(ec EntryContext) []string {
 	}
 	walk(*e, 0)
 	return out
+}
+
+// CorrectionFixes returns Corrections as typed fixes of the row key in table (the table as
+// configured): each replaces the row's value (Old, its tokens as Postfix cut them), and one
+// that drops a security attribute the row had (protocols=, exclude=, ciphers=, tafile=,
+// match=) says so in Downgrade. Whether a fix delivers is for the caller to prove: Diagnose
+// against the observed session, lint against the policy engine (verdict.ProveConfig).
+func (e *Entry) CorrectionFixes(table, key string, ec EntryContext) []finding.Fix {
+	vals := e.Corrections(ec)
+	if len(vals) == 0 {
+		return nil
+	}
+	old := e.TokenText()
+	out := make([]finding.Fix, 0, len(vals))
+	for _, val := range vals {
+		fx := finding.Fix{Kind: finding.FixTableRow, Table: table, Key: key, Value: val,
+			Old: old, Note: "the row with what Postfix rejected (" + e.Problem + ") corrected"}
+		for _, name := range []string{"protocols", "exclude", "ciphers", "tafile", "match"} {
+			if hasAttr(old, name) && !hasAttr(val, name) {
+				fx.Downgrade = "drops the " + name + "= setting the row had"
+				break
+			}
+		}
+		out = append(out, fx)
+	}
+	return out
+}
+
+// TokenText is the entry's value as Postfix cut it: its tokens joined by one space.
+func (e *Entry) TokenText() string {
+	parts := make([]string, len(e.Tokens))
+	for i, t := range e.Tokens {
+		parts[i] = t.Text
+	}
+	return strings.Join(parts, " ")
+}
+
+// hasAttr reports whether a policy value has a name= attribute.
+func hasAttr(value, name string) bool {
+	for _, t := range strings.Fields(strings.ToLower(value)) {
+		if strings.HasPrefix(strings.TrimLeft(t, "{ "), name+"=") || strings.TrimLeft(t, "{") == name {
+			return true
+		}
+	}
+	return false
 }
 
 // repairs are the values that repair or drop the entry's bad token.

@@ -75,6 +75,22 @@
 //
 // The codes are stable: scripts may key on them.
 //
+// # Fixes: typed and proven
+//
+// A finding that proposes a change carries it as typed edits (Finding.Edits, the
+// finding.Fix of verdict.Diagnose) beside the words for people (Finding.Fix). A table-row
+// edit is the administrator's row edited with policy.Entry.Edit, so every attribute that is
+// not the cause stays (ciphers=, protocols=, exclude=, servername=, match=, the
+// fingerprints); corrected rows for invalid entries come from policy.Entry.CorrectionFixes,
+// which Diagnose uses too. Lint observes no server, so each edit is proven against the
+// policy engine instead (verdict.ProveConfig): applied to the loaded Settings with
+// policy.Policy.With, the policy for the row's next hop computed again and judged; an edit
+// is shown only when Postfix accepts the result, the evaluator would not defer the
+// destination for a configuration reason, and the level does not drop unless the edit says
+// what it gives up (Downgrade). Of edits with the same effect only the first is kept.
+// Where no edit can be proven (a fingerprint lint has never seen, a merge of duplicate
+// rows), the advice stays in words.
+//
 // # Order and limits
 //
 // Errors are passed on as they are found; advice is kept until the end (Options.MaxAdvice per

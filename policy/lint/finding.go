@@ -78,8 +78,17 @@ type Finding struct {
 	finding.Diagnostic
 	// Text is the offending text (the table line, the parameter setting).
 	Text string `json:"text,omitempty"`
-	// Fix says what to change.
+	// Fix says what to change, for people: the advice in words and the lines of Edits with
+	// their notes.
 	Fix string `json:"fix,omitempty"`
+	// Edits are the proposed changes as typed edits (the finding.Fix of Diagnose): a table
+	// row built from the administrator's row with every attribute that is not the cause
+	// kept, a main.cf setting, a command. Each was proven against the policy engine before
+	// it is shown (Proven says how): Postfix accepts the configuration after the change,
+	// would not defer the destination for a configuration reason, and gives it no lower
+	// level unless Downgrade says what is given up. Empty when lint can only say it in
+	// words (a fingerprint it has never seen, a merge of duplicate rows).
+	Edits []finding.Fix `json:"edits,omitempty"`
 }
 
 // Summary counts the findings of a run (MaxAdvice does not change the counts).

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/postfixtls/postfixtls/policy"
+	"github.com/postfixtls/postfixtls/policy/finding"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -339,7 +340,12 @@ func TestSecureMX(t *testing.T) {
 	assert.Positive(t, r.Warnings)
 	require.Equal(t, []Code{CodeSecureMXOutsideDomain}, codes(r))
 	assert.Equal(t, 1, r.Findings[0].Line)
-	assert.Equal(t, "fastmail.fm secure match=nexthop:dot-nexthop:.messagingengine.com   (or verify)", r.Findings[0].Fix)
+	assert.Equal(t, "fastmail.fm secure match=nexthop:dot-nexthop:.messagingengine.com   (also accepts certificates for the MX provider's domain .messagingengine.com); or: fastmail.fm verify   (checks the MX host name; DOWNGRADE: trusts the (possibly forged) MX lookup for the names it checks)", r.Findings[0].Fix)
+	require.Len(t, r.Findings[0].Edits, 2)
+	assert.Equal(t, finding.Fix{Kind: finding.FixTableRow, Table: "texthash:" + dir + "/tls_policy", Key: "fastmail.fm", Value: "secure match=nexthop:dot-nexthop:.messagingengine.com",
+		Old: "secure", Note: "also accepts certificates for the MX provider's domain .messagingengine.com",
+		Proven: "Postfix 3.7.11 accepts it: fastmail.fm gets level secure; no server was observed, so check the delivery after the change"}, r.Findings[0].Edits[0])
+	assert.NotEmpty(t, r.Findings[0].Edits[1].Downgrade)
 	assert.Contains(t, r.Findings[0].Message, "in1-smtp.messagingengine.com")
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/postfixtls/postfixtls/policy/finding"
 
+	"github.com/postfixtls/postfixtls/fingerprint"
 	"github.com/postfixtls/postfixtls/internal/pfutil"
 	"github.com/postfixtls/postfixtls/match"
 	"github.com/postfixtls/postfixtls/policy"
@@ -63,7 +64,8 @@ type pending struct {
 
 type bareCandidate struct {
 	bareHash
-	key, value string // value: the row's value, whitespace collapsed
+	key, value string       // value: the row's value, whitespace collapsed
+	want       policy.Level // the level the row gives its destination
 }
 
 type bareHash struct {
@@ -104,6 +106,7 @@ func (l *linter) lintTable(spec, title string, c policy.Client, config bool) {
 	t.ec = policy.EntryContext{Version: l.v, MapsTitle: title, LoadTrustAnchors: l.loadTrustAnchors,
 		DisableSTSMXPatterns: !l.stsPattern[c], SMTPUTF8Disabled: !l.utf8}
 	t.ecFix = t.ec
+	t.ecFix.LoadTrustAnchors = l.loadTrustAnchorsFix // the consumer's own cache
 	_, indexed := tables.CompiledSuffix(typ)
 	if typ != "texthash" && !indexed {
 		l.lintOtherTable(spec, title)
@@ -144,9 +147,17 @@ func (l *linter) lintTable(spec, title string, c policy.Client, config bool) {
 			}
 			f.Fix += "; until then smtp(8) defers every message with \"4.7.5 client TLS configuration problem\" (§9.19)"
 			usable = false
+			if indexed && config {
+				f.withEdits("", l.prove(c, checkHop, policy.LevelNotSet, finding.Fix{Kind: finding.FixCommand, Value: "postmap " + spec,
+					Note: "builds the compiled table Postfix reads; until then smtp(8) defers every message with \"4.7.5 client TLS configuration problem\" (§9.19)"}), f.Fix)
+			}
 		} else if strings.Contains(d.Message, "is older than source file") {
 			f.Code = CodeTableStale
 			f.Fix = "run postmap " + spec + " (Postfix answers from the stale compiled file)"
+			if config {
+				f.withEdits("", l.prove(c, checkHop, policy.LevelNotSet, finding.Fix{Kind: finding.FixCommand, Value: "postmap " + spec,
+					Note: "Postfix answers from the stale compiled file until then"}), f.Fix)
+			}
 		}
 		l.rep.add(f)
 	}
@@ -533,9 +544,16 @@ func (t *tableRun) entryErrors(e tables.Entry, pe *parsedEntry) {
 		f := Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityError, Code: CodeInvalidPolicy, Message: w}, Text: e.Raw}
 		if pe.Valid {
 			f.Code = CodeIgnoredAttribute
-			f.Fix = "remove the attributes after \"none\"; they are ignored"
+			empty := policy.Entry{Level: policy.LevelNotSet, BadToken: -1}
+			var edits []finding.Fix
+			if v, err := empty.Edit(policy.RowEdit{Level: policy.None, Version: t.l.v}); err == nil {
+				ent := t.reparse(e.Key, e.Value)
+				edits = t.l.prove(t.client, e.Key, policy.None, finding.Fix{Kind: finding.FixTableRow, Table: t.spec, Key: e.Key, Value: v,
+					Old: ent.TokenText(), Note: "the attributes after \"none\" are ignored"})
+			}
+			f.withEdits("", edits, "remove the attributes after \"none\"; they are ignored")
 		} else if strings.HasSuffix(w, pe.Problem) {
-			f.Fix = t.fixFor(e, pe)
+			f.Fix, f.Edits = t.fixFor(e, pe)
 			switch {
 			case strings.HasPrefix(pe.Problem, "invalid attribute name"):
 				f.Code = CodeUnknownAttribute
@@ -570,18 +588,23 @@ var attributeSince = map[string]policy.Version{
 	"policy_string": policy.V(3, 10, 0), "mx_host_pattern": policy.V(3, 10, 0), "policy_failure": policy.V(3, 10, 0),
 }
 
-// fixFor proposes a fix for an invalid entry from its bad token.
-func (t *tableRun) fixFor(e tables.Entry, pe *parsedEntry) string {
+// maxCorrections is the number of corrected rows proposed for an invalid entry (as
+// Diagnose proposes).
+const maxCorrections = 2
+
+// fixFor proposes a fix for an invalid entry from its bad token: the advice in words and
+// the corrected rows, from the one implementation check and explain use too
+// (policy.Entry.CorrectionFixes), each proven.
+func (t *tableRun) fixFor(e tables.Entry, pe *parsedEntry) (string, []finding.Fix) {
 	advice := t.fixAdvice(e, pe)
-	// The corrected row, from the one implementation check and explain prove too
-	// (policy.Entry.Corrections).
 	ec := t.ecFix // parsing the next chunk writes t.ec.Key concurrently
 	ec.Key = e.Key
 	ent := policy.ParseEntry(e.Value, ec)
-	if c := ent.Corrections(ec); len(c) > 0 {
-		advice += "; corrected row: " + e.Key + " " + c[0]
+	edits := t.l.proveN(maxCorrections, t.client, e.Key, policy.LevelNotSet, ent.CorrectionFixes(t.spec, e.Key, ec)...)
+	if len(edits) > 0 {
+		advice += "; corrected row: " + render("", edits, false)
 	}
-	return advice
+	return advice, edits
 }
 
 // fixAdvice says in words how to repair an invalid entry.
@@ -652,25 +675,28 @@ func (t *tableRun) fixAdvice(e tables.Entry, pe *parsedEntry) string {
 func (t *tableRun) keyAdvice(e tables.Entry, pe *parsedEntry) {
 	l := t.l
 	k := e.Key
-	add := func(sev Severity, code Code, msg, fix string) {
+	// Each key finding proposes the row under the key Postfix looks up (the old row
+	// removed with it), its value as written, proven for the new key.
+	add := func(sev Severity, code Code, msg, newKey, note string) {
 		if l.rep.admit(t.name, code, sev) {
-			l.rep.keep(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: sev, Code: code, Message: msg}, Text: e.Raw, Fix: fix})
+			f := Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: sev, Code: code, Message: msg}, Text: e.Raw}
+			f.withEdits("", t.renameFixes(e, pe, newKey, note), "key the row "+newKey+" ("+note+") once its value works: no value lint could prove for it")
+			l.rep.keep(f)
 		}
 	}
-	rest := e.Raw[min(len(e.Key), len(e.Raw)):]
 	switch {
 	case strings.HasPrefix(k, "*."):
 		add(SeverityWarning, CodeWildcardKey, fmt.Sprintf("key %q is a literal string, not a wildcard: no next hop is ever %q", k, k),
-			"."+k[2:]+rest+"   (a leading dot matches every subdomain)")
+			"."+k[2:], "a leading dot matches every subdomain")
 		return
 	case len(k) > 1 && strings.HasSuffix(k, ".") && !strings.HasSuffix(k, ".]"):
 		add(SeverityWarning, CodeTrailingDotKey, fmt.Sprintf("key %q ends with a dot: recipient domains and next hops are written without it, so it never matches", k),
-			strings.TrimSuffix(k, ".")+rest)
+			strings.TrimSuffix(k, "."), "the key without the trailing dot")
 		return
 	}
 	if c := k[0]; (c >= '0' && c <= '9' || strings.IndexByte(k, ':') >= 0) && net.ParseIP(k) != nil {
 		add(SeverityWarning, CodeIPKeyUnbracketed, fmt.Sprintf("key %q is an address without brackets: an address next hop is written and looked up as \"[%s]\"", k, k),
-			"["+k+"]"+rest)
+			"["+k+"]", "an address next hop is looked up with brackets")
 		return
 	}
 	if !t.config {
@@ -695,7 +721,7 @@ func (t *tableRun) keyAdvice(e tables.Entry, pe *parsedEntry) {
 		if bracketOrPort || strings.HasPrefix(ch.key, "[") {
 			add(SeverityWarning, CodeKeyNeverMatches,
 				fmt.Sprintf("key %q never matches the next hop %q configured by %s: brackets and port are part of the lookup key (§2.1)", k, ch.key, ch.origin),
-				ch.key+rest)
+				ch.key, "keyed exactly like the configured next hop")
 			return
 		}
 	}
@@ -709,19 +735,26 @@ func (t *tableRun) entryAdvice(e tables.Entry, pe *parsedEntry) {
 	switch pe.Level {
 	case policy.None:
 		if g > policy.None && l.rep.admit(t.name, CodeNoneOverridesGlobal, SeverityNote) {
-			l.rep.keep(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityNote, Code: CodeNoneOverridesGlobal, Message: fmt.Sprintf("\"none\" for %q overrides the global level %s: mail to it goes in plaintext even if the server offers STARTTLS (§2.4)", e.Key, levelWord(g))}, Text: e.Raw, Fix: "keep it only if the server's TLS is broken; otherwise remove the row or use may"})
+			f := Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityNote, Code: CodeNoneOverridesGlobal, Message: fmt.Sprintf("\"none\" for %q overrides the global level %s: mail to it goes in plaintext even if the server offers STARTTLS (§2.4)", e.Key, levelWord(g))}, Text: e.Raw}
+			f.withEdits("keep it only if the server's TLS is broken; otherwise", t.deleteFix(e, "mail to "+e.Key+" gets the global level "+g.String()), "remove the row")
+			l.rep.keep(f)
 		}
 	case policy.May:
 		if g.TLSRequired() && l.rep.admit(t.name, CodeWeakerThanGlobal, SeverityNote) {
-			l.rep.keep(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityNote, Code: CodeWeakerThanGlobal, Message: fmt.Sprintf("\"may\" for %q overrides the global level %s: a table hit beats the global level even when weaker (§2.4, §9.25)", e.Key, levelWord(g))}, Text: e.Raw, Fix: "remove the row to get the global level, or keep it on purpose"})
+			f := Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityNote, Code: CodeWeakerThanGlobal, Message: fmt.Sprintf("\"may\" for %q overrides the global level %s: a table hit beats the global level even when weaker (§2.4, §9.25)", e.Key, levelWord(g))}, Text: e.Raw}
+			f.withEdits("keep it on purpose, or", t.deleteFix(e, "mail to "+e.Key+" gets the global level "+g.String()), "remove the row to get the global level")
+			l.rep.keep(f)
 		}
 	case policy.Dane, policy.DaneOnly:
 		code := CodeDANEWithoutDNSSEC
 		if pe.Level == policy.DaneOnly {
 			code = CodeDANEOnlyWithoutDNSSEC
 		}
-		if f, ok := l.daneFinding(c, pe.Level, t.name, e.Line, e.Raw, fmt.Sprintf("%q has", e.Key)); ok && l.rep.admit(t.name, code, SeverityWarning) {
-			l.rep.keep(f)
+		// Admitted before the finding (and its proof) is made: a million dane rows pass here.
+		if l.daneProblem[c][pe.Level] != "" && l.rep.admit(t.name, code, SeverityWarning) {
+			if f, ok := l.daneFinding(c, pe.Level, t.name, e.Line, e.Raw, fmt.Sprintf("%q has", e.Key), e.Key, t.bound(pe.Level)); ok {
+				l.rep.keep(f)
+			}
 		}
 	case policy.Fingerprint:
 		for _, v := range pe.Match {
@@ -729,9 +762,11 @@ func (t *tableRun) entryAdvice(e tables.Entry, pe *parsedEntry) {
 		}
 		if !pe.HasMatchRaw && len(l.fpMatch[c]) == 0 {
 			// Postfix's own words (smtp_tls_policy.c); the destination defers 4.7.5.
+			// No row can be proposed: lint has never seen the server's certificate, and a
+			// row without a fingerprint is this very error.
 			t.l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityError, Code: CodeFingerprintNoPins,
 				Message: fmt.Sprintf("nexthop domain %s: configured at fingerprint security level, but with no fingerprints to match. (delivery defers: client TLS configuration problem, §5.1)", e.Key)},
-				Text: e.Raw, Fix: e.Key + " fingerprint match=<the fingerprint of the server's public key>   (or set smtp_tls_fingerprint_cert_match)"})
+				Text: e.Raw, Fix: fmt.Sprintf("add match= with the %s fingerprint of the server's certificate or public key to the row (openssl x509 -noout -fingerprint -%s), or set %s_tls_fingerprint_cert_match", fingerprint.DisplayName(nonEmpty(l.digest[c], "sha256")), nonEmpty(l.digest[c], "sha256"), c)})
 			return
 		}
 	case policy.Secure:
@@ -740,16 +775,23 @@ func (t *tableRun) entryAdvice(e tables.Entry, pe *parsedEntry) {
 			match = l.secureMatch[c]
 		}
 		if containsFold(match, "hostname") && pe.HasMatchRaw && l.rep.admit(t.name, CodeHostnameInSecure, SeverityWarning) {
-			l.rep.keep(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityWarning, Code: CodeHostnameInSecure, Message: "\"hostname\" in a secure match list accepts any certificate for the MX host name, which an attacker who forges the (unsigned) MX lookup chooses (§4.1)"}, Text: e.Raw, Fix: "list the MX names or their domain instead (match=nexthop:dot-nexthop:.mx-provider.example), or use dane"})
+			f := Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityWarning, Code: CodeHostnameInSecure, Message: "\"hostname\" in a secure match list accepts any certificate for the MX host name, which an attacker who forges the (unsigned) MX lookup chooses (§4.1)"}, Text: e.Raw}
+			ed := policy.RowEdit{Level: policy.LevelNotSet, Remove: []string{"match"}}
+			if rest := withoutWord(match, "hostname"); len(rest) > 0 {
+				ed = policy.RowEdit{Level: policy.LevelNotSet, Set: []policy.Attribute{{Name: "match", Value: strings.Join(rest, ":")}}}
+			}
+			f.withEdits("", t.editFixes(e, pe.Level, rowEditFix{edit: ed, note: "\"hostname\" removed; list the MX names or their domain (.mx-provider.example) too if the MX hosts are elsewhere, or use dane"}),
+				"list the MX names or their domain instead (match=nexthop:dot-nexthop:.mx-provider.example), or use dane")
+			l.rep.keep(f)
 		}
 		if l.o.LookupMX != nil && !pe.HasMatchRaw && !strings.HasPrefix(e.Key, ".") && !strings.ContainsAny(e.Key, "[]:") {
-			t.checkMX(e, match)
+			t.checkMX(e, pe, match)
 		}
 	}
 	if pe.Level.TLSRequired() && pe.Level != g && t.bareDomain(e.Key) {
 		bh := bareHash{dot: t.dotHash(e.Key), line: int32(e.Line)}
 		if len(t.bare) < maxBareKeys {
-			t.bare = append(t.bare, bareCandidate{bareHash: bh, key: e.Key, value: strings.Join(strings.Fields(e.Value), " ")})
+			t.bare = append(t.bare, bareCandidate{bareHash: bh, key: e.Key, value: strings.Join(strings.Fields(e.Value), " "), want: t.l.want(c, pe.Level)})
 		} else {
 			t.bareMore = append(t.bareMore, bh)
 		}
@@ -773,7 +815,9 @@ func (t *tableRun) finishBare() {
 		if _, ok := t.dots[b.dot]; ok || !t.l.rep.admitCount(cnt, SeverityNote) {
 			continue
 		}
-		t.l.rep.keep(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: int(b.line), Severity: SeverityNote, Code: CodeBareDomainKey, Message: fmt.Sprintf("key %q covers mail to %s only; mail to its subdomains gets the global level %s (only \".%s\" matches subdomains, §2.2, §9.21)", b.key, b.key, levelWord(g), b.key)}, Text: b.key + " " + b.value, Fix: "." + b.key + " " + b.value + "   (add this row if subdomains are meant: the same value, every attribute kept)"})
+		f := Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: int(b.line), Severity: SeverityNote, Code: CodeBareDomainKey, Message: fmt.Sprintf("key %q covers mail to %s only; mail to its subdomains gets the global level %s (only \".%s\" matches subdomains, §2.2, §9.21)", b.key, b.key, levelWord(g), b.key)}, Text: b.key + " " + b.value}
+		f.withEdits("", t.subdomainFix(b), "add a \"."+b.key+"\" row if subdomains are meant, once the value works: lint could prove no row with this value for a subdomain")
+		t.l.rep.keep(f)
 	}
 	for _, b := range t.bareMore {
 		if _, ok := t.dots[b.dot]; ok || !t.l.rep.admitCount(cnt, SeverityNote) {
@@ -784,9 +828,42 @@ func (t *tableRun) finishBare() {
 	t.bare, t.bareMore = nil, nil
 }
 
+// bound is the level a fix for a row of this table must keep: the row's own, when the
+// table is configured (a table given only to lint decides nothing in the configuration).
+func (t *tableRun) bound(lv policy.Level) policy.Level {
+	if !t.config {
+		return policy.LevelNotSet
+	}
+	return lv
+}
+
+// subdomainFix is the ".domain" row for a bare-domain row: its value as written (every
+// attribute kept), proven for a subdomain.
+func (t *tableRun) subdomainFix(b bareCandidate) []finding.Fix {
+	key := "." + b.key
+	ent := t.reparse(key, b.value)
+	v, err := ent.Edit(policy.RowEdit{Level: policy.LevelNotSet, Version: t.l.v})
+	if err != nil {
+		return nil
+	}
+	return t.l.prove(t.client, key, b.want, finding.Fix{Kind: finding.FixTableRow, Table: t.spec, Key: key, Value: v,
+		Note: "add this row if subdomains are meant: the same value, every attribute kept"})
+}
+
+// withoutWord returns list without the items equal to w (ASCII case-insensitively).
+func withoutWord(list []string, w string) []string {
+	var out []string
+	for _, s := range list {
+		if !pfutil.StrcaseEq(s, w) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // checkMX looks up the MX hosts of a secure row's domain (only with Options.LookupMX) and
 // reports those the match list excludes (§2.3, §9.43).
-func (t *tableRun) checkMX(e tables.Entry, match []string) {
+func (t *tableRun) checkMX(e tables.Entry, pe *parsedEntry, match []string) {
 	a := t.l.lookupMX(e.Key)
 	if a.err != nil {
 		t.l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityNote, Code: CodeDNSLookupFailed, Message: fmt.Sprintf("MX lookup for %s failed: %v", e.Key, a.err)}, Text: e.Raw})
@@ -802,8 +879,16 @@ func (t *tableRun) checkMX(e tables.Entry, match []string) {
 		return
 	}
 	suffix := registrable(out[0])
-	t.l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityWarning, Code: CodeSecureMXOutsideDomain, Message: fmt.Sprintf("secure's match list %s accepts only certificates for %s and its subdomains, but the MX hosts %s are elsewhere: unless their certificates also name %s, delivery defers with \"Server certificate not verified\" (§2.3, §9.43)",
-		strings.Join(match, ":"), e.Key, strings.Join(out, ", "), e.Key)}, Text: e.Raw, Fix: fmt.Sprintf("%s secure match=nexthop:dot-nexthop:.%s   (or verify)", e.Key, suffix)})
+	f := Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityWarning, Code: CodeSecureMXOutsideDomain, Message: fmt.Sprintf("secure's match list %s accepts only certificates for %s and its subdomains, but the MX hosts %s are elsewhere: unless their certificates also name %s, delivery defers with \"Server certificate not verified\" (§2.3, §9.43)",
+		strings.Join(match, ":"), e.Key, strings.Join(out, ", "), e.Key)}, Text: e.Raw}
+	// The row itself with the MX provider's domain added to its match list (every other
+	// attribute kept), or at verify, which checks the MX host name the lookup gave.
+	list := strings.Join(append(append([]string(nil), match...), "."+suffix), ":")
+	f.withEdits("", t.editFixes(e, pe.Level,
+		rowEditFix{edit: policy.RowEdit{Level: policy.LevelNotSet, Set: []policy.Attribute{{Name: "match", Value: list}}}, note: "also accepts certificates for the MX provider's domain ." + suffix},
+		rowEditFix{edit: policy.RowEdit{Level: policy.Verify}, note: "checks the MX host name", downgrade: "trusts the (possibly forged) MX lookup for the names it checks"}),
+		fmt.Sprintf("add .%s to the row's match list (match=%s), or use verify", suffix, list))
+	t.l.rep.add(f)
 }
 
 // secureAccepts reports whether a match list accepts a server by its host name alone: whether

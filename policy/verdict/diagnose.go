@@ -235,11 +235,7 @@ func oldValue(p policy.Policy) string {
 	if p.Entry == nil {
 		return entryValue(p.Source.Raw)
 	}
-	parts := make([]string, len(p.Entry.Tokens))
-	for i, t := range p.Entry.Tokens {
-		parts[i] = t.Text
-	}
-	return strings.Join(parts, " ")
+	return p.Entry.TokenText()
 }
 
 // fixedStringTable reports whether a table holds rows keyed by the next hop itself
@@ -314,36 +310,12 @@ func LoadPolicyTrust(ctx context.Context, fsys fs.FS, p policy.Policy, system []
 	return t, nil
 }
 
-// corrections are the corrected rows for an invalid policy entry (Entry.Corrections),
-// each then proven by Diagnose.
+// corrections are the corrected rows for an invalid policy entry
+// (policy.Entry.CorrectionFixes, shared with lint), each then proven by Diagnose.
 func (e *evaluator) corrections() []finding.Fix {
 	p := e.p
 	if p.Entry == nil || p.Source.Kind != policy.FromPolicyTable {
 		return nil
 	}
-	var out []finding.Fix
-	old := oldValue(p)
-	for _, val := range p.Entry.Corrections(policy.EntryContext{Version: e.v, Key: p.Source.Key}) {
-		fx := finding.Fix{Kind: finding.FixTableRow, Table: p.Source.Table, Key: p.Source.Key, Value: val,
-			Old: old, Note: "the row with what Postfix rejected (" + p.Entry.Problem + ") corrected"}
-		// A correction that drops a security attribute says so.
-		for _, name := range []string{"protocols", "exclude", "ciphers", "tafile", "match"} {
-			if hasAttr(old, name) && !hasAttr(val, name) {
-				fx.Downgrade = "drops the " + name + "= setting the row had"
-				break
-			}
-		}
-		out = append(out, fx)
-	}
-	return out
-}
-
-// hasAttr reports whether a policy value has a name= attribute.
-func hasAttr(value, name string) bool {
-	for _, t := range strings.Fields(strings.ToLower(value)) {
-		if strings.HasPrefix(strings.TrimLeft(t, "{ "), name+"=") || strings.TrimLeft(t, "{") == name {
-			return true
-		}
-	}
-	return false
+	return p.Entry.CorrectionFixes(p.Source.Table, p.Source.Key, policy.EntryContext{Version: e.v, Key: p.Source.Key})
 }
