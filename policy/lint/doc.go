@@ -42,7 +42,8 @@
 //     boolean that is neither "yes" nor "no" (mail_conf_bool.c: "bad boolean configuration:
 //     smtp_enforce_tls = true"; no level is derived from it), an invalid
 //     smtp_dns_support_level (case-sensitive) or smtp_tls_dane_insecure_mx_policy.
-//   - CodeMainCFSyntax: a main.cf or master.cf line Postfix refuses to start with.
+//   - CodeMainCFSyntax, CodeMasterCFSyntax: a main.cf or master.cf line Postfix refuses to
+//     start with, in its own words.
 //   - CodeNextHopSyntax: a configured next hop (relayhost, transports) smtp(8) cannot parse.
 //
 // # Advice: what Postfix accepts but probably does not mean

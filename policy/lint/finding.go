@@ -42,7 +42,8 @@ const (
 	CodeUnknownDigest    Code = "unknown-digest"    // §5.1: smtp_tls_fingerprint_digest unknown: TLS disabled
 	CodeNextHopSyntax    Code = "next-hop-syntax"   // a configured next hop smtp(8) cannot parse
 	CodeMainCF           Code = "main-cf"           // main.cf/master.cf warnings and fatal settings of TLS or routing parameters
-	CodeMainCFSyntax     Code = "main-cf-syntax"    // a fatal main.cf/master.cf syntax error
+	CodeMainCFSyntax     Code = "main-cf-syntax"    // a fatal main.cf syntax error
+	CodeMasterCFSyntax   Code = "master-cf-syntax"  // a fatal master.cf error (master(8)'s words: "bad transport type", "bad field count", ...)
 )
 
 // Advice: Postfix says nothing, but the configuration probably does not do what was meant.

@@ -103,7 +103,11 @@ func Run(ctx context.Context, o Options, emit func(Finding) error) (Summary, err
 	l.rep = newReporter(emit, o.MaxAdvice, o.Version, cancel)
 	if fatal != nil {
 		// Postfix refuses to start: nothing else can be judged.
-		l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: fatal.File, Line: fatal.Line, Severity: SeverityError, Code: CodeMainCFSyntax, Message: fatal.Error()}, Text: fatal.Text, Fix: "write every main.cf entry as \"name = value\"; a continuation line must start with whitespace"})
+		code, fix := CodeMainCFSyntax, "write every main.cf entry as \"name = value\"; a continuation line must start with whitespace"
+		if filepath.Base(fatal.File) == "master.cf" {
+			code, fix = CodeMasterCFSyntax, "write every master.cf service on one line of 8 fields (service type private unpriv chroot wakeup maxproc command) plus arguments; a continuation line must start with whitespace"
+		}
+		l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: fatal.File, Line: fatal.Line, Severity: SeverityError, Code: code, Message: fatal.Error()}, Text: fatal.Text, Fix: fix})
 		return l.rep.finish()
 	}
 	l.s = s
@@ -463,10 +467,10 @@ func (l *linter) configAdvice() {
 			gp := l.globalParam[c]
 			switch name {
 			case "tls_per_site":
-				f.Message = par.Name + " is obsolete (§2.4): it is ignored when " + p + "tls_policy_maps is set, and it has no parent-domain matching"
+				f.Message = par.Name + " is obsolete: it is ignored when " + p + "tls_policy_maps is set, and it has no parent-domain matching"
 				f.Fix = "move its rows to " + p + "tls_policy_maps (NONE -> none, MAY -> may, MUST_NOPEERMATCH -> encrypt, MUST -> verify) and remove " + par.Name
 			default:
-				f.Message = par.Name + " is obsolete (§2.4)"
+				f.Message = par.Name + " is obsolete"
 				switch {
 				case gp.Value != "":
 					f.Message += "; it is ignored because " + gp.Name + " = " + gp.Value + " is set"
@@ -542,7 +546,7 @@ func (l *linter) configAdvice() {
 		}
 		sm := l.param(p + "tls_secure_cert_match")
 		if sf, sl := originPos(sm.Origin); sf != "" && containsFold(l.secureMatch[c], "hostname") {
-			f := Finding{Diagnostic: finding.Diagnostic{File: sf, Line: sl, Severity: SeverityWarning, Code: CodeHostnameInSecure, Message: "\"hostname\" in the secure match list accepts any certificate for the MX host name, which comes from an MX lookup without DNSSEC: an attacker who forges the MX answer picks the name (§4.1)"}, Text: sm.Name + " = " + sm.Raw}
+			f := Finding{Diagnostic: finding.Diagnostic{File: sf, Line: sl, Severity: SeverityWarning, Code: CodeHostnameInSecure, Message: "\"hostname\" in the secure match list accepts any certificate for the MX host name, which comes from an MX lookup without DNSSEC: an attacker who forges the MX answer picks the name"}, Text: sm.Name + " = " + sm.Raw}
 			// "hostname" removed from the list (the built-in default when nothing is left).
 			rest := strings.Join(withoutWord(l.secureMatch[c], "hostname"), ", ")
 			f.withEdits("", l.prove(c, checkHop, l.global[c], setFix(sm.Name, rest, "\"hostname\" removed (use verify, or dane, where the MX name is all you can check)")),
@@ -600,9 +604,9 @@ func (l *linter) daneFinding(c policy.Client, lv policy.Level, file string, line
 	f.withEdits("", l.prove(c, key, want, fx), prose)
 	if lv == policy.DaneOnly {
 		f.Code = CodeDANEOnlyWithoutDNSSEC
-		f.Message = fmt.Sprintf("%s dane-only, but Postfix warns \"%s\" and defers every message with \"client TLS configuration problem\" (§6.1)", what, problem)
+		f.Message = fmt.Sprintf("%s dane-only, but Postfix warns \"%s\" and defers every message with \"client TLS configuration problem\"", what, problem)
 	} else {
-		f.Message = fmt.Sprintf("%s dane, but Postfix warns \"%s\" and silently uses may (§6.1, §9.68)", what, problem)
+		f.Message = fmt.Sprintf("%s dane, but Postfix warns \"%s\" and silently uses may", what, problem)
 	}
 	return f, true
 }

@@ -180,7 +180,7 @@ func TestTableFindings(t *testing.T) {
 		{name: "§9.21 the subdomain row keeps every attribute", table: "example.com  secure   match=nexthop:.mx.example ciphers=high\n", code: CodeBareDomainKey, sev: SeverityNote,
 			fix: ".example.com secure match=nexthop:.mx.example ciphers=high   ("},
 		{name: "§5.1 fingerprint without pins is invalid", table: "example.com fingerprint\n.example.com may\n", code: CodeFingerprintNoPins, sev: SeverityError,
-			message: "nexthop domain example.com: configured at fingerprint security level, but with no fingerprints to match. (delivery defers: client TLS configuration problem, §5.1)"},
+			message: "nexthop domain example.com: configured at fingerprint security level, but with no fingerprints to match. (delivery defers: client TLS configuration problem)"},
 		{name: "§5.1 fingerprint pins from main.cf", main: "smtp_tls_fingerprint_cert_match = " + strings.Repeat("AB:", 31) + "AB\n", table: "example.com fingerprint\n.example.com fingerprint\n"},
 		{name: "§9.68 dane without dnssec lookups", table: "example.com dane\n.example.com dane\n", code: CodeDANEWithoutDNSSEC, sev: SeverityWarning, fix: "smtp_dns_support_level = dnssec"},
 		{name: "§6.1 dane-only without dnssec lookups", table: "example.com dane-only\n.example.com dane-only\n", code: CodeDANEOnlyWithoutDNSSEC, sev: SeverityWarning},
@@ -606,4 +606,20 @@ func TestCancelledNoLeak(t *testing.T) {
 func TestDotHash(t *testing.T) {
 	tr := &tableRun{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
 	assert.Equal(t, tr.hash(".example.com"), tr.dotHash("example.com"))
+}
+
+// TestMasterCFSyntax: a master.cf line master(8) refuses is reported as master.cf's, in
+// master(8)'s words, with master.cf advice (it was called a main.cf syntax error).
+func TestMasterCFSyntax(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.cf"), []byte("smtp_tls_security_level = may\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "master.cf"), []byte("smtp unix - - n - - smtp\nbroken line\n"), 0o644))
+	var got []Finding
+	_, err := Run(context.Background(), Options{ConfigDir: dir, Version: policy.V(3, 7, 11)}, func(f Finding) error { got = append(got, f); return nil })
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	require.Equal(t, CodeMasterCFSyntax, got[0].Code)
+	require.Equal(t, 2, got[0].Line)
+	require.Contains(t, got[0].Message, "line 2: bad transport type: line")
+	require.Contains(t, got[0].Fix, "master.cf service")
 }

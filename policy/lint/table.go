@@ -145,11 +145,11 @@ func (l *linter) lintTable(spec, title string, c policy.Client, config bool) {
 			if indexed {
 				f.Fix = "run postmap " + spec
 			}
-			f.Fix += "; until then smtp(8) defers every message with \"4.7.5 client TLS configuration problem\" (§9.19)"
+			f.Fix += "; until then smtp(8) defers every message with \"4.7.5 client TLS configuration problem\""
 			usable = false
 			if indexed && config {
 				f.withEdits("", l.prove(c, checkHop, policy.LevelNotSet, finding.Fix{Kind: finding.FixCommand, Value: "postmap " + spec,
-					Note: "builds the compiled table Postfix reads; until then smtp(8) defers every message with \"4.7.5 client TLS configuration problem\" (§9.19)"}), f.Fix)
+					Note: "builds the compiled table Postfix reads; until then smtp(8) defers every message with \"4.7.5 client TLS configuration problem\""}), f.Fix)
 			}
 		} else if strings.Contains(d.Message, "is older than source file") {
 			f.Code = CodeTableStale
@@ -570,11 +570,11 @@ func (t *tableRun) entryErrors(e tables.Entry, pe *parsedEntry) {
 		case pe.Problem == "malformed PEM object":
 			file := pe.TAFiles[len(pe.TAFiles)-1]
 			f.Code = CodeTAFileUnreadable
-			f.Message += fmt.Sprintf(": the tafile= file %s holds a malformed PEM object: Postfix stops reading at it even when a later object is fine (§6.5)", file)
+			f.Message += fmt.Sprintf(": the tafile= file %s holds a malformed PEM object: Postfix stops reading at it even when a later object is fine", file)
 			f.Fix = "repair or remove the malformed PEM object in " + file
 		case len(pe.TAFiles) > 0:
 			f.Code = CodeTAFileUnreadable
-			f.Message += ": a tafile= file holds no PEM object (§6.5)"
+			f.Message += ": a tafile= file holds no PEM object"
 			f.Fix = "put the trust-anchor certificates or public keys (PEM) in " + strings.Join(pe.TAFiles, ", ")
 		}
 		t.pend = append(t.pend, pending{f, 2})
@@ -644,31 +644,31 @@ func (t *tableRun) fixAdvice(e tables.Entry, pe *parsedEntry) string {
 	case strings.Contains(p, "missing '=' after attribute name"):
 		switch {
 		case bad.Text == "#" || strings.HasPrefix(bad.Text, "#"):
-			return "remove the comment: '#' starts a comment only at the beginning of a line (§9.15)" + defers
+			return "remove the comment: '#' starts a comment only at the beginning of a line" + defers
 		case bad.Text == "=" || bad.Text == "match" || bad.Text == "ciphers" || bad.Text == "protocols" || bad.Text == "exclude" || bad.Text == "tafile" || bad.Text == "servername":
-			return "write name=value without spaces around '=' (§9.6)" + defers
+			return "write name=value without spaces around '='" + defers
 		case strings.HasPrefix(strings.ToLower(pe.PrevText), "match="):
-			return "separate match names with ':' (fingerprints with '|'), not ',' or spaces: commas and spaces split attributes (§9.7)" + defers
+			return "separate match names with ':' (fingerprints with '|'), not ',' or spaces: commas and spaces split attributes" + defers
 		case strings.HasPrefix(bad.Text, "{"):
 			return "brace groups { name = value } need Postfix 3.10 or later" + defers
 		}
 		return "every attribute after the level must be name=value" + defers
 	case strings.Contains(p, "invalid at security level"):
-		return "match= applies only at fingerprint, verify and secure; tafile= only at verify and secure (§9.8, §9.9)" + defers
+		return "match= applies only at fingerprint, verify and secure; tafile= only at verify and secure" + defers
 	case strings.Contains(p, "specified multiple times"):
-		return "give the attribute once (§9.11)" + defers
+		return "give the attribute once" + defers
 	case strings.Contains(p, "has empty value"):
-		return "give a value, or remove the attribute (§9.12)" + defers
+		return "give a value, or remove the attribute" + defers
 	case strings.Contains(p, "specifies an invalid hostname"):
-		return "servername= must be a host name, or the words hostname / nexthop in lower case (§9.13)" + defers
+		return "servername= must be a host name, or the words hostname / nexthop in lower case" + defers
 	case strings.Contains(p, "built-in policy has unexpected attribute"):
-		return "TLSRPT attributes need policy_type= (they come from an MTA-STS plugin) (§9.18)" + defers
+		return "TLSRPT attributes need policy_type= (they come from an MTA-STS plugin)" + defers
 	case strings.Contains(p, "trust anchor"):
 		return "make the tafile= path readable by Postfix (relative paths are relative to the queue directory)" + defers
 	case strings.Contains(p, "no fingerprints to match"):
-		return "give at least one well-formed fingerprint (hex pairs, optionally colon-separated) in match= (§9.54)" + defers
+		return "give at least one well-formed fingerprint (hex pairs, optionally colon-separated) in match=" + defers
 	}
-	return "fix the entry (§1.4)" + defers
+	return "fix the entry" + defers
 }
 
 // keyAdvice checks the key against the next hops Postfix can look up (§2.1, §2.2).
@@ -720,7 +720,7 @@ func (t *tableRun) keyAdvice(e tables.Entry, pe *parsedEntry) {
 		// "host" key while it uses "[host]": the key is never looked up for that relay.
 		if bracketOrPort || strings.HasPrefix(ch.key, "[") {
 			add(SeverityWarning, CodeKeyNeverMatches,
-				fmt.Sprintf("key %q never matches the next hop %q configured by %s: brackets and port are part of the lookup key (§2.1)", k, ch.key, ch.origin),
+				fmt.Sprintf("key %q never matches the next hop %q configured by %s: brackets and port are part of the lookup key", k, ch.key, ch.origin),
 				ch.key, "keyed exactly like the configured next hop")
 			return
 		}
@@ -735,13 +735,13 @@ func (t *tableRun) entryAdvice(e tables.Entry, pe *parsedEntry) {
 	switch pe.Level {
 	case policy.None:
 		if g > policy.None && l.rep.admit(t.name, CodeNoneOverridesGlobal, SeverityNote) {
-			f := Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityNote, Code: CodeNoneOverridesGlobal, Message: fmt.Sprintf("\"none\" for %q overrides the global level %s: mail to it goes in plaintext even if the server offers STARTTLS (§2.4)", e.Key, levelWord(g))}, Text: e.Raw}
+			f := Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityNote, Code: CodeNoneOverridesGlobal, Message: fmt.Sprintf("\"none\" for %q overrides the global level %s: mail to it goes in plaintext even if the server offers STARTTLS", e.Key, levelWord(g))}, Text: e.Raw}
 			f.withEdits("keep it only if the server's TLS is broken; otherwise", t.deleteFix(e, "mail to "+e.Key+" gets the global level "+g.String()), "remove the row")
 			l.rep.keep(f)
 		}
 	case policy.May:
 		if g.TLSRequired() && l.rep.admit(t.name, CodeWeakerThanGlobal, SeverityNote) {
-			f := Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityNote, Code: CodeWeakerThanGlobal, Message: fmt.Sprintf("\"may\" for %q overrides the global level %s: a table hit beats the global level even when weaker (§2.4, §9.25)", e.Key, levelWord(g))}, Text: e.Raw}
+			f := Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityNote, Code: CodeWeakerThanGlobal, Message: fmt.Sprintf("\"may\" for %q overrides the global level %s: a table hit beats the global level even when weaker", e.Key, levelWord(g))}, Text: e.Raw}
 			f.withEdits("keep it on purpose, or", t.deleteFix(e, "mail to "+e.Key+" gets the global level "+g.String()), "remove the row to get the global level")
 			l.rep.keep(f)
 		}
@@ -765,7 +765,7 @@ func (t *tableRun) entryAdvice(e tables.Entry, pe *parsedEntry) {
 			// No row can be proposed: lint has never seen the server's certificate, and a
 			// row without a fingerprint is this very error.
 			t.l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityError, Code: CodeFingerprintNoPins,
-				Message: fmt.Sprintf("nexthop domain %s: configured at fingerprint security level, but with no fingerprints to match. (delivery defers: client TLS configuration problem, §5.1)", e.Key)},
+				Message: fmt.Sprintf("nexthop domain %s: configured at fingerprint security level, but with no fingerprints to match. (delivery defers: client TLS configuration problem)", e.Key)},
 				Text: e.Raw, Fix: fmt.Sprintf("add match= with the %s fingerprint of the server's certificate or public key to the row (openssl x509 -noout -fingerprint -%s), or set %s_tls_fingerprint_cert_match", fingerprint.DisplayName(nonEmpty(l.digest[c], "sha256")), nonEmpty(l.digest[c], "sha256"), c)})
 			return
 		}
@@ -775,7 +775,7 @@ func (t *tableRun) entryAdvice(e tables.Entry, pe *parsedEntry) {
 			match = l.secureMatch[c]
 		}
 		if containsFold(match, "hostname") && pe.HasMatchRaw && l.rep.admit(t.name, CodeHostnameInSecure, SeverityWarning) {
-			f := Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityWarning, Code: CodeHostnameInSecure, Message: "\"hostname\" in a secure match list accepts any certificate for the MX host name, which an attacker who forges the (unsigned) MX lookup chooses (§4.1)"}, Text: e.Raw}
+			f := Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityWarning, Code: CodeHostnameInSecure, Message: "\"hostname\" in a secure match list accepts any certificate for the MX host name, which an attacker who forges the (unsigned) MX lookup chooses"}, Text: e.Raw}
 			ed := policy.RowEdit{Level: policy.LevelNotSet, Remove: []string{"match"}}
 			if rest := withoutWord(match, "hostname"); len(rest) > 0 {
 				ed = policy.RowEdit{Level: policy.LevelNotSet, Set: []policy.Attribute{{Name: "match", Value: strings.Join(rest, ":")}}}
@@ -815,7 +815,7 @@ func (t *tableRun) finishBare() {
 		if _, ok := t.dots[b.dot]; ok || !t.l.rep.admitCount(cnt, SeverityNote) {
 			continue
 		}
-		f := Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: int(b.line), Severity: SeverityNote, Code: CodeBareDomainKey, Message: fmt.Sprintf("key %q covers mail to %s only; mail to its subdomains gets the global level %s (only \".%s\" matches subdomains, §2.2, §9.21)", b.key, b.key, levelWord(g), b.key)}, Text: b.key + " " + b.value}
+		f := Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: int(b.line), Severity: SeverityNote, Code: CodeBareDomainKey, Message: fmt.Sprintf("key %q covers mail to %s only; mail to its subdomains gets the global level %s (only \".%s\" matches subdomains)", b.key, b.key, levelWord(g), b.key)}, Text: b.key + " " + b.value}
 		f.withEdits("", t.subdomainFix(b), "add a \"."+b.key+"\" row if subdomains are meant, once the value works: lint could prove no row with this value for a subdomain")
 		t.l.rep.keep(f)
 	}
@@ -823,7 +823,7 @@ func (t *tableRun) finishBare() {
 		if _, ok := t.dots[b.dot]; ok || !t.l.rep.admitCount(cnt, SeverityNote) {
 			continue
 		}
-		t.l.rep.keep(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: int(b.line), Severity: SeverityNote, Code: CodeBareDomainKey, Message: "a bare domain key does not cover its subdomains (§2.2, §9.21)"}, Fix: "add the matching \".domain\" row if subdomains are meant"})
+		t.l.rep.keep(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: int(b.line), Severity: SeverityNote, Code: CodeBareDomainKey, Message: "a bare domain key does not cover its subdomains"}, Fix: "add the matching \".domain\" row if subdomains are meant"})
 	}
 	t.bare, t.bareMore = nil, nil
 }
@@ -879,7 +879,7 @@ func (t *tableRun) checkMX(e tables.Entry, pe *parsedEntry, match []string) {
 		return
 	}
 	suffix := registrable(out[0])
-	f := Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityWarning, Code: CodeSecureMXOutsideDomain, Message: fmt.Sprintf("secure's match list %s accepts only certificates for %s and its subdomains, but the MX hosts %s are elsewhere: unless their certificates also name %s, delivery defers with \"Server certificate not verified\" (§2.3, §9.43)",
+	f := Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityWarning, Code: CodeSecureMXOutsideDomain, Message: fmt.Sprintf("secure's match list %s accepts only certificates for %s and its subdomains, but the MX hosts %s are elsewhere: unless their certificates also name %s, delivery defers with \"Server certificate not verified\"",
 		strings.Join(match, ":"), e.Key, strings.Join(out, ", "), e.Key)}, Text: e.Raw}
 	// The row itself with the MX provider's domain added to its match list (every other
 	// attribute kept), or at verify, which checks the MX host name the lookup gave.
