@@ -43,6 +43,8 @@ const (
 	CodeNextHopSyntax    Code = "next-hop-syntax"   // a configured next hop smtp(8) cannot parse
 	CodeMainCF           Code = "main-cf"           // main.cf/master.cf warnings and fatal settings of TLS or routing parameters
 	CodeMainCFSyntax     Code = "main-cf-syntax"    // a fatal main.cf syntax error
+	CodeKeyBOM           Code = "key-bom"           // a UTF-8 byte-order mark glued to the first key: it never matches
+	CodeKeyControl       Code = "key-control"       // a key with control characters or non-UTF-8 bytes: it never matches
 	CodeMasterCFSyntax   Code = "master-cf-syntax"  // a fatal master.cf error (master(8)'s words: "bad transport type", "bad field count", ...)
 )
 

@@ -623,3 +623,25 @@ func TestMasterCFSyntax(t *testing.T) {
 	require.Contains(t, got[0].Message, "line 2: bad transport type: line")
 	require.Contains(t, got[0].Fix, "master.cf service")
 }
+
+// TestKeyBOMAndControl: Postfix reads a UTF-8 byte-order mark as part of the first key and
+// compares keys byte for byte, so a key with a BOM or a control character never matches;
+// lint says so (the destination silently got the global level before).
+func TestKeyBOMAndControl(t *testing.T) {
+	dir := t.TempDir()
+	tbl := filepath.Join(dir, "tls_policy")
+	require.NoError(t, os.WriteFile(tbl, []byte("\ufeffexample.com secure ciphers=high\nbad\x01key.example secure\n"), 0o644))
+	var got []Finding
+	_, err := Run(context.Background(), Options{Version: policy.V(3, 7, 11), Tables: []string{"texthash:" + tbl}}, func(f Finding) error { got = append(got, f); return nil })
+	require.NoError(t, err)
+	codes := map[Code]Finding{}
+	for _, f := range got {
+		codes[f.Code] = f
+	}
+	require.Contains(t, codes, CodeKeyBOM)
+	require.Equal(t, 1, codes[CodeKeyBOM].Line)
+	require.Contains(t, codes[CodeKeyBOM].Message, `"\ufeffexample.com"`)
+	require.Contains(t, codes[CodeKeyBOM].Fix, "example.com secure ciphers=high")
+	require.Contains(t, codes, CodeKeyControl)
+	require.Equal(t, 2, codes[CodeKeyControl].Line)
+}

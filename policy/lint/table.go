@@ -685,6 +685,18 @@ func (t *tableRun) keyAdvice(e tables.Entry, pe *parsedEntry) {
 		}
 	}
 	switch {
+	case strings.HasPrefix(k, "\ufeff"):
+		// An editor's UTF-8 byte-order mark: Postfix reads it as part of the first key.
+		add(SeverityWarning, CodeKeyBOM, fmt.Sprintf("the key is %q: the file starts with a UTF-8 byte-order mark, which Postfix reads as part of the first key, so no destination will match it", k),
+			strings.TrimPrefix(k, "\ufeff"), "the key without the byte-order mark (save the file without a BOM)")
+		return
+	case strings.IndexFunc(k, func(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0xfffd }) >= 0:
+		if l.rep.admit(t.name, CodeKeyControl, SeverityWarning) {
+			l.rep.keep(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityWarning, Code: CodeKeyControl,
+				Message: fmt.Sprintf("the key %q holds a control character or a byte that is not UTF-8: no recipient domain or next hop contains one, so it never matches", k)},
+				Text: e.Raw, Fix: "retype the key"})
+		}
+		return
 	case strings.HasPrefix(k, "*."):
 		add(SeverityWarning, CodeWildcardKey, fmt.Sprintf("key %q is a literal string, not a wildcard: no next hop is ever %q", k, k),
 			"."+k[2:], "a leading dot matches every subdomain")
