@@ -73,6 +73,11 @@ func stage(c Cause) int {
 // a fix would change was observed.
 func (e *evaluator) sessionCut() bool {
 	o := e.obs
+	if e.d.Cause == CauseProtocols || e.d.Cause == CauseCiphers {
+		// Postfix stopped before the handshake (its own setup): whatever a live probe saw
+		// (a local abort, or a session made with other settings) is not this session.
+		return true
+	}
 	if len(o.Chain) > 0 || o.HandshakeError != "" || o.TLSVersion != "" {
 		// The handshake was observed: a fix must make this very session deliver.
 		return false
