@@ -145,6 +145,8 @@ func statusLine(r *report) string {
 		s += " (" + v.Reason + ")"
 	case v.Outcome == verdict.OutcomeDeliver && v.Recipient.Check == verdict.RecipientAccepted:
 		s += " (the server accepted the recipient; the message itself, DATA, was not sent)"
+	case v.Outcome == verdict.OutcomeDeliver && r.probed && v.Recipient.Note != "":
+		s += " (" + v.Recipient.Note + ")"
 	case v.Outcome == verdict.OutcomeDeliver:
 		s += " (the recipient was not tested: check stops before MAIL FROM; -probe-rcpt asks the server)"
 	}

@@ -250,6 +250,8 @@ func Evaluate(p policy.Policy, hop policy.NextHop, obs Observation, opt EvalOpti
 	if e.d.Outcome == OutcomeDeliver {
 		// The TLS part delivers: now the replies to MAIL FROM and RCPT TO decide.
 		e.recipient()
+	} else if e.d.Outcome == OutcomePlaintextRetry {
+		e.d.Recipient = RecipientStatus{Check: RecipientNotTested, Note: notePlaintextRetry}
 	} else if e.d.Recipient.Check == "" {
 		e.d.Recipient = RecipientStatus{Check: RecipientNotTested, Note: noteNotReached}
 	}

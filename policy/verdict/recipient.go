@@ -77,6 +77,11 @@ const NoteRecipientNotProbed = "the recipient was not tested: the check stops be
 // noteNotReached is the note of an attempt that fails before MAIL FROM.
 const noteNotReached = "the recipient was not tested: Postfix would not send MAIL FROM over this attempt"
 
+// notePlaintextRetry is the note of a handshake failure at may that Postfix retries in
+// plaintext (§3.3): the recipient would be asked over that new connection, which the probe
+// does not make.
+const notePlaintextRetry = "the recipient was not tested: Postfix would ask about it over a new plaintext connection (§3.3), which the recipient probe does not make"
+
 // Causes of the recipient probe.
 const (
 	// CauseRecipientRejected: the server refused RCPT TO (5xx bounces the recipient, 4xx
