@@ -66,6 +66,7 @@ type options struct {
 	mx          string
 	sender      string
 	deadline    time.Duration
+	probeRcpt   bool
 	destination string
 }
 
@@ -74,10 +75,10 @@ type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
-const usageText = `usage: check [-C dir] [-o name=value]... [-service name] [-sender addr] [-deadline d] [-resolver addr] [-version v] [-json] DESTINATION
+const usageText = `usage: check [-C dir] [-o name=value]... [-service name] [-sender addr] [-deadline d] [-probe-rcpt] [-resolver addr] [-version v] [-json] DESTINATION
        check [-C dir] [-o name=value]... [-sender addr] -cert chain.pem [-tlsa 'RR']... [-mx host] [-version v] [-json] DESTINATION
 
-DESTINATION is user@domain, domain, [host] or [host]:port.
+DESTINATION is user@domain, domain, [host] or [host]:port; -probe-rcpt needs user@domain.
 Exit status: 0 deliver, 1 defer or bounce, 2 usage or configuration error.
 `
 
@@ -97,6 +98,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.mx, "mx", "", "offline mode: the MX `host` name the chain belongs to (default: no MX, the domain itself)")
 	fs.DurationVar(&o.deadline, "deadline", smtpclient.DefaultDeadline, "bound for the whole live check of the destination, on top of Postfix's own timeouts (0: none)")
 	fs.StringVar(&o.sender, "sender", "", "envelope sender `address` for sender_dependent_relayhost_maps and sender_dependent_default_transport_maps (default: the null sender <>)")
+	fs.BoolVar(&o.probeRcpt, "probe-rcpt", false, "live mode: after the TLS part, ask each server about the recipient (MAIL FROM:<-sender>, RCPT TO, RSET, QUIT; never DATA) and judge its replies as Postfix does")
 	var pos []string
 	rest := args
 	for {
@@ -134,6 +136,12 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	}
 	if o.cert == "" && (len(o.tlsa) > 0 || o.mx != "") {
 		return nil, &usageError{"-tlsa and -mx belong to offline mode and need -cert"}
+	}
+	if o.probeRcpt && o.cert != "" {
+		return nil, &usageError{"-probe-rcpt asks the server: it is for live checks, not offline mode (-cert)"}
+	}
+	if o.probeRcpt && !strings.Contains(o.destination, "@") {
+		return nil, &usageError{fmt.Sprintf("-probe-rcpt needs a recipient address (user@domain) as DESTINATION, not %q", o.destination)}
 	}
 	if o.cert != "" && o.resolver != "" {
 		return nil, &usageError{"-resolver is for live checks; offline mode (-cert) makes no DNS queries"}
@@ -224,6 +232,8 @@ func explain(err error) string {
 			return msg
 		}
 		return "bad destination: " + err.Error()
+	case errors.Is(err, smtpclient.ErrNoRecipient):
+		return "bad destination: " + err.Error()
 	case errors.Is(err, verdict.ErrObservation):
 		return "offline input: " + err.Error()
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
@@ -241,11 +251,13 @@ type report struct {
 	offline      bool
 	diagnostics  []string
 	resolverFrom string
+	// probed is -probe-rcpt: the recipient line is printed even when not tested.
+	probed bool
 }
 
 // check loads the configuration and answers, live or offline.
 func check(ctx context.Context, o *options) (*report, error) {
-	rep := &report{offline: o.cert != ""}
+	rep := &report{offline: o.cert != "", probed: o.probeRcpt}
 	dir := o.configDir
 	switch {
 	case o.configGiven:
@@ -296,7 +308,8 @@ func check(ctx context.Context, o *options) (*report, error) {
 		if err != nil {
 			return nil, err
 		}
-		rep.verdict, err = smtpclient.Check(ctx, s, o.destination, smtpclient.CheckOptions{Resolver: r, Sender: o.sender, Deadline: liveDeadline(o.deadline)})
+		rep.verdict, err = smtpclient.Check(ctx, s, o.destination, smtpclient.CheckOptions{Resolver: r, Sender: o.sender,
+			ProbeRecipient: o.probeRcpt, Deadline: liveDeadline(o.deadline)})
 	}
 	if err != nil {
 		return nil, err

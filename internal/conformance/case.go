@@ -63,6 +63,23 @@ type Server struct {
 	// STARTTLSReply, when set, refuses STARTTLS with this reply (e.g. "454 4.7.0 TLS not
 	// available").
 	STARTTLSReply string `json:"starttls_reply,omitempty"`
+	// MailReply and RcptReply, when set, answer MAIL FROM and RCPT TO with this reply (e.g.
+	// "550 5.1.1 Recipient rejected"). A case with either runs the library with its
+	// recipient probe (smtpclient.CheckOptions.ProbeRecipient), since Postfix's verdict then
+	// depends on those replies.
+	MailReply string `json:"mail_reply,omitempty"`
+	RcptReply string `json:"rcpt_reply,omitempty"`
+}
+
+// probesRecipient reports whether a server of the case answers MAIL FROM or RCPT TO with a
+// configured reply.
+func (c Case) probesRecipient() bool {
+	for _, s := range c.Servers {
+		if s.MailReply != "" || s.RcptReply != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // Outcome is what one side (Postfix or the library) decided for the delivery.

@@ -432,5 +432,48 @@ func MatrixCases(cs *Certs) []Case {
 	add("table/tafile", "§6.5 tafile= names the trust anchor for verify",
 		Case{Policy: []string{"example.test verify tafile=" + cs.Path("cafile-inter.pem")},
 			Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
+
+	// 8. The replies to MAIL FROM and RCPT TO after the TLS part (the library's recipient
+	// probe; smtp_proto.c, smtp_trouble.c). The shared oracle's rejectrcpt/deferrcpt servers
+	// gave the same texts with Postfix 3.7.11 (verify-rejectrcpt, verify-deferrcpt,
+	// twomx-deferrcpt, twomx-rejectrcpt, may-plain-rejectrcpt).
+	const (
+		rcpt550 = "550 5.1.1 <user@example.test>: Recipient address rejected: User unknown"
+		rcpt450 = "450 4.2.0 <user@example.test>: Recipient address rejected: Greylisted"
+	)
+	twoMX := []string{"example.test. IN MX 10 mx.example.test.", "example.test. IN MX 20 mx2.example.test.",
+		"mx.example.test. IN A 127.0.1.20", "mx2.example.test. IN A 127.0.1.21"}
+	for _, lv := range []string{"may", "verify", "dane"} {
+		zone := stdZone
+		if lv == "dane" {
+			zone = withZone(tlsaGood)
+		}
+		add("rcpt/reject-550/"+lv, "smtp_rcpt_fail: RCPT TO 550 after the TLS part bounces the recipient 5.1.1, level "+lv,
+			Case{Policy: []string{"example.test " + lv}, Zone: zone,
+				Servers: []Server{{Addr: stdAddr, Cert: "mx-example", RcptReply: rcpt550}}})
+		add("rcpt/defer-450/"+lv, "smtp_rcpt_fail: RCPT TO 450 on the last server defers the recipient 4.2.0, level "+lv,
+			Case{Policy: []string{"example.test " + lv}, Zone: zone,
+				Servers: []Server{{Addr: stdAddr, Cert: "mx-example", RcptReply: rcpt450}}})
+	}
+	add("rcpt/reject-550/may-plaintext", "smtp_rcpt_fail: RCPT TO 550 in a plaintext session at may (no STARTTLS) bounces",
+		Case{Policy: []string{"example.test may"}, Servers: []Server{{Addr: stdAddr, RcptReply: rcpt550}}})
+	add("rcpt/reject-550/multiline", "smtp_chat_resp: a multi-line RCPT TO reply is quoted with its lines joined by spaces",
+		Case{Policy: []string{"example.test verify"},
+			Servers: []Server{{Addr: stdAddr, Cert: "mx-example", RcptReply: "550-5.1.1 <user@example.test>: Recipient address rejected:\n550 5.1.1 User unknown in virtual mailbox table"}}})
+	add("rcpt/defer-450-then-second-mx", "smtp_rcpt_fail: RCPT TO 450 on a non-final MX is logged and the next MX delivers",
+		Case{Policy: []string{"example.test verify"}, Zone: twoMX,
+			Servers: []Server{{Addr: stdAddr, Cert: "mx-example", RcptReply: rcpt450}, {Addr: "127.0.1.21:25", Cert: "wild-example"}}})
+	add("rcpt/reject-550-first-mx", "smtp_rcpt_fail: RCPT TO 550 on the first MX bounces at once; the second MX is not tried",
+		Case{Policy: []string{"example.test verify"}, Zone: twoMX,
+			Servers: []Server{{Addr: stdAddr, Cert: "mx-example", RcptReply: rcpt550}, {Addr: "127.0.1.21:25", Cert: "wild-example"}}})
+	add("rcpt/not-verified-first", "§4.2 the TLS part decides first: a certificate Postfix rejects defers 4.7.5, RCPT TO is never sent",
+		Case{Policy: []string{"example.test verify"},
+			Servers: []Server{{Addr: stdAddr, Cert: "other-name", RcptReply: rcpt550}}})
+	add("rcpt/mail-from-553", "smtp_mesg_fail: MAIL FROM 553 bounces the message",
+		Case{Policy: []string{"example.test verify"},
+			Servers: []Server{{Addr: stdAddr, Cert: "mx-example", MailReply: "553 5.7.1 <sender@conformance.test>: Sender address rejected: Access denied"}}})
+	add("rcpt/mail-from-451", "smtp_mesg_fail: MAIL FROM 451 on the last server defers the message",
+		Case{Policy: []string{"example.test verify"},
+			Servers: []Server{{Addr: stdAddr, Cert: "mx-example", MailReply: "451 4.3.0 Temporary lookup failure"}}})
 	return out
 }

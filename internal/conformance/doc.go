@@ -47,8 +47,10 @@
 // digests and forms; TLSA record sets (usages 2 and 3, selectors 0 and 1, matching types 0,
 // 1 and 2, stale and unusable records); DNS security (signed, insecure, bogus, CNAME'd MX, no
 // MX, NXDOMAIN); policy table key forms with transport next hops ([host], [host]:port,
-// host:port, .parent, [address]); and table errors (invalid levels and attributes, missing
-// CA and trust-anchor files).
+// host:port, .parent, [address]); table errors (invalid levels and attributes, missing
+// CA and trust-anchor files); and the replies to MAIL FROM and RCPT TO after the TLS part
+// (rcpt/*: servers answering with a configured 4xx or 5xx reply; the library runs with its
+// recipient probe in those cases only).
 //
 // # Known differences
 //

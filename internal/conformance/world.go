@@ -73,7 +73,7 @@ func RunWorld(ctx context.Context, c Case, work, certs string) Result {
 	defer cancel()
 	for _, s := range c.Servers {
 		cfg := smtpd.Config{Addr: s.Addr, NoSTARTTLS: s.Cert == "", STARTTLSReply: s.STARTTLSReply,
-			Hostname: "smtpd.test", IdleTimeout: 60 * time.Second}
+			MailReply: s.MailReply, RcptReply: s.RcptReply, Hostname: "smtpd.test", IdleTimeout: 60 * time.Second}
 		if s.Cert != "" {
 			file := s.Cert + ".chain.pem"
 			switch s.Send {
@@ -456,7 +456,8 @@ func runLibrary(ctx context.Context, c Case) (Outcome, *finding.Fix) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	v, err := smtpclient.Check(cctx, s, c.Rcpt, smtpclient.CheckOptions{Sender: c.sender()})
+	v, err := smtpclient.Check(cctx, s, c.Rcpt, smtpclient.CheckOptions{Sender: c.sender(),
+		ProbeRecipient: c.probesRecipient()})
 	if err != nil {
 		return Outcome{Outcome: "error", Reason: "smtpclient.Check: " + err.Error()}, nil
 	}

@@ -65,6 +65,8 @@ func stage(c Cause) int {
 		return 5
 	case CauseHandshake:
 		return 6
+	case CauseRecipientRejected, CauseSenderRejected, CauseEHLORefused:
+		return 8 // after a TLS session Postfix accepts
 	}
 	return 7
 }

@@ -103,6 +103,8 @@ func (e *evaluator) findings(ctx context.Context) []finding.Finding {
 		add(e.findEngine(ctx))
 	case CauseTLSProxy:
 		add(e.findTLSProxy(ctx))
+	case CauseRecipientRejected, CauseSenderRejected, CauseEHLORefused:
+		add(e.findRecipient())
 	case CauseNone, CauseDNSLookup, CauseAnonymous:
 	default:
 		if len(e.obs.Chain) == 0 {
