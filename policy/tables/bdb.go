@@ -168,7 +168,10 @@ func (f *bdbFile) overflow(pgno, tlen uint32) ([]byte, error) {
 	}
 	out := make([]byte, 0, tlen)
 	buf := make([]byte, f.pageSize)
-	for uint32(len(out)) < tlen {
+	for hops := uint32(0); uint32(len(out)) < tlen; hops++ {
+		if hops > f.lastPgno {
+			return nil, errors.New("corrupt overflow chain")
+		}
 		if err := f.page(pgno, buf); err != nil {
 			return nil, err
 		}

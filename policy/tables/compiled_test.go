@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -260,4 +261,44 @@ func TestCompiledNotAFile(t *testing.T) {
 		want, _ = runPostmapFail(t, bin, conf, "-q", "example.com", "btree:"+file)
 		assert.Equal(t, want, openReason(t, "btree:"+file, Options{}))
 	})
+}
+
+// TestCompiledCorrupt: files postmap built, with bytes overwritten at random, give errors or
+// answers, never a panic or an endless loop.
+func TestCompiledCorrupt(t *testing.T) {
+	bin, conf := postmapTool(t)
+	for _, typ := range compiledTypes {
+		t.Run(typ, func(t *testing.T) {
+			needMapType(t, bin, conf, typ)
+			suffix, _ := CompiledSuffix(typ)
+			dir := t.TempDir()
+			file := filepath.Join(dir, "m")
+			r := rand.New(rand.NewSource(7))
+			src := bigSource(r, 300, typ)
+			writeCool(t, file, src)
+			runPostmap(t, bin, conf, "", typ+":"+file)
+			orig, err := os.ReadFile(file + suffix)
+			require.NoError(t, err)
+			keys := queryKeys(src)[:200]
+			ctx := context.Background()
+			runs := 300
+			if testing.Short() {
+				runs = 60
+			}
+			for i := 0; i < runs; i++ {
+				data := append([]byte(nil), orig...)
+				for j := 0; j < 1+r.Intn(20); j++ {
+					data[r.Intn(len(data))] = byte(r.Intn(256))
+				}
+				fsys := fstest.MapFS{"m" + suffix: {Data: data}, "m": {Data: []byte(src)}}
+				tb, err := Open(ctx, typ+":/m", Options{FS: fsys, FoldFixed: true})
+				if err != nil {
+					continue
+				}
+				for _, k := range keys {
+					_, _ = tb.Lookup(ctx, k)
+				}
+			}
+		})
+	}
 }
