@@ -130,19 +130,13 @@ func bdbHash(k []byte) uint32 {
 	return h
 }
 
-// page reads page pgno into buf (len pageSize).
-func (f *bdbFile) page(pgno uint32, buf []byte) error {
+// page returns page pgno: a slice of the file when it is in memory, else a copy read with
+// ReadAt.
+func (f *bdbFile) page(pgno uint32) ([]byte, error) {
 	if pgno == 0 || pgno > f.lastPgno {
-		return fmt.Errorf("page %d out of range (last page %d)", pgno, f.lastPgno)
+		return nil, fmt.Errorf("page %d out of range (last page %d)", pgno, f.lastPgno)
 	}
-	n, err := f.r.ReadAt(buf, int64(pgno)*int64(f.pageSize))
-	if n == len(buf) {
-		return nil
-	}
-	if err == nil || err == io.EOF {
-		err = io.ErrUnexpectedEOF
-	}
-	return fmt.Errorf("page %d: %w", pgno, err)
+	return readPage(f.r, int64(pgno)*int64(f.pageSize), int(f.pageSize))
 }
 
 // entries returns the page's item offsets (inp[]).
@@ -167,12 +161,12 @@ func (f *bdbFile) overflow(pgno, tlen uint32) ([]byte, error) {
 		return nil, errors.New("corrupt overflow item")
 	}
 	out := make([]byte, 0, tlen)
-	buf := make([]byte, f.pageSize)
 	for hops := uint32(0); uint32(len(out)) < tlen; hops++ {
 		if hops > f.lastPgno {
 			return nil, errors.New("corrupt overflow chain")
 		}
-		if err := f.page(pgno, buf); err != nil {
+		buf, err := f.page(pgno)
+		if err != nil {
 			return nil, err
 		}
 		if buf[25] != pOVERFLOW {
@@ -215,12 +209,12 @@ func (f *bdbFile) hashGet(key []byte) ([]byte, bool, error) {
 		return nil, false, errors.New("corrupt hash meta page")
 	}
 	pgno := bucket + f.spares[log2]
-	buf := make([]byte, f.pageSize)
 	for hops := uint32(0); pgno != 0; hops++ {
 		if hops > f.lastPgno {
 			return nil, false, errors.New("corrupt hash bucket chain")
 		}
-		if err := f.page(pgno, buf); err != nil {
+		buf, err := f.page(pgno)
+		if err != nil {
 			return nil, false, err
 		}
 		if t := buf[25]; t != pHASH && t != pHASHU {
@@ -229,6 +223,30 @@ func (f *bdbFile) hashGet(key []byte) ([]byte, bool, error) {
 		inp, err := f.entries(buf)
 		if err != nil {
 			return nil, false, err
+		}
+		if buf[25] == pHASH {
+			// Berkeley DB 5.3 keeps the pairs of a hash page sorted by key (__bam_defcmp):
+			// a binary search; the chain goes on past this page either way.
+			lo, hi := 0, len(inp)/2
+			for lo < hi {
+				m := (lo + hi) / 2
+				k, err := f.hashItem(buf, inp, 2*m)
+				if err != nil {
+					return nil, false, err
+				}
+				c := bytes.Compare(k, key)
+				if c == 0 {
+					d, err := f.hashItem(buf, inp, 2*m+1)
+					return d, err == nil, err
+				}
+				if c < 0 {
+					lo = m + 1
+				} else {
+					hi = m
+				}
+			}
+			pgno = f.bo.Uint32(buf[16:])
+			continue
 		}
 		for i := 0; i+1 < len(inp); i += 2 {
 			if it := buf[inp[i]]; it == hOFFPAGE && int(inp[i])+12 <= len(buf) && f.bo.Uint32(buf[int(inp[i])+8:]) != uint32(len(key)) {
@@ -273,13 +291,13 @@ func (f *bdbFile) hashItem(pg []byte, inp []uint16, i int) ([]byte, error) {
 }
 
 func (f *bdbFile) btreeGet(key []byte) ([]byte, bool, error) {
-	buf := make([]byte, f.pageSize)
 	pgno := f.root
 	for depth := 0; ; depth++ {
 		if depth > 64 {
 			return nil, false, errors.New("corrupt btree: too deep")
 		}
-		if err := f.page(pgno, buf); err != nil {
+		buf, err := f.page(pgno)
+		if err != nil {
 			return nil, false, err
 		}
 		inp, err := f.entries(buf)

@@ -3,6 +3,7 @@ package tables
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -166,6 +167,24 @@ func (e strerror) Error() string { return string(e) }
 
 type bytesReaderAt []byte
 
+// readPage returns n bytes at off: a slice of a file in memory, else a copy read with ReadAt.
+func readPage(r io.ReaderAt, off int64, n int) ([]byte, error) {
+	if b, ok := r.(bytesReaderAt); ok {
+		if off < 0 || off+int64(n) > int64(len(b)) {
+			return nil, io.ErrUnexpectedEOF
+		}
+		return b[off : off+int64(n) : off+int64(n)], nil
+	}
+	buf := make([]byte, n)
+	if got, err := r.ReadAt(buf, off); got < n {
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return buf, nil
+}
+
 func (b bytesReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 || off >= int64(len(b)) {
 		return 0, io.EOF
@@ -223,3 +242,143 @@ func openCompiled(opt Options, typ, dbFile, dbName string) (kvFile, io.Closer, e
 }
 
 func (e *compiledOpenError) Error() string { return e.reason }
+
+// kvScanner is a compiled file whose every record can be read in file order.
+type kvScanner interface {
+	scan(fn func(key, value []byte) error) error
+}
+
+// Scan calls fn for every key and value the compiled file holds, in file order, as
+// postmap stored them less the trailing null byte (the key is not folded again). It is
+// for comparing the compiled file with its source (lint); fn's slices are valid only
+// during the call.
+func (t *CompiledTable) Scan(fn func(key, value string) error) error {
+	sc, ok := t.db.(kvScanner)
+	if !ok {
+		return errors.New("this compiled format cannot be scanned")
+	}
+	return sc.scan(func(k, v []byte) error {
+		if n := len(k); n > 0 && k[n-1] == 0 {
+			k = k[:n-1]
+		}
+		return fn(string(k), cstr(string(v)))
+	})
+}
+
+// scan reads every pair of a Berkeley DB file: the hash pages' or the btree leaf pages'.
+func (f *bdbFile) scan(fn func(key, value []byte) error) error {
+	for p := uint32(1); p <= f.lastPgno; p++ {
+		pg, err := f.page(p)
+		if err != nil {
+			return err
+		}
+		typ := pg[25]
+		if !(f.hash && (typ == pHASH || typ == pHASHU)) && !(!f.hash && typ == pLBTREE) {
+			continue
+		}
+		inp, err := f.entries(pg)
+		if err != nil {
+			return err
+		}
+		for i := 0; i+1 < len(inp); i += 2 {
+			var k, v []byte
+			if f.hash {
+				if k, err = f.hashItem(pg, inp, i); err == nil {
+					v, err = f.hashItem(pg, inp, i+1)
+				}
+			} else {
+				var del bool
+				if k, del, err = f.bkeydata(pg, inp[i]); err == nil && !del {
+					v, _, err = f.bkeydata(pg, inp[i+1])
+				} else if del {
+					continue
+				}
+			}
+			if err != nil {
+				return err
+			}
+			if err := fn(k, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// scan reads the records of a cdb file: from the end of the header to the first hash table.
+func (f *cdbFile) scan(fn func(key, value []byte) error) error {
+	end := int64(f.size)
+	for i := int64(0); i < 256; i++ {
+		pos, _, err := f.u32pair(i * 8)
+		if err != nil {
+			return err
+		}
+		end = min(end, int64(pos))
+	}
+	for off := int64(2048); off+8 <= end; {
+		kl, dl, err := f.u32pair(off)
+		if err != nil {
+			return err
+		}
+		n := int64(kl) + int64(dl)
+		if off+8+n > end {
+			return errors.New("corrupt cdb record")
+		}
+		buf, err := readPage(f.r, off+8, int(n))
+		if err != nil {
+			return err
+		}
+		if err := fn(buf[:kl], buf[kl:]); err != nil {
+			return err
+		}
+		off += 8 + n
+	}
+	return nil
+}
+
+// scan walks the main database's B+tree of an LMDB file, leaf by leaf.
+func (f *lmdbFile) scan(fn func(key, value []byte) error) error {
+	if f.root == lmdbInvalidP {
+		return nil
+	}
+	var walk func(pgno uint64, depth int) error
+	walk = func(pgno uint64, depth int) error {
+		if depth > 64 {
+			return errors.New("corrupt LMDB tree: too deep")
+		}
+		buf, err := f.page(pgno)
+		if err != nil {
+			return err
+		}
+		le := binary.LittleEndian
+		flags := le.Uint16(buf[10:])
+		lower := int(le.Uint16(buf[12:]))
+		if lower < lmdbHdr || lower > len(buf) {
+			return errors.New("corrupt LMDB page")
+		}
+		for i := 0; i < (lower-lmdbHdr)/2; i++ {
+			l, h, fl, k, body, err := lmdbNode(buf, i)
+			if err != nil {
+				return err
+			}
+			switch {
+			case flags&lmdbBranch != 0:
+				if err := walk(uint64(l)|uint64(h)<<16|uint64(fl)<<32, depth+1); err != nil {
+					return err
+				}
+			case flags&lmdbLeaf != 0:
+				v, err := f.nodeData(l, h, fl, body)
+				if err != nil {
+					return err
+				}
+				if err := fn(k, v); err != nil {
+					return err
+				}
+			default:
+				return fmt.Errorf("LMDB page %d is neither branch nor leaf", pgno)
+			}
+		}
+		return nil
+	}
+	return walk(f.root, 0)
+}

@@ -152,6 +152,22 @@ func TestCompiledAgreesWithPostmap(t *testing.T) {
 				defer tb.Close()
 				assert.Empty(t, tb.Diagnostics())
 				compareWithPostmap(t, bin, conf, spec, tb, keys)
+				// Scan reads what postmap -s shows (cdb: has no sequence operation: what
+				// postmap stored, the source's first entry of each key).
+				var out string
+				if typ == "cdb" {
+					st, err := Open(context.Background(), spec, Options{FoldFixed: true, ReadSource: true})
+					require.NoError(t, err)
+					for _, e := range st.(*SourceTable).Entries() {
+						out += e.Key + "\t" + e.Value + "\n"
+					}
+				} else {
+					out, _ = runPostmap(t, bin, conf, "", "-s", spec)
+				}
+				var all []string
+				require.NoError(t, tb.Scan(func(k, v string) error { all = append(all, k+"\t"+v); return nil }))
+				sort.Strings(all)
+				assert.Equal(t, sortedPairs(out), all, "Scan")
 				res, err := tb.Lookup(context.Background(), "HOST0.example0.com")
 				require.NoError(t, err)
 				if res.Found {

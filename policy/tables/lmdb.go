@@ -80,17 +80,11 @@ func openLMDB(r io.ReaderAt, size int64) (*lmdbFile, error) {
 	return f, nil
 }
 
-func (f *lmdbFile) page(pgno uint64, buf []byte) error {
+func (f *lmdbFile) page(pgno uint64) ([]byte, error) {
 	if pgno > f.lastPg || int64(pgno+1)*f.pageSize > f.size {
-		return fmt.Errorf("page %d out of range", pgno)
+		return nil, fmt.Errorf("page %d out of range", pgno)
 	}
-	if n, err := f.r.ReadAt(buf, int64(pgno)*f.pageSize); n < len(buf) {
-		if err == nil || err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		return err
-	}
-	return nil
+	return readPage(f.r, int64(pgno)*f.pageSize, int(f.pageSize))
 }
 
 // node returns node i of a page: its 8-byte header fields and key.
@@ -112,11 +106,11 @@ func (f *lmdbFile) get(key []byte) ([]byte, bool, error) {
 	if f.root == lmdbInvalidP {
 		return nil, false, nil
 	}
-	buf := make([]byte, f.pageSize)
 	pgno := f.root
 	le := binary.LittleEndian
 	for depth := 0; depth < 64; depth++ {
-		if err := f.page(pgno, buf); err != nil {
+		buf, err := f.page(pgno)
+		if err != nil {
 			return nil, false, err
 		}
 		flags := le.Uint16(buf[10:])
@@ -156,29 +150,8 @@ func (f *lmdbFile) get(key []byte) ([]byte, bool, error) {
 					hi = m
 					continue
 				}
-				size := int(l) | int(h)<<16
-				if fl&(lmdbSubData|lmdbDupData) != 0 {
-					return nil, false, errors.New("LMDB sub-databases and duplicate keys are not read")
-				}
-				if fl&lmdbBigData == 0 {
-					if size > len(body) {
-						return nil, false, errors.New("corrupt LMDB node data")
-					}
-					return append([]byte(nil), body[:size]...), true, nil
-				}
-				if len(body) < 8 {
-					return nil, false, errors.New("corrupt LMDB overflow node")
-				}
-				op := le.Uint64(body)
-				start := int64(op)*f.pageSize + lmdbHdr
-				if op > f.lastPg || start+int64(size) > f.size {
-					return nil, false, errors.New("corrupt LMDB overflow page")
-				}
-				d := make([]byte, size)
-				if _, err := f.r.ReadAt(d, start); err != nil {
-					return nil, false, err
-				}
-				return d, true, nil
+				d, err := f.nodeData(l, h, fl, body)
+				return d, err == nil, err
 			}
 			return nil, false, nil
 		default:
@@ -186,4 +159,27 @@ func (f *lmdbFile) get(key []byte) ([]byte, bool, error) {
 		}
 	}
 	return nil, false, errors.New("corrupt LMDB tree: too deep")
+}
+
+// nodeData returns a leaf node's data: on the page, or on its overflow pages (F_BIGDATA).
+func (f *lmdbFile) nodeData(l, h, fl uint16, body []byte) ([]byte, error) {
+	size := int(l) | int(h)<<16
+	if fl&(lmdbSubData|lmdbDupData) != 0 {
+		return nil, errors.New("LMDB sub-databases and duplicate keys are not read")
+	}
+	if fl&lmdbBigData == 0 {
+		if size > len(body) {
+			return nil, errors.New("corrupt LMDB node data")
+		}
+		return body[:size], nil
+	}
+	if len(body) < 8 {
+		return nil, errors.New("corrupt LMDB overflow node")
+	}
+	op := binary.LittleEndian.Uint64(body)
+	start := int64(op)*f.pageSize + lmdbHdr
+	if op > f.lastPg || start+int64(size) > f.size {
+		return nil, errors.New("corrupt LMDB overflow page")
+	}
+	return readPage(f.r, start, size)
 }
