@@ -290,16 +290,16 @@ func TestCompiledCorrupt(t *testing.T) {
 			dir := t.TempDir()
 			file := filepath.Join(dir, "m")
 			r := rand.New(rand.NewSource(7))
-			src := bigSource(r, 300, typ)
+			src := bigSource(r, 100, typ)
 			writeCool(t, file, src)
 			runPostmap(t, bin, conf, "", typ+":"+file)
 			orig, err := os.ReadFile(file + suffix)
 			require.NoError(t, err)
-			keys := queryKeys(src)[:200]
+			keys := queryKeys(src)[:100]
 			ctx := context.Background()
-			runs := 300
+			runs := 120
 			if testing.Short() {
-				runs = 60
+				runs = 40
 			}
 			for i := 0; i < runs; i++ {
 				data := append([]byte(nil), orig...)
