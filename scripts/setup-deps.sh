@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real components the tests use, when they are missing:
-#   postfix (postconf, postmap, posttls-finger, smtp), postfix-pcre, nsd, unbound,
+#   postfix (postconf, postmap, posttls-finger, smtp), postfix-pcre, postfix-cdb, postfix-lmdb, nsd, unbound,
 #   ldnsutils (ldns-signzone, ldns-keygen), openssl, iproute2.
 # As root on Debian it installs them with apt-get, non-interactively, with Postfix's
 # "No configuration" answer and without starting any of their system services.
@@ -18,12 +18,14 @@ missing=()
 for cmd in "${!need[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
 done
-# pcre: tables need the postfix-pcre dictionary for postmap -q pcre:
-if command -v dpkg-query >/dev/null 2>&1; then
-  dpkg-query -W -f='${Status}' postfix-pcre 2>/dev/null | grep -q 'install ok installed' || missing+=(postfix-pcre)
-elif ! ls /usr/lib/postfix/postfix-pcre.so* >/dev/null 2>&1; then
-  missing+=(postfix-pcre)
-fi
+# pcre:, cdb: and lmdb: tables need their dictionary plugins for postmap
+for plugin in postfix-pcre postfix-cdb postfix-lmdb; do
+  if command -v dpkg-query >/dev/null 2>&1; then
+    dpkg-query -W -f='${Status}' "$plugin" 2>/dev/null | grep -q 'install ok installed' || missing+=("$plugin")
+  elif ! ls /usr/lib/postfix/"$plugin".so* >/dev/null 2>&1; then
+    missing+=("$plugin")
+  fi
+done
 [ ${#missing[@]} -eq 0 ] && exit 0
 mapfile -t pkgs < <(printf '%s\n' "${missing[@]}" | sort -u)
 

@@ -28,7 +28,12 @@
 //     tolerance, so the whole table becomes unavailable; postmap keeps the first entry.
 //   - CodeTableUnavailable, CodeTableStale: the table or its compiled file cannot be opened
 //     (dict_surrogate: every lookup fails and mail defers with 4.7.5), or the compiled file
-//     is older than its source (Postfix answers from the stale file).
+//     is older than its source (Postfix answers from the stale file), or is no database
+//     of its type ("open database X.db: Invalid argument").
+//   - CodeCompiledDiffers (a warning): the compiled file smtp(8) reads (hash:, btree:, cdb:,
+//     lmdb:), read whole, lacks a source row or answers another value for it, or holds keys
+//     the source does not: the stale-compiled-file mistake (source edited, or compiled file
+//     built from another file, without postmap), found before any mail is sent.
 //   - CodeInvalidPolicy, CodeUnknownAttribute, CodeTAFileUnreadable: an entry smtp(8) rejects
 //     (smtp_tls_policy.c, §1.2-§1.4): mail for that destination defers with "4.7.5 client TLS
 //     configuration problem"; Postfix never falls back to the global level. A tafile= file

@@ -66,6 +66,7 @@ const (
 	CodeNoneOverridesGlobal       Code = "none-overrides-global"       // §2.4 item 2/§9.25: a table "none" beats the global level (note)
 	CodeWeakerThanGlobal          Code = "weaker-than-global"          // §2.4 item 2/§9.25: "may" under a TLS-required global level (note)
 	CodeTableNotEmulated          Code = "table-not-emulated"          // a table the library cannot read (ldap:, ...), or reading stopped
+	CodeCompiledDiffers           Code = "compiled-differs"            // §1.1: the compiled file smtp(8) reads lacks a source row or answers another value
 	CodeMainCFOther               Code = "main-cf-other"               // main.cf/master.cf warnings unrelated to TLS (note)
 	CodePatternTableNotLinted     Code = "pattern-table-not-linted"    // regexp/pcre/inline/static entries are not linted (note)
 	CodeDNSLookupFailed           Code = "dns-lookup-failed"           // Options.LookupMX: the MX lookup failed (note)

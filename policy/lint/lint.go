@@ -285,7 +285,8 @@ func (l *linter) settings() {
 		l.queueDir = "/var/spool/postfix"
 	}
 	l.utf8 = l.boolean("smtputf8_enable", false)
-	l.tableOpt = tables.Options{FoldFixed: true, UTF8: l.utf8, BaseDir: l.queueDir}
+	// lint judges the source files (what postmap reads), not the compiled files smtp(8) reads.
+	l.tableOpt = tables.Options{FoldFixed: true, UTF8: l.utf8, BaseDir: l.queueDir, ReadSource: true}
 	l.globalErr = map[policy.Client]error{}
 	for _, c := range []policy.Client{policy.SMTP, policy.LMTP} {
 		p := string(c) + "_"
@@ -674,7 +675,7 @@ func (l *linter) collectHops() {
 	}
 	tm := l.param("transport_maps")
 	for _, spec := range tables.SplitMapNames(tm.Value) {
-		t, err := tables.Open(l.ctx, spec, tables.Options{FoldFixed: true, BaseDir: l.queueDir})
+		t, err := tables.Open(l.ctx, spec, tables.Options{FoldFixed: true, BaseDir: l.queueDir, ReadSource: true})
 		if err != nil {
 			continue
 		}

@@ -49,6 +49,12 @@ type tableRun struct {
 	bare     []bareCandidate // bare domains whose ".domain" may appear later (with their text)
 	bareMore []bareHash      // the same beyond maxBareKeys, without text
 
+	// compiled is the compiled file smtp(8) reads (indexed tables whose compiled file
+	// opens), and compiledKeys its keys (hashed) with their values' hashes: every source
+	// row is looked up there and removed; what is left is only in the compiled file.
+	compiled     *tables.CompiledTable
+	compiledKeys map[keyHash]uint64
+
 	cache map[string]*parsedEntry // parsed values without warnings (key-independent)
 	ec    policy.EntryContext
 	ecFix policy.EntryContext // the same, never written after the start: read by the entry checks while ec.Key changes
@@ -164,6 +170,30 @@ func (l *linter) lintTable(spec, title string, c policy.Client, config bool) {
 	if !usable && typ == "texthash" {
 		return
 	}
+	if indexed && usable {
+		// The compiled file as smtp(8) opens it, to compare with the source's rows.
+		co := probe
+		co.FS, co.ReadSource = l.tableOpt.FS, false
+		ct, err := tables.Open(l.ctx, spec, co)
+		if c, ok := ct.(*tables.CompiledTable); ok && err == nil {
+			defer c.Close()
+			keys := map[keyHash]uint64{}
+			if err := c.Scan(func(k, v string) error { keys[t.hash(k)] = t.hash(v)[0]; return nil }); err != nil {
+				l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: name, Severity: SeverityWarning, Code: CodeCompiledDiffers,
+					Message: fmt.Sprintf("%s cannot be read whole to compare it with the source: %v", c.File(), err)}, Fix: "run postmap " + spec})
+			} else {
+				t.compiled, t.compiledKeys = c, keys
+			}
+		} else if err == nil {
+			// A compiled file that is not a database of its type: a surrogate in smtp(8).
+			for _, d := range ct.Diagnostics() {
+				if d.Severity >= tables.Error {
+					l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: name, Severity: SeverityError, Code: CodeTableUnavailable,
+						Message: l.unavailable(ct, d)}, Fix: "run postmap " + spec + "; until then smtp(8) defers every message with \"4.7.5 client TLS configuration problem\" (§9.19)"})
+				}
+			}
+		}
+	}
 	fh, err := os.Open(t.file)
 	if err != nil {
 		if usable {
@@ -175,10 +205,14 @@ func (l *linter) lintTable(spec, title string, c policy.Client, config bool) {
 	if st, err := fh.Stat(); err == nil {
 		t.keys = newKeySet(int(min(st.Size()/24+16, 1<<24)))
 	}
-	if err := t.stream(fh); err != nil {
-		l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: name, Severity: SeverityWarning, Code: CodeTableNotEmulated, Message: "reading stopped: " + err.Error()}})
+	serr := t.stream(fh)
+	if serr != nil {
+		l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: name, Severity: SeverityWarning, Code: CodeTableNotEmulated, Message: "reading stopped: " + serr.Error()}})
 	}
 	t.finishBare()
+	if t.compiledKeys != nil && serr == nil {
+		t.finishCompiled()
+	}
 }
 
 // lintOtherTable opens a table that is not a source file (regexp:, pcre:, inline:, static:,
@@ -530,12 +564,60 @@ func (t *tableRun) entry(e tables.Entry, pe *parsedEntry) {
 	if strings.HasPrefix(e.Key, ".") {
 		t.dots[h] = struct{}{}
 	}
+	if t.compiledKeys != nil {
+		t.compare(e, h)
+	}
 
 	t.entryErrors(e, pe)
 	t.keyAdvice(e, pe)
 	if pe.Valid {
 		t.entryAdvice(e, pe)
 	}
+}
+
+// compare looks the source row up in the compiled file smtp(8) reads: a row that is not
+// there, or that answers another value, is the stale-compiled-file mistake (the source was
+// edited, or the compiled file was built from another file, and postmap was not run).
+func (t *tableRun) compare(e tables.Entry, h keyHash) {
+	v, ok := t.compiledKeys[h]
+	if ok && v == t.hash(e.Value)[0] {
+		delete(t.compiledKeys, h)
+		return
+	}
+	delete(t.compiledKeys, h)
+	db := t.compiled.File()
+	msg := fmt.Sprintf("key \"%s\" is not in %s, which smtp(8) reads: it does not find this row", e.Key, db)
+	if ok {
+		r, err := t.compiled.Lookup(t.l.ctx, e.Key)
+		if err != nil || !r.Found {
+			return
+		}
+		msg = fmt.Sprintf("key \"%s\": %s, which smtp(8) reads, answers \"%s\", not this row's \"%s\"", e.Key, db, r.Value, e.Value)
+	}
+	t.pend = append(t.pend, pending{Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityWarning,
+		Code: CodeCompiledDiffers, Message: pfutil.Printable(msg, t.l.utf8)}, Fix: "run postmap " + t.spec + " (then postfix reload)"}, 3})
+}
+
+// finishCompiled reports the keys that only the compiled file holds (rows deleted from the
+// source, or a compiled file built from another file), naming the first few.
+func (t *tableRun) finishCompiled() {
+	if len(t.compiledKeys) == 0 {
+		return
+	}
+	var names []string
+	_ = t.compiled.Scan(func(k, v string) error {
+		if _, left := t.compiledKeys[t.hash(k)]; left && len(names) < 5 {
+			names = append(names, strconv.Quote(k))
+		}
+		return nil
+	})
+	more := ""
+	if n := len(t.compiledKeys) - len(names); n > 0 {
+		more = fmt.Sprintf(" and %d more", n)
+	}
+	msg := fmt.Sprintf("%s, which smtp(8) reads, holds %d keys that the source file does not: %s%s", t.compiled.File(), len(t.compiledKeys), strings.Join(names, ", "), more)
+	t.l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: t.name, Severity: SeverityWarning, Code: CodeCompiledDiffers,
+		Message: pfutil.Printable(msg, t.l.utf8)}, Fix: "run postmap " + t.spec + " (then postfix reload)"})
 }
 
 // entryErrors reports what Postfix logs for the entry (§1.4), classified.

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/pem"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/postfixtls/postfixtls/policy"
 	"github.com/postfixtls/postfixtls/policy/finding"
@@ -381,5 +383,55 @@ func TestDiagnoseMissingTAFile(t *testing.T) {
 	}
 	if last := d.Findings[0].Fixes[len(d.Findings[0].Fixes)-1]; !last.IsDowngrade() || strings.Contains(last.Value, "tafile=") {
 		t.Errorf("last fix %#v", last)
+	}
+}
+
+// TestDiagnoseStalePostmap: the source was fixed but postmap not run: Postfix answers from
+// the stale .db (whose row is invalid), and the fix is the postmap command.
+func TestDiagnoseStalePostmap(t *testing.T) {
+	bin, err := exec.LookPath("postmap")
+	if err != nil {
+		if bin, err = "/usr/sbin/postmap", nil; func() bool { _, e := os.Stat(bin); return e != nil }() {
+			if os.Getenv("CI") == "true" {
+				t.Fatal("postmap not found: install the postfix package")
+			}
+			t.Skip("postmap not found")
+		}
+	}
+	dir := t.TempDir()
+	file := dir + "/tls_policy"
+	if err := os.WriteFile(dir+"/main.cf", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, []byte("example.com bogus-level\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bin, "-c", dir, "hash:"+file).CombinedOutput(); err != nil {
+		t.Fatalf("postmap: %v %s", err, out)
+	}
+	if err := os.WriteFile(file, []byte("example.com secure match=.example.net\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for name, age := range map[string]time.Duration{file: time.Hour, file + ".db": 2 * time.Hour} {
+		if err := os.Chtimes(name, now.Add(-age), now.Add(-age)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := policy.NewSettings(policy.V(3, 7, 11), map[string]string{"smtp_tls_policy_maps": "hash:" + file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, hop := policyFor(t, s, "user@example.com", "mx.example.net")
+	if !p.Invalid || !strings.Contains(p.Source.Note, "older than source file") {
+		t.Fatalf("policy %+v", p)
+	}
+	d := verdict.Evaluate(p, hop, verdict.Observation{Host: "mx.example.net", Addr: "192.0.2.1", HaveMX: true}, verdict.EvalOptions{})
+	if d.Cause != verdict.CauseInvalidPolicy || len(d.Findings) == 0 || len(d.Findings[0].Fixes) == 0 {
+		t.Fatalf("%s %+v", d.Cause, d.Findings)
+	}
+	fx := d.Findings[0].Fixes[0]
+	if fx.Kind != finding.FixCommand || fx.Value != "postmap hash:"+file || !strings.Contains(fx.Proven, "gets past this failure") {
+		t.Errorf("fix %#v", fx)
 	}
 }

@@ -178,7 +178,8 @@ func (e *evaluator) findInvalid(ctx context.Context) *finding.Finding {
 			f.Cause = "E-3"
 		}
 	}
-	if typ, _, ok := strings.Cut(p.Source.Table, ":"); ok && p.Entry == nil {
+	stale := strings.Contains(p.Source.Note, "is older than source file") // the row came from a stale compiled file
+	if typ, _, ok := strings.Cut(p.Source.Table, ":"); ok && (p.Entry == nil || stale) {
 		if _, indexed := tables.CompiledSuffix(typ); indexed {
 			// A compiled table that is missing or older than its source: postmap builds it.
 			e.offer(ctx, f, finding.Fix{Kind: finding.FixCommand, Value: "postmap " + p.Source.Table,
