@@ -627,11 +627,7 @@ func (l *linter) checkPinLength(c policy.Client, v, file string, line int, text 
 	msg := fmt.Sprintf("fingerprint %s has %d bytes but %s_tls_fingerprint_digest is %s (%d bytes): Postfix logs \"unusable TLSA RR\" and never matches it", shorten(v), m.Bytes, c, l.digest[c], size)
 	fix := fmt.Sprintf("replace it with the %s fingerprint of the certificate or public key", fingerprint.DisplayName(l.digest[c]))
 	if m.LooksLike != "" {
-		article := "a "
-		if strings.HasPrefix(m.LooksLike, "MD") {
-			article = "an "
-		}
-		msg += " (it looks like " + article + m.LooksLike + " fingerprint)"
+		msg += " (it looks like " + m.LooksLikeWithArticle() + " fingerprint)"
 	}
 	l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: file, Line: line, Severity: SeverityWarning, Code: CodeFingerprintLengthMismatch, Message: msg}, Text: text, Fix: fix})
 }

@@ -84,7 +84,7 @@ func (e *evaluator) sessionCut() bool {
 		// The handshake was observed: a fix must make this very session deliver.
 		return false
 	}
-	return !e.d.Connected || e.d.Cause == CauseProtocols || e.d.Cause == CauseCiphers || e.d.Cause == CauseTLSEngine
+	return !e.d.Connected || e.d.Cause == CauseTLSEngine
 }
 
 // prove judges the attempt again with the fix applied (obs2, when not nil, is the
