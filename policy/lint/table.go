@@ -578,7 +578,14 @@ func (t *tableRun) fixFor(e tables.Entry, pe *parsedEntry) string {
 	ec := t.ecFix // parsing the next chunk writes t.ec.Key concurrently
 	ec.Key = e.Key
 	ent := policy.ParseEntry(e.Value, ec)
-	if c := ent.Corrections(ec); len(c) > 0 {
+	if c := ent.Corrections(ec); len(c) > 0 && ent.LevelUnknown() {
+		// Candidates, not a correction: the level meant cannot be told.
+		rows := make([]string, len(c))
+		for i, val := range c {
+			rows[i] = e.Key + " " + val
+		}
+		advice += "; candidate rows, strongest first (the level you meant is unknown): " + strings.Join(rows, " | ")
+	} else if len(c) > 0 {
 		advice += "; corrected row: " + e.Key + " " + c[0]
 	}
 	return advice
@@ -606,15 +613,8 @@ func (t *tableRun) fixAdvice(e tables.Entry, pe *parsedEntry) string {
 		}
 		return "remove the unknown attribute (attribute names: ciphers, protocols, exclude, match, tafile, servername, connection_reuse, enable_rpk)" + defers
 	case strings.HasPrefix(p, "invalid security level"):
-		w := strings.ToLower(bad.Text)
-		best, bd := "", 3
 		levelNames := configurable()
-		for _, n := range levelNames {
-			if d := pfutil.EditDistance(w, n); d < bd {
-				best, bd = n, d
-			}
-		}
-		if best != "" {
+		if best, ok := policy.NearestLevel(bad.Text); ok {
 			return fmt.Sprintf("did you mean %q? levels: %s%s", best, strings.Join(levelNames, ", "), defers)
 		}
 		return "use one of: " + strings.Join(levelNames, ", ") + defers

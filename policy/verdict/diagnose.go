@@ -324,8 +324,11 @@ func (e *evaluator) corrections() []finding.Fix {
 	var out []finding.Fix
 	old := oldValue(p)
 	for _, val := range p.Entry.Corrections(policy.EntryContext{Version: e.v, Key: p.Source.Key}) {
-		fx := finding.Fix{Kind: finding.FixTableRow, Table: p.Source.Table, Key: p.Source.Key, Value: val,
-			Old: old, Note: "the row with what Postfix rejected (" + p.Entry.Problem + ") corrected"}
+		note := "the row with what Postfix rejected (" + p.Entry.Problem + ") corrected"
+		if p.Entry.LevelUnknown() {
+			note = fmt.Sprintf("a candidate, not a correction: %q misspells no level, so the level you meant is unknown; this row uses %s (candidates strongest first)", p.Entry.Tokens[0].Text, strings.Fields(val)[0])
+		}
+		fx := finding.Fix{Kind: finding.FixTableRow, Table: p.Source.Table, Key: p.Source.Key, Value: val, Old: old, Note: note}
 		// A correction that drops a security attribute says so.
 		for _, name := range []string{"protocols", "exclude", "ciphers", "tafile", "match"} {
 			if hasAttr(old, name) && !hasAttr(val, name) {
