@@ -233,3 +233,13 @@ func (p *Policy) invalid(dsn DSN, reason string, warnings ...string) {
 	p.DSN, p.Reason = dsn, reason
 	p.Warnings = append(p.Warnings, warnings...)
 }
+
+// PinsMissing reports whether the policy is invalid only for want of pins: level
+// fingerprint from a row (or main.cf) that Postfix accepted, but with no usable fingerprint
+// to match ("configured at fingerprint security level, but with no fingerprints to match",
+// §5). Postfix does not connect; the fix is a pin of the server's certificate.
+func (p Policy) PinsMissing() bool {
+	// FingerprintDigest is set once the match list was computed: an earlier problem (an
+	// invalid servername setting) leaves it empty.
+	return p.Invalid && p.Level == Fingerprint && p.FingerprintDigest != "" && (p.Entry == nil || p.Entry.Valid)
+}

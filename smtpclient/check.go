@@ -585,6 +585,12 @@ func (c *checker) attempt(ctx context.Context, hop policy.Hop, sv server) (verdi
 		if c.opt.KeepSessions {
 			att.Session = sess
 		}
+	} else if p.PinsMissing() && sv.lookupErr == "" {
+		// Postfix does not connect (a fingerprint policy without usable pins), and the fix
+		// is a pin of the server's certificate: look at the certificate, as posttls-finger
+		// would, so that the pin is proven against it. Evaluate still judges the policy
+		// invalid (no connection); only the findings read what this session saw.
+		c.observe(c.dial(ctx, hop, sv, p, nil, nil), &obs)
 	}
 	return c.judge(p, hop, obs, trust, engineDown, att)
 }

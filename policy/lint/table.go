@@ -682,8 +682,17 @@ func (t *tableRun) fixFor(e tables.Entry, pe *parsedEntry) (string, []finding.Fi
 	ec := t.ecFix // parsing the next chunk writes t.ec.Key concurrently
 	ec.Key = e.Key
 	ent := policy.ParseEntry(e.Value, ec)
-	edits := t.l.proveN(maxCorrections, t.client, e.Key, policy.LevelNotSet, ent.CorrectionFixes(t.spec, e.Key, ec)...)
-	if len(edits) > 0 {
+	n := maxCorrections
+	unknown := ent.LevelUnknown()
+	if unknown {
+		n = len(policy.CandidateLevels())
+	}
+	edits := t.l.proveN(n, t.client, e.Key, policy.LevelNotSet, ent.CorrectionFixes(t.spec, e.Key, ec)...)
+	switch {
+	case len(edits) > 0 && unknown:
+		// Candidates, not a correction: the level meant cannot be told.
+		advice += "; candidate rows, strongest first (the level you meant is unknown): " + render("", edits, false)
+	case len(edits) > 0:
 		advice += "; corrected row: " + render("", edits, false)
 	}
 	return advice, edits
@@ -711,15 +720,8 @@ func (t *tableRun) fixAdvice(e tables.Entry, pe *parsedEntry) string {
 		}
 		return "remove the unknown attribute (attribute names: ciphers, protocols, exclude, match, tafile, servername, connection_reuse, enable_rpk)" + defers
 	case strings.HasPrefix(p, "invalid security level"):
-		w := strings.ToLower(bad.Text)
-		best, bd := "", 3
 		levelNames := configurable()
-		for _, n := range levelNames {
-			if d := pfutil.EditDistance(w, n); d < bd {
-				best, bd = n, d
-			}
-		}
-		if best != "" {
+		if best, ok := policy.NearestLevel(bad.Text); ok {
 			return fmt.Sprintf("did you mean %q? levels: %s%s", best, strings.Join(levelNames, ", "), defers)
 		}
 		return "use one of: " + strings.Join(levelNames, ", ") + defers

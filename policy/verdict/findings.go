@@ -154,6 +154,9 @@ func (e *evaluator) findEngine(ctx context.Context) *finding.Finding {
 	all := strings.Join(p.EngineUnavailable, "\n")
 	if p.CAFile != "" && (strings.Contains(all, "CAfile") || len(p.EngineUnavailable) == 0) {
 		e.offer(ctx, f, caFileFix(fmt.Sprintf("main.cf: smtp_tls_CAfile %s cannot be loaded; the system bundle (Debian/Ubuntu path) can", p.CAFile)), nil)
+		if fx, ok := e.chainCAFileFix(); ok {
+			e.offer(ctx, f, fx, nil)
+		}
 	}
 	if strings.Contains(all, "digest") {
 		e.offer(ctx, f, finding.Fix{Kind: finding.FixMainCF, Key: "smtp_tls_fingerprint_digest", Value: "sha256", Note: "main.cf: a digest this OpenSSL knows"}, nil)
@@ -198,11 +201,21 @@ func (e *evaluator) findInvalid(ctx context.Context) *finding.Finding {
 		// A key written twice makes texthash: refuse the whole table: delete one row.
 		e.offer(ctx, f, fx, nil)
 	}
+	limit := 2
+	if p.Entry != nil && p.Entry.LevelUnknown() {
+		// No correction can be told: every candidate level, for the administrator to choose.
+		limit = len(policy.CandidateLevels())
+		f.Details = append(f.Details, fmt.Sprintf("%q is no misspelling of a level Postfix knows (%s), so the level you meant is unknown: the rows below are candidates, strongest first; choose the one you intended",
+			p.Entry.Tokens[0].Text, strings.Join(levelNames(), ", ")))
+	}
 	for _, fx := range e.corrections() {
 		e.offer(ctx, f, fx, nil)
-		if len(f.Fixes) >= 2 {
+		if len(f.Fixes) >= limit {
 			break
 		}
+	}
+	if p.PinsMissing() {
+		e.fingerprintWithoutPins(ctx, f)
 	}
 	return f
 }
@@ -338,13 +351,23 @@ func (e *evaluator) offerPin(ctx context.Context, f *finding.Finding, val, note 
 	return ok && e.offer(ctx, f, fx, nil)
 }
 
-// leafPin is the SHA-256 public-key pin of the presented certificate, in the digest the
-// policy compares (sha256 when it names none).
-func (e *evaluator) leafPin() (string, bool) {
+// leafPin is the public-key pin of the presented certificate, in the digest Postfix would
+// compare at level fingerprint for this next hop: the policy's own when it is a fingerprint
+// policy, otherwise the one the configuration gives a fingerprint row (smtp_tls_fingerprint_digest,
+// whose default depends on the release and the compatibility_level), and the release's
+// default when neither can be computed.
+func (e *evaluator) leafPin(ctx context.Context) (string, bool) {
 	if len(e.obs.Chain) == 0 {
 		return "", false
 	}
 	digest := e.p.FingerprintDigest
+	if digest == "" {
+		if fx, ok := e.rowFix(policy.Fingerprint, attr("match", "00"), []string{"tafile"}, ""); ok {
+			if p2, err := e.p.With(ctx, e.hop, fx); err == nil {
+				digest = p2.FingerprintDigest
+			}
+		}
+	}
 	if digest == "" {
 		// smtp_tls_fingerprint_digest's default: md5 before Postfix 3.6.
 		digest = "sha256"
@@ -392,7 +415,7 @@ func (e *evaluator) findTLSA(ctx context.Context) *finding.Finding {
 		// A DANE-TA match with a name or date problem: a pin is the sender's way out.
 		f := &finding.Finding{Code: finding.TLSAStale, Cause: "D-3", Summary: fmt.Sprintf(
 			"A TLSA record at %s names the server's CA, but the chain below it fails: %s.", owner, fe.Text)}
-		if pin, ok := e.leafPin(); ok {
+		if pin, ok := e.leafPin(ctx); ok {
 			e.offerPin(ctx, f, pin, "pins the server's current public key for this next hop only, until the receiving domain fixes its certificate or records")
 		}
 		return f
@@ -434,7 +457,7 @@ func (e *evaluator) findTLSA(ctx context.Context) *finding.Finding {
 		}
 		e.offer(ctx, f, fx, &obs2)
 	}
-	if pin, ok := e.leafPin(); ok && e.p.Level == policy.DaneOnly {
+	if pin, ok := e.leafPin(ctx); ok && e.p.Level == policy.DaneOnly {
 		e.offerPin(ctx, f, pin, "for this next hop only, until the receiving domain publishes a matching record: pins the server's current public key")
 	}
 	return f
@@ -479,7 +502,7 @@ func (e *evaluator) findPKIX(ctx context.Context) []finding.Finding {
 		if fe.Num == X509NotYetValid {
 			f.Details = append(f.Details, "check this machine's clock too")
 		}
-		if pin, ok := e.leafPin(); ok {
+		if pin, ok := e.leafPin(ctx); ok {
 			e.offerPin(ctx, f, pin, "temporary exception for this next hop only (pins the current key, ignores dates); remove it once the server has a valid certificate")
 		}
 		return append(out, *f)
@@ -533,7 +556,7 @@ func (e *evaluator) findTrust(ctx context.Context, fe *ChainError) []finding.Fin
 	if fe.Num == X509DepthZeroSelfSigned {
 		f := &finding.Finding{Code: finding.SelfSigned, Cause: "C-3", Summary: fmt.Sprintf(
 			"%s presents a self-signed certificate (%s); no CA vouches for it, so %s cannot pass.", e.namaddr, fe.Subject, p.Level)}
-		if pin, ok := e.leafPin(); ok {
+		if pin, ok := e.leafPin(ctx); ok {
 			e.offerPin(ctx, f, pin, "pin this server's public key for this next hop only (confirm it with the operator out of band)")
 		}
 		if e.obs.TLSA != nil && len(e.obs.TLSA.Records) > 0 {
@@ -580,7 +603,7 @@ func (e *evaluator) findTrust(ctx context.Context, fe *ChainError) []finding.Fin
 				f.Details = append(f.Details, "the issuer certificate can be downloaded from "+strings.Join(leaf.IssuingCertificateURL, ", "))
 			}
 			f.Details = append(f.Details, "the real fix is on the server: send the full chain; locally, a tafile= holding "+issuerDN+" for this next hop works once you have that certificate")
-			if pin, ok := e.leafPin(); ok {
+			if pin, ok := e.leafPin(ctx); ok {
 				e.offerPin(ctx, f, pin, "for this next hop only, until the server sends its chain: pins the server's current public key")
 			}
 			return []finding.Finding{*f}
@@ -604,7 +627,7 @@ func (e *evaluator) offerTrust(ctx context.Context, f *finding.Finding, top *x50
 			e.offer(ctx, f, fx, nil)
 		}
 	}
-	if pin, ok := e.leafPin(); ok {
+	if pin, ok := e.leafPin(ctx); ok {
 		e.offerPin(ctx, f, pin, "for this next hop only: pins the server's current public key (confirm it with the operator out of band)")
 	}
 }
@@ -727,6 +750,15 @@ func (e *evaluator) findNames(ctx context.Context) []finding.Finding {
 			}
 		}
 	}
+	if !hasKeptFix(f) {
+		// No match list can make this chain pass without giving something up (a
+		// certificate with no DNS name and no CN matches none): the sender's authenticated
+		// way out is a pin of the observed certificate's key.
+		note := "for this next hop only: no match list accepts this certificate, so pin the server's current public key (confirm it with the operator out of band) and ask for a certificate that names " + host
+		if pin, ok := e.leafPin(ctx); ok && e.offerPin(ctx, &f, pin, note) && len(me.CertNames) == 0 {
+			f.Details = append(f.Details, "the certificate names no host at all (no DNS subjectAltName, no CN): no match list can ever match it")
+		}
+	}
 	return []finding.Finding{f}
 }
 
@@ -767,4 +799,76 @@ func firstN(xs []string, n int) []string {
 		return xs[:n]
 	}
 	return xs
+}
+
+// hasKeptFix reports whether f has a fix that gives nothing up (no Downgrade label).
+func hasKeptFix(f finding.Finding) bool {
+	for _, fx := range f.Fixes {
+		if !fx.IsDowngrade() {
+			return true
+		}
+	}
+	return false
+}
+
+// chainCAFileFix points smtp_tls_CAfile at a new file holding the CA at the top of the
+// observed chain (so that tls_client_init() loads CA data and the engine starts). OpenSSL
+// accepts a chain only up to a self-signed root from the CAfile (Postfix sets no partial
+// chains there): when the server sent its root, the file holds it; otherwise the file holds
+// the top CA the server sent and the next hop's row also names it as its trust anchor
+// (tafile=, where a partial chain is enough). The proof decides whether it delivers.
+func (e *evaluator) chainCAFileFix() (finding.Fix, bool) {
+	if len(e.obs.Chain) < 2 {
+		return finding.Fix{}, false
+	}
+	top := e.obs.Chain[len(e.obs.Chain)-1]
+	if !top.IsCA {
+		return finding.Fix{}, false
+	}
+	name := "/etc/postfix/tls/" + strings.TrimSuffix(e.obs.Host, ".") + "-ca.pem"
+	fx := finding.Fix{Kind: finding.FixMainCF, Key: "smtp_tls_CAfile", Value: name}
+	if openssl.SelfIssued(top) {
+		fx.Note = fmt.Sprintf("main.cf: smtp_tls_CAfile %s cannot be loaded; a file with the root CA %s sent restarts the TLS engine (add the other CAs your destinations need, or use your CA bundle if you have one)", e.p.CAFile, e.obs.Host)
+		fx.Requires = []finding.Fix{{Kind: finding.FixFile, Key: name, Content: pemOf(top),
+			Note: "the root CA: " + fingerprint.OneLine(top.RawSubject) + " (confirm it with the server's operator)"}}
+		return fx, true
+	}
+	row, ok := e.tafileFix(top, "-ca.pem", "trusts the CA the server sent for this next hop only (a CAfile needs the self-signed root, which the server did not send)")
+	if !ok {
+		return finding.Fix{}, false
+	}
+	fx.Note = fmt.Sprintf("main.cf: smtp_tls_CAfile %s cannot be loaded; a file with the CA %s sent restarts the TLS engine (replace it with your CA bundle, with its root, if you have one)", e.p.CAFile, e.obs.Host)
+	fx.Requires = []finding.Fix{row}
+	return fx, true
+}
+
+// levelNames are the level names one configures, weakest first.
+func levelNames() []string {
+	var out []string
+	for l := policy.None; l <= policy.Secure; l++ {
+		if l != policy.HalfDane {
+			out = append(out, l.String())
+		}
+	}
+	return out
+}
+
+// fingerprintWithoutPins offers the row that pins the observed certificate's key for a
+// fingerprint policy without usable pins (Postfix: "configured at fingerprint security
+// level, but with no fingerprints to match", §5). Without an observed chain there is
+// nothing to prove a pin with: the finding says how to obtain the fingerprints.
+func (e *evaluator) fingerprintWithoutPins(ctx context.Context, f *finding.Finding) {
+	f.Summary += " Level fingerprint needs match= with the fingerprints of the server's certificate or public key."
+	if pin, ok := e.leafPin(ctx); ok {
+		e.offerPin(ctx, f, pin, fmt.Sprintf("pins the public key of the certificate %s presented when checked (observed, not configured: confirm it with the operator out of band)", e.obs.Host))
+		return
+	}
+	digest := e.p.FingerprintDigest
+	dest := e.hop.Nexthop
+	if dest == "" {
+		dest = e.hop.Domain
+	}
+	f.Details = append(f.Details, fmt.Sprintf(
+		"no fix proven: the server's certificate was not observed (Postfix does not connect with this policy). Obtain the fingerprints with: posttls-finger -c -l fingerprint -d %s %s (it logs fingerprint= for the certificate and pkey_fingerprint= for its public key, in the digest Postfix compares), confirm them with the operator, then write the row as %s fingerprint match=<pkey_fingerprint>",
+		digest, dest, e.hop.Key))
 }
