@@ -2,7 +2,8 @@
 #   make test         install missing real components (root, Debian), gofmt check, go vet, go test -race
 #   make short        go test -short: skips the conformance suite and the long postmap, posttls-finger,
 #                     openssl and nsd/unbound oracle tests (about a minute)
-#   make deps         only install the real components (postfix, nsd, unbound, ldnsutils, openssl)
+#   make deps         only install the real components (postfix, nsd, unbound, ldnsutils, openssl,
+#                     postfix-mta-sts-resolver)
 #   make bench        Go benchmarks
 #   make conformance  the conformance suite against real Postfix alone (root; prints N passed, N failed)
 #   make conformance-fixes  each deferred case's first library fix applied and real Postfix rerun

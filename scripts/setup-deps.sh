@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real components the tests use, when they are missing:
 #   postfix (postconf, postmap, posttls-finger, smtp), postfix-pcre, nsd, unbound,
-#   ldnsutils (ldns-signzone, ldns-keygen), openssl, iproute2.
+#   ldnsutils (ldns-signzone, ldns-keygen), openssl, iproute2,
+#   postfix-mta-sts-resolver (mta-sts-daemon, the MTA-STS socketmap server of the conformance suite).
 # As root on Debian it installs them with apt-get, non-interactively, with Postfix's
 # "No configuration" answer and without starting any of their system services.
 # Without root it prints exactly what to install and exits 1.
@@ -11,7 +12,7 @@ set -euo pipefail
 declare -A need=(
   [postconf]=postfix [postmap]=postfix [posttls-finger]=postfix
   [nsd]=nsd [unbound]=unbound [ldns-signzone]=ldnsutils [ldns-keygen]=ldnsutils
-  [openssl]=openssl [ip]=iproute2
+  [openssl]=openssl [ip]=iproute2 [mta-sts-daemon]=postfix-mta-sts-resolver
 )
 PATH="$PATH:/usr/sbin:/sbin"
 missing=()
@@ -49,7 +50,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
 # Stop anything that started anyway.
-for svc in postfix nsd unbound; do
+for svc in postfix nsd unbound postfix-mta-sts-resolver; do
   if command -v service >/dev/null 2>&1; then service "$svc" stop >/dev/null 2>&1 || true; fi
 done
 echo "setup-deps: done" >&2

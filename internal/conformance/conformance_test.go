@@ -30,7 +30,7 @@ const (
 var requirements = [][2]string{
 	{"unshare", "util-linux"}, {"ip", "iproute2"}, {"postfix", "postfix"}, {"postconf", "postfix"},
 	{"sendmail", "postfix"}, {"nsd", "nsd"}, {"unbound", "unbound"}, {"ldns-keygen", "ldnsutils"},
-	{"ldns-signzone", "ldnsutils"},
+	{"ldns-signzone", "ldnsutils"}, {"mta-sts-daemon", "postfix-mta-sts-resolver"},
 }
 
 // unavailable says why the suite cannot run here, or "".
