@@ -80,6 +80,9 @@ type Outcome struct {
 	Trust string `json:"trust,omitempty"`
 	// Log are the relevant log lines (Postfix: smtp(8) and warnings; library: attempt logs).
 	Log []string `json:"log,omitempty"`
+	// Findings are the library's findings, one line each: the summary, then the details
+	// (empty for Postfix).
+	Findings []string `json:"findings,omitempty"`
 }
 
 // Result is what one run of a Case produced.

@@ -113,6 +113,16 @@ func compare(c Case, r Result) []string {
 	if pf.Trust != lib.Trust {
 		p = append(p, fmt.Sprintf("trust: Postfix %q, library %q", pf.Trust, lib.Trust))
 	}
+	if c.MTASTS != nil && lib.Outcome != "deliver" && lib.Outcome == pf.Outcome {
+		// Every non-delivery of an MTA-STS case is the resolver's policy: a finding must say so.
+		said := false
+		for _, f := range lib.Findings {
+			said = said || strings.Contains(f, "this is an MTA-STS policy")
+		}
+		if !said {
+			p = append(p, fmt.Sprintf("findings: none says the policy came from MTA-STS: %q", lib.Findings))
+		}
+	}
 	libWarn := map[string]bool{}
 	for _, l := range lib.Log {
 		if w, ok := strings.CutPrefix(l, "warning: "); ok {

@@ -491,5 +491,8 @@ func runLibrary(ctx context.Context, c Case) (Outcome, *finding.Fix) {
 		o.Log = append(o.Log, a.Log...)
 	}
 	o.Log = append(o.Log, v.Warnings...)
+	for _, f := range v.Findings {
+		o.Findings = append(o.Findings, strings.Join(append([]string{string(f.Code) + ": " + f.Summary}, f.Details...), " | "))
+	}
 	return o, first
 }
