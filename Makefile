@@ -3,7 +3,7 @@
 #   make short        go test -short: skips the conformance suite and the long postmap, posttls-finger,
 #                     openssl and nsd/unbound oracle tests (about a minute)
 #   make deps         only install the real components (postfix and its pcre, cdb and lmdb maps, nsd, unbound,
-#                     ldnsutils, openssl, prometheus)
+#                     ldnsutils, openssl, prometheus, postfix-mta-sts-resolver)
 #   make bench        Go benchmarks
 #   make conformance  the conformance suite against real Postfix alone (root; prints N passed, N failed)
 #   make conformance-fixes  each deferred case's first library fix applied and real Postfix rerun

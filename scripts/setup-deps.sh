@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the real components the tests use, when they are missing:
 #   postfix (postconf, postmap, posttls-finger, smtp), postfix-pcre, postfix-cdb, postfix-lmdb, nsd, unbound,
-#   ldnsutils (ldns-signzone, ldns-keygen), openssl, iproute2, and prometheus (the server the
-#   smtpclient/monitor integration test scrapes the monitor with).
+#   ldnsutils (ldns-signzone, ldns-keygen), openssl, iproute2, prometheus (the server the
+#   smtpclient/monitor integration test scrapes the monitor with), and
+#   postfix-mta-sts-resolver (mta-sts-daemon, the MTA-STS socketmap server of the conformance suite).
 # As root on Debian it installs them with apt-get, non-interactively, with Postfix's
 # "No configuration" answer and without starting any of their system services.
 # Without root it prints exactly what to install and exits 1.
@@ -12,7 +13,7 @@ set -euo pipefail
 declare -A need=(
   [postconf]=postfix [postmap]=postfix [posttls-finger]=postfix
   [nsd]=nsd [unbound]=unbound [ldns-signzone]=ldnsutils [ldns-keygen]=ldnsutils
-  [openssl]=openssl [ip]=iproute2 [prometheus]=prometheus
+  [openssl]=openssl [ip]=iproute2 [prometheus]=prometheus [mta-sts-daemon]=postfix-mta-sts-resolver
 )
 PATH="$PATH:/usr/sbin:/sbin"
 missing=()
@@ -52,7 +53,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
 # Stop anything that started anyway.
-for svc in postfix nsd unbound prometheus; do
+for svc in postfix nsd unbound prometheus postfix-mta-sts-resolver; do
   if command -v service >/dev/null 2>&1; then service "$svc" stop >/dev/null 2>&1 || true; fi
 done
 echo "setup-deps: done" >&2

@@ -34,6 +34,10 @@ type Case struct {
 	// (the world's private configuration directory, bind-mounted there) to content. They are
 	// written before Postfix starts; ApplyFix fills them from the file edits of a fix.
 	Files map[string]string `json:"files,omitempty"`
+	// MTASTS, when set, publishes an MTA-STS policy for the recipient domain and puts a real
+	// postfix-mta-sts-resolver (mta-sts-daemon, a socketmap server) into smtp_tls_policy_maps
+	// (see mtasts.go).
+	MTASTS *MTASTS `json:"mta_sts,omitempty"`
 	// Oracle is what Postfix 3.7.11 recorded for this case in the shared oracle, when the case
 	// came from there.
 	Oracle *Outcome `json:"oracle,omitempty"`
@@ -94,6 +98,9 @@ type Outcome struct {
 	Trust string `json:"trust,omitempty"`
 	// Log are the relevant log lines (Postfix: smtp(8) and warnings; library: attempt logs).
 	Log []string `json:"log,omitempty"`
+	// Findings are the library's findings, one line each: the summary, then the details
+	// (empty for Postfix).
+	Findings []string `json:"findings,omitempty"`
 }
 
 // Result is what one run of a Case produced.

@@ -475,5 +475,54 @@ func MatrixCases(cs *Certs) []Case {
 	add("rcpt/mail-from-451", "smtp_mesg_fail: MAIL FROM 451 on the last server defers the message",
 		Case{Policy: []string{"example.test verify"},
 			Servers: []Server{{Addr: stdAddr, Cert: "mx-example", MailReply: "451 4.3.0 Temporary lookup failure"}}})
+
+	// 9. MTA-STS policies through a real postfix-mta-sts-resolver.
+	mtastsCases(add)
 	return out
+}
+
+// mtastsCases are the MTA-STS cases (issue 14 item 12): a real postfix-mta-sts-resolver,
+// fed by the world's HTTPS server, answers both Postfix and the library through socketmap.
+// Its answer is "secure match=<mx patterns, '*' dropped> servername=hostname" for an
+// enforce policy (and for testing in its strict_testing zone), NOTFOUND otherwise.
+func mtastsCases(add func(name, desc string, c Case)) {
+	sts := func(mode string, mx ...string) *MTASTS { return &MTASTS{Mode: mode, MX: mx} }
+	srv := func(cert string) []Server { return []Server{{Addr: stdAddr, Cert: cert}} }
+	for _, k := range []struct {
+		name, desc string
+		c          Case
+	}{
+		{"enforce/mx-match", "enforce, mx: mx.example.test matches the MX host and its certificate",
+			Case{MTASTS: sts("enforce", "mx.example.test"), Servers: srv("mx-example")}},
+		{"enforce/mx-wildcard", "enforce, mx: *.example.test becomes match=.example.test",
+			Case{MTASTS: sts("enforce", "*.example.test"), Servers: srv("mx-example")}},
+		{"enforce/mx-wildcard-deep", "enforce, mx: *.example.test: Postfix's .example.test also matches a name two labels down",
+			Case{MTASTS: sts("enforce", "*.example.test"), Servers: srv("deep-wild"),
+				Zone: []string{"example.test. IN MX 10 a.mx.example.test.", "a.mx.example.test. IN A 127.0.1.20"}}},
+		{"enforce/mx-list", "enforce with two mx: patterns, the second matches",
+			Case{MTASTS: sts("enforce", "mx.other.test", "*.example.test"), Servers: srv("mx-example")}},
+		{"enforce/mx-mismatch", "enforce, mx: mx.other.test does not name the MX host's certificate: Postfix defers",
+			Case{MTASTS: sts("enforce", "mx.other.test"), Servers: srv("mx-example")}},
+		{"enforce/wrong-ca", "enforce, the mx pattern matches but the certificate is from an untrusted CA",
+			Case{MTASTS: sts("enforce", "mx.example.test"), Servers: srv("wrongca")}},
+		{"enforce/no-starttls", "enforce, the MX host does not offer STARTTLS",
+			Case{MTASTS: sts("enforce", "mx.example.test"), Servers: []Server{{Addr: stdAddr}}}},
+		{"testing/mx-mismatch", "testing: the resolver answers NOTFOUND, the global level may delivers",
+			Case{MTASTS: sts("testing", "mx.other.test"), Servers: srv("mx-example")}},
+		{"testing-strict/mx-mismatch", "testing with strict_testing: enforced like enforce, Postfix defers",
+			Case{MTASTS: &MTASTS{Mode: "testing", MX: []string{"mx.other.test"}, StrictTesting: true}, Servers: srv("mx-example")}},
+		{"testing-strict/mx-match", "testing with strict_testing and a matching mx pattern delivers",
+			Case{MTASTS: &MTASTS{Mode: "testing", MX: []string{"mx.example.test"}, StrictTesting: true}, Servers: srv("mx-example")}},
+		{"none", "mode none: NOTFOUND, the global level may",
+			Case{MTASTS: sts("none"), Servers: srv("other-name")}},
+		{"fetch-fails", "the policy URL answers 404: no policy, NOTFOUND, the global level may",
+			Case{MTASTS: &MTASTS{Mode: "enforce", MX: []string{"mx.other.test"}, HTTPStatus: 404}, Servers: srv("mx-example")}},
+		{"texthash-first", "a texthash row before the socketmap wins over the MTA-STS policy",
+			Case{MTASTS: &MTASTS{Mode: "enforce", MX: []string{"mx.other.test"}, PolicyFirst: true},
+				Policy: []string{"example.test may"}, Servers: srv("mx-example")}},
+		{"socketmap-first", "the socketmap before a texthash row: the MTA-STS policy wins",
+			Case{MTASTS: sts("enforce", "mx.other.test"), Policy: []string{"example.test may"}, Servers: srv("mx-example")}},
+	} {
+		add("mta-sts/"+k.name, "MTA-STS via postfix-mta-sts-resolver: "+k.desc, k.c)
+	}
 }

@@ -84,6 +84,8 @@ func NewCerts(dir string, now time.Time) (*Certs, error) {
 		{"upper-san", "inter", dns("MX.EXAMPLE.TEST", "MX.EXAMPLE.TEST")},
 		{"insecure-mx", "inter", dns("mx.insecure.test", "mx.insecure.test")},
 		{"idn-mx", "inter", dns("mx.xn--bcher-kva.test", "mx.xn--bcher-kva.test")},
+		// The HTTPS server of MTA-STS cases (mta-sts.example.test publishes the policy).
+		{"mta-sts-example", "inter", dns("mta-sts.example.test", "mta-sts.example.test")},
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("conformance: %w", err)

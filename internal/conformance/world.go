@@ -63,12 +63,27 @@ func RunWorld(ctx context.Context, c Case, work, certs string) Result {
 	if out, err := exec.CommandContext(ctx, "ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
 		return fail(fmt.Errorf("%w: ip link set lo up: %v: %s", ErrWorld, err, out))
 	}
+	if c.MTASTS != nil {
+		c.Zone = append(append([]string{}, c.Zone...), c.mtastsZone()...)
+	}
 	ps, err := startDNS(ctx, c, filepath.Join(work, "dns"))
 	procs = append(procs, ps...)
 	if err != nil {
 		return fail(err)
 	}
 	mark("dns")
+	if c.MTASTS != nil {
+		w, cmd, err := startMTASTS(ctx, c, filepath.Join(work, "mta-sts"), certs)
+		if cmd != nil {
+			procs = append(procs, cmd)
+		}
+		if err != nil {
+			return fail(err)
+		}
+		defer w.stop()
+		c.MainCF = append(append([]string{}, c.MainCF...), "smtp_tls_policy_maps = "+c.policyMaps(w.table))
+		mark("mta-sts")
+	}
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	for _, s := range c.Servers {
@@ -479,5 +494,8 @@ func runLibrary(ctx context.Context, c Case) (Outcome, *finding.Fix) {
 		o.Log = append(o.Log, a.Log...)
 	}
 	o.Log = append(o.Log, v.Warnings...)
+	for _, f := range v.Findings {
+		o.Findings = append(o.Findings, strings.Join(append([]string{string(f.Code) + ": " + f.Summary}, f.Details...), " | "))
+	}
 	return o, first
 }

@@ -26,6 +26,7 @@ func (e *evaluator) diagnose(ctx context.Context) []finding.Finding {
 		e.opt.ChainCache = &SignatureCache{}
 	}
 	out := e.findings(ctx)
+	e.addOrigin(out)
 	rank(out)
 	return out
 }
