@@ -23,7 +23,9 @@ type Options struct {
 	// diagnostic.
 	MaxOpenQueueIDs int
 	MaxProcesses    int
-	// MaxDiagnostics caps the diagnostics kept (default 1000); the rest are only counted.
+	// MaxDiagnostics caps the kinds of diagnostics kept (default 100; repeats of a kind are
+	// counted in its Diagnostic.Count); diagnostics of further kinds are only counted
+	// (Stats.DiagnosticsDropped).
 	MaxDiagnostics int
 	// Year is the year of RFC 3164 timestamps, which carry none (default: the current year).
 	Year int
@@ -32,14 +34,16 @@ type Options struct {
 // Stats counts what the reader did.
 type Stats struct {
 	Lines, Bytes int64
-	// Parsed lines had a syslog tag; Relevant ones came from smtp, lmtp, qmgr, error or retry.
-	Parsed, Relevant int64
+	// Parsed lines had a syslog tag; Postfix ones a "syslog_name/service" tag as Postfix
+	// writes it; Relevant ones came from smtp, lmtp, qmgr, error or retry.
+	Parsed, Postfix, Relevant int64
 	// Unrecognised smtp/lmtp lines and lines that were not log lines at all.
 	Unrecognised, NotLog int64
 	// Deliveries emitted; EvictedQueueIDs and EvictedProcesses dropped by the caps.
 	Deliveries, EvictedQueueIDs, EvictedProcesses int64
-	// DiagnosticsDropped counts diagnostics beyond MaxDiagnostics.
-	DiagnosticsDropped int64
+	// Diagnostics counts every diagnostic (every repeat included); DiagnosticsDropped
+	// those of kinds beyond MaxDiagnostics.
+	Diagnostics, DiagnosticsDropped int64
 }
 
 // Reader rebuilds deliveries from a Postfix log stream, line by line. It is not safe for
@@ -52,14 +56,16 @@ type Reader struct {
 	qids    map[string]*queue
 	ready   []Delivery
 	diags   []Diagnostic
+	diagIdx map[string]int // kind -> index in diags
 	stats   Stats
 	err     error
 	line    Line
 	hdr     header
 	version string
-	// host and program interning (logs repeat the same few)
-	hostStr string
-	progs   map[string]Line
+	// host, timestamp and program interning (logs repeat the same few)
+	hostStr   string
+	loggedStr string
+	progs     map[string]Line
 }
 
 type procKey struct {
@@ -89,7 +95,7 @@ const (
 	defaultLine  = 32768
 	defaultQIDs  = 10000
 	defaultProcs = 4096
-	defaultDiags = 1000
+	defaultDiags = 100
 )
 
 // NewReader returns a Reader of r.
@@ -113,11 +119,12 @@ func NewReader(r io.Reader, opt Options) *Reader {
 		opt.Year = time.Now().Year()
 	}
 	return &Reader{
-		br:    bufio.NewReaderSize(r, opt.MaxLineLength),
-		opt:   opt,
-		procs: map[procKey]*proc{},
-		qids:  map[string]*queue{},
-		progs: map[string]Line{},
+		br:      bufio.NewReaderSize(r, opt.MaxLineLength),
+		opt:     opt,
+		procs:   map[procKey]*proc{},
+		qids:    map[string]*queue{},
+		progs:   map[string]Line{},
+		diagIdx: map[string]int{},
 	}
 }
 
@@ -145,7 +152,8 @@ func (r *Reader) Next(ctx context.Context) (Delivery, error) {
 	return d, nil
 }
 
-// Diagnostics returns the diagnostics so far (at most Options.MaxDiagnostics).
+// Diagnostics returns the diagnostics so far, one per kind (at most Options.MaxDiagnostics),
+// in the order of their first occurrence.
 func (r *Reader) Diagnostics() []Diagnostic { return r.diags }
 
 // Version returns the Postfix version the log's "daemon started -- version X" line
@@ -158,12 +166,23 @@ func (r *Reader) Stats() Stats { return r.stats }
 // Open returns the number of open queue IDs and processes (for memory checks).
 func (r *Reader) Open() (queueIDs, processes int) { return len(r.qids), len(r.procs) }
 
-func (r *Reader) diag(format string, a ...any) {
+// diag records a diagnostic whose kind is its format.
+func (r *Reader) diag(format string, a ...any) { r.diagKind(format, format, a...) }
+
+// diagKind records a diagnostic of kind: repeats of a kind are counted, not kept.
+func (r *Reader) diagKind(kind, format string, a ...any) {
+	r.stats.Diagnostics++
+	if i, ok := r.diagIdx[kind]; ok {
+		r.diags[i].Count++
+		r.diags[i].LastLine = r.seq
+		return
+	}
 	if len(r.diags) >= r.opt.MaxDiagnostics {
 		r.stats.DiagnosticsDropped++
 		return
 	}
-	r.diags = append(r.diags, Diagnostic{Line: r.seq, Text: fmt.Sprintf(format, a...)})
+	r.diagIdx[kind] = len(r.diags)
+	r.diags = append(r.diags, Diagnostic{Line: r.seq, Text: fmt.Sprintf(format, a...), Count: 1, LastLine: r.seq})
 }
 
 func (r *Reader) readLine() {
@@ -202,10 +221,18 @@ func (r *Reader) process(b []byte) {
 	p, err := r.parseHeader(b, l)
 	if err != nil {
 		r.stats.NotLog++
-		r.diag("%v", err)
+		// the kind is the error without its quoted part ("bad RFC 3164 timestamp")
+		msg := err.Error()
+		if i := strings.IndexByte(msg, '"'); i > 0 && !strings.HasSuffix(msg, "comment") {
+			msg = msg[:i]
+		}
+		r.diagKind(msg, "%v", err)
 		return
 	}
 	r.stats.Parsed++
+	if l.SyslogName != "" {
+		r.stats.Postfix++
+	}
 	text := b[p:]
 	switch l.Service {
 	case "master":
@@ -243,6 +270,9 @@ func (r *Reader) parseHeader(b []byte, l *Line) (int, error) {
 	if string(h.host) != r.hostStr {
 		r.hostStr = string(h.host)
 	}
+	if string(h.logged) != r.loggedStr {
+		r.loggedStr = string(h.logged)
+	}
 	pl, ok := r.progs[string(h.prog)]
 	if !ok {
 		setProgram(&pl, string(h.prog))
@@ -251,7 +281,7 @@ func (r *Reader) parseHeader(b []byte, l *Line) (int, error) {
 		}
 		r.progs[pl.Program] = pl
 	}
-	l.Time, l.Host, l.PID = h.time, r.hostStr, h.pid
+	l.Time, l.Logged, l.Host, l.PID = h.time, r.loggedStr, r.hostStr, h.pid
 	l.Program, l.SyslogName, l.Service = pl.Program, pl.SyslogName, pl.Service
 	return p, nil
 }
@@ -368,9 +398,9 @@ func (r *Reader) session(l *Line, p *proc, server string, fresh bool) *Attempt {
 	if len(p.pending) >= maxPending {
 		copy(p.pending, p.pending[1:])
 		p.pending = p.pending[:len(p.pending)-1]
-		r.diag("more than %d connections of %s[%d] without a queue ID: dropped the oldest", maxPending, l.Program, l.PID)
+		r.diagKind("pending "+l.Program, "more than %d connections of %s[%d] without a queue ID: dropped the oldest", maxPending, l.Program, l.PID)
 	}
-	a := &Attempt{PID: l.PID, Time: l.Time, Lines: 1}
+	a := &Attempt{PID: l.PID, Time: l.Time, Logged: l.Logged, Lines: 1}
 	setServer(a, server)
 	p.pending = append(p.pending, a)
 	return a
