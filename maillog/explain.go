@@ -77,7 +77,7 @@ type CollectorStats struct {
 }
 
 // DropCountLimit is the number of distinct dropped destinations a Collector counts
-// exactly (a fixed table of 64-bit hashes, 4 MiB).
+// exactly (a table of 64-bit hashes that grows to at most 4 MiB).
 const DropCountLimit = 3 << 17
 
 // maxRecipients is the number of distinct recipients counted per destination.
@@ -193,25 +193,51 @@ func (c *Collector) drop(key string, fail bool) {
 	if fail {
 		c.stats.FailedDeliveriesDropped++
 	}
-	if c.dropped == nil {
-		c.dropped = make([]uint64, DropCountLimit*4/3)
-	}
 	h := maphash.String(c.seed, key) | 1 // 0 marks a free slot
+	if c.ndrop >= DropCountLimit {
+		if !c.inDropped(h) {
+			c.stats.DestinationsDropped++ // may have been seen before: a lower bound no more
+			c.stats.DestinationsAtLeast = true
+		}
+		return
+	}
+	if len(c.dropped) == 0 || c.ndrop >= len(c.dropped)*3/4 {
+		old := c.dropped
+		c.dropped = make([]uint64, max(1024, 2*len(old)))
+		for _, x := range old {
+			if x != 0 {
+				c.insertDropped(x)
+			}
+		}
+	}
+	if c.insertDropped(h) {
+		c.ndrop++
+		c.stats.DestinationsDropped++
+	}
+}
+
+// insertDropped adds h to the set and reports whether it was new.
+func (c *Collector) insertDropped(h uint64) bool {
 	n := uint64(len(c.dropped))
 	for i := h % n; ; i = (i + 1) % n {
 		switch c.dropped[i] {
 		case h:
-			return
+			return false
 		case 0:
-			if c.ndrop >= DropCountLimit {
-				c.stats.DestinationsDropped++ // cannot tell whether it is new: count it
-				c.stats.DestinationsAtLeast = true
-				return
-			}
 			c.dropped[i] = h
-			c.ndrop++
-			c.stats.DestinationsDropped++
-			return
+			return true
+		}
+	}
+}
+
+func (c *Collector) inDropped(h uint64) bool {
+	n := uint64(len(c.dropped))
+	for i := h % n; ; i = (i + 1) % n {
+		switch c.dropped[i] {
+		case h:
+			return true
+		case 0:
+			return false
 		}
 	}
 }
@@ -306,25 +332,42 @@ func (c *Collector) destination(ctx context.Context, d Delivery) string {
 // destination with ExplainOptions.All), newest first.
 func (c *Collector) Explanations(ctx context.Context) []Explanation {
 	var out []Explanation
+	c.Each(ctx, func(e *Explanation) error {
+		out = append(out, *e)
+		return nil
+	})
+	return out
+}
+
+// Each calls fn with the explanations of Explanations, in the same order, one at a time:
+// only the one passed to fn is explained in memory. It stops at fn's first error and
+// returns it.
+func (c *Collector) Each(ctx context.Context, fn func(*Explanation) error) error {
+	var keep []*Explanation
 	for _, e := range c.dests {
-		if !e.failed && !c.opt.All {
-			continue
+		if e.failed || c.opt.All {
+			keep = append(keep, e)
 		}
+	}
+	sort.Slice(keep, func(i, j int) bool {
+		a, b := keep[i], keep[j]
+		if !a.Last.Equal(b.Last) {
+			return a.Last.After(b.Last)
+		}
+		if a.lastSeq != b.lastSeq {
+			return a.lastSeq > b.lastSeq
+		}
+		return a.Destination < b.Destination
+	})
+	for _, e := range keep {
 		x := *e
 		x.Recipients, x.RecipientsAtLeast = len(e.rcpts), e.moreRcpt
 		explainOne(ctx, &x, c.opt.Settings)
-		out = append(out, x)
+		if err := fn(&x); err != nil {
+			return err
+		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].Last.Equal(out[j].Last) {
-			return out[i].Last.After(out[j].Last)
-		}
-		if out[i].lastSeq != out[j].lastSeq {
-			return out[i].lastSeq > out[j].lastSeq
-		}
-		return out[i].Destination < out[j].Destination
-	})
-	return out
+	return nil
 }
 
 // Explain reads a whole log and explains it (see Collector and Reader).

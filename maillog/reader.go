@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 )
@@ -17,10 +17,13 @@ type Options struct {
 	// MaxLineLength is the longest line read whole (default 32768 bytes); the rest of a
 	// longer line is skipped with a diagnostic.
 	MaxLineLength int
-	// MaxOpenQueueIDs caps the queue IDs whose delivery pass is still open (default
-	// 10000); MaxProcesses caps the smtp(8)/lmtp(8) processes with unattached lines
-	// (default 4096). Beyond a cap the least recently seen half is dropped, with a
-	// diagnostic.
+	// MaxOpenQueueIDs caps the queue IDs the reader keeps (default 2000: Postfix runs at
+	// most default_process_limit = 100 delivery agents at once, each on one queue ID);
+	// MaxProcesses caps the smtp(8)/lmtp(8) processes it keeps (default 1000). Beyond a
+	// cap the least recently seen half is forgotten. Forgetting a queue ID whose pass has
+	// ended, or a process with no unclaimed lines, loses nothing (Stats.Retired...);
+	// forgetting one with lines still waiting for their status line is counted in
+	// Stats.Evicted... and reported with a diagnostic.
 	MaxOpenQueueIDs int
 	MaxProcesses    int
 	// MaxDiagnostics caps the kinds of diagnostics kept (default 100; repeats of a kind are
@@ -39,8 +42,13 @@ type Stats struct {
 	Parsed, Postfix, Relevant int64
 	// Unrecognised smtp/lmtp lines and lines that were not log lines at all.
 	Unrecognised, NotLog int64
-	// Deliveries emitted; EvictedQueueIDs and EvictedProcesses dropped by the caps.
+	// Deliveries emitted. EvictedQueueIDs counts the queue IDs with connection lines whose
+	// status line had not come yet and EvictedProcesses the processes with connection lines
+	// not yet claimed by a queue ID, which the caps forgot: those lines are lost (a later
+	// status line then lacks its attempts). RetiredQueueIDs and RetiredProcesses count the
+	// state the caps forgot that held nothing pending (a pass over, an idle process).
 	Deliveries, EvictedQueueIDs, EvictedProcesses int64
+	RetiredQueueIDs, RetiredProcesses             int64
 	// Diagnostics counts every diagnostic (every repeat included); DiagnosticsDropped
 	// those of kinds beyond MaxDiagnostics.
 	Diagnostics, DiagnosticsDropped int64
@@ -93,8 +101,8 @@ const (
 	maxPerList   = 32
 	maxAttempts  = 64
 	defaultLine  = 32768
-	defaultQIDs  = 10000
-	defaultProcs = 4096
+	defaultQIDs  = 2000
+	defaultProcs = 1000
 	defaultDiags = 100
 )
 
@@ -301,37 +309,47 @@ func (r *Reader) proc(l *Line) *proc {
 }
 
 func (r *Reader) evictProcs() {
-	n := evictOldestHalf(r.procs, func(p *proc) int64 { return p.seen })
-	r.stats.EvictedProcesses += int64(n)
-	r.diag("more than %d smtp/lmtp processes with open sessions: dropped the %d least recently seen", r.opt.MaxProcesses, n)
+	n, lost := evictOldestHalf(r.procs, func(p *proc) int64 { return p.seen },
+		func(p *proc) bool { return len(p.pending) > 0 || len(p.warnings) > 0 })
+	r.stats.EvictedProcesses += int64(lost)
+	r.stats.RetiredProcesses += int64(n - lost)
+	if lost > 0 {
+		r.diag("more than %d smtp/lmtp processes kept: forgot the %d least recently seen, %d of them with connection lines no queue ID had claimed", r.opt.MaxProcesses, n, lost)
+	}
 }
 
 func (r *Reader) evictQIDs() {
-	n := evictOldestHalf(r.qids, func(q *queue) int64 { return q.seen })
-	r.stats.EvictedQueueIDs += int64(n)
-	r.diag("more than %d open queue IDs: dropped the %d least recently seen", r.opt.MaxOpenQueueIDs, n)
+	n, lost := evictOldestHalf(r.qids, func(q *queue) int64 { return q.seen },
+		func(q *queue) bool { return !q.statusSeen && len(q.attempts) > 0 })
+	r.stats.EvictedQueueIDs += int64(lost)
+	r.stats.RetiredQueueIDs += int64(n - lost)
+	if lost > 0 {
+		r.diag("more than %d queue IDs kept: forgot the %d least recently seen, %d of them with connection lines and no status line yet", r.opt.MaxOpenQueueIDs, n, lost)
+	}
 }
 
 // evictOldestHalf deletes the entries of m whose "seen" value is at or below the median
-// and returns how many it deleted.
-func evictOldestHalf[K comparable, V any](m map[K]V, seen func(V) int64) int {
+// and returns how many it deleted and how many of those were lost (pending work).
+func evictOldestHalf[K comparable, V any](m map[K]V, seen func(V) int64, lost func(V) bool) (n, nlost int) {
 	v := make([]int64, 0, len(m))
 	for _, e := range m {
 		v = append(v, seen(e))
 	}
 	if len(v) == 0 {
-		return 0
+		return 0, 0
 	}
-	sort.Slice(v, func(i, j int) bool { return v[i] < v[j] })
+	slices.Sort(v)
 	cut := v[len(v)/2]
-	n := 0
 	for k, e := range m {
 		if seen(e) <= cut {
+			if lost(e) {
+				nlost++
+			}
 			delete(m, k)
 			n++
 		}
 	}
-	return n
+	return n, nlost
 }
 
 func (r *Reader) queue(qid string) *queue {

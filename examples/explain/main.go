@@ -138,6 +138,8 @@ type counts struct {
 	Deliveries         int64 `json:"deliveries"`
 	EvictedQueueIDs    int64 `json:"evicted_queue_ids"`
 	EvictedProcesses   int64 `json:"evicted_processes"`
+	RetiredQueueIDs    int64 `json:"retired_queue_ids"`
+	RetiredProcesses   int64 `json:"retired_processes"`
 	Diagnostics        int64 `json:"diagnostics"`
 	DiagnosticsDropped int64 `json:"diagnostics_not_kept"`
 }
@@ -243,6 +245,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		n.Deliveries += st.Deliveries
 		n.EvictedQueueIDs += st.EvictedQueueIDs
 		n.EvictedProcesses += st.EvictedProcesses
+		n.RetiredQueueIDs += st.RetiredQueueIDs
+		n.RetiredProcesses += st.RetiredProcesses
 		n.Diagnostics += st.Diagnostics
 		n.DiagnosticsDropped += st.DiagnosticsDropped
 		for _, d := range r.Diagnostics() {
@@ -266,57 +270,58 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			emulated.Version, emulated.From = v, fromLog
 		}
 	}
-	ex := c.Explanations(ctx)
 	n.CollectorStats = c.Stats()
 	code := exitOK
-	for _, e := range ex {
+	if n.FailedDeliveriesDropped > 0 {
+		code = exitFailed
+	}
+	failed := func(e *maillog.Explanation) {
 		if e.Deliveries > e.Statuses["sent"] {
 			code = exitFailed
 		}
 	}
-	if n.FailedDeliveriesDropped > 0 {
-		code = exitFailed
-	}
+	// The explanations are explained and written one at a time (Collector.Each).
+	bw := bufio.NewWriterSize(stdout, 64<<10)
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		out := struct {
-			Version      string                `json:"log_version,omitempty"`
-			Emulated     *emulation            `json:"emulated,omitempty"`
-			Explanations []maillog.Explanation `json:"explanations"`
-			Counts       counts                `json:"counts"`
-			Diagnostics  []fileDiagnostic      `json:"diagnostics,omitempty"`
-		}{logVersion, emulated, ex, n, diags}
-		if out.Explanations == nil {
-			out.Explanations = []maillog.Explanation{}
+		err := writeJSON(ctx, bw, c, logVersion, emulated, n, diags, failed)
+		if err == nil {
+			err = bw.Flush()
 		}
-		if err := enc.Encode(out); err != nil {
+		if err != nil {
 			fmt.Fprintf(ew, "explain: %v\n", err)
 			return exitUsage
 		}
 		return code
 	}
-	w := cleanWriter{stdout}
+	w := cleanWriter{bw}
 	if emulated != nil {
 		// Only the configuration (-C) is read as a release reads it; without it nothing
 		// depends on the release, and nothing is said.
 		fmt.Fprintf(w, "postfix      %s  from %s\n", emulated.Version, emulated.describe())
 		fmt.Fprintln(w)
 	}
-	if len(ex) == 0 {
+	shown := 0
+	err = c.Each(ctx, func(e *maillog.Explanation) error {
+		failed(e)
+		if shown > 0 {
+			fmt.Fprintln(w)
+		}
+		shown++
+		printText(w, *e)
+		return nil
+	})
+	if err == nil && shown == 0 {
 		if n.FailedDeliveriesDropped > 0 {
 			fmt.Fprintln(w, "no failed deliveries among the destinations shown")
 		} else {
 			fmt.Fprintln(w, "no failed deliveries found")
 		}
 	}
-	for i, e := range ex {
-		if i > 0 {
-			fmt.Fprintln(w)
-		}
-		printText(w, e)
-	}
 	printCounts(w, n, *all)
+	if err := bw.Flush(); err != nil {
+		fmt.Fprintf(ew, "explain: %v\n", err)
+		return exitUsage
+	}
 	if len(diags) > 0 {
 		lines := "lines"
 		if n.Diagnostics == 1 {
@@ -329,6 +334,66 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(ew, "explain: %d %s skipped or not understood (first: %sline %d: %s)\n", n.Diagnostics, lines, where, diags[0].Line, diags[0].Text)
 	}
 	return code
+}
+
+// writeJSON writes the -json object, the explanations one at a time.
+func writeJSON(ctx context.Context, w *bufio.Writer, c *maillog.Collector, logVersion string, emulated *emulation, n counts, diags []fileDiagnostic, seen func(*maillog.Explanation)) error {
+	field := func(name string, v any) error {
+		b, err := json.MarshalIndent(v, "  ", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "  %q: %s,\n", name, b)
+		return nil
+	}
+	w.WriteString("{\n")
+	if logVersion != "" {
+		if err := field("log_version", logVersion); err != nil {
+			return err
+		}
+	}
+	if emulated != nil {
+		if err := field("emulated", emulated); err != nil {
+			return err
+		}
+	}
+	w.WriteString(`  "explanations": [`)
+	i := 0
+	err := c.Each(ctx, func(e *maillog.Explanation) error {
+		seen(e)
+		b, err := json.MarshalIndent(e, "    ", "  ")
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			w.WriteString(",")
+		}
+		i++
+		w.WriteString("\n    ")
+		_, err = w.Write(b)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if i > 0 {
+		w.WriteString("\n  ")
+	}
+	w.WriteString("],\n")
+	b, err := json.MarshalIndent(n, "  ", "  ")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  \"counts\": %s", b)
+	if len(diags) > 0 {
+		b, err := json.MarshalIndent(diags, "  ", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, ",\n  \"diagnostics\": %s", b)
+	}
+	_, err = w.WriteString("\n}\n")
+	return err
 }
 
 // printCounts says what the caps left out, when they left out anything.
@@ -348,10 +413,10 @@ func printCounts(w io.Writer, n counts, all bool) {
 		fmt.Fprintf(w, "not kept: %d destinations whose deliveries all succeeded, to make room for failing ones\n", n.DestinationsEvicted)
 	}
 	if n.EvictedQueueIDs > 0 {
-		fmt.Fprintf(w, "evicted: %d open queue IDs (more than the reader keeps open at once); their deliveries may lack connection lines\n", n.EvictedQueueIDs)
+		fmt.Fprintf(w, "evicted: %d queue IDs with connection lines and no status line yet (more than the reader keeps at once); their deliveries lack those lines\n", n.EvictedQueueIDs)
 	}
 	if n.EvictedProcesses > 0 {
-		fmt.Fprintf(w, "evicted: %d smtp/lmtp processes with unclaimed connection lines (more than the reader keeps at once)\n", n.EvictedProcesses)
+		fmt.Fprintf(w, "evicted: %d smtp/lmtp processes with connection lines no queue ID had claimed (more than the reader keeps at once)\n", n.EvictedProcesses)
 	}
 	if n.DiagnosticsDropped > 0 {
 		fmt.Fprintf(w, "not kept: %d diagnostics of further kinds (only counted)\n", n.DiagnosticsDropped)
