@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/postfixtls/postfixtls/dane/dnssec"
+	"github.com/postfixtls/postfixtls/internal/release"
 	"github.com/postfixtls/postfixtls/policy"
 	"github.com/postfixtls/postfixtls/policy/verdict"
 	"github.com/postfixtls/postfixtls/smtpclient"
@@ -327,15 +328,8 @@ func pickVersion(ctx context.Context, flagValue, dir string) (policy.Version, st
 		}
 		return v, "-version", nil
 	}
-	// postconf fails (after a one-second pause) when there is no main.cf to read: do not ask.
-	if dir != "" {
-		if _, err := os.Stat(dir + "/main.cf"); err == nil {
-			if v, err := policy.DetectVersion(ctx, dir); err == nil {
-				return v, "installed Postfix (postconf -c " + dir + " -h mail_version)", nil
-			}
-		}
-	}
-	return policy.Latest(), "newest release known (no installed Postfix answered; use -version)", nil
+	v, from := release.Default(ctx, dir)
+	return v, from, nil
 }
 
 // resolver builds the DNS client: -resolver, else /etc/resolv.conf.
