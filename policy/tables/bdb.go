@@ -90,6 +90,12 @@ func openBDB(r io.ReaderAt, size int64, wantHash bool) (*bdbFile, error) {
 	if f.pageSize < 512 || f.pageSize > 65536 || f.pageSize&(f.pageSize-1) != 0 {
 		return nil, errBDBInvalid
 	}
+	if n := size / int64(f.pageSize); n > 0 && int64(f.lastPgno) >= n {
+		// A page number past the end of the file cannot be read: chains of page links
+		// (overflow items, hash bucket pages) are bounded by the pages the file has, not
+		// by what a corrupt meta page claims.
+		f.lastPgno = uint32(n - 1)
+	}
 	if encrypt != 0 || metaflags&0x01 != 0 { // DBMETA_CHKSUM
 		return nil, &errUnsupported{"an encrypted or checksummed Berkeley DB file"}
 	}

@@ -5,8 +5,10 @@
 // ("user@d000123.example.test"). Nothing is invented but the stamps, IDs, pids and domain
 // prefixes: every line is one Postfix wrote.
 //
-//	go run ./internal/cmd/genmaillog [-size 400000000] [-destinations 200000] [-o FILE]
+//	go run ./internal/cmd/genmaillog [-size 400000000] [-destinations 200000] [-per-recipient] [-o FILE]
 //
+// With -per-recipient every recipient line gets the next domain instead (so 400 MB hold
+// 200,000 destinations; a queue ID's later passes then count as other destinations).
 // The output stops at the first whole case after -size bytes.
 package main
 
@@ -41,16 +43,17 @@ var (
 func main() {
 	size := flag.Int64("size", 400_000_000, "bytes to write (at least)")
 	dests := flag.Int("destinations", 200_000, "distinct recipient domains")
+	perLine := flag.Bool("per-recipient", false, "a new recipient domain for every recipient line (not one per replayed case): more destinations in fewer bytes")
 	dir := flag.String("oracle", "maillog/testdata/oracle", "directory of the oracle logs")
 	out := flag.String("o", "-", "output file (- for standard output)")
 	flag.Parse()
-	if err := run(*dir, *out, *size, *dests); err != nil {
+	if err := run(*dir, *out, *size, *dests, *perLine); err != nil {
 		fmt.Fprintln(os.Stderr, "genmaillog:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir, out string, size int64, dests int) error {
+func run(dir, out string, size int64, dests int, perLine bool) error {
 	if dests <= 0 {
 		return fmt.Errorf("-destinations %d: must be at least 1", dests)
 	}
@@ -80,6 +83,7 @@ func run(dir, out string, size int64, dests int) error {
 	var written int64
 	var qidSeq int64 = 1 << 36
 	buf := make([]byte, 0, 4096)
+	nrcpt := 0
 	for inst := 0; written < size; inst++ {
 		c := cases[inst%len(cases)]
 		prefix := stamp.Format(time.Stamp) + " mx "
@@ -103,6 +107,10 @@ func run(dir, out string, size int64, dests int) error {
 					buf = append(buf, '[')
 					buf = strconv.AppendInt(buf, int64(pidBase+p.pid%1000), 10)
 					buf = append(buf, "]: "...)
+				case p.domain && perLine:
+					buf = append(buf, fmt.Sprintf("@d%06d.", nrcpt%dests)...)
+					buf = append(buf, p.text...)
+					nrcpt++
 				case p.domain:
 					buf = append(buf, domain...)
 					buf = append(buf, p.text...)
