@@ -16,6 +16,7 @@ import (
 	"github.com/postfixtls/postfixtls/policy"
 	"github.com/postfixtls/postfixtls/policy/finding"
 	"github.com/postfixtls/postfixtls/policy/verdict"
+	"github.com/postfixtls/postfixtls/smtpclient/reply"
 )
 
 // fastmailCase judges the seed's fastmail observation (testdata/eval/fastmail: the chain,
@@ -580,5 +581,34 @@ func TestDiagnoseSenderFixable(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDiagnoseSTARTTLSRefused (§3.2, smtp_proto.c): a 4xx reply to STARTTLS defers at
+// every level that requires TLS, while at may smtp(8) goes on in plaintext in the same
+// session (real Postfix 3.7.11: conformance cases level/*/starttls-refused). The fix is a
+// row at may for this next hop only, proven and labelled a downgrade; the row keeps the
+// admin's other attributes (ciphers=) and drops what may cannot use (match=).
+func TestDiagnoseSTARTTLSRefused(t *testing.T) {
+	r, _, err := reply.Parse("454 4.7.0 TLS not available due to local problem\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range []string{"example.com = encrypt", "example.com = secure match=.example.net ciphers=high"} {
+		s, err := policy.NewSettings(policy.V(3, 7, 11), map[string]string{"smtp_tls_policy_maps": "inline:{{" + row + "}}"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, hop := policyFor(t, s, "user@example.com", "mx.example.com")
+		obs := verdict.Observation{Host: "mx.example.com", Addr: "192.0.2.1", Port: 25, HaveMX: true, STARTTLSOffered: true, STARTTLSReply: r}
+		d := verdict.Evaluate(p, hop, obs, verdict.EvalOptions{})
+		if d.Outcome != verdict.OutcomeDefer || d.Cause != verdict.CauseSTARTTLSRefused || len(d.Findings) != 1 {
+			t.Fatalf("%s: %s %s %+v", row, d.Outcome, d.Cause, d.Findings)
+		}
+		fx := d.Findings[0].Fixes
+		if len(fx) != 1 || !fx[0].IsDowngrade() || fx[0].Proven == "" || !strings.HasPrefix(fx[0].String(), "example.com may") ||
+			strings.Contains(fx[0].Value, "match=") || (strings.Contains(row, "ciphers=high") && !strings.Contains(fx[0].Value, "ciphers=high")) {
+			t.Errorf("%s: fixes %#v", row, fx)
+		}
 	}
 }

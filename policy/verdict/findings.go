@@ -74,6 +74,15 @@ func (e *evaluator) findings(ctx context.Context) []finding.Finding {
 			f.Details = append(f.Details, "a 5xx reply bounces the message at once, even when other MX hosts remain")
 		}
 		f.Details = append(f.Details, "the refusal is a problem on the receiving server (often a missing or unreadable certificate there); tell its operator")
+		if d.Outcome == OutcomeDefer {
+			// At may a refused STARTTLS is not fatal: smtp(8) goes on in plaintext in the
+			// same session (conformance case level/may/starttls-refused). A 5xx refusal is
+			// not offered a row: what may does after it is not measured.
+			if fx, ok := e.rowFix(policy.May, nil, []string{"match", "tafile", "servername"},
+				"only if plaintext delivery to "+e.hop.Key+" is acceptable until the server's operator repairs STARTTLS; add a dated comment and remove it then"); ok {
+				e.offer(ctx, f, fx, nil)
+			}
+		}
 		add(f)
 	case CauseConnect, CauseConversation:
 		if e.obs.Port == 465 && !p.WrapperMode && !e.obs.WrapperMode {
