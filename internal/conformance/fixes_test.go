@@ -206,6 +206,7 @@ func TestConformanceFixes(t *testing.T) {
 			deliver++
 			if fx.IsDowngrade() {
 				downgrades++
+				notes = append(notes, fmt.Sprintf("downgrade: %s: fix %s %q (%s)", fixed[i].Name, fx.Kind, fx.String(), fx.Downgrade))
 			}
 			continue
 		}
