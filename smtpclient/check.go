@@ -505,8 +505,8 @@ func (c *checker) walk(ctx context.Context, hop policy.Hop) (out []server) {
 		// inet_protocols: a family Postfix does not use is not even asked for.
 		h, err := dnssec.LookupHostFamilies(ctx, c.r, cd.host, dnssec.Families{NoIPv4: !c.ipv4, NoIPv6: !c.ipv6})
 		if err != nil {
-			// The A and AAAA failures come joined; Postfix reports the first (type=A).
-			msg, _, _ := strings.Cut(err.Error(), "\n")
+			// Both families failed: err is the one Postfix reports (dns_lookup_rv()).
+			msg := err.Error()
 			sv := server{host: cd.host, pref: cd.pref, haveMX: cd.haveMX, mxSecure: cd.mxSecure, mxOwner: cd.owner,
 				lookupErr: msg, permanent: dnssec.IsNotFound(err)}
 			if cd.haveMX {

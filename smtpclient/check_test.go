@@ -249,7 +249,7 @@ func TestCheckWalk(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, verdict.OutcomeBounce, v.Outcome)
 	require.Equal(t, policy.DSN("5.4.4"), v.DSN)
-	require.Equal(t, "Host or domain name not found. Name service error for name=mx.noaddr.test type=A: Host found but no data record of requested type", v.Reason)
+	require.Equal(t, "Host or domain name not found. Name service error for name=mx.noaddr.test type=AAAA: Host found but no data record of requested type", v.Reason)
 	require.Contains(t, strings.Join(v.Attempts[0].Log, "\n"), "warning: no MX host for noaddr.test has a valid address record")
 	v, err = Check(ctx, w.s, "user@skip.test", w.opt)
 	require.NoError(t, err)

@@ -71,7 +71,8 @@ type Host struct {
 }
 
 // LookupHost asks for A and AAAA records of name with DNSSEC. The host is secure only when
-// every answer with records was validated. It fails when neither family has an address.
+// every answer with records was validated. It fails only when neither lookup answered, with
+// the error Postfix reports (see LookupHostFamilies).
 func LookupHost(ctx context.Context, r Resolver, name string) (*Host, error) {
 	return LookupHostFamilies(ctx, r, name, Families{})
 }
@@ -97,15 +98,26 @@ func LookupHostFamilies(ctx context.Context, r Resolver, name string, f Families
 		return nil, errors.New("dnssec: host lookup for no address family")
 	}
 	h := &Host{QName: dns.Fqdn(name), RName: dns.Fqdn(name), Secure: true}
-	var errs []error
+	// dns_lookup_rv(): every type is asked; the result is the most preferred status of
+	// them (OK over "try again" over "not found"), and a failure's text is that of the
+	// last type with that status. So one family's answer makes the host usable whatever
+	// the other family's lookup did (a SERVFAIL on AAAA does not hide the A records).
+	var failure error
+	failRank := -1
 	found := false
 	for _, t := range types {
 		ans, err := r.Lookup(ctx, name, t)
 		if err != nil {
-			if !IsNotFound(err) {
+			rank := 1 // try again (SERVFAIL, timeouts, bogus answers)
+			if IsNotFound(err) {
+				rank = 0
+			}
+			if ctx.Err() != nil {
 				return nil, err
 			}
-			errs = append(errs, err)
+			if rank >= failRank {
+				failure, failRank = err, rank
+			}
 			continue
 		}
 		found = true
@@ -125,7 +137,7 @@ func LookupHostFamilies(ctx context.Context, r Resolver, name string, f Families
 		}
 	}
 	if !found {
-		return nil, errors.Join(errs...)
+		return nil, failure
 	}
 	return h, nil
 }

@@ -82,11 +82,14 @@ func TestLookupHostFamilies(t *testing.T) {
 	f := new(MockResolver).MustAdd("mx.example.com. 300 IN A 192.0.2.10")
 	f.Fail("mx.example.com", dns.TypeAAAA, ErrServFail)
 
-	_, err := LookupHost(ctx, f, "mx.example.com")
-	require.ErrorIs(t, err, ErrServFail, "both families: the AAAA failure fails the host")
+	// dns_lookup_rv() (real Postfix 3.7.11, conformance dns/aaaa-servfail/all): the most
+	// preferred status of all types decides, so the A answer makes the host usable.
+	h, err := LookupHost(ctx, f, "mx.example.com")
+	require.NoError(t, err, "both families: the A answer wins over the AAAA SERVFAIL")
+	assert.Equal(t, []netip.Addr{netip.MustParseAddr("192.0.2.10")}, h.Addrs)
 
 	before := len(f.Queries())
-	h, err := LookupHostFamilies(ctx, f, "mx.example.com", Families{NoIPv6: true})
+	h, err = LookupHostFamilies(ctx, f, "mx.example.com", Families{NoIPv6: true})
 	require.NoError(t, err)
 	assert.Equal(t, []netip.Addr{netip.MustParseAddr("192.0.2.10")}, h.Addrs)
 	for _, q := range f.Queries()[before:] {
@@ -97,4 +100,24 @@ func TestLookupHostFamilies(t *testing.T) {
 	require.ErrorIs(t, err, ErrServFail)
 	_, err = LookupHostFamilies(ctx, f, "mx.example.com", Families{NoIPv4: true, NoIPv6: true})
 	require.Error(t, err)
+}
+
+// TestLookupHostFailurePreference (dns_lookup_rv(), real Postfix 3.7.11 with inet_protocols
+// = all): when no type answers, "try again" is preferred over "not found", and among equal
+// statuses the last type's text is reported (conformance dns/a-servfail-aaaa-missing/inet-all,
+// dns/mx-without-address/inet-all).
+func TestLookupHostFailurePreference(t *testing.T) {
+	ctx := context.Background()
+	f := new(MockResolver).MustAdd("noaddr.example.com. 300 IN TXT x", "v4fail.example.com. 300 IN TXT x")
+	f.Fail("v4fail.example.com", dns.TypeA, ErrServFail)
+
+	_, err := LookupHost(ctx, f, "noaddr.example.com")
+	require.ErrorIs(t, err, ErrNoData)
+	assert.Contains(t, err.Error(), "type=AAAA", "equal statuses: the last type's text")
+	assert.NotContains(t, err.Error(), "type=A:")
+
+	_, err = LookupHost(ctx, f, "v4fail.example.com")
+	require.ErrorIs(t, err, ErrServFail, "try again beats not found")
+	assert.False(t, IsNotFound(err))
+	assert.Contains(t, err.Error(), "type=A:")
 }

@@ -28,6 +28,10 @@ type Case struct {
 	MainCF []string `json:"main_cf,omitempty"`
 	// Zone are DNS records (zone-file lines, absolute owners under test.).
 	Zone []string `json:"zone,omitempty"`
+	// BogusRRSIG are "owner TYPE" pairs (absolute owners under test.) whose RRSIG the world
+	// corrupts after signing: the validating resolver then answers SERVFAIL for that one
+	// RRset while the owner's other types still validate.
+	BogusRRSIG []string `json:"bogus_rrsig,omitempty"`
 	// Servers are the SMTP listeners.
 	Servers []Server `json:"servers,omitempty"`
 	// Files are extra files of the Postfix configuration: absolute path under /etc/postfix/

@@ -289,11 +289,25 @@ func MatrixCases(cs *Certs) []Case {
 	}
 	add("dns/nxdomain", "§10.1 recipient domain does not exist",
 		Case{Rcpt: "user@nowhere.test", Policy: []string{"nowhere.test verify"}, Zone: stdZone})
+	for _, ip := range []string{"ipv4", "all"} {
+		// Issue 14 item 10: smtp_addr.c asks only for the address families inet_protocols
+		// names; a bogus (SERVFAIL) AAAA RRset is never seen with ipv4.
+		add("dns/aaaa-servfail/"+ip, "§10.1 the MX host's AAAA lookup fails (bogus RRSIG, SERVFAIL) while its A record validates; inet_protocols = "+ip,
+			Case{MainCF: []string{"inet_protocols = " + ip}, Policy: []string{"example.test verify"},
+				Zone: withZone("mx.example.test. IN AAAA ::1"), BogusRRSIG: []string{"mx.example.test. AAAA"},
+				Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
+	}
 	add("dns/null-mx", "RFC 7505 null MX: bounce 5.1.0 (nullMX)",
 		Case{Policy: []string{"example.test may"}, Zone: []string{"example.test. IN MX 0 ."},
 			Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
 	add("dns/mx-without-address", "§10.1 the sole MX host has no address record: bounce 5.4.4",
 		Case{Policy: []string{"example.test may"}, Zone: []string{"example.test. IN MX 10 mx.example.test.", `mx.example.test. IN TXT "no address"`},
+			Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
+	add("dns/mx-without-address/inet-all", "§10.1 the sole MX host has no address record, A and AAAA asked (inet_protocols = all): the AAAA lookup's text is reported",
+		Case{MainCF: []string{"inet_protocols = all"}, Policy: []string{"example.test may"}, Zone: []string{"example.test. IN MX 10 mx.example.test.", `mx.example.test. IN TXT "no address"`},
+			Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
+	add("dns/a-servfail-aaaa-missing/inet-all", "§10.1 the MX host's A lookup fails (bogus RRSIG) and it has no AAAA: 'try again' is preferred over 'not found' (inet_protocols = all)",
+		Case{MainCF: []string{"inet_protocols = all"}, Policy: []string{"example.test may"}, Zone: stdZone, BogusRRSIG: []string{"mx.example.test. A"},
 			Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
 	add("dns/mx-without-address-then-good", "§10.1 an MX host without an address is skipped; the next one delivers",
 		Case{Policy: []string{"example.test verify"}, Zone: []string{"example.test. IN MX 10 mx0.example.test.", "example.test. IN MX 20 mx.example.test.",

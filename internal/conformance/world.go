@@ -194,6 +194,9 @@ func startDNS(ctx context.Context, c Case, dir string) ([]*exec.Cmd, error) {
 	if err := dnskit.SignZones(ctx, dir, keys); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrWorld, err)
 	}
+	if err := corruptRRSIGs(filepath.Join(dir, "test.zone.signed"), c.BogusRRSIG); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrWorld, err)
+	}
 	anchor, err := os.ReadFile(filepath.Join(dir, keys.KSK+".key"))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrWorld, err)
@@ -254,6 +257,47 @@ stub-zone:
 		return procs, fmt.Errorf("%w: unbound: %v", ErrWorld, err)
 	}
 	return procs, nil
+}
+
+// corruptRRSIGs changes one base64 character in the signature of the RRSIG covering each
+// "owner TYPE" of bogus in the signed zone file, so that validation of that RRset fails.
+func corruptRRSIGs(file string, bogus []string) error {
+	if len(bogus) == 0 {
+		return nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	lines := strings.Split(string(b), "\n")
+	for _, want := range bogus {
+		w := strings.Fields(strings.ToLower(want))
+		if len(w) != 2 {
+			return fmt.Errorf("BogusRRSIG %q: want \"owner TYPE\"", want)
+		}
+		found := false
+		for i, l := range lines {
+			f := strings.Fields(l)
+			// owner TTL IN RRSIG covered alg labels ttl expiry inception tag signer sig...
+			if len(f) < 13 || strings.ToLower(f[0]) != w[0] || f[3] != "RRSIG" || strings.ToLower(f[4]) != w[1] {
+				continue
+			}
+			sig := []byte(f[len(f)-1])
+			k := len(sig) / 2
+			if sig[k] == 'A' {
+				sig[k] = 'B'
+			} else {
+				sig[k] = 'A'
+			}
+			f[len(f)-1] = string(sig)
+			lines[i] = strings.Join(f, "\t")
+			found = true
+		}
+		if !found {
+			return fmt.Errorf("BogusRRSIG %q: no RRSIG for it in %s", want, file)
+		}
+	}
+	return os.WriteFile(file, []byte(strings.Join(lines, "\n")), 0o644)
 }
 
 // waitDNS polls server for the SOA of test. until it answers (and, with ad, until the
