@@ -42,5 +42,5 @@ conformance:
 
 conformance-fixes:
 	@log=$$(mktemp); CONFORMANCE_FIXES=1 $(GO) test -count=1 -timeout 40m -run '^TestConformanceFixes$$' -v ./internal/conformance/ >$$log 2>&1; rc=$$?; \
-	grep -E -- '^\s*--- (FAIL|SKIP)|^(still fails|not applicable|no fix): |^(FAIL|ok|PASS)' $$log | tail -80; \
+	grep -E -- '^\s*--- (FAIL|SKIP)|^(still fails|not applicable|no fix|downgrade|past TLS): |^(FAIL|ok|PASS)' $$log | tail -80; \
 	grep -E '^fixes: ' $$log | tail -1; rm -f $$log; exit $$rc
