@@ -65,6 +65,7 @@ type Server struct {
 	// Cert names the certificate (see Certs); empty means STARTTLS is not offered.
 	Cert string `json:"cert,omitempty"`
 	// Send is which chain is sent: "chain" (leaf + intermediate, the default), "leaf",
+	// "expired-copy" (leaf, an expired copy of the intermediate, the intermediate, the root),
 	// "full" (with the root) or "cross" (with a copy of the root cross-signed by the other
 	// root).
 	Send string `json:"send,omitempty"`

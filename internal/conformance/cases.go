@@ -241,6 +241,9 @@ func MatrixCases(cs *Certs) []Case {
 		// of the record, not the cross-signed copy the server sends, completes the chain.
 		{"2-0-0-root-cross-signed-copy-sent", []string{rr(2, 0, 0, "rootca")}, "cross", ""},
 		{"2-0-1-root-cross-signed-copy-sent", []string{rr(2, 0, 1, "rootca")}, "cross", ""},
+		// OpenSSL takes, of two issuers with the same subject and key, the one valid now:
+		// the expired copy of the intermediate sent first does not end the chain.
+		{"2-0-1-root-expired-inter-copy-first", []string{rr(2, 0, 1, "rootca")}, "expired-copy", ""},
 		{"2-0-1-inter-wrong-name", []string{rr(2, 0, 1, "inter")}, "", "other-name"},
 		{"3-1-1-expired", []string{rr(3, 1, 1, "expired")}, "", "expired"},
 		{"stale-and-good", []string{rr(3, 1, 1, "other-name"), rr(3, 1, 1, "mx-example")}, "", ""},

@@ -49,7 +49,14 @@ func NewCerts(dir string, now time.Time) (*Certs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("conformance: PKI: %w", err)
 	}
-	c := &Certs{Dir: dir, certs: map[string]*pki.Cert{"rootca": h.Root, "inter": h.Inter, "otherca": h.Other, "crossroot": cross}}
+	// expiredinter is an expired copy of the intermediate (its subject and key, issued by
+	// the root), sent ahead of the valid one by the "expired-copy" chains.
+	expiredInter, err := pki.New(pki.Spec{CN: []string{"Test Intermediate CA"}, Org: "postfixtls tests", CA: true, Signer: h.Inter.Key,
+		NotBefore: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC)}, h.Root)
+	if err != nil {
+		return nil, fmt.Errorf("conformance: PKI: %w", err)
+	}
+	c := &Certs{Dir: dir, certs: map[string]*pki.Cert{"rootca": h.Root, "inter": h.Inter, "otherca": h.Other, "crossroot": cross, "expiredinter": expiredInter}}
 	dns := func(cn string, sans ...string) pki.Spec {
 		s := pki.Spec{DNS: sans}
 		if cn != "" {
@@ -105,12 +112,13 @@ func NewCerts(dir string, now time.Time) (*Certs, error) {
 			return nil, fmt.Errorf("conformance: leaf %s: %w", l.name, err)
 		}
 		c.certs[l.name] = cert
-		var chain, full, crossed []*pki.Cert
+		var chain, full, crossed, expCopy []*pki.Cert
 		switch l.issuer {
 		case "inter":
 			chain = []*pki.Cert{cert, h.Inter}
 			full = []*pki.Cert{cert, h.Inter, h.Root}
 			crossed = []*pki.Cert{cert, h.Inter, cross}
+			expCopy = []*pki.Cert{cert, expiredInter, h.Inter, h.Root}
 		case "root":
 			chain = []*pki.Cert{cert}
 			full = []*pki.Cert{cert, h.Root}
@@ -129,6 +137,7 @@ func NewCerts(dir string, now time.Time) (*Certs, error) {
 		}
 		if crossed != nil {
 			files[l.name+".cross.pem"] = pki.ChainPEM(crossed...)
+			files[l.name+".expired-copy.pem"] = pki.ChainPEM(expCopy...)
 		}
 		if err := writeFiles(dir, files); err != nil {
 			return nil, err

@@ -98,6 +98,8 @@ func RunWorld(ctx context.Context, c Case, work, certs string) Result {
 				file = s.Cert + ".full.pem"
 			case "cross":
 				file = s.Cert + ".cross.pem"
+			case "expired-copy":
+				file = s.Cert + ".expired-copy.pem"
 			}
 			kp, err := tls.LoadX509KeyPair(filepath.Join(certs, file), filepath.Join(certs, s.Cert+".key"))
 			if err != nil {
