@@ -446,6 +446,10 @@ func MatrixCases(cs *Certs) []Case {
 	add("table/cafile-missing-at-may", "§2.4 item 5: smtp_tls_CAfile naming a missing file stops the TLS engine: may sends in plaintext",
 		Case{MainCF: []string{"smtp_tls_CAfile = /nonexistent/ca.pem"}, Policy: []string{"example.test may"},
 			Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
+	for _, lv := range []string{"secure", "verify"} {
+		add("match/dot-san-equal-reference/"+lv, "§4.2 X509_check_host: the certificate's dNSName \".example.test\" equals the match= reference .example.test, level "+lv,
+			Case{Policy: []string{"example.test " + lv + " match=.example.test"}, Servers: []Server{{Addr: stdAddr, Cert: "dot-san"}}})
+	}
 	add("table/tafile", "§6.5 tafile= names the trust anchor for verify",
 		Case{Policy: []string{"example.test verify tafile=" + cs.Path("cafile-inter.pem")},
 			Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})

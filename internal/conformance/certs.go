@@ -91,6 +91,9 @@ func NewCerts(dir string, now time.Time) (*Certs, error) {
 		{"upper-san", "inter", dns("MX.EXAMPLE.TEST", "MX.EXAMPLE.TEST")},
 		{"insecure-mx", "inter", dns("mx.insecure.test", "mx.insecure.test")},
 		{"idn-mx", "inter", dns("mx.xn--bcher-kva.test", "mx.xn--bcher-kva.test")},
+		// A dNSName that is itself a ".suffix" (issue 14 item 9: X509_check_host matches it
+		// to an equal ".example.test" reference).
+		{"dot-san", "inter", dns("", ".example.test")},
 		// The HTTPS server of MTA-STS cases (mta-sts.example.test publishes the policy).
 		{"mta-sts-example", "inter", dns("mta-sts.example.test", "mta-sts.example.test")},
 	}
