@@ -237,23 +237,30 @@ stub-zone:
 			return nil, fmt.Errorf("%w: %v", ErrWorld, err)
 		}
 	}
+	// nsd must answer before unbound starts: unbound primes the test. trust anchor at once,
+	// and a failed priming (nsd still loading the zone on a loaded machine) is cached as
+	// bogus for val-bogus-ttl, longer than any wait here.
 	var procs []*exec.Cmd
-	for _, d := range [][]string{
-		{"nsd", "-d", "-c", filepath.Join(dir, "nsd.conf")},
-		{"unbound", "-d", "-c", filepath.Join(dir, "unbound.conf")},
-	} {
-		cmd := exec.Command(d[0], d[1:]...)
+	start := func(args ...string) error {
+		cmd := exec.Command(args[0], args[1:]...)
 		cmd.Dir = dir
 		if err := cmd.Start(); err != nil {
-			return procs, fmt.Errorf("%w: %s: %v", ErrWorld, d[0], err)
+			return fmt.Errorf("%w: %s: %v", ErrWorld, args[0], err)
 		}
 		procs = append(procs, cmd)
+		return nil
 	}
 	if err := syscall.Mount(filepath.Join(dir, "resolv.conf"), "/etc/resolv.conf", "", syscall.MS_BIND, ""); err != nil {
 		return procs, fmt.Errorf("%w: bind-mount /etc/resolv.conf: %v", ErrWorld, err)
 	}
+	if err := start("nsd", "-d", "-c", filepath.Join(dir, "nsd.conf")); err != nil {
+		return procs, err
+	}
 	if err := waitDNS(ctx, AuthoritativeAddr+":53", false); err != nil {
 		return procs, fmt.Errorf("%w: nsd: %v", ErrWorld, err)
+	}
+	if err := start("unbound", "-d", "-c", filepath.Join(dir, "unbound.conf")); err != nil {
+		return procs, err
 	}
 	if err := waitDNS(ctx, ResolverAddr+":53", true); err != nil {
 		return procs, fmt.Errorf("%w: unbound: %v", ErrWorld, err)

@@ -84,7 +84,9 @@ func attemptWithLeaf(t *testing.T, host string, notAfter time.Time) smtpclient.A
 func newTestMonitor(t *testing.T, f *fakeChecker, clock *fakeClock, dests ...string) (*Monitor, *prometheus.Registry) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	mon, err := New(Config{Destinations: dests, Checker: f.check, Registry: reg, Now: clock.Now})
+	// One check at a time: the fake clock steps on every call, so concurrent checks would
+	// read each other's steps and the measured durations would depend on scheduling.
+	mon, err := New(Config{Destinations: dests, Checker: f.check, Registry: reg, Now: clock.Now, Concurrency: 1})
 	require.NoError(t, err)
 	return mon, reg
 }
