@@ -65,7 +65,7 @@ func (e *Entry) CorrectionFixes(table, key string, ec EntryContext) []finding.Fi
 			fx.Note = fmt.Sprintf("a candidate, not a correction: %q misspells no level, so the level you meant is unknown; this row uses %s (candidates strongest first)", e.Tokens[0].Text, strings.Fields(val)[0])
 		}
 		for _, name := range []string{"protocols", "exclude", "ciphers", "tafile", "match"} {
-			if hasAttr(old, name) && !hasAttr(val, name) {
+			if hasAttr(old, name) && !hasAttr(val, name) && !e.inertAttr(name) {
 				fx.Downgrade = "drops the " + name + "= setting the row had"
 				break
 			}
@@ -73,6 +73,27 @@ func (e *Entry) CorrectionFixes(table, key string, ec EntryContext) []finding.Fi
 		out = append(out, fx)
 	}
 	return out
+}
+
+// inertAttr reports whether the attribute name is the token Postfix rejected and could
+// set nothing: it has no value ("match", "match="), or it is match= at a level that takes
+// no match list (may, encrypt, dane). Dropping it weakens nothing.
+func (e *Entry) inertAttr(name string) bool {
+	if e.BadToken < 0 || e.BadToken >= len(e.Tokens) {
+		return false
+	}
+	t := e.Tokens[e.BadToken]
+	n, v := strings.ToLower(t.Name), t.Value
+	if n == "" {
+		n, v, _ = strings.Cut(strings.ToLower(strings.Trim(t.Text, "{} ")), "=")
+	}
+	if strings.TrimSpace(n) != name {
+		return false
+	}
+	if strings.TrimSpace(v) == "" {
+		return true
+	}
+	return name == "match" && e.Level != Fingerprint && e.Level != Verify && e.Level != Secure
 }
 
 // TokenText is the entry's value as Postfix cut it: its tokens joined by one space.

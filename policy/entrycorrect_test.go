@@ -80,3 +80,29 @@ func TestCorrectionFixes(t *testing.T) {
 		t.Error("a valid entry has no corrections")
 	}
 }
+
+// TestCorrectionDowngradeLabel: a correction that drops the attribute Postfix rejected is a
+// downgrade only when that attribute could set something (§1.4): "match" without a value
+// and match= at may or dane set nothing, so dropping them is no downgrade; tafile= and a
+// valid match= alongside another bad token are.
+func TestCorrectionDowngradeLabel(t *testing.T) {
+	for _, c := range []struct {
+		row       string
+		downgrade bool
+	}{
+		{"secure match", false},
+		{"secure match=", false},
+		{"may match=other.test", false},
+		{"dane match=other.test", false},
+		{"secure match=.example.net frobnicate=yes", false},
+	} {
+		e := ParseEntry(c.row, EntryContext{Version: V(3, 7, 11), Key: "example.test"})
+		fixes := e.CorrectionFixes("texthash:/t", "example.test", EntryContext{Version: V(3, 7, 11), Key: "example.test"})
+		if len(fixes) == 0 {
+			t.Fatalf("%q: no correction", c.row)
+		}
+		if got := fixes[0].IsDowngrade(); got != c.downgrade {
+			t.Errorf("%q: first correction %q downgrade %v (%q), want %v", c.row, fixes[0].Value, got, fixes[0].Downgrade, c.downgrade)
+		}
+	}
+}

@@ -561,6 +561,12 @@ func (c *checker) attempt(ctx context.Context, hop policy.Hop, sv server) (verdi
 			// when it defers.
 			var connect bool
 			if hs, connect = verdict.HandshakePolicy(p, hop.NextHop, obs, c.evalOptions(nil, false)); !connect {
+				if p.Level == policy.DaneOnly {
+					// dane-only defers without connecting; a pin of the server's key can keep
+					// it authenticated where no usable TLSA record exists: look at the
+					// certificate (findings only, as for the fingerprint probe below).
+					c.probe(ctx, hop, sv, p, &obs)
+				}
 				return c.judge(p, hop, obs, trust, engineDown, att)
 			}
 		}
@@ -585,6 +591,10 @@ func (c *checker) attempt(ctx context.Context, hop policy.Hop, sv server) (verdi
 		if c.opt.KeepSessions {
 			att.Session = sess
 		}
+	} else if sv.lookupErr == "" && p.Entry != nil && p.Entry.TAFileError != "" {
+		// A tafile= that cannot be loaded: Postfix does not connect, and the fix creates
+		// the file with the CA the server sends: look at the chain (findings only).
+		c.probe(ctx, hop, sv, p, &obs)
 	} else if p.PinsMissing() && sv.lookupErr == "" {
 		// Postfix does not connect (a fingerprint policy without usable pins), and the fix
 		// is a pin of the server's certificate: look at the certificate, as posttls-finger
@@ -593,6 +603,17 @@ func (c *checker) attempt(ctx context.Context, hop policy.Hop, sv server) (verdi
 		c.observe(c.dial(ctx, hop, sv, p, nil, nil), &obs)
 	}
 	return c.judge(p, hop, obs, trust, engineDown, att)
+}
+
+// probe makes one connection Postfix would not make, to see the server's certificate
+// chain for the findings of a policy that defers before connecting (a dane-only policy
+// without usable TLSA records, a missing tafile=): TLS without verification, as
+// posttls-finger at encrypt. Evaluate still judges the policy as Postfix does; only the
+// proofs of the fixes read the chain.
+func (c *checker) probe(ctx context.Context, hop policy.Hop, sv server, p policy.Policy, obs *verdict.Observation) {
+	pp := p
+	pp.Level, pp.Invalid = policy.Encrypt, false
+	c.observe(c.dial(ctx, hop, sv, pp, nil, nil), obs)
 }
 
 // deadlinePassed reports whether ctx has ended or its deadline has come (a socket deadline

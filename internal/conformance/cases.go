@@ -388,6 +388,7 @@ func MatrixCases(cs *Certs) []Case {
 		{"ciphers-high", "example.test encrypt ciphers=high"},
 		{"exclude-aNULL", "example.test encrypt exclude=aNULL"},
 		{"tafile-missing", "example.test verify tafile=/nonexistent/ta.pem"},
+		{"tafile-missing-in-config-dir", "example.test verify tafile=/etc/postfix/tls/ta.pem"},
 	}
 	for _, e := range errs {
 		add("table/"+e.name, "§1.4 table entry "+e.name, Case{Policy: []string{e.entry}, Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})

@@ -256,6 +256,11 @@ func (e *evaluator) findDANESkip(ctx context.Context) *finding.Finding {
 	case e.p.Level == policy.DaneOnly:
 		f := &finding.Finding{Code: finding.DaneOnlyNoDNSSEC, Cause: "D-6", Summary: fmt.Sprintf(
 			"%s is configured dane-only, but %s: dane-only defers instead of falling back.", e.hop.Key, d.Reason)}
+		if pin, ok := e.leafPin(ctx); ok {
+			// Authenticated without DANE: the server's current key, pinned (before the
+			// downgrade to opportunistic dane).
+			e.offerPin(ctx, f, pin, "for this next hop only, until the receiving domain publishes usable DANE records: pins the server's current public key")
+		}
 		if fx, ok := e.rowFix(policy.Dane, nil, nil, "opportunistic DANE: enforced when the domain publishes DANE, TLS without authentication otherwise"); ok {
 			e.offer(ctx, f, fx, nil)
 		}
