@@ -601,10 +601,13 @@ func (e *evaluator) matchOptions() match.Options {
 }
 
 // trustWordForNameMismatch is the word Postfix logs when the chain is valid but the name
-// check failed: Untrusted in 3.6.0-3.10.3 (the bug fixed in 3.10.4 and 3.11), Trusted
-// otherwise.
-func (e *evaluator) trustWordForNameMismatch() TrustWord {
-	if e.v.AtLeast(3, 6, 0) && e.v.Before(3, 10, 4) {
+// check failed with OpenSSL error num: Untrusted in 3.6.0-3.10.3 (the bug fixed in 3.10.4
+// and 3.11, HISTORY 20250730), Trusted otherwise. The fix (tls_client.c) marks the peer
+// trusted only when the verify result is X509_V_ERR_HOSTNAME_MISMATCH (62), so an [address]
+// next hop's X509_V_ERR_IP_ADDRESS_MISMATCH (64) still logs Untrusted from 3.6 on (measured
+// with 3.11.6: key/bracket-ip-hostname).
+func (e *evaluator) trustWordForNameMismatch(num X509Error) TrustWord {
+	if e.v.AtLeast(3, 6, 0) && (e.v.Before(3, 10, 4) || num != X509HostnameMismatch) {
 		return TrustUntrusted
 	}
 	return TrustTrusted
@@ -866,7 +869,7 @@ func (e *evaluator) verifyDANE(level policy.Level, chain []*x509.Certificate) {
 		word := TrustUntrusted
 		if res.Err != nil && res.Err.Num == X509HostnameMismatch && level != policy.HalfDane {
 			// A DANE-TA match whose only problem is the name: like a CA-valid misnamed chain.
-			word = e.trustWordForNameMismatch()
+			word = e.trustWordForNameMismatch(res.Err.Num)
 		}
 		cause := CauseTLSAMismatch
 		if res.Err != nil {
@@ -937,7 +940,7 @@ func (e *evaluator) verifyTrustAnchors(level policy.Level, chain []*x509.Certifi
 	}
 	word := TrustUntrusted
 	if !refs.MustFail && res.Err != nil && res.Err.Num == X509HostnameMismatch {
-		word = e.trustWordForNameMismatch()
+		word = e.trustWordForNameMismatch(res.Err.Num)
 	}
 	cause := CauseTLSAMismatch
 	switch {
@@ -999,7 +1002,7 @@ func (e *evaluator) verifyPKIX(level policy.Level, chain []*x509.Certificate) {
 	d.Evidence.Error = fe
 	word := TrustUntrusted
 	if cr.OK {
-		word = e.trustWordForNameMismatch()
+		word = e.trustWordForNameMismatch(fe.Num)
 	}
 	e.notVerified(word, cr.OK, fe.LogLine(e.namaddrport), "§4.2 verification failed", causeOf(fe.Num))
 }

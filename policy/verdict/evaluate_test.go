@@ -226,6 +226,9 @@ func TestEvaluateVerifyLevels(t *testing.T) {
 	interOnly := &verdict.Trust{CAs: []*x509.Certificate{f.h.Inter.Cert}}
 	both := &verdict.Trust{CAs: []*x509.Certificate{f.h.Inter.Cert, f.h.Root.Cert}}
 	badMatch := pol(policy.Secure, ".")
+	ipHop := policy.NextHop{Nexthop: "[192.0.2.10]", Key: "[192.0.2.10]", Domain: "192.0.2.10", Port: 25, Client: policy.SMTP}
+	ipObs := obsTLS("192.0.2.10", f.chain(f.mx))
+	ipObs.HaveMX, ipObs.MXSecure = false, false
 	old := func(p policy.Policy) policy.Policy { p.Protocols = "!SSLv2, !SSLv3"; return p }
 	runEval(t, f, []evalCase{
 		{name: "§4.5 fastmail verify: hostname matches the wildcard", p: pol(policy.Verify, "hostname"), hop: &f.fmHop, obs: fm,
@@ -236,6 +239,12 @@ func TestEvaluateVerifyLevels(t *testing.T) {
 			log: "server certificate verification failed for in1-smtp.messagingengine.com[192.0.2.10]:25: num=62:hostname mismatch", finding: finding.SecureNexthopMismatch},
 		{name: "§3.4 CA-valid misnamed certificate logs Trusted from 3.10.4", p: pol(policy.Secure, "nexthop", "dot-nexthop"), hop: &f.fmHop, obs: fm,
 			opt: verdict.EvalOptions{Version: policy.V(3, 10, 4)}, outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustTrusted},
+		{name: "§3.4 3.10.4+ (HISTORY 20250730): a CA-valid certificate failing an [address] next hop's IP check (num=64) still logs Untrusted",
+			p: pol(policy.Verify, "hostname"), hop: &ipHop, obs: ipObs,
+			opt: verdict.EvalOptions{Version: policy.V(3, 11, 6)}, outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustUntrusted,
+			log: "server certificate verification failed for 192.0.2.10[192.0.2.10]:25: num=64:IP address mismatch"},
+		{name: "§3.4 3.10.13: IP address mismatch logs Untrusted", p: pol(policy.Verify, "hostname"), hop: &ipHop, obs: ipObs,
+			opt: verdict.EvalOptions{Version: policy.V(3, 10, 13)}, outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustUntrusted},
 		{name: "§3.4 CA-valid misnamed certificate logs Untrusted in 3.6.0", p: pol(policy.Secure, "nexthop", "dot-nexthop"), hop: &f.fmHop, obs: fm,
 			opt: verdict.EvalOptions{Version: policy.V(3, 6, 0)}, outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustUntrusted},
 		{name: "§3.2 <= 3.5: misnamed but trusted is 'not verified', logged Trusted", p: old(pol(policy.Secure, "nexthop", "dot-nexthop")), hop: &f.fmHop, obs: fm,
