@@ -4,13 +4,20 @@
 #                     openssl and nsd/unbound oracle tests (about a minute)
 #   make deps         only install the real components (postfix, nsd, unbound, ldnsutils, openssl)
 #   make bench        Go benchmarks
-#   make conformance  the conformance suite against real Postfix alone (root; prints N passed, N failed)
+#   make conformance  the conformance suite against real Postfix alone (root; prints N passed, N failed);
+#                     CONFORMANCE_POSTFIX=3.11.6 (or a build-postfix tree) runs it against an upstream
+#                     release, built once from ../shared/oracle/src and cached (~/.cache/postfixtls/postfix)
+#   make conformance-releases  the suite against the Debian package, 3.5.27, 3.10.13 and 3.11.6
+#                     (one "RELEASE: N passed, N failed" line each and a total; not part of make test)
+#   make conformance-all  the same for the Debian package and every release in ../shared/oracle/src
 #   make conformance-fixes  each deferred case's first library fix applied and real Postfix rerun
 #                     (root; prints "fixes: N deferred, ..." and the cases the fix does not fix)
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin:/usr/sbin:/sbin
 
-.PHONY: test short deps fmt vet unit bench conformance conformance-fixes
+.PHONY: test short deps fmt vet unit bench conformance conformance-fixes conformance-releases conformance-all
+
+CONFORMANCE_RELEASES ?= debian 3.5.27 3.10.13 3.11.6
 
 test: deps fmt vet
 	$(GO) test -race -count=1 -timeout 30m ./...
@@ -35,11 +42,17 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 conformance:
-	@log=$$(mktemp); $(GO) test -count=1 -timeout 20m -run '^TestConformance$$' -v ./internal/conformance/ >$$log 2>&1; rc=$$?; \
-	grep -E -- '^\s*--- (FAIL|SKIP)|_test.go:|^(FAIL|ok|PASS)' $$log | grep -v 'known difference' | tail -60; \
+	@log=$$(mktemp); $(GO) test -count=1 -timeout 40m -run '^TestConformance$$' -v ./internal/conformance/ >$$log 2>&1; rc=$$?; \
+	grep -E -- '^\s*--- (FAIL|SKIP)|_test.go:|^(FAIL|ok|PASS)|^release ' $$log | grep -v 'known difference' | tail -60; \
 	grep -E '^[0-9]+ passed, [0-9]+ failed$$' $$log | tail -1; rm -f $$log; exit $$rc
 
 conformance-fixes:
 	@log=$$(mktemp); CONFORMANCE_FIXES=1 $(GO) test -count=1 -timeout 40m -run '^TestConformanceFixes$$' -v ./internal/conformance/ >$$log 2>&1; rc=$$?; \
 	grep -E -- '^\s*--- (FAIL|SKIP)|^(still fails|not applicable|no fix): |^(FAIL|ok|PASS)' $$log | tail -80; \
 	grep -E '^fixes: ' $$log | tail -1; rm -f $$log; exit $$rc
+
+conformance-releases:
+	@GO=$(GO) bash scripts/conformance-releases.sh $(CONFORMANCE_RELEASES)
+
+conformance-all:
+	@GO=$(GO) bash scripts/conformance-releases.sh --all
