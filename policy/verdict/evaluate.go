@@ -692,7 +692,7 @@ func (e *evaluator) verify(level policy.Level) {
 		e.log(e.summaryLine(d.Trust))
 		e.deliver("§3.1 " + level.String() + ": no authentication required")
 	case policy.Fingerprint:
-		e.verifyFingerprint(chain[0])
+		e.verifyFingerprint(chain)
 	case policy.Dane, policy.DaneOnly, policy.HalfDane:
 		e.verifyDANE(level, chain)
 	case policy.Verify, policy.Secure:
@@ -719,7 +719,7 @@ func (e *evaluator) roots() []*x509.Certificate {
 }
 
 // notVerified records a failed verification at a level that requires a match.
-func (e *evaluator) notVerified(word TrustWord, chainTrusted bool, errLine string, rule string, cause Cause) {
+func (e *evaluator) notVerified(word TrustWord, errLine string, rule string, cause Cause) {
 	d := e.d
 	d.Trust = word
 	if errLine != "" {
@@ -727,7 +727,10 @@ func (e *evaluator) notVerified(word TrustWord, chainTrusted bool, errLine strin
 	}
 	e.log(e.summaryLine(word))
 	reason := ReasonNotVerified
-	if e.v.Before(3, 6, 0) && !chainTrusted && d.EffectiveLevel != policy.Fingerprint {
+	// Postfix 2.11-3.5 (smtp_proto.c): at the levels that must trust (half-dane and up), a
+	// peer without TLS_CERT_FLAG_TRUSTED fails "not trusted"; that flag is also what makes the
+	// logged word Trusted rather than Untrusted, so the two always agree.
+	if e.v.Before(3, 6, 0) && word == TrustUntrusted && d.EffectiveLevel != policy.Fingerprint {
 		reason = ReasonNotTrusted
 	}
 	d.Throttle = true
@@ -740,7 +743,8 @@ func (e *evaluator) verified(word TrustWord, rule string) {
 	e.deliver(rule)
 }
 
-func (e *evaluator) verifyFingerprint(leaf *x509.Certificate) {
+func (e *evaluator) verifyFingerprint(chain []*x509.Certificate) {
+	leaf := chain[0]
 	p := e.p
 	from := fingerprint.Table
 	if p.MatchFrom != policy.MatchFromEntry {
@@ -777,7 +781,43 @@ func (e *evaluator) verifyFingerprint(leaf *x509.Certificate) {
 	if r.AllUnusable {
 		cause = CauseFingerprintUnusable
 	}
-	e.notVerified(TrustUntrusted, false, line, "§5 fingerprint mismatch", cause)
+	word := TrustUntrusted
+	if e.v.Before(3, 6, 0) {
+		word = e.pre36TrustWord(chain)
+	}
+	e.notVerified(word, line, "§5 fingerprint mismatch", cause)
+}
+
+// pre36TrustWord is the word Postfix 2.11-3.5 logs for a peer certificate that no
+// fingerprint or DANE-EE record matched, when no DANE-TA record is usable: those releases
+// match fingerprints and DANE-EE records themselves (tls_dane_match) and leave the chain to
+// OpenSSL's ordinary verification against smtp_tls_CAfile/CApath (no verify callback without
+// TA records, tls_dane_set_callback), and verify_extract_name() sets TLS_CERT_FLAG_TRUSTED
+// whenever SSL_get_verify_result() is X509_V_OK. So a CA-valid chain logs "Trusted" (and,
+// at the DANE levels, fails with "Server certificate not verified", not "not trusted");
+// measured with 3.5.27 (level/fingerprint/*, level/dane/*, tlsa/dane/stale-only).
+func (e *evaluator) pre36TrustWord(chain []*x509.Certificate) TrustWord {
+	if len(chain) == 0 {
+		return TrustUntrusted
+	}
+	if cr := VerifyChain(chain, ChainOptions{Roots: e.roots(), Now: e.now, Cache: e.opt.ChainCache}); cr.OK {
+		return TrustTrusted
+	}
+	return TrustUntrusted
+}
+
+// hasUsableTA reports a usable DANE-TA(2) record: with one, Postfix 2.11-3.5 verify the chain
+// against the TLSA trust anchors only (dane_cb), not against the CAfile.
+func hasUsableTA(set *dane.RecordSet) bool {
+	if set == nil {
+		return false
+	}
+	for _, r := range set.Usable() {
+		if r.Usage == dane.UsageDANETA {
+			return true
+		}
+	}
+	return false
 }
 
 // nameChecker returns a dane.NameChecker using package match with fixed references.
@@ -871,11 +911,14 @@ func (e *evaluator) verifyDANE(level policy.Level, chain []*x509.Certificate) {
 			// A DANE-TA match whose only problem is the name: like a CA-valid misnamed chain.
 			word = e.trustWordForNameMismatch(res.Err.Num)
 		}
+		if e.v.Before(3, 6, 0) && !hasUsableTA(ev.set) {
+			word = e.pre36TrustWord(chain)
+		}
 		cause := CauseTLSAMismatch
 		if res.Err != nil {
 			cause = causeOf(res.Err.Num)
 		}
-		e.notVerified(word, false, line, "§6.4 DANE verification failed", cause)
+		e.notVerified(word, line, "§6.4 DANE verification failed", cause)
 	}
 }
 
@@ -949,7 +992,7 @@ func (e *evaluator) verifyTrustAnchors(level policy.Level, chain []*x509.Certifi
 	case res.Err != nil:
 		cause = causeOf(res.Err.Num)
 	}
-	e.notVerified(word, false, line, "§6.5 trust anchor verification failed", cause)
+	e.notVerified(word, line, "§6.5 trust anchor verification failed", cause)
 }
 
 func (e *evaluator) verifyPKIX(level policy.Level, chain []*x509.Certificate) {
@@ -968,11 +1011,11 @@ func (e *evaluator) verifyPKIX(level policy.Level, chain []*x509.Certificate) {
 		if !cr.OK {
 			fe := finalError(cr.Errors)
 			d.Evidence.Error = fe
-			e.notVerified(TrustUntrusted, false, fe.LogLine(e.namaddrport), "§3.2 chain not trusted (<= 3.5)", causeOf(fe.Num))
+			e.notVerified(TrustUntrusted, fe.LogLine(e.namaddrport), "§3.2 chain not trusted (<= 3.5)", causeOf(fe.Num))
 			return
 		}
 		if !me.Matched {
-			e.notVerified(TrustTrusted, true, "", "§4.3 name mismatch (<= 3.5)", CauseNameMismatch)
+			e.notVerified(TrustTrusted, "", "§4.3 name mismatch (<= 3.5)", CauseNameMismatch)
 			return
 		}
 		e.verified(TrustVerified, "§4.3 verified (<= 3.5)")
@@ -982,7 +1025,7 @@ func (e *evaluator) verifyPKIX(level policy.Level, chain []*x509.Certificate) {
 		// must_fail: only the forced "unspecified" error at depth 0 is recorded.
 		ce := ChainError{Num: X509Unspecified, Text: X509Unspecified.Text(), Depth: 0}
 		d.Evidence.Error = &ce
-		e.notVerified(TrustUntrusted, false, ce.LogLine(e.namaddrport), "§4.1 could not configure peer name checks", CauseNoPeerNames)
+		e.notVerified(TrustUntrusted, ce.LogLine(e.namaddrport), "§4.1 could not configure peer name checks", CauseNoPeerNames)
 		return
 	}
 	errs := append([]ChainError(nil), cr.Errors...)
@@ -1004,7 +1047,7 @@ func (e *evaluator) verifyPKIX(level policy.Level, chain []*x509.Certificate) {
 	if cr.OK {
 		word = e.trustWordForNameMismatch(fe.Num)
 	}
-	e.notVerified(word, cr.OK, fe.LogLine(e.namaddrport), "§4.2 verification failed", causeOf(fe.Num))
+	e.notVerified(word, fe.LogLine(e.namaddrport), "§4.2 verification failed", causeOf(fe.Num))
 }
 
 // isIPLiteral reports whether s is an IP address (a [192.0.2.1] next hop's domain).
