@@ -2,7 +2,8 @@
 #   make test         install missing real components (root, Debian), gofmt check, go vet, go test -race
 #   make short        go test -short: skips the conformance suite and the long postmap, posttls-finger,
 #                     openssl and nsd/unbound oracle tests (about a minute)
-#   make deps         only install the real components (postfix, nsd, unbound, ldnsutils, openssl)
+#   make deps         only install the real components (postfix and its pcre, cdb and lmdb maps, nsd, unbound,
+#                     ldnsutils, openssl, prometheus, postfix-mta-sts-resolver)
 #   make bench        Go benchmarks
 #   make conformance  the conformance suite against real Postfix alone (root; prints N passed, N failed);
 #                     CONFORMANCE_POSTFIX=3.11.6 (or a build-postfix tree) runs it against an upstream

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -92,11 +93,16 @@ func shorten(s string) string {
 	return s
 }
 
+// colonHex is association data written as colon-separated hex pairs ("B3:E7:...").
+var colonHex = regexp.MustCompile(`^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2})+$`)
+
 // ParseRecord reads one TLSA record from zone-file text. It accepts either the bare RDATA
 // ("3 1 1 ABCD ef01") or a whole resource record ("_25._tcp.mx.example.com. 300 IN TLSA 3 1 1
 // ..."): everything up to and including the "TLSA" type token is skipped. The hex data may use
 // either case and may be split by white space; a parenthesised multi-line form is accepted, as
-// is a trailing ";" comment. Each of the three numeric fields must be a decimal 0-255.
+// is a trailing ";" comment, and so is data written as colon-separated hex pairs
+// ("B3:E7:...", as posttls-finger and openssl print digests). Each of the three numeric
+// fields must be a decimal 0-255.
 func ParseRecord(text string) (Record, error) {
 	s := text
 	if i := strings.IndexByte(s, ';'); i >= 0 {
@@ -126,6 +132,10 @@ func ParseRecord(text string) (Record, error) {
 	h := strings.Join(fields[3:], "")
 	if h == "-" {
 		h = ""
+	}
+	if colonHex.MatchString(h) {
+		// posttls-finger and many tools print the data as colon-separated hex pairs.
+		h = strings.ReplaceAll(h, ":", "")
 	}
 	data, err := hex.DecodeString(h)
 	if err != nil {

@@ -24,6 +24,8 @@ func TestParseRecord(t *testing.T) {
 		{"§6.3 whole RR whose owner is the relative name tlsa", "tlsa IN TLSA 3 1 1 00ff", Record{3, 1, 1, []byte{0, 0xff}}, false},
 		{"§6.3 usage 255 parses (judged later)", "255 1 1 00", Record{255, 1, 1, []byte{0}}, false},
 		{"§6.3 empty data parses (dropped later as truncated)", "3 1 1", Record{3, 1, 1, []byte{}}, false},
+		{"colon-separated hex pairs, as posttls-finger and openssl print digests", "3 0 1 B3:E7:0f", Record{3, 0, 1, []byte{0xb3, 0xe7, 0x0f}}, false},
+		{"malformed: a stray colon", "3 0 1 B3::E7", Record{}, true},
 		{"malformed: odd hex", "3 1 1 abc", Record{}, true},
 		{"malformed: non-hex", "3 1 1 zz", Record{}, true},
 		{"malformed: usage 256", "256 1 1 00", Record{}, true},

@@ -228,9 +228,18 @@ func CheckSize(value, digest string) (SizeMismatch, bool) {
 func (m SizeMismatch) String() string {
 	s := "a " + strconv.Itoa(m.Bytes) + "-byte value"
 	if m.LooksLike != "" {
-		s += " (the length of " + article(m.LooksLike) + m.LooksLike + " digest)"
+		s += " (the length of " + m.LooksLikeWithArticle() + " digest)"
 	}
 	return s + ", but Postfix compares " + DisplayName(m.Digest) + " digests (" + strconv.Itoa(m.Want) + " bytes): it can never match"
+}
+
+// LooksLikeWithArticle is LooksLike with its article ("a SHA-1", "an MD5"), "" when the
+// length fits no digest.
+func (m SizeMismatch) LooksLikeWithArticle() string {
+	if m.LooksLike == "" {
+		return ""
+	}
+	return article(m.LooksLike) + m.LooksLike
 }
 
 // article is "an " before a name read with a vowel sound (MD5), else "a ".

@@ -8,9 +8,18 @@
 //
 // Every line has a syslog tag "syslog_name/service[pid]": "postfix/smtp[1234]",
 // "postfix-out/smtp[1234]" (a second instance), "postfix/relay/smtp[1234]" (a master.cf
-// -o syslog_name). Lines come as RFC 3164 syslog ("Nov 22 03:00:00 host ..."), as
-// Postfix 3.4+ maillog_file lines (the same shape), with ISO 8601 / RFC 3339 stamps
-// (rsyslog, journald), or as RFC 5424 frames; ParseLine reads them all.
+// -o syslog_name). Lines come as RFC 3164 syslog ("Nov 22 03:00:00 host ..."), the same
+// without the host field ("Feb  2 12:15:21 postfix/smtp[1520]: ..."), as Postfix 3.4+
+// maillog_file lines ("Dec 03 19:32:31 host ..."), with ISO 8601 / RFC 3339 stamps
+// (rsyslog, journald), as RFC 5424 frames, or bare ("postfix/smtp[1520]: ..."); ParseLine
+// reads them all.
+//
+// # Times
+//
+// Every Line, Attempt and Delivery keeps its timestamp as logged (Logged). Time is that
+// text parsed, for ordering only: an RFC 3164 stamp has no year and no zone, so Time then
+// carries Options.Year and says UTC though syslog wrote local time. JSON carries Logged,
+// never Time.
 //
 // One delivery by smtp(8) produces, in this order and from one process:
 //
@@ -37,15 +46,18 @@
 // Warnings (policy table syntax, "TLS policy lookup for ...", DANE configuration) are
 // claimed the same way. A queue ID's pass ends with its status lines; the state of a
 // queue ID is dropped when qmgr logs "removed", when its process moves on to another
-// queue ID, or when the caps of Options are reached (least recently seen first), so
-// memory is bounded by the open queue IDs and processes, not by the log's length.
+// queue ID, or when the caps of Options are reached (least recently seen first, counted in
+// Stats.EvictedQueueIDs and Stats.EvictedProcesses), so memory is bounded by the open
+// queue IDs and processes, not by the log's length. Diagnostics are kept one per kind,
+// with a count.
 //
 // # Explaining
 //
 // A Collector groups deliveries by destination (the next hop the configuration routes the
 // recipient to, or the recipient domain) and explains the newest failure of each: the
 // attempts in words, Postfix's verdict, findings (finding.Finding, with the same codes
-// and fixes as the live check) and missing evidence.
+// and fixes as the live check) and missing evidence. It keeps at most
+// ExplainOptions.MaxDestinations destinations and counts the rest (Collector.Stats).
 //
 // After failed deliveries qmgr(8) may mark a destination dead and defer its other
 // recipients without handing them to smtp(8): "<queue id>: to=<rcpt>, relay=none, ...,

@@ -9,8 +9,10 @@ import (
 	"crypto/x509/pkix"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"math/big"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -46,10 +48,40 @@ type ExplainOptions struct {
 	Settings *policy.Settings
 	// All includes destinations whose deliveries all succeeded.
 	All bool
-	// MaxDestinations caps the destinations kept (default 10000); further ones are counted
-	// in Dropped.
+	// MaxDestinations caps the destinations kept (default 10000). When the cap is reached
+	// and a delivery to a new destination fails, a destination whose deliveries all
+	// succeeded makes room (without All: it would not be shown); otherwise the new
+	// destination's deliveries are not kept, only counted (Collector.Stats).
 	MaxDestinations int
 }
+
+// CollectorStats counts what the caps of a Collector left out.
+type CollectorStats struct {
+	// DestinationsDropped counts the distinct destinations whose deliveries were not kept
+	// because MaxDestinations destinations were kept already; DeliveriesDropped and
+	// FailedDeliveriesDropped their deliveries (all, and those not sent). A destination
+	// dropped while only its successes were seen is kept from its first failure on, when a
+	// succeeded-only destination can make room: it is then shown and counted. Distinct
+	// destinations are counted exactly up to DropCountLimit; beyond it DestinationsDropped
+	// is a lower bound and DestinationsAtLeast is set.
+	DestinationsDropped     int64 `json:"destinations_not_shown"`
+	DestinationsAtLeast     bool  `json:"destinations_not_shown_at_least,omitempty"`
+	DeliveriesDropped       int64 `json:"deliveries_not_shown"`
+	FailedDeliveriesDropped int64 `json:"failed_deliveries_not_shown"`
+	// DestinationsEvicted counts destinations whose deliveries had all succeeded and that
+	// made room for a failing one (only without All). A later delivery to such a
+	// destination starts it afresh.
+	DestinationsEvicted int64 `json:"succeeded_destinations_evicted"`
+	// MaxDestinations is the cap in force.
+	MaxDestinations int `json:"max_destinations"`
+}
+
+// DropCountLimit is the number of distinct dropped destinations a Collector counts
+// exactly (a table of 64-bit hashes that grows to at most 4 MiB).
+const DropCountLimit = 3 << 17
+
+// maxRecipients is the number of distinct recipients counted per destination.
+const maxRecipients = 100
 
 // Explanation is the story of one destination.
 type Explanation struct {
@@ -59,13 +91,17 @@ type Explanation struct {
 	// Domains are the recipient domains seen for it (at most 20).
 	Domains []string `json:"domains,omitempty"`
 	// Deliveries counts the status lines, Statuses them by status word, Recipients the
-	// distinct recipients (at most 1000 counted).
-	Deliveries int            `json:"deliveries"`
-	Statuses   map[string]int `json:"statuses"`
-	Recipients int            `json:"recipients"`
-	// First and Last are the times of the first and newest status lines.
-	First time.Time `json:"first,omitzero"`
-	Last  time.Time `json:"last,omitzero"`
+	// distinct recipients (at most 100 counted: RecipientsAtLeast is set beyond).
+	Deliveries        int            `json:"deliveries"`
+	Statuses          map[string]int `json:"statuses"`
+	Recipients        int            `json:"recipients"`
+	RecipientsAtLeast bool           `json:"recipients_at_least,omitempty"`
+	// FirstLogged and LastLogged are the timestamps of the first and newest status lines as
+	// logged; First and Last are them parsed (see Delivery.Time: not in JSON).
+	FirstLogged string    `json:"first,omitempty"`
+	LastLogged  string    `json:"last,omitempty"`
+	First       time.Time `json:"-"`
+	Last        time.Time `json:"-"`
 	// Latest is the newest delivery that failed (or the newest at all when none failed).
 	Latest Delivery `json:"latest"`
 	// Attempted is set when Latest was suspended (Delivery.Suspended): the newest earlier
@@ -86,8 +122,9 @@ type Explanation struct {
 
 	lastSeq  int64
 	sentSeq  int64
-	sentTime time.Time
-	rcpts    map[string]struct{}
+	sentLog  string
+	rcpts    []uint64 // hashes of the distinct recipients (at most maxRecipients)
+	moreRcpt bool
 	failed   bool
 	// tried is the newest failed delivery with connection attempts (one per destination).
 	tried *Delivery
@@ -102,13 +139,22 @@ type PolicyInfo struct {
 	Valid   bool         `json:"valid"`
 }
 
-// Collector groups deliveries by destination. It is not safe for concurrent use.
+// Collector groups deliveries by destination. It is not safe for concurrent use. Its
+// memory is bounded: at most MaxDestinations destinations, each with at most two
+// deliveries (the newest failure and the newest failure with connections), 20 domains and
+// 100 recipient hashes, plus a fixed table counting the destinations left out.
 type Collector struct {
 	opt     ExplainOptions
 	dests   map[string]*Explanation
 	nexthop map[string]string
-	// Dropped counts deliveries of destinations beyond MaxDestinations.
-	Dropped int
+	// okOnly stacks the destinations created with a successful delivery (candidates to
+	// make room for failing ones; entries that failed since or are gone are skipped).
+	okOnly []string
+	// dropped is an open-addressing set of the hashes of dropped destinations.
+	dropped []uint64
+	ndrop   int
+	stats   CollectorStats
+	seed    maphash.Seed
 }
 
 // NewCollector returns an empty Collector.
@@ -116,38 +162,131 @@ func NewCollector(opt ExplainOptions) *Collector {
 	if opt.MaxDestinations <= 0 {
 		opt.MaxDestinations = 10000
 	}
-	return &Collector{opt: opt, dests: map[string]*Explanation{}, nexthop: map[string]string{}}
+	return &Collector{opt: opt, dests: map[string]*Explanation{}, nexthop: map[string]string{}, seed: maphash.MakeSeed(),
+		stats: CollectorStats{MaxDestinations: opt.MaxDestinations}}
+}
+
+// Stats returns the counts of what the caps left out.
+func (c *Collector) Stats() CollectorStats { return c.stats }
+
+// SetSettings replaces the configuration the explanations use (for example once the log
+// has shown which release wrote it). Destinations already grouped keep their keys.
+func (c *Collector) SetSettings(s *policy.Settings) { c.opt.Settings = s }
+
+// makeRoom evicts a destination whose deliveries all succeeded; false when there is none.
+func (c *Collector) makeRoom() bool {
+	for len(c.okOnly) > 0 {
+		k := c.okOnly[len(c.okOnly)-1]
+		c.okOnly = c.okOnly[:len(c.okOnly)-1]
+		if e := c.dests[k]; e != nil && !e.failed {
+			delete(c.dests, k)
+			c.stats.DestinationsEvicted++
+			return true
+		}
+	}
+	return false
+}
+
+// drop counts a delivery to a destination that is not kept.
+func (c *Collector) drop(key string, fail bool) {
+	c.stats.DeliveriesDropped++
+	if fail {
+		c.stats.FailedDeliveriesDropped++
+	}
+	h := maphash.String(c.seed, key) | 1 // 0 marks a free slot
+	if c.ndrop >= DropCountLimit {
+		if !c.inDropped(h) {
+			c.stats.DestinationsDropped++ // may have been seen before: a lower bound no more
+			c.stats.DestinationsAtLeast = true
+		}
+		return
+	}
+	if len(c.dropped) == 0 || c.ndrop >= len(c.dropped)*3/4 {
+		old := c.dropped
+		c.dropped = make([]uint64, max(1024, 2*len(old)))
+		for _, x := range old {
+			if x != 0 {
+				c.insertDropped(x)
+			}
+		}
+	}
+	if c.insertDropped(h) {
+		c.ndrop++
+		c.stats.DestinationsDropped++
+	}
+}
+
+// insertDropped adds h to the set and reports whether it was new.
+func (c *Collector) insertDropped(h uint64) bool {
+	n := uint64(len(c.dropped))
+	for i := h % n; ; i = (i + 1) % n {
+		switch c.dropped[i] {
+		case h:
+			return false
+		case 0:
+			c.dropped[i] = h
+			return true
+		}
+	}
+}
+
+func (c *Collector) inDropped(h uint64) bool {
+	n := uint64(len(c.dropped))
+	for i := h % n; ; i = (i + 1) % n {
+		switch c.dropped[i] {
+		case h:
+			return true
+		case 0:
+			return false
+		}
+	}
 }
 
 // Add records one delivery.
 func (c *Collector) Add(ctx context.Context, d Delivery) {
 	key := c.destination(ctx, d)
+	fail := d.Status != "sent"
 	e := c.dests[key]
 	if e == nil {
-		if len(c.dests) >= c.opt.MaxDestinations {
-			c.Dropped++
+		if len(c.dests) >= c.opt.MaxDestinations && !(fail && !c.opt.All && c.makeRoom()) {
+			c.drop(key, fail)
 			return
 		}
-		e = &Explanation{Destination: key, Statuses: map[string]int{}, rcpts: map[string]struct{}{}}
+		e = &Explanation{Destination: key, Statuses: map[string]int{}}
 		c.dests[key] = e
+		if !fail && !c.opt.All {
+			if len(c.okOnly) >= 2*c.opt.MaxDestinations {
+				kept := c.okOnly[:0]
+				for _, k := range c.okOnly {
+					if x := c.dests[k]; x != nil && !x.failed {
+						kept = append(kept, k)
+					}
+				}
+				c.okOnly = kept
+			}
+			c.okOnly = append(c.okOnly, key)
+		}
 	}
 	e.Deliveries++
 	e.Statuses[d.Status]++
-	if _, ok := e.rcpts[d.Recipient]; !ok && len(e.rcpts) < 1000 {
-		e.rcpts[d.Recipient] = struct{}{}
+	if h := maphash.String(c.seed, d.Recipient); !e.moreRcpt && !slices.Contains(e.rcpts, h) {
+		if len(e.rcpts) < maxRecipients {
+			e.rcpts = append(e.rcpts, h)
+		} else {
+			e.moreRcpt = true
+		}
 	}
 	if d.Domain != "" && len(e.Domains) < 20 && !contains(e.Domains, d.Domain) {
 		e.Domains = append(e.Domains, d.Domain)
 	}
 	if e.First.IsZero() || (!d.Time.IsZero() && d.Time.Before(e.First)) {
-		e.First = d.Time
+		e.First, e.FirstLogged = d.Time, d.Logged
 	}
-	if d.Time.After(e.Last) {
-		e.Last = d.Time
+	if d.Time.After(e.Last) || (e.LastLogged == "" && e.Last.IsZero()) {
+		e.Last, e.LastLogged = d.Time, d.Logged
 	}
-	fail := d.Status != "sent"
 	if !fail && d.Seq > e.sentSeq {
-		e.sentSeq, e.sentTime = d.Seq, d.Time
+		e.sentSeq, e.sentLog = d.Seq, d.Logged
 	}
 	if fail && len(d.Attempts) > 0 && (e.tried == nil || d.Seq >= e.tried.Seq) {
 		t := d
@@ -193,25 +332,42 @@ func (c *Collector) destination(ctx context.Context, d Delivery) string {
 // destination with ExplainOptions.All), newest first.
 func (c *Collector) Explanations(ctx context.Context) []Explanation {
 	var out []Explanation
-	for _, e := range c.dests {
-		if !e.failed && !c.opt.All {
-			continue
-		}
-		x := *e
-		x.Recipients = len(e.rcpts)
-		explainOne(ctx, &x, c.opt.Settings)
-		out = append(out, x)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].Last.Equal(out[j].Last) {
-			return out[i].Last.After(out[j].Last)
-		}
-		if out[i].lastSeq != out[j].lastSeq {
-			return out[i].lastSeq > out[j].lastSeq
-		}
-		return out[i].Destination < out[j].Destination
+	c.Each(ctx, func(e *Explanation) error {
+		out = append(out, *e)
+		return nil
 	})
 	return out
+}
+
+// Each calls fn with the explanations of Explanations, in the same order, one at a time:
+// only the one passed to fn is explained in memory. It stops at fn's first error and
+// returns it.
+func (c *Collector) Each(ctx context.Context, fn func(*Explanation) error) error {
+	var keep []*Explanation
+	for _, e := range c.dests {
+		if e.failed || c.opt.All {
+			keep = append(keep, e)
+		}
+	}
+	sort.Slice(keep, func(i, j int) bool {
+		a, b := keep[i], keep[j]
+		if !a.Last.Equal(b.Last) {
+			return a.Last.After(b.Last)
+		}
+		if a.lastSeq != b.lastSeq {
+			return a.lastSeq > b.lastSeq
+		}
+		return a.Destination < b.Destination
+	})
+	for _, e := range keep {
+		x := *e
+		x.Recipients, x.RecipientsAtLeast = len(e.rcpts), e.moreRcpt
+		explainOne(ctx, &x, c.opt.Settings)
+		if err := fn(&x); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Explain reads a whole log and explains it (see Collector and Reader).
@@ -243,8 +399,8 @@ func explainOne(ctx context.Context, e *Explanation, s *policy.Settings) {
 	}
 	if d.Status != "sent" && e.sentSeq > d.Seq {
 		e.Verdict += "; a later delivery to it succeeded"
-		if !e.sentTime.IsZero() {
-			e.Verdict += " (" + e.sentTime.Format(time.Stamp) + ")"
+		if e.sentLog != "" {
+			e.Verdict += " (" + e.sentLog + ")"
 		}
 	}
 	e.Story = nil
@@ -258,8 +414,8 @@ func explainOne(ctx context.Context, e *Explanation, s *policy.Settings) {
 		} else {
 			e.Attempted = t
 			at := ""
-			if !t.Time.IsZero() {
-				at = " at " + t.Time.Format(time.Stamp)
+			if t.Logged != "" {
+				at = " at " + t.Logged
 			}
 			if t.Reason == suspended {
 				e.Story = append(e.Story, fmt.Sprintf("not attempted: the queue manager had suspended deliveries to this destination after a delivery to it failed, and deferred this one without connecting; the newest earlier failed delivery with connections, %s to %s%s, failed with the reason the suspension names; its attempts:", t.QueueID, t.Recipient, at))

@@ -3,6 +3,7 @@ package maillog
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -27,6 +28,10 @@ func FuzzParseLine(f *testing.F) {
 		"2026-11-22T03:00:00Z h postfix-out/smtp[7]: y[2]:25: subject_CN=a, issuer=b, cert fingerprint=c, pkey fingerprint=d",
 		"<22>1 2026-11-22T03:00:00Z h postfix/smtp 11 [a b=\"]\"] - ABCDE2: to=<a@b>, relay=none, dsn=4.7.5, status=deferred (x)",
 		"postfix/smtp[1]: ABCDEF: host x[1] said: 450 no",
+		"Feb  2 12:15:21 postfix/smtp[1520]: ABCDE2: to=<a@b>, relay=none, dsn=4.7.5, status=deferred (x)",
+		"<22>1 - - postfix/smtp - - - x",
+		"<22>1 2026-11-22T03:00:00Z - postfix/smtp 9 - - x",
+		"2026-11-22T03:00:00Z postfix/smtp[9]: x",
 	} {
 		f.Add(s)
 	}
@@ -47,6 +52,57 @@ func FuzzParseLine(f *testing.F) {
 		}
 		if q, p := r.Open(); q > 4 || p > 4 {
 			t.Fatalf("open state %d/%d beyond the caps", q, p)
+		}
+	})
+}
+
+// FuzzLineForms writes one tag and text in every line form the reader accepts (RFC 3164
+// with and without a host, ISO 8601, RFC 5424 with and without timestamp and host, bare)
+// and checks that each form parses to the same program, pid and text, with the timestamp
+// kept as written.
+func FuzzLineForms(f *testing.F) {
+	f.Add("postfix/smtp", uint32(1520), "mx", "ABCDE12345: to=<a@b>, relay=none, dsn=4.4.1, status=deferred (x)")
+	f.Add("postfix-out/relay/smtp", uint32(7), "host.example", "Verified TLS connection established to a[1.2.3.4]:25: TLSv1.3")
+	f.Add("p/q", uint32(0), "-", "")
+	f.Fuzz(func(t *testing.T, prog string, pid uint32, host, text string) {
+		// The forms' own grammar: a tag has no space, '[', ':' or newline; a host is a
+		// word without '['; the text is one line.
+		if prog == "" || len(prog) > 200 || strings.ContainsAny(prog, " []:\r\n") || prog == "-" ||
+			host == "" || strings.ContainsAny(host, " [\r\n") || strings.ContainsAny(text, "\r\n") ||
+			strings.HasPrefix(text, " ") {
+			t.Skip()
+		}
+		tag := fmt.Sprintf("%s[%d]: ", prog, pid)
+		forms := []struct{ line, logged, host string }{
+			{"Feb  2 12:15:21 " + host + " " + tag + text, "Feb  2 12:15:21", host},
+			{"Feb  2 12:15:21 " + tag + text, "Feb  2 12:15:21", ""},
+			{"2026-02-02T12:15:21.5+01:00 " + host + " " + tag + text, "2026-02-02T12:15:21.5+01:00", host},
+			{"2026-02-02T12:15:21.5+01:00 " + tag + text, "2026-02-02T12:15:21.5+01:00", ""},
+			{fmt.Sprintf("<22>1 2026-02-02T12:15:21Z %s %s %d - - %s", host, prog, pid, text), "2026-02-02T12:15:21Z", host},
+			{fmt.Sprintf("<22>1 - %s %s %d - - %s", host, prog, pid, text), "", host},
+			{tag + text, "", ""},
+		}
+		for _, c := range forms {
+			if strings.HasPrefix(c.line, "<22>1") && (strings.HasPrefix(text, "[") || strings.HasPrefix(text, "-")) {
+				continue // would read as structured data
+			}
+			wantHost := c.host
+			if wantHost == "-" && strings.HasPrefix(c.line, "<22>1") {
+				wantHost = ""
+			}
+			if c.host != "" && isMonth([]byte(host)) {
+				continue // a host named like a month
+			}
+			if c.line == tag+text && (isMonth([]byte(prog)) || len(prog) >= 4 && isDigits([]byte(prog[:4])) || prog[0] == '#' || prog[0] == '<') {
+				continue // a bare tag that reads as a timestamp, a comment or a <PRI>
+			}
+			l, err := ParseLine([]byte(c.line), 2026)
+			if err != nil {
+				t.Fatalf("%q: %v", c.line, err)
+			}
+			if l.Program != prog || l.PID != int(pid) || l.Text != text || l.Logged != c.logged || l.Host != wantHost {
+				t.Fatalf("%q: got program %q pid %d host %q logged %q text %q", c.line, l.Program, l.PID, l.Host, l.Logged, l.Text)
+			}
 		}
 	})
 }

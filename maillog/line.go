@@ -14,10 +14,17 @@ var ErrNotLog = errors.New("not a Postfix log line")
 
 // Line is one log line split into its syslog parts.
 type Line struct {
-	// Time is the line's timestamp. RFC 3164 stamps ("Nov 22 03:00:00") carry no year: the
-	// caller's year is used. Zero when the line had no timestamp (a bare "postfix/smtp[1]: ").
+	// Logged is the line's timestamp as written ("Nov 22 03:00:00",
+	// "2026-11-22T03:00:00.123456+01:00"); "" when the line had none (a bare
+	// "postfix/smtp[1]: " line).
+	Logged string
+	// Time is Logged parsed, for ordering. RFC 3164 stamps carry neither year nor zone: Time
+	// then has the caller's year and is labelled UTC, though syslog wrote local time; only
+	// Logged says what the log says. ISO 8601 / RFC 5424 stamps keep their own zone. Zero
+	// when the line had no timestamp.
 	Time time.Time
-	// Host is the logging host ("" for a bare line).
+	// Host is the logging host ("" for a bare line, a syslog line without a host field
+	// ("Feb  2 12:15:21 postfix/smtp[1520]: ...") and an RFC 5424 "-").
 	Host string
 	// Program is the whole syslog tag without the pid: "postfix/smtp", "postfix-out/smtp",
 	// "postfix/relay/smtp". SyslogName is its part before the last '/' (Postfix's
@@ -32,26 +39,30 @@ type Line struct {
 var months = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
 
 // ParseLine splits one log line (without its newline) into timestamp, host, program, pid
-// and text. It reads RFC 3164 syslog and Postfix maillog_file lines ("Nov 22 03:00:00 host
-// postfix/smtp[1234]: text"), ISO 8601 / RFC 3339 stamps as rsyslog and journald write them
-// ("2026-11-22T03:00:00.123456+00:00 host postfix/smtp[1234]: text"), RFC 5424 frames
-// ("<22>1 2026-11-22T03:00:00Z host postfix/smtp 1234 - - text"), an optional leading
-// "<PRI>", and bare "postfix/smtp[1234]: text" lines. year is used for RFC 3164 stamps.
-// Errors wrap ErrNotLog.
+// and text. It reads RFC 3164 syslog lines ("Nov 22 03:00:00 host postfix/smtp[1234]:
+// text"), the same without the host field ("Nov 22 03:00:00 postfix/smtp[1234]: text", as
+// some syslog daemons and pasted excerpts have it), ISO 8601 / RFC 3339 stamps as rsyslog,
+// journald and Postfix's own maillog_file write them ("2026-11-22T03:00:00.123456+00:00
+// host postfix/smtp[1234]: text", with or without the host), RFC 5424 frames ("<22>1
+// 2026-11-22T03:00:00Z host postfix/smtp 1234 - - text", "-" for a missing timestamp, host
+// or PROCID), an optional leading "<PRI>", and bare "postfix/smtp[1234]: text" lines. year
+// is used for RFC 3164 stamps. Errors wrap ErrNotLog.
 func ParseLine(b []byte, year int) (Line, error) {
 	var h header
 	p, err := parseLine(b, year, &h)
 	if err != nil {
 		return Line{}, err
 	}
-	l := Line{Time: h.time, Host: string(h.host), PID: h.pid, Text: string(b[p:])}
+	l := Line{Logged: string(h.logged), Time: h.time, Host: string(h.host), PID: h.pid, Text: string(b[p:])}
 	setProgram(&l, string(h.prog))
 	return l, nil
 }
 
 // header is a parsed line prefix whose names still point into the input.
 type header struct {
-	time       time.Time
+	time time.Time
+	// logged is the timestamp as written
+	logged     []byte
 	host, prog []byte
 	pid        int
 	// stamp caches the last RFC 3164 stamp and its time (logs repeat them).
@@ -61,6 +72,7 @@ type header struct {
 
 // parseLine fills everything but Text and returns the offset of the text.
 func parseLine(b []byte, year int, l *header) (int, error) {
+	l.time, l.logged, l.host, l.prog, l.pid = time.Time{}, nil, nil, nil, 0
 	if len(b) > 0 && b[0] == '#' {
 		// Neither syslog nor Postfix's maillog_file writes one: an annotation someone added
 		// (as in testdata/oracle), reported rather than skipped, so that nothing is dropped
@@ -98,15 +110,23 @@ func parseLine(b []byte, year int, l *header) (int, error) {
 		if b[i+15] != ' ' {
 			return 0, fmt.Errorf("%w: bad RFC 3164 timestamp %q", ErrNotLog, clip(b[i:i+15]))
 		}
-		i += 16
-		h, n := wordB(b, i)
-		if n == i {
-			return 0, fmt.Errorf("%w: no host after the timestamp", ErrNotLog)
+		l.logged = b[i : i+15]
+		i = skipSpace(b, i+16)
+		var err error
+		if i, err = parseHost(b, i, l); err != nil {
+			return 0, err
 		}
-		l.host = h
-		i = skipSpace(b, n)
+	case rfc5424 && len(b)-i >= 2 && b[i] == '-' && b[i+1] == ' ':
+		// RFC 5424 NILVALUE timestamp
+		i = skipSpace(b, i+1)
+		h, n := wordB(b, i)
+		if string(h) != "-" {
+			l.host = h
+		}
+		return parse5424Tail(b, skipSpace(b, n), l)
 	case len(b)-i >= 10 && isDigits(b[i:i+4]) && b[i+4] == '-':
 		ts, n := word(b, i)
+		l.logged = b[i:n]
 		t, err := time.Parse(time.RFC3339Nano, ts)
 		if err != nil {
 			t, err = time.Parse("2006-01-02T15:04:05.999999999", ts)
@@ -116,17 +136,35 @@ func parseLine(b []byte, year int, l *header) (int, error) {
 		}
 		l.time = t
 		i = skipSpace(b, n)
-		h, n := wordB(b, i)
-		if n == i {
-			return 0, fmt.Errorf("%w: no host after the timestamp", ErrNotLog)
-		}
-		l.host = h
-		i = skipSpace(b, n)
 		if rfc5424 {
-			return parse5424Tail(b, i, l)
+			h, n := wordB(b, i)
+			if n == i {
+				return 0, fmt.Errorf("%w: no HOSTNAME in the RFC 5424 frame", ErrNotLog)
+			}
+			if string(h) != "-" {
+				l.host = h
+			}
+			return parse5424Tail(b, skipSpace(b, n), l)
+		}
+		if i, err = parseHost(b, i, l); err != nil {
+			return 0, err
 		}
 	}
 	return parseTag(b, i, l)
+}
+
+// parseHost reads the host field after a timestamp, when there is one: a word that holds
+// a '[' is the "program[pid]:" tag of a line without a host (host names have no '[').
+func parseHost(b []byte, i int, l *header) (int, error) {
+	h, n := wordB(b, i)
+	if n == i {
+		return 0, fmt.Errorf("%w: no host or tag after the timestamp", ErrNotLog)
+	}
+	if bytes.IndexByte(h, '[') >= 0 {
+		return i, nil
+	}
+	l.host = h
+	return skipSpace(b, n), nil
 }
 
 // parseTag reads "program[pid]: " at b[i:].

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -67,7 +68,7 @@ func TestOracleLogs(t *testing.T) {
 			require.Equal(t, "3.7.11", r.Version())
 			require.Zero(t, r.Stats().Unrecognised, "%v", r.Diagnostics())
 			// The "# case ..." header is no log line: reported, in words that say what it is.
-			require.Equal(t, []Diagnostic{{Line: 1, Text: `not a Postfix log line: a "#" comment`}}, r.Diagnostics())
+			require.Equal(t, []Diagnostic{{Line: 1, Text: `not a Postfix log line: a "#" comment`, Count: 1, LastLine: 1}}, r.Diagnostics())
 			if e.Trust != "" {
 				var final *Attempt
 				for i := range d.Attempts {
@@ -252,7 +253,19 @@ func TestBounds(t *testing.T) {
 	require.LessOrEqual(t, q, 100)
 	require.LessOrEqual(t, p, 50)
 	require.Positive(t, r.Stats().EvictedQueueIDs)
-	require.Contains(t, r.Diagnostics()[len(r.Diagnostics())-1].Text, "longer than 100 bytes")
+	// Repeats of a kind are one diagnostic with a count, not one entry each.
+	// (the TLS lines are longer than 100 bytes too, so the processes have nothing pending:
+	// forgetting them is counted as retired, with no diagnostic).
+	ds := r.Diagnostics()
+	require.Len(t, ds, 2, "%v", ds)
+	require.Equal(t, "line longer than 100 bytes skipped", ds[0].Text)
+	require.Equal(t, int64(3001), ds[0].Count)
+	require.Contains(t, ds[1].Text, "queue IDs kept: forgot the")
+	require.Greater(t, ds[1].Count, int64(10))
+	require.Greater(t, ds[1].LastLine, ds[1].Line)
+	require.Equal(t, ds[0].Count+ds[1].Count, r.Stats().Diagnostics)
+	require.Positive(t, r.Stats().RetiredProcesses)
+	require.Zero(t, r.Stats().EvictedProcesses)
 }
 
 func itoa(i int) string {
@@ -501,11 +514,11 @@ func TestExplainSuspended(t *testing.T) {
 		note      bool
 	}{
 		{"qmgr_deliver.c SUSPENDED: findings from the newest delivery that connected", full, "D6AFD984906",
-			"not attempted: the queue manager had suspended deliveries to this destination after a delivery to it failed, and deferred this one without connecting; the newest earlier failed delivery with connections, D6AFD984906 to user4@example.test at Dec  3 19:32:31, failed with the reason the suspension names; its attempts:", false, false},
+			"not attempted: the queue manager had suspended deliveries to this destination after a delivery to it failed, and deferred this one without connecting; the newest earlier failed delivery with connections, D6AFD984906 to user4@example.test at Dec 03 19:32:31, failed with the reason the suspension names; its attempts:", false, false},
 		{"qmgr_deliver.c SUSPENDED: the log began after the failed delivery", rotated, "",
 			`not attempted: the queue manager had suspended deliveries to this destination after an earlier delivery to it failed ("Server certificate not verified"), and deferred this one without connecting; that earlier delivery is not in this log`, true, false},
 		{"qmgr_deliver.c SUSPENDED: the suspension names another failure", other, "D6AFD984906",
-			`not attempted: the queue manager had suspended deliveries to this destination after a delivery to it failed ("connect to mx.example.test[127.0.1.20]:25: Connection refused"), and deferred this one without connecting; the newest earlier failed delivery with connections, D6AFD984906 to user4@example.test at Dec  3 19:32:31, failed otherwise ("Server certificate not verified"); its attempts:`, false, true},
+			`not attempted: the queue manager had suspended deliveries to this destination after a delivery to it failed ("connect to mx.example.test[127.0.1.20]:25: Connection refused"), and deferred this one without connecting; the newest earlier failed delivery with connections, D6AFD984906 to user4@example.test at Dec 03 19:32:31, failed otherwise ("Server certificate not verified"); its attempts:`, false, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			e := explainString(t, c.log, nil)
@@ -551,4 +564,79 @@ func TestExplainSuspended(t *testing.T) {
 	require.False(t, ok)
 	_, ok = Delivery{Status: "deferred", Reason: "Server certificate not verified"}.Suspended()
 	require.False(t, ok)
+}
+
+// TestLineForms: the same Postfix line in every syslog form the reader accepts gives the
+// same program, pid and text; the timestamp is kept as logged.
+func TestLineForms(t *testing.T) {
+	const text = "ABCDE12345: to=<a@b.example>, relay=none, delay=1, dsn=4.4.1, status=deferred (x)"
+	for _, c := range []struct{ line, logged, host string }{
+		{"Feb  2 12:15:21 mx postfix/smtp[1520]: " + text, "Feb  2 12:15:21", "mx"},
+		{"Feb  2 12:15:21 postfix/smtp[1520]: " + text, "Feb  2 12:15:21", ""},
+		{"Feb 02 12:15:21 postfix/smtp[1520]: " + text, "Feb 02 12:15:21", ""},
+		{"2026-02-02T12:15:21.123456+01:00 mx postfix/smtp[1520]: " + text, "2026-02-02T12:15:21.123456+01:00", "mx"},
+		{"2026-02-02T12:15:21.123456+01:00 postfix/smtp[1520]: " + text, "2026-02-02T12:15:21.123456+01:00", ""},
+		{"<22>1 2026-02-02T12:15:21Z mx postfix/smtp 1520 - - " + text, "2026-02-02T12:15:21Z", "mx"},
+		{"<22>1 2026-02-02T12:15:21Z - postfix/smtp 1520 - [x@1 a=\"\\]\"] " + text, "2026-02-02T12:15:21Z", ""},
+		{"<22>1 - mx postfix/smtp 1520 - - " + text, "", "mx"},
+		{"<22>Feb  2 12:15:21 postfix/smtp[1520]: " + text, "Feb  2 12:15:21", ""},
+		{"postfix/smtp[1520]: " + text, "", ""},
+	} {
+		l, err := ParseLine([]byte(c.line), 2026)
+		require.NoError(t, err, c.line)
+		require.Equal(t, text, l.Text, c.line)
+		require.Equal(t, "postfix/smtp", l.Program, c.line)
+		require.Equal(t, 1520, l.PID, c.line)
+		require.Equal(t, c.logged, l.Logged, c.line)
+		require.Equal(t, c.host, l.Host, c.line)
+		ds, _ := readAll(t, c.line+"\n", Options{})
+		require.Len(t, ds, 1, c.line)
+		require.Equal(t, c.logged, ds[0].Logged, c.line)
+	}
+	// A host-less line after one with a host does not inherit it.
+	ds, _ := readAll(t, "Feb  2 12:15:21 mx postfix/smtp[1]: "+text+"\nFeb  2 12:15:22 postfix/smtp[1]: "+text+"\n", Options{})
+	require.Len(t, ds, 2)
+	require.Equal(t, "", ds[1].Host)
+	require.Equal(t, "Feb  2 12:15:22", ds[1].Logged)
+}
+
+// TestDeliveryJSONTime: JSON carries the timestamp as logged, never an invented year or zone.
+func TestDeliveryJSONTime(t *testing.T) {
+	ds, _ := readAll(t, "Feb  2 12:15:21 postfix/smtp[1]: ABCDE12345: to=<a@b.example>, relay=none, dsn=4.4.1, status=deferred (x)\n", Options{})
+	require.Len(t, ds, 1)
+	b, err := json.Marshal(ds[0])
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"logged":"Feb  2 12:15:21"`)
+	require.NotContains(t, string(b), `"time"`)
+}
+
+// TestCollectorCaps: beyond MaxDestinations destinations are counted, failing ones take
+// the place of destinations that only succeeded, and the counts add up.
+func TestCollectorCaps(t *testing.T) {
+	ctx := context.Background()
+	c := NewCollector(ExplainOptions{MaxDestinations: 10})
+	var seq int64
+	add := func(dom, status string) {
+		seq++
+		c.Add(ctx, Delivery{Recipient: "u@" + dom, Domain: dom, Status: status, Seq: seq})
+	}
+	for i := 0; i < 10; i++ {
+		add(fmt.Sprintf("ok%d.example", i), "sent")
+	}
+	for i := 0; i < 15; i++ {
+		add(fmt.Sprintf("bad%d.example", i), "deferred")
+		add(fmt.Sprintf("bad%d.example", i), "deferred")
+	}
+	add("ok0.example", "sent")
+	ex := c.Explanations(ctx)
+	require.Len(t, ex, 10)
+	st := c.Stats()
+	require.Equal(t, int64(10), st.DestinationsEvicted)
+	require.Equal(t, int64(6), st.DestinationsDropped, "bad10..bad14 and ok0 again")
+	require.Equal(t, int64(11), st.DeliveriesDropped)
+	require.Equal(t, int64(10), st.FailedDeliveriesDropped)
+	require.False(t, st.DestinationsAtLeast)
+	for _, e := range ex {
+		require.Equal(t, 2, e.Deliveries)
+	}
 }

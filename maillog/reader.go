@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 )
@@ -17,13 +17,18 @@ type Options struct {
 	// MaxLineLength is the longest line read whole (default 32768 bytes); the rest of a
 	// longer line is skipped with a diagnostic.
 	MaxLineLength int
-	// MaxOpenQueueIDs caps the queue IDs whose delivery pass is still open (default
-	// 10000); MaxProcesses caps the smtp(8)/lmtp(8) processes with unattached lines
-	// (default 4096). Beyond a cap the least recently seen half is dropped, with a
-	// diagnostic.
+	// MaxOpenQueueIDs caps the queue IDs the reader keeps (default 2000: Postfix runs at
+	// most default_process_limit = 100 delivery agents at once, each on one queue ID);
+	// MaxProcesses caps the smtp(8)/lmtp(8) processes it keeps (default 1000). Beyond a
+	// cap the least recently seen half is forgotten. Forgetting a queue ID whose pass has
+	// ended, or a process with no unclaimed lines, loses nothing (Stats.Retired...);
+	// forgetting one with lines still waiting for their status line is counted in
+	// Stats.Evicted... and reported with a diagnostic.
 	MaxOpenQueueIDs int
 	MaxProcesses    int
-	// MaxDiagnostics caps the diagnostics kept (default 1000); the rest are only counted.
+	// MaxDiagnostics caps the kinds of diagnostics kept (default 100; repeats of a kind are
+	// counted in its Diagnostic.Count); diagnostics of further kinds are only counted
+	// (Stats.DiagnosticsDropped).
 	MaxDiagnostics int
 	// Year is the year of RFC 3164 timestamps, which carry none (default: the current year).
 	Year int
@@ -32,14 +37,21 @@ type Options struct {
 // Stats counts what the reader did.
 type Stats struct {
 	Lines, Bytes int64
-	// Parsed lines had a syslog tag; Relevant ones came from smtp, lmtp, qmgr, error or retry.
-	Parsed, Relevant int64
+	// Parsed lines had a syslog tag; Postfix ones a "syslog_name/service" tag as Postfix
+	// writes it; Relevant ones came from smtp, lmtp, qmgr, error or retry.
+	Parsed, Postfix, Relevant int64
 	// Unrecognised smtp/lmtp lines and lines that were not log lines at all.
 	Unrecognised, NotLog int64
-	// Deliveries emitted; EvictedQueueIDs and EvictedProcesses dropped by the caps.
+	// Deliveries emitted. EvictedQueueIDs counts the queue IDs with connection lines whose
+	// status line had not come yet and EvictedProcesses the processes with connection lines
+	// not yet claimed by a queue ID, which the caps forgot: those lines are lost (a later
+	// status line then lacks its attempts). RetiredQueueIDs and RetiredProcesses count the
+	// state the caps forgot that held nothing pending (a pass over, an idle process).
 	Deliveries, EvictedQueueIDs, EvictedProcesses int64
-	// DiagnosticsDropped counts diagnostics beyond MaxDiagnostics.
-	DiagnosticsDropped int64
+	RetiredQueueIDs, RetiredProcesses             int64
+	// Diagnostics counts every diagnostic (every repeat included); DiagnosticsDropped
+	// those of kinds beyond MaxDiagnostics.
+	Diagnostics, DiagnosticsDropped int64
 }
 
 // Reader rebuilds deliveries from a Postfix log stream, line by line. It is not safe for
@@ -52,14 +64,16 @@ type Reader struct {
 	qids    map[string]*queue
 	ready   []Delivery
 	diags   []Diagnostic
+	diagIdx map[string]int // kind -> index in diags
 	stats   Stats
 	err     error
 	line    Line
 	hdr     header
 	version string
-	// host and program interning (logs repeat the same few)
-	hostStr string
-	progs   map[string]Line
+	// host, timestamp and program interning (logs repeat the same few)
+	hostStr   string
+	loggedStr string
+	progs     map[string]Line
 }
 
 type procKey struct {
@@ -87,9 +101,9 @@ const (
 	maxPerList   = 32
 	maxAttempts  = 64
 	defaultLine  = 32768
-	defaultQIDs  = 10000
-	defaultProcs = 4096
-	defaultDiags = 1000
+	defaultQIDs  = 2000
+	defaultProcs = 1000
+	defaultDiags = 100
 )
 
 // NewReader returns a Reader of r.
@@ -113,11 +127,12 @@ func NewReader(r io.Reader, opt Options) *Reader {
 		opt.Year = time.Now().Year()
 	}
 	return &Reader{
-		br:    bufio.NewReaderSize(r, opt.MaxLineLength),
-		opt:   opt,
-		procs: map[procKey]*proc{},
-		qids:  map[string]*queue{},
-		progs: map[string]Line{},
+		br:      bufio.NewReaderSize(r, opt.MaxLineLength),
+		opt:     opt,
+		procs:   map[procKey]*proc{},
+		qids:    map[string]*queue{},
+		progs:   map[string]Line{},
+		diagIdx: map[string]int{},
 	}
 }
 
@@ -145,7 +160,8 @@ func (r *Reader) Next(ctx context.Context) (Delivery, error) {
 	return d, nil
 }
 
-// Diagnostics returns the diagnostics so far (at most Options.MaxDiagnostics).
+// Diagnostics returns the diagnostics so far, one per kind (at most Options.MaxDiagnostics),
+// in the order of their first occurrence.
 func (r *Reader) Diagnostics() []Diagnostic { return r.diags }
 
 // Version returns the Postfix version the log's "daemon started -- version X" line
@@ -158,12 +174,23 @@ func (r *Reader) Stats() Stats { return r.stats }
 // Open returns the number of open queue IDs and processes (for memory checks).
 func (r *Reader) Open() (queueIDs, processes int) { return len(r.qids), len(r.procs) }
 
-func (r *Reader) diag(format string, a ...any) {
+// diag records a diagnostic whose kind is its format.
+func (r *Reader) diag(format string, a ...any) { r.diagKind(format, format, a...) }
+
+// diagKind records a diagnostic of kind: repeats of a kind are counted, not kept.
+func (r *Reader) diagKind(kind, format string, a ...any) {
+	r.stats.Diagnostics++
+	if i, ok := r.diagIdx[kind]; ok {
+		r.diags[i].Count++
+		r.diags[i].LastLine = r.seq
+		return
+	}
 	if len(r.diags) >= r.opt.MaxDiagnostics {
 		r.stats.DiagnosticsDropped++
 		return
 	}
-	r.diags = append(r.diags, Diagnostic{Line: r.seq, Text: fmt.Sprintf(format, a...)})
+	r.diagIdx[kind] = len(r.diags)
+	r.diags = append(r.diags, Diagnostic{Line: r.seq, Text: fmt.Sprintf(format, a...), Count: 1, LastLine: r.seq})
 }
 
 func (r *Reader) readLine() {
@@ -202,10 +229,18 @@ func (r *Reader) process(b []byte) {
 	p, err := r.parseHeader(b, l)
 	if err != nil {
 		r.stats.NotLog++
-		r.diag("%v", err)
+		// the kind is the error without its quoted part ("bad RFC 3164 timestamp")
+		msg := err.Error()
+		if i := strings.IndexByte(msg, '"'); i > 0 && !strings.HasSuffix(msg, "comment") {
+			msg = msg[:i]
+		}
+		r.diagKind(msg, "%v", err)
 		return
 	}
 	r.stats.Parsed++
+	if l.SyslogName != "" {
+		r.stats.Postfix++
+	}
 	text := b[p:]
 	switch l.Service {
 	case "master":
@@ -243,6 +278,9 @@ func (r *Reader) parseHeader(b []byte, l *Line) (int, error) {
 	if string(h.host) != r.hostStr {
 		r.hostStr = string(h.host)
 	}
+	if string(h.logged) != r.loggedStr {
+		r.loggedStr = string(h.logged)
+	}
 	pl, ok := r.progs[string(h.prog)]
 	if !ok {
 		setProgram(&pl, string(h.prog))
@@ -251,7 +289,7 @@ func (r *Reader) parseHeader(b []byte, l *Line) (int, error) {
 		}
 		r.progs[pl.Program] = pl
 	}
-	l.Time, l.Host, l.PID = h.time, r.hostStr, h.pid
+	l.Time, l.Logged, l.Host, l.PID = h.time, r.loggedStr, r.hostStr, h.pid
 	l.Program, l.SyslogName, l.Service = pl.Program, pl.SyslogName, pl.Service
 	return p, nil
 }
@@ -271,37 +309,47 @@ func (r *Reader) proc(l *Line) *proc {
 }
 
 func (r *Reader) evictProcs() {
-	n := evictOldestHalf(r.procs, func(p *proc) int64 { return p.seen })
-	r.stats.EvictedProcesses += int64(n)
-	r.diag("more than %d smtp/lmtp processes with open sessions: dropped the %d least recently seen", r.opt.MaxProcesses, n)
+	n, lost := evictOldestHalf(r.procs, func(p *proc) int64 { return p.seen },
+		func(p *proc) bool { return len(p.pending) > 0 || len(p.warnings) > 0 })
+	r.stats.EvictedProcesses += int64(lost)
+	r.stats.RetiredProcesses += int64(n - lost)
+	if lost > 0 {
+		r.diag("more than %d smtp/lmtp processes kept: forgot the %d least recently seen, %d of them with connection lines no queue ID had claimed", r.opt.MaxProcesses, n, lost)
+	}
 }
 
 func (r *Reader) evictQIDs() {
-	n := evictOldestHalf(r.qids, func(q *queue) int64 { return q.seen })
-	r.stats.EvictedQueueIDs += int64(n)
-	r.diag("more than %d open queue IDs: dropped the %d least recently seen", r.opt.MaxOpenQueueIDs, n)
+	n, lost := evictOldestHalf(r.qids, func(q *queue) int64 { return q.seen },
+		func(q *queue) bool { return !q.statusSeen && len(q.attempts) > 0 })
+	r.stats.EvictedQueueIDs += int64(lost)
+	r.stats.RetiredQueueIDs += int64(n - lost)
+	if lost > 0 {
+		r.diag("more than %d queue IDs kept: forgot the %d least recently seen, %d of them with connection lines and no status line yet", r.opt.MaxOpenQueueIDs, n, lost)
+	}
 }
 
 // evictOldestHalf deletes the entries of m whose "seen" value is at or below the median
-// and returns how many it deleted.
-func evictOldestHalf[K comparable, V any](m map[K]V, seen func(V) int64) int {
+// and returns how many it deleted and how many of those were lost (pending work).
+func evictOldestHalf[K comparable, V any](m map[K]V, seen func(V) int64, lost func(V) bool) (n, nlost int) {
 	v := make([]int64, 0, len(m))
 	for _, e := range m {
 		v = append(v, seen(e))
 	}
 	if len(v) == 0 {
-		return 0
+		return 0, 0
 	}
-	sort.Slice(v, func(i, j int) bool { return v[i] < v[j] })
+	slices.Sort(v)
 	cut := v[len(v)/2]
-	n := 0
 	for k, e := range m {
 		if seen(e) <= cut {
+			if lost(e) {
+				nlost++
+			}
 			delete(m, k)
 			n++
 		}
 	}
-	return n
+	return n, nlost
 }
 
 func (r *Reader) queue(qid string) *queue {
@@ -368,9 +416,9 @@ func (r *Reader) session(l *Line, p *proc, server string, fresh bool) *Attempt {
 	if len(p.pending) >= maxPending {
 		copy(p.pending, p.pending[1:])
 		p.pending = p.pending[:len(p.pending)-1]
-		r.diag("more than %d connections of %s[%d] without a queue ID: dropped the oldest", maxPending, l.Program, l.PID)
+		r.diagKind("pending "+l.Program, "more than %d connections of %s[%d] without a queue ID: dropped the oldest", maxPending, l.Program, l.PID)
 	}
-	a := &Attempt{PID: l.PID, Time: l.Time, Lines: 1}
+	a := &Attempt{PID: l.PID, Time: l.Time, Logged: l.Logged, Lines: 1}
 	setServer(a, server)
 	p.pending = append(p.pending, a)
 	return a

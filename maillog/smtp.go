@@ -57,7 +57,7 @@ func (r *Reader) smtpLine(l *Line, s string) {
 		return
 	}
 	r.stats.Unrecognised++
-	r.diag("%s[%d]: line not understood: %q", l.Program, l.PID, clip([]byte(s)))
+	r.diagKind("not understood "+l.Program, "%s[%d]: line not understood: %q", l.Program, l.PID, clip([]byte(s)))
 }
 
 func appendName(n []PeerName, x PeerName) []PeerName {
@@ -321,7 +321,7 @@ func serverIn(s string) string {
 
 // status handles "<qid>: to=<...>, relay=..., ..., status=word (reason)".
 func (r *Reader) status(l *Line, qid, s string) {
-	d := Delivery{QueueID: qid, Time: l.Time, Host: l.Host, Program: l.Program, PID: l.PID, Seq: r.seq}
+	d := Delivery{QueueID: qid, Time: l.Time, Logged: l.Logged, Host: l.Host, Program: l.Program, PID: l.PID, Seq: r.seq}
 	i := strings.Index(s, ">, ")
 	if i < 0 {
 		r.diag("status line without \"to=<...>, \": %q", clip([]byte(s)))
@@ -378,7 +378,7 @@ func (r *Reader) status(l *Line, qid, s string) {
 				}
 			}
 			if !found && len(q.attempts) < maxAttempts {
-				a := Attempt{PID: l.PID, Time: l.Time, Final: true}
+				a := Attempt{PID: l.PID, Time: l.Time, Logged: l.Logged, Final: true}
 				setServer(&a, d.Relay)
 				if d.Status != "sent" {
 					a.Reason = d.Reason

@@ -52,9 +52,12 @@ type Attempt struct {
 	Host   string `json:"host"`
 	Addr   string `json:"addr,omitempty"`
 	Port   int    `json:"port,omitempty"`
-	// PID is the process that logged it; Time its first line's time.
-	PID  int       `json:"pid"`
-	Time time.Time `json:"time,omitzero"`
+	// PID is the process that logged it; Logged its first line's timestamp as written and
+	// Time that parsed (see Line.Time: for RFC 3164 stamps the year and zone are not the
+	// log's, so JSON carries Logged only).
+	PID    int       `json:"pid"`
+	Logged string    `json:"logged,omitempty"`
+	Time   time.Time `json:"-"`
 	// TLS is the summary line (nil at smtp_tls_loglevel 0 or without TLS).
 	TLS *TLSSummary `json:"tls,omitempty"`
 	// SNI is the "SNI hostname: X" of loglevel 2.
@@ -110,8 +113,12 @@ type Delivery struct {
 	DSN    string `json:"dsn"`
 	Status string `json:"status"`
 	Reason string `json:"reason,omitempty"`
-	// Time, Host, Program and PID are the status line's; Seq its line number in the input.
-	Time    time.Time `json:"time,omitzero"`
+	// Logged, Host, Program and PID are the status line's, Logged its timestamp as written
+	// ("Nov 22 03:00:00"); Time is Logged parsed, for ordering (see Line.Time: an RFC 3164
+	// stamp has no year or zone, so Time's are the reader's Options.Year and UTC, not the
+	// log's; JSON carries Logged only). Seq is its line number in the input.
+	Logged  string    `json:"logged,omitempty"`
+	Time    time.Time `json:"-"`
 	Host    string    `json:"host,omitempty"`
 	Program string    `json:"program"`
 	PID     int       `json:"pid"`
@@ -141,8 +148,13 @@ func (d Delivery) Suspended() (reason string, ok bool) {
 	return strings.CutPrefix(d.Reason, SuspendedPrefix)
 }
 
-// Diagnostic reports a line the reader skipped or could not place, with its line number.
+// Diagnostic reports a kind of line the reader skipped or could not place, or a cap it
+// reached: Text is the first occurrence and Line its line number; Count counts the
+// occurrences of the kind (lines not understood of one program, status lines without
+// status=, open queue IDs evicted, ...) and LastLine is the newest one's line number.
 type Diagnostic struct {
-	Line int64  `json:"line"`
-	Text string `json:"text"`
+	Line     int64  `json:"line"`
+	Text     string `json:"text"`
+	Count    int64  `json:"count"`
+	LastLine int64  `json:"last_line,omitempty"`
 }

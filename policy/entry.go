@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/postfixtls/postfixtls/fingerprint"
 	"github.com/postfixtls/postfixtls/internal/pfutil"
 )
 
@@ -145,6 +146,9 @@ type Entry struct {
 	ServerName *string
 	// TAFiles lists the tafile= values in order (verify and secure only).
 	TAFiles []string
+	// TAFileError is the tafile= value whose file could not be loaded, which made the
+	// entry invalid ("error opening trust anchor file: ..."); empty otherwise.
+	TAFileError string
 	// ConnectionReuse and EnableRPK are the last connection_reuse= (3.4+) and enable_rpk=
 	// (3.9+) values, nil when not given.
 	ConnectionReuse, EnableRPK *bool
@@ -465,6 +469,7 @@ func (p *entryParser) attribute(ti int) bool {
 		e.TAFiles = append(e.TAFiles, val)
 		if p.ec.LoadTrustAnchors != nil {
 			if lerr := p.ec.LoadTrustAnchors(val); lerr != nil {
+				e.TAFileError = val
 				msg := lerr.Error()
 				if msg != "" {
 					p.warnBare(msg)
@@ -664,39 +669,13 @@ func (p *entryParser) addMatch(val string, sep byte) {
 }
 
 // checkFingerprints reproduces the warnings of tls_dane_add_fpt_digests(), which Postfix
-// 3.6-3.8 call while parsing a fingerprint-level match= attribute.
+// 3.6-3.8 call while parsing a fingerprint-level match= attribute: the one decoding rule of
+// package fingerprint (ParseList, hex_decode_opt with colons allowed).
 func (p *entryParser) checkFingerprints(val string) {
-	for _, f := range strings.Split(val, "|") {
-		if f == "" {
-			continue
-		}
-		if len(f) > 3*64 { // 3 * EVP_MAX_MD_SIZE
-			p.warnBare("malformed fingerprint value: " + f[:100] + "...")
-			continue
-		}
-		if !pfHexDecodeColon(f) {
-			p.warnBare("malformed fingerprint value: " + f)
-		}
+	_, warns, _ := fingerprint.ParseList([]string{val}, fingerprint.Table, fingerprint.Options{ColonsOptional: true})
+	for _, w := range warns {
+		p.warnBare(w.Text)
 	}
-}
-
-// pfHexDecodeColon reports whether hex_decode_opt(HEX_DECODE_FLAG_ALLOW_COLON)
-// accepts s: hex pairs, optionally separated by single colons, none leading or trailing.
-func pfHexDecodeColon(s string) bool {
-	for i, n := 0, len(s); n > 0; i, n = i+2, n-2 {
-		if n < 2 || !pfIsHex(s[i]) || !pfIsHex(s[i+1]) {
-			return false
-		}
-		if n > 4 && s[i+2] == ':' {
-			i++
-			n--
-		}
-	}
-	return true
-}
-
-func pfIsHex(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
 // nameValRejectsLeadingEq reports whether split_nameval() says "missing attribute name" for

@@ -1,9 +1,11 @@
 package policy
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/postfixtls/postfixtls/internal/pfutil"
+	"github.com/postfixtls/postfixtls/policy/finding"
 )
 
 // Corrections returns values for an invalid entry that Postfix accepts, nearest first: the
@@ -44,6 +46,86 @@ func (e *Entry) Corrections(ec EntryContext) []string {
 	return out
 }
 
+// CorrectionFixes returns Corrections as typed fixes of the row key in table (the table as
+// configured): each replaces the row's value (Old, its tokens as Postfix cut them), and one
+// that drops a security attribute the row had (protocols=, exclude=, ciphers=, tafile=,
+// match=) says so in Downgrade. Whether a fix delivers is for the caller to prove: Diagnose
+// against the observed session, lint against the policy engine (verdict.ProveConfig).
+func (e *Entry) CorrectionFixes(table, key string, ec EntryContext) []finding.Fix {
+	vals := e.Corrections(ec)
+	if len(vals) == 0 {
+		return nil
+	}
+	old := e.TokenText()
+	out := make([]finding.Fix, 0, len(vals))
+	for _, val := range vals {
+		fx := finding.Fix{Kind: finding.FixTableRow, Table: table, Key: key, Value: val,
+			Old: old, Note: "the row with what Postfix rejected (" + e.Problem + ") corrected"}
+		if e.LevelUnknown() {
+			fx.Note = fmt.Sprintf("a candidate, not a correction: %q misspells no level, so the level you meant is unknown; this row uses %s (candidates strongest first)", e.Tokens[0].Text, strings.Fields(val)[0])
+		}
+		for _, name := range []string{"protocols", "exclude", "ciphers", "tafile", "match"} {
+			if hasAttr(old, name) && !hasAttr(val, name) {
+				fx.Downgrade = "drops the " + name + "= setting the row had"
+				break
+			}
+		}
+		out = append(out, fx)
+	}
+	return out
+}
+
+// TokenText is the entry's value as Postfix cut it: its tokens joined by one space.
+func (e *Entry) TokenText() string {
+	parts := make([]string, len(e.Tokens))
+	for i, t := range e.Tokens {
+		parts[i] = t.Text
+	}
+	return strings.Join(parts, " ")
+}
+
+// hasAttr reports whether a policy value has a name= attribute.
+func hasAttr(value, name string) bool {
+	for _, t := range strings.Fields(strings.ToLower(value)) {
+		if strings.HasPrefix(strings.TrimLeft(t, "{ "), name+"=") || strings.TrimLeft(t, "{") == name {
+			return true
+		}
+	}
+	return false
+}
+
+// CandidateLevels returns the levels Corrections offers, strongest first, for a level word that
+// misspells none (dane needs DNSSEC and fingerprint its pins, so neither is a blind guess).
+func CandidateLevels() []Level { return []Level{Secure, Verify, Encrypt, May} }
+
+// NearestLevel returns the security level whose name word most plausibly misspells: the
+// nearest level name within edit distance 2 (case folded), none for a word nearer to no
+// level. The internal half-dane is not a level one configures.
+func NearestLevel(word string) (Level, bool) {
+	w := strings.ToLower(word)
+	best, bd := LevelNotSet, 3
+	for l := None; l <= Secure; l++ {
+		if l == HalfDane {
+			continue
+		}
+		if d := pfutil.EditDistance(w, l.String()); d < bd {
+			best, bd = l, d
+		}
+	}
+	return best, best != LevelNotSet
+}
+
+// LevelUnknown reports whether the entry is invalid for its level word and that word
+// misspells no level: the intended level cannot be told, and Corrections gives candidate
+// rows at CandidateLevels.
+func (e *Entry) LevelUnknown() bool {
+	if e.Valid || e.BadToken != 0 || len(e.Tokens) == 0 || e.Tokens[0].Kind != TokenLevel {
+		return false
+	}
+	_, near := NearestLevel(e.Tokens[0].Text)
+	return !near
+}
+
 // repairs are the values that repair or drop the entry's bad token.
 func repairs(ent Entry, v Version) []string {
 	i := ent.BadToken
@@ -61,19 +143,14 @@ func repairs(ent Entry, v Version) []string {
 	bad := ent.Tokens[i]
 	var vals []string
 	if i == 0 {
-		// The level word: the nearest level this release knows.
-		w := strings.ToLower(bad.Text)
-		best, bd := "", 3
-		for l := None; l <= Secure; l++ {
-			if l == HalfDane {
-				continue
-			}
-			if d := pfutil.EditDistance(w, l.String()); d < bd {
-				best, bd = l.String(), d
-			}
+		// The level word: the nearest level this release knows, or, when the word is no
+		// plausible misspelling of any, the candidate levels strongest first (the intended
+		// level is unknown: the caller must say so, see LevelUnknown).
+		if l, ok := NearestLevel(bad.Text); ok {
+			return []string{with(0, l.String())}
 		}
-		if best != "" {
-			vals = append(vals, with(0, best))
+		for _, l := range CandidateLevels() {
+			vals = append(vals, with(0, l.String()))
 		}
 		return vals
 	}

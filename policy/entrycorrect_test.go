@@ -58,3 +58,25 @@ func FuzzEntryCorrections(f *testing.F) {
 		}
 	})
 }
+
+// TestCorrectionFixes: the corrections as typed row fixes (shared by Diagnose and lint), the
+// row they replace in Old, and a correction that drops a security attribute labelled.
+func TestCorrectionFixes(t *testing.T) {
+	ec := EntryContext{Version: MustParseVersion("3.7.11"), Key: "example.com"}
+	e := ParseEntry("encrypt   tafile=/etc/postfix/ta.pem ciphers=high", ec)
+	fx := e.CorrectionFixes("texthash:/etc/postfix/tls_policy", "example.com", ec)
+	if len(fx) == 0 {
+		t.Fatal("no correction")
+	}
+	got := fx[0]
+	if got.Kind != "table-row" || got.Table != "texthash:/etc/postfix/tls_policy" || got.Key != "example.com" ||
+		got.Value != "encrypt ciphers=high" || got.Old != "encrypt tafile=/etc/postfix/ta.pem ciphers=high" {
+		t.Errorf("got %+v", got)
+	}
+	if got.Downgrade != "drops the tafile= setting the row had" {
+		t.Errorf("Downgrade = %q", got.Downgrade)
+	}
+	if v := ParseEntry("secure", ec); v.CorrectionFixes("t", "k", ec) != nil {
+		t.Error("a valid entry has no corrections")
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/postfixtls/postfixtls/policy/tables"
 )
 
 // overlayFS is the file system a Settings made by With reads: the loaded file system (or
@@ -54,7 +56,8 @@ func (o *overlayFS) entry(name string) (*memFile, bool, error) {
 		if st, err := o.Stat(src); err == nil {
 			mt = st.ModTime()
 		}
-		return &memFile{name: path.Base(clean), r: strings.NewReader(""), mtime: mt}, true, nil
+		// tables.Rebuilt: the table reads the source file, as this compiled file would hold it.
+		return &memFile{name: path.Base(clean), r: strings.NewReader(""), mtime: mt, sys: tables.Rebuilt{}}, true, nil
 	}
 	return nil, false, nil
 }
@@ -147,6 +150,7 @@ type memFile struct {
 	r     *strings.Reader
 	size  int64
 	mtime time.Time
+	sys   any
 }
 
 func (f *memFile) Stat() (fs.FileInfo, error) { return f, nil }
@@ -157,7 +161,7 @@ func (f *memFile) Size() int64                { return f.size }
 func (f *memFile) Mode() fs.FileMode          { return 0o644 }
 func (f *memFile) ModTime() time.Time         { return f.mtime }
 func (f *memFile) IsDir() bool                { return false }
-func (f *memFile) Sys() any                   { return nil }
+func (f *memFile) Sys() any                   { return f.sys }
 
 var (
 	_ fs.StatFS     = (*overlayFS)(nil)

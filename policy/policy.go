@@ -48,8 +48,9 @@ type Source struct {
 }
 
 // String renders the source as the check tool's JSON does:
-// "texthash:/etc/postfix/tls_policy:3: example.com secure" or
-// "smtp_tls_security_level = may (/etc/postfix/main.cf:40)".
+// "texthash:/etc/postfix/tls_policy:3: example.com secure",
+// "texthash:/etc/postfix/tls_policy: lookup of "example.com" failed" (a table lookup error,
+// no entry) or "smtp_tls_security_level = may (/etc/postfix/main.cf:40)".
 func (s Source) String() string {
 	switch s.Kind {
 	case FromPolicyTable, FromPerSiteTable:
@@ -61,7 +62,8 @@ func (s Source) String() string {
 		if s.Raw != "" {
 			b.WriteString(": " + s.Raw)
 		} else if s.Key != "" {
-			b.WriteString(": " + s.Key)
+			// No entry: the lookup of this key failed (the table is unavailable).
+			b.WriteString(": lookup of \"" + s.Key + "\" failed")
 		}
 		return b.String()
 	case FromTLSRequiredHeader:
@@ -230,4 +232,14 @@ func (p *Policy) invalid(dsn DSN, reason string, warnings ...string) {
 	p.Invalid = true
 	p.DSN, p.Reason = dsn, reason
 	p.Warnings = append(p.Warnings, warnings...)
+}
+
+// PinsMissing reports whether the policy is invalid only for want of pins: level
+// fingerprint from a row (or main.cf) that Postfix accepted, but with no usable fingerprint
+// to match ("configured at fingerprint security level, but with no fingerprints to match",
+// §5). Postfix does not connect; the fix is a pin of the server's certificate.
+func (p Policy) PinsMissing() bool {
+	// FingerprintDigest is set once the match list was computed: an earlier problem (an
+	// invalid servername setting) leaves it empty.
+	return p.Invalid && p.Level == Fingerprint && p.FingerprintDigest != "" && (p.Entry == nil || p.Entry.Valid)
 }

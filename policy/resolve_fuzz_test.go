@@ -43,6 +43,8 @@ func FuzzResolve(f *testing.F) {
 	f.Add("compatibility_level = 3.6\nsmtp_tls_policy_maps = inline:{ {x = y} }\n", "", "[mx.example.com]:25")
 	f.Add("smtp_dns_support_level = dnssec\n", "example.com dane-only\n# c\n  protocols=>=TLSv1.2 {match = a}\n", "example.com")
 	f.Add("smtp_tls_per_site = inline:{ {example.com = MUST} }\n", "", "example.com")
+	f.Add("", "", "us er@exa mple.com")
+	f.Add("", "", "\"a b\"@[IPv6:2001:db8::1]")
 	f.Fuzz(func(t *testing.T, mainCF, table, dest string) {
 		if len(mainCF) > 4096 || len(table) > 4096 || len(dest) > 512 {
 			return
@@ -70,6 +72,9 @@ func FuzzResolve(f *testing.F) {
 		r, err := s.Resolve(ctx, dest)
 		if err != nil {
 			return
+		}
+		if strings.Contains(dest, "@") && !strings.Contains(dest, "\"") && strings.ContainsAny(strings.TrimSpace(dest), " \t\r\n") {
+			t.Fatalf("destination %q with a space accepted", dest)
 		}
 		for _, h := range r.Hops {
 			if h.Policy.Invalid && (h.Policy.DSN == "" || h.Policy.Reason == "") {

@@ -553,3 +553,29 @@ func TestRouteSenderDependent(t *testing.T) {
 		})
 	}
 }
+
+// TestRouteRejectsBadDestinations: what no address or next hop can be is an error naming
+// the problem, in valid_hostname()'s words for the domain (issue: 'us er@exa mple.com' was
+// accepted with the policy key "exa").
+func TestRouteRejectsBadDestinations(t *testing.T) {
+	s := world(t, V(3, 7, 11), base, nil)
+	ctx := context.Background()
+	for _, c := range []struct{ dest, err string }{
+		{"us er@exa mple.com", "space at byte 2"},
+		{"user@exa mple.com", "space at byte 8"},
+		{"a\x1b]0;x\x07@b.example", "control character 0x1b"},
+		{"user@", "no domain after '@'"},
+		{"@b.example", "empty local part"},
+		{"user@-b.example", "valid_hostname: misplaced hyphen: -b.example"},
+		{"user@b..example", "misplaced delimiter"},
+		{"user@[999.1.1.1]", "not an IPv4 or IPv6 address literal"},
+	} {
+		_, err := s.Route(ctx, c.dest)
+		require.ErrorIs(t, err, ErrNextHop, c.dest)
+		require.ErrorContains(t, err, c.err, c.dest)
+	}
+	for _, ok := range []string{`"us er"@b.example`, "user@[192.0.2.1]", "user@[IPv6:2001:db8::1]", "user@bücher.example", "b.example", "[mx.b.example]:587"} {
+		_, err := s.Route(ctx, ok)
+		require.NoError(t, err, ok)
+	}
+}

@@ -41,6 +41,9 @@ func (s *Settings) RouteFor(ctx context.Context, destination string, opt RouteOp
 	if d == "" {
 		return nil, fmt.Errorf("%w: empty destination", ErrNextHop)
 	}
+	if err := checkDestination(d); err != nil {
+		return nil, fmt.Errorf("%w: %q: %s", ErrNextHop, destination, err)
+	}
 	explicit := strings.HasPrefix(d, "[") || (!strings.Contains(d, "@") && strings.Contains(d, ":"))
 	if explicit {
 		tr, from, err := s.transportOf("default_transport")
@@ -131,6 +134,55 @@ func (s *Settings) RouteFor(ctx context.Context, destination string, opt RouteOp
 }
 
 type transportSpec struct{ transport, nexthop string }
+
+// checkDestination rejects what no address or next hop can be: spaces and control
+// characters (outside a quoted local part), an empty local part or domain, and a domain
+// that valid_hostname() refuses (in its words) and that is not an [address literal].
+// Explicit next hops ("[host]", "[host]:port", "host:port") are judged by the next-hop
+// parser later.
+func checkDestination(d string) error {
+	quoted := false
+	at := -1
+	for i := 0; i < len(d); i++ {
+		c := d[i]
+		switch {
+		case c == '"' && (i == 0 || d[i-1] != '\\'):
+			quoted = !quoted
+		case c < 0x20 || c == 0x7f:
+			return fmt.Errorf("control character 0x%02x at byte %d", c, i)
+		case (c == ' ' || c == '\t') && !quoted:
+			return fmt.Errorf("space at byte %d (quote the local part if it really has one)", i)
+		case c == '@' && !quoted:
+			at = i
+		}
+	}
+	if at < 0 {
+		return nil // a domain or an explicit next hop
+	}
+	local, domain := d[:at], strings.TrimSuffix(d[at+1:], ".")
+	switch {
+	case local == "":
+		return fmt.Errorf("empty local part before '@'")
+	case domain == "":
+		return fmt.Errorf("no domain after '@'")
+	case strings.HasPrefix(domain, "[") && strings.HasSuffix(domain, "]"):
+		lit := strings.TrimPrefix(domain[1:len(domain)-1], "IPv6:")
+		if !validHostAddr(lit) {
+			return fmt.Errorf("%s is not an IPv4 or IPv6 address literal", domain)
+		}
+		return nil
+	}
+	if !isASCII(domain) {
+		if !validUTF8Hostname(domain, true) {
+			return fmt.Errorf("%q is not a valid internationalized domain name", domain)
+		}
+		return nil
+	}
+	if ok, gripe := pfValidHostname(domain); !ok {
+		return fmt.Errorf("the domain is not a valid host name (%s)", gripe)
+	}
+	return nil
+}
 
 // senderHit is one sender-dependent lookup: the value found and where.
 type senderHit struct {

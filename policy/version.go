@@ -16,5 +16,9 @@ func V(major, minor, patch int) Version { return release.V(major, minor, patch) 
 // ParseVersion is [release.Parse]: "3", "3.6", "3.7.11", "3.12-20260821" or "3.10.0-RC1".
 func ParseVersion(s string) (Version, error) { return release.Parse(s) }
 
+// ParseKnownVersion is [release.ParseKnown]: a release this module can emulate (the parser
+// of every command's -version flag).
+func ParseKnownVersion(s string) (Version, error) { return release.ParseKnown(s) }
+
 // MustParseVersion is [release.MustParse], for constants known to be valid.
 func MustParseVersion(s string) Version { return release.MustParse(s) }

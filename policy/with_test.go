@@ -207,23 +207,26 @@ func TestWith(t *testing.T) {
 			}},
 		{"a row of a hash: table is seen after postmap of its edited source",
 			"smtp_tls_policy_maps = hash:{{dir}}/tls_policy\n",
-			map[string]string{"tls_policy": "other.example none\n", "tls_policy.db": ""}, "user@example.com",
+			map[string]string{"tls_policy": "other.example none\n", "tls_policy.db": otherNoneDB(t)}, "user@example.com",
 			func(dir string) []finding.Fix {
 				return []finding.Fix{{Kind: finding.FixCommand, Value: "postmap hash:" + dir + "/tls_policy",
 					Requires: []finding.Fix{{Kind: finding.FixFile, Key: dir + "/tls_policy", Content: "example.com encrypt\n"}}}}
 			},
 			func(t *testing.T, before, after Policy, dir string) {
+				require.False(t, before.Invalid, "%v", before.Warnings)
 				require.Equal(t, May, before.Level)
 				require.Equal(t, Encrypt, after.Level)
+				require.Equal(t, 1, after.Source.Line, "read from the source, as the rebuilt .db holds it")
 			}},
 		{"an edited source file of a hash: table is not read without postmap",
 			"smtp_tls_policy_maps = hash:{{dir}}/tls_policy\n",
-			map[string]string{"tls_policy": "other.example none\n", "tls_policy.db": ""}, "user@example.com",
+			map[string]string{"tls_policy": "other.example none\n", "tls_policy.db": otherNoneDB(t)}, "user@example.com",
 			func(dir string) []finding.Fix {
 				return []finding.Fix{{Kind: finding.FixFile, Key: dir + "/tls_policy", Content: "example.com encrypt\n"}}
 			},
 			func(t *testing.T, before, after Policy, dir string) {
-				require.Equal(t, May, after.Level)
+				require.False(t, after.Invalid, "%v", after.Warnings)
+				require.Equal(t, May, after.Level, "Postfix answers from the .db, which has no example.com")
 			}},
 		{"master.cf -o still wins over a main.cf edit for its transport",
 			maps + "relayhost = [relay.example.net]\n",
@@ -438,4 +441,13 @@ func TestWithConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 	require.Zero(t, fails.Load())
+}
+
+// otherNoneDB is a hash: table that the real postmap built from "other.example none"
+// (testdata/tables/other-none).
+func otherNoneDB(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/tables/other-none.db")
+	require.NoError(t, err)
+	return string(b)
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the real components the tests use, when they are missing:
-#   postfix (postconf, postmap, posttls-finger, smtp), postfix-pcre, nsd, unbound,
-#   ldnsutils (ldns-signzone, ldns-keygen), openssl, iproute2.
+#   postfix (postconf, postmap, posttls-finger, smtp), postfix-pcre, postfix-cdb, postfix-lmdb, nsd, unbound,
+#   ldnsutils (ldns-signzone, ldns-keygen), openssl, iproute2, prometheus (the server the
+#   smtpclient/monitor integration test scrapes the monitor with), and
+#   postfix-mta-sts-resolver (mta-sts-daemon, the MTA-STS socketmap server of the conformance suite).
 # As root on Debian it installs them with apt-get, non-interactively, with Postfix's
 # "No configuration" answer and without starting any of their system services.
 # Without root it prints exactly what to install and exits 1.
@@ -11,19 +13,21 @@ set -euo pipefail
 declare -A need=(
   [postconf]=postfix [postmap]=postfix [posttls-finger]=postfix
   [nsd]=nsd [unbound]=unbound [ldns-signzone]=ldnsutils [ldns-keygen]=ldnsutils
-  [openssl]=openssl [ip]=iproute2
+  [openssl]=openssl [ip]=iproute2 [prometheus]=prometheus [mta-sts-daemon]=postfix-mta-sts-resolver
 )
 PATH="$PATH:/usr/sbin:/sbin"
 missing=()
 for cmd in "${!need[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
 done
-# pcre: tables need the postfix-pcre dictionary for postmap -q pcre:
-if command -v dpkg-query >/dev/null 2>&1; then
-  dpkg-query -W -f='${Status}' postfix-pcre 2>/dev/null | grep -q 'install ok installed' || missing+=(postfix-pcre)
-elif ! ls /usr/lib/postfix/postfix-pcre.so* >/dev/null 2>&1; then
-  missing+=(postfix-pcre)
-fi
+# pcre:, cdb: and lmdb: tables need their dictionary plugins for postmap
+for plugin in postfix-pcre postfix-cdb postfix-lmdb; do
+  if command -v dpkg-query >/dev/null 2>&1; then
+    dpkg-query -W -f='${Status}' "$plugin" 2>/dev/null | grep -q 'install ok installed' || missing+=("$plugin")
+  elif ! ls /usr/lib/postfix/"$plugin".so* >/dev/null 2>&1; then
+    missing+=("$plugin")
+  fi
+done
 [ ${#missing[@]} -eq 0 ] && exit 0
 mapfile -t pkgs < <(printf '%s\n' "${missing[@]}" | sort -u)
 
@@ -49,7 +53,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
 # Stop anything that started anyway.
-for svc in postfix nsd unbound; do
+for svc in postfix nsd unbound prometheus postfix-mta-sts-resolver; do
   if command -v service >/dev/null 2>&1; then service "$svc" stop >/dev/null 2>&1 || true; fi
 done
 echo "setup-deps: done" >&2

@@ -33,6 +33,12 @@ type CheckOptions struct {
 	// sender_dependent_default_transport_maps entries (policy.RouteOptions). Empty is the
 	// null sender, looked up as "<>".
 	Sender string
+	// Deadline bounds the whole check of one destination (every MX and address), on top of
+	// Postfix's own per-step timeouts, which can add up to many minutes for a server that
+	// accepts and never speaks. Zero means DefaultDeadline; a negative value means none.
+	// When it ends the check, the attempt it cut counts as a deferral (Postfix would have
+	// waited longer) and Verdict.Deadline says so.
+	Deadline time.Duration
 	// HeloName is sent with EHLO; empty means $myhostname (smtp_helo_name's default).
 	HeloName string
 	// MessageAge is how long the message would have waited in the queue (§3.3: at may, a
@@ -49,7 +55,25 @@ type CheckOptions struct {
 	// KeepSessions puts each session's full record (transcript, replies, timings) into the
 	// attempts.
 	KeepSessions bool
+	// ProbeRecipient asks each server about the recipient once the TLS part of its session
+	// would deliver (after a TLS session Postfix accepts, or after the plaintext EHLO where
+	// the level allows plaintext): EHLO again inside TLS, MAIL FROM:<Sender>, RCPT
+	// TO:<recipient>, then RSET and QUIT — never DATA, as Postfix's address verification
+	// does. The replies decide the verdict as they decide Postfix's: a 5xx to RCPT TO
+	// bounces the recipient, a 4xx defers it and the next server is tried, a refused MAIL
+	// FROM fails the message. Without it the verdict's Recipient says that the recipient was
+	// not tested. Postfix's own verification probes send MAIL FROM:<$address_verify_sender>
+	// (double-bounce@$myorigin by default): set Sender to that to see what they see.
+	ProbeRecipient bool
+	// Recipient is the RCPT TO address of the probe; empty means the destination's address
+	// (ProbeRecipient with a domain or [host] destination and no Recipient is an error
+	// wrapping ErrNoRecipient).
+	Recipient string
 }
+
+// ErrNoRecipient is wrapped by the error of a recipient probe that has no address to ask
+// about.
+var ErrNoRecipient = errors.New("smtpclient: the recipient probe needs a recipient address")
 
 // Verdict is what Check found: the policy and where it came from, every attempt, and
 // Postfix's verdict with its explanation. It marshals to the JSON contract of the check tool
@@ -73,7 +97,17 @@ type Verdict struct {
 	// Log holds the "<queue id>: <reason>" lines Postfix logs for servers that failed before
 	// the last one.
 	Log []string `json:"log,omitempty"`
+	// Deadline is set when CheckOptions.Deadline ended the check before Postfix's own
+	// timeouts would have: what was cut, and how long Postfix would have waited.
+	Deadline string `json:"deadline,omitempty"`
+	// Recipient is what is known of the recipient at the deciding attempt: the server's
+	// replies to MAIL FROM and RCPT TO (CheckOptions.ProbeRecipient), or why the recipient
+	// was not tested.
+	Recipient verdict.RecipientStatus `json:"recipient"`
 }
+
+// DefaultDeadline is the CheckOptions.Deadline used when none is given.
+const DefaultDeadline = 60 * time.Second
 
 // VerdictPolicy is the policy of the first next hop, as the JSON contract shows it.
 type VerdictPolicy struct {
@@ -121,6 +155,16 @@ func Check(ctx context.Context, s *policy.Settings, destination string, opt Chec
 	if err != nil {
 		return nil, err
 	}
+	parent := ctx
+	deadline := opt.Deadline
+	if deadline == 0 {
+		deadline = DefaultDeadline
+	}
+	if deadline > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, deadline)
+		defer cancel()
+	}
 	r := opt.Resolver
 	if r == nil {
 		if r, err = systemResolver(); err != nil {
@@ -130,6 +174,16 @@ func Check(ctx context.Context, s *policy.Settings, destination string, opt Chec
 	c := &checker{s: s, opt: opt, r: r, res: res, trust: map[string]*verdict.Trust{}}
 	if err := c.limits(); err != nil {
 		return nil, err
+	}
+	if opt.ProbeRecipient {
+		rcpt := opt.Recipient
+		if rcpt == "" {
+			rcpt = res.Route.Recipient
+		}
+		if rcpt == "" {
+			return nil, fmt.Errorf("%w: %s is not an address; give the recipient (CheckOptions.Recipient)", ErrNoRecipient, destination)
+		}
+		c.envelope = &Envelope{Sender: opt.Sender, Recipient: rcpt}
 	}
 	v := c.newVerdict(destination)
 	var decisions []verdict.Decision
@@ -142,7 +196,18 @@ func Check(ctx context.Context, s *policy.Settings, destination string, opt Chec
 			break
 		}
 	}
-	c.finish(ctx, v, decisions)
+	if deadlinePassed(parent) {
+		// The caller gave up: no verdict.
+		if err := parent.Err(); err != nil {
+			return nil, err
+		}
+		return nil, context.DeadlineExceeded
+	}
+	if deadlinePassed(ctx) {
+		v.Deadline = fmt.Sprintf("the check's deadline (%s) ended it; Postfix would have waited up to %s to connect and %s for each reply before it gave up on a server, so its verdict may differ",
+			deadline, c.connectTimeout, c.heloTimeout)
+	}
+	c.finish(context.WithoutCancel(ctx), v, decisions)
 	return v, nil
 }
 
@@ -184,6 +249,9 @@ func CheckObserved(ctx context.Context, s *policy.Settings, destination string, 
 		host = strings.TrimSuffix(o.MXHost, ".")
 	}
 	c := &checker{s: s, opt: opt, res: res, trust: map[string]*verdict.Trust{}}
+	if err := c.limits(); err != nil {
+		return nil, err
+	}
 	p, err := s.PolicyFor(ctx, res.Route, hop.NextHop, host)
 	if err != nil {
 		return nil, err
@@ -229,6 +297,10 @@ func (c *checker) newVerdict(destination string) *Verdict {
 func (c *checker) finish(ctx context.Context, v *Verdict, decisions []verdict.Decision) {
 	conc := verdict.Conclude(decisions)
 	v.Outcome, v.DSN, v.Reason, v.Log = conc.Outcome, conc.DSN, conc.Reason, conc.Log
+	v.Recipient = verdict.RecipientStatus{Check: verdict.RecipientNotTested, Note: "the recipient was not tested: no server was tried"}
+	if i := conc.Deciding; i >= 0 && i < len(decisions) {
+		v.Recipient = decisions[i].Recipient
+	}
 	if conc.Trust != "" {
 		t := conc.Trust
 		v.Trust = &t
@@ -266,6 +338,11 @@ type checker struct {
 	connectTimeout          time.Duration
 	heloTimeout             time.Duration
 	starttlsTimeout         time.Duration
+	mailTimeout             time.Duration
+	rcptTimeout             time.Duration
+	rsetTimeout             time.Duration
+	softBounce              bool
+	envelope                *Envelope
 	ipv4, ipv6              bool
 	helo                    string
 	sessions, addrs         int
@@ -295,6 +372,20 @@ func (c *checker) limits() error {
 	if c.starttlsTimeout, err = dur(cl + "_starttls_timeout"); err != nil {
 		return err
 	}
+	if c.mailTimeout, err = dur(cl + "_mail_timeout"); err != nil {
+		return err
+	}
+	if c.rcptTimeout, err = dur(cl + "_rcpt_timeout"); err != nil {
+		return err
+	}
+	if c.rsetTimeout, err = dur(cl + "_rset_timeout"); err != nil {
+		return err
+	}
+	sb, err := c.s.Param("soft_bounce")
+	if err != nil {
+		return err
+	}
+	c.softBounce = strings.EqualFold(strings.TrimSpace(sb.Value), "yes")
 	ip, err := c.s.Param("inet_protocols")
 	if err != nil {
 		return err
@@ -473,14 +564,45 @@ func (c *checker) attempt(ctx context.Context, hop policy.Hop, sv server) (verdi
 				return c.judge(p, hop, obs, trust, engineDown, att)
 			}
 		}
-		sess := c.dial(ctx, hop, sv, hs, obs.TLSA)
+		// With the recipient probe the session goes on exactly when Postfix would send MAIL
+		// FROM: the evaluator judges what the session has shown so far.
+		cont := func(s *Session) bool {
+			o := obs
+			c.observe(s, &o)
+			opt := c.evalOptions(trust, engineDown)
+			opt.NoFindings = true
+			return verdict.Evaluate(p, hop.NextHop, o, opt).Outcome == verdict.OutcomeDeliver
+		}
+		sess := c.dial(ctx, hop, sv, hs, obs.TLSA, cont)
 		c.observe(sess, &obs)
+		if e := sess.Err; e != nil && deadlinePassed(ctx) && (e.Kind == KindTimeout || e.Kind == KindCanceled) {
+			// The check's deadline cut the session, not one of Postfix's timeouts: never
+			// judge what is left of it (fail closed: a cut session does not deliver).
+			obs.ConnectError = "conversation with " + sess.Namaddr() + " cut short by the check's deadline while " + e.Step.where()
+			obs.HandshakeError = ""
+		}
 		att.Gaps = sess.Gaps
 		if c.opt.KeepSessions {
 			att.Session = sess
 		}
+	} else if p.PinsMissing() && sv.lookupErr == "" {
+		// Postfix does not connect (a fingerprint policy without usable pins), and the fix
+		// is a pin of the server's certificate: look at the certificate, as posttls-finger
+		// would, so that the pin is proven against it. Evaluate still judges the policy
+		// invalid (no connection); only the findings read what this session saw.
+		c.observe(c.dial(ctx, hop, sv, p, nil, nil), &obs)
 	}
 	return c.judge(p, hop, obs, trust, engineDown, att)
+}
+
+// deadlinePassed reports whether ctx has ended or its deadline has come (a socket deadline
+// set to it can fire a moment before ctx.Err() says so).
+func deadlinePassed(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
 
 // judge evaluates one attempt and fills its record.
@@ -533,11 +655,11 @@ func (c *checker) tlsa(ctx context.Context, sv server, port int, p policy.Policy
 func (c *checker) evalOptions(trust *verdict.Trust, engineDown bool) verdict.EvalOptions {
 	// The findings judge the same chain under other policies: signature checks are remembered.
 	return verdict.EvalOptions{Now: c.opt.Now, Trust: trust, TLSEngineUnavailable: engineDown,
-		ChainCache: &c.sigs, SystemRoots: c.opt.SystemRoots}
+		ChainCache: &c.sigs, SystemRoots: c.opt.SystemRoots, SoftBounce: c.softBounce}
 }
 
 // dial holds the SMTP session the way Postfix would for this policy.
-func (c *checker) dial(ctx context.Context, hop policy.Hop, sv server, p policy.Policy, tlsa *verdict.TLSAObservation) *Session {
+func (c *checker) dial(ctx context.Context, hop policy.Hop, sv server, p policy.Policy, tlsa *verdict.TLSAObservation, cont func(*Session) bool) *Session {
 	mode := StartTLS
 	switch {
 	case p.Level == policy.None:
@@ -561,7 +683,8 @@ func (c *checker) dial(ctx context.Context, hop policy.Hop, sv server, p policy.
 	addr := net.JoinHostPort(sv.addr.String(), strconv.Itoa(hop.Port))
 	sess, _ := Probe(ctx, addr, ProbeOptions{Host: sv.host, HeloName: c.helo, Mode: mode, TLS: &m, SNI: sni,
 		ConnectTimeout: c.connectTimeout, HeloTimeout: c.heloTimeout, StartTLSTimeout: c.starttlsTimeout,
-		Dialer: c.opt.Dialer, SkipEHLOAfterTLS: true})
+		Dialer: c.opt.Dialer, SkipEHLOAfterTLS: true,
+		Envelope: c.envelope, Continue: cont, MailTimeout: c.mailTimeout, RcptTimeout: c.rcptTimeout, RSETTimeout: c.rsetTimeout})
 	if sess.Banner != nil {
 		c.sessions++
 	}
@@ -588,6 +711,25 @@ func (c *checker) observe(s *Session, obs *verdict.Observation) {
 		obs.HandshakeError = s.HandshakeError.Error()
 		return
 	}
+	if env := s.Envelope; env != nil {
+		rp := &verdict.RecipientProbe{Sender: env.Sender, Recipient: env.Recipient, MailFrom: env.MAIL, RcptTo: env.RCPT, Skipped: env.Skipped}
+		if r := s.PostTLSHELO; r != nil && !r.Positive() {
+			rp.EHLO = r
+		} else if r := s.PostTLSEHLO; r != nil && r.Code == 421 {
+			rp.EHLO = r
+		}
+		obs.Recipient = rp
+	}
+	if e := s.Err; e != nil && afterTLSPart(e.Step) && c.envelope != nil {
+		// Lost or timed out while the recipient was asked about.
+		if obs.Recipient == nil {
+			obs.Recipient = &verdict.RecipientProbe{Sender: c.envelope.Sender, Recipient: c.envelope.Recipient}
+		}
+		if reason, _, ok := s.FailureReason(false); ok {
+			obs.Recipient.ConversationError = reason
+		}
+		return
+	}
 	// Connection-level failures before TLS (connect, greeting, EHLO) end the attempt.
 	if e := s.Err; e != nil && s.TLS == nil && e.Step != StepHandshake {
 		if reason, _, ok := s.FailureReason(false); ok {
@@ -598,6 +740,12 @@ func (c *checker) observe(s *Session, obs *verdict.Observation) {
 			obs.ConnectError = reason
 		}
 	}
+}
+
+// afterTLSPart reports the steps of the recipient probe: what fails there fails after the
+// TLS part was judged.
+func afterTLSPart(st Step) bool {
+	return st == StepPostTLSEHLO || st == StepPostTLSHELO || st == StepMAIL || st == StepRCPT
 }
 
 // systemResolver reads /etc/resolv.conf.

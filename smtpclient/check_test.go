@@ -7,12 +7,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/postfixtls/postfixtls/dane/dnssec"
 	"github.com/postfixtls/postfixtls/internal/testkit/dnskit"
@@ -278,4 +280,50 @@ func TestCheckTrustAnchorFile(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, verdict.OutcomeDeliver, v.Outcome, "%+v", v.Attempts)
 	require.Equal(t, verdict.TrustVerified, *v.Trust)
+}
+
+// TestCheckDeadline: a server that accepts and never speaks would hold Postfix for
+// smtp_helo_timeout (300 s) per address; the check's own deadline ends it, the cut session
+// counts as a deferral (never as a plaintext delivery at may), and the verdict says so.
+func TestCheckDeadline(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	var conns sync.WaitGroup
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func() { // hold the connection silently until the client goes
+				defer conns.Done()
+				defer c.Close()
+				_, _ = io.Copy(io.Discard, c)
+			}()
+		}
+	}()
+	w := newWorld(t, []string{"slow.test. 300 IN MX 10 mx.slow.test.", "mx.slow.test. 300 IN A 127.0.4.1"}, nil,
+		"compatibility_level = 3.7\nsmtp_tls_security_level = may\n", "")
+	w.dialer.to["127.0.4.1:25"] = l.Addr().String()
+	opt := w.opt
+	opt.Deadline = 1500 * time.Millisecond
+	t0 := time.Now()
+	v, err := Check(context.Background(), w.s, "user@slow.test", opt)
+	require.NoError(t, err)
+	require.Less(t, time.Since(t0), 10*time.Second)
+	require.Equal(t, verdict.OutcomeDefer, v.Outcome, "%+v", v.Attempts)
+	require.Contains(t, v.Reason, "cut short by the check's deadline")
+	require.Contains(t, v.Deadline, "deadline (1.5s)")
+	require.Contains(t, v.Deadline, "5m0s for each reply")
+
+	// The caller's own cancellation is no verdict at all.
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	opt.Deadline = -1
+	_, err = Check(ctx, w.s, "user@slow.test", opt)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	l.Close()
+	conns.Wait()
 }

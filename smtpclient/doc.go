@@ -28,6 +28,16 @@
 //  6. A completed handshake is judged (not here). After a verification failure Postfix still
 //     has a usable session and says QUIT; after success it sends EHLO again inside TLS.
 //     Postfix does not wait for the QUIT reply (smtp_skip_quit_response = yes).
+//  7. Only with ProbeOptions.Envelope (CheckOptions.ProbeRecipient), and only when
+//     ProbeOptions.Continue judges that Postfix would go on (the TLS part delivers): EHLO
+//     inside TLS (a 421 ends the session, another refusal falls back to HELO), MAIL FROM
+//     (smtp_mail_timeout), RCPT TO unless MAIL FROM was refused (smtp_rcpt_timeout), then RSET
+//     (smtp_rset_timeout) and QUIT — what Postfix's address verification sends. DATA is never
+//     sent. The replies are judged by the evaluator: "host host[addr] said: <reply> (in reply
+//     to RCPT TO command)", a 5xx bounces, a 4xx defers and the next server is tried. Without
+//     an Envelope the session stops before MAIL FROM and the verdict says the recipient was
+//     not tested. Commands are sent one at a time (no PIPELINING), which only a server that
+//     depends on pipelining would notice.
 //
 // Wrapper mode (smtp_tls_wrappermode, port 465) starts TLS with the first byte and then does
 // steps 2-3 inside TLS.
@@ -47,8 +57,9 @@
 //
 // Every byte from the network is untrusted:
 //
-//   - Each step has a time limit from ProbeOptions (smtp_helo_timeout and
-//     smtp_starttls_timeout default to 300 s as in Postfix). The limit covers the whole
+//   - Each step has a time limit from ProbeOptions (smtp_helo_timeout, smtp_starttls_timeout,
+//     smtp_mail_timeout and smtp_rcpt_timeout default to 300 s, smtp_rset_timeout to 20 s,
+//     as in Postfix). The limit covers the whole
 //     step. Postfix's limit is per read (smtp_per_request_deadline = no), so a server that
 //     trickles a line every few minutes holds Postfix indefinitely; here it cannot.
 //   - MaxReplyBytes (64 KiB) caps the wire size of one reply: an endless multi-line reply

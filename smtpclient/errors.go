@@ -26,6 +26,9 @@ const (
 	StepSTARTTLS    Step = "starttls"
 	StepHandshake   Step = "handshake"
 	StepPostTLSEHLO Step = "post-tls-ehlo"
+	StepPostTLSHELO Step = "post-tls-helo"
+	StepMAIL        Step = "mail"
+	StepRCPT        Step = "rcpt"
 	StepQUIT        Step = "quit"
 )
 
@@ -38,10 +41,14 @@ func (s Step) where() string {
 		return "receiving the initial server greeting"
 	case StepEHLO, StepPostTLSEHLO:
 		return "performing the EHLO handshake"
-	case StepHELO:
+	case StepHELO, StepPostTLSHELO:
 		return "performing the HELO handshake"
 	case StepSTARTTLS:
 		return "receiving the STARTTLS response"
+	case StepMAIL:
+		return "sending MAIL FROM"
+	case StepRCPT:
+		return "sending RCPT TO"
 	case StepQUIT:
 		return "sending QUIT"
 	}

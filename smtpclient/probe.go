@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/postfixtls/postfixtls/internal/pfutil"
@@ -55,6 +56,9 @@ const (
 	DefaultHeloTimeout     = 300 * time.Second // smtp_helo_timeout
 	DefaultStartTLSTimeout = 300 * time.Second // smtp_starttls_timeout
 	DefaultQUITTimeout     = 5 * time.Second   // writing QUIT (Postfix skips the reply)
+	DefaultMailTimeout     = 300 * time.Second // smtp_mail_timeout
+	DefaultRcptTimeout     = 300 * time.Second // smtp_rcpt_timeout
+	DefaultRSETTimeout     = 20 * time.Second  // smtp_rset_timeout
 	DefaultTranscriptLimit = 16 << 10          // bytes of transcript text kept
 	DefaultHeloName        = "localhost"
 )
@@ -97,6 +101,17 @@ type ProbeOptions struct {
 	SkipEHLOAfterTLS bool
 	// WaitQUITReply reads the QUIT reply (Postfix does not: smtp_skip_quit_response = yes).
 	WaitQUITReply bool
+	// Envelope, when set, makes the session go on where Postfix would start the mail
+	// transaction — after the handshake and the EHLO inside TLS, or after the plaintext EHLO
+	// (no STARTTLS, level none, a refused STARTTLS) — with MAIL FROM, RCPT TO, then RSET and
+	// QUIT, as Postfix's address verification probes do. DATA is never sent. Continue, when
+	// set, is asked first (after the handshake, before the second EHLO): false ends the
+	// session with QUIT at once, as Postfix does after a failed certificate check.
+	Envelope *Envelope
+	Continue func(*Session) bool
+	// MailTimeout (smtp_mail_timeout, 300 s), RcptTimeout (smtp_rcpt_timeout, 300 s) and
+	// RSETTimeout (smtp_rset_timeout, 20 s) limit sending each command and reading its reply.
+	MailTimeout, RcptTimeout, RSETTimeout time.Duration
 	// Dialer makes the connection (default a *net.Dialer).
 	Dialer Dialer
 }
@@ -136,6 +151,9 @@ type Session struct {
 	// PostTLSEHLO is the reply to the EHLO sent inside TLS.
 	PostTLSEHLO     *reply.Reply    `json:"post_tls_ehlo,omitempty"`
 	PostTLSEHLOInfo *reply.EHLOInfo `json:"post_tls_ehlo_info,omitempty"`
+	// PostTLSHELO is the reply to the HELO sent inside TLS after the EHLO there was
+	// refused with a code other than 421 (only with ProbeOptions.Envelope).
+	PostTLSHELO *reply.Reply `json:"post_tls_helo,omitempty"`
 	// Injected reports bytes the server sent before it was its turn (after the banner,
 	// before EHLO; or after the STARTTLS reply, before the handshake). They were discarded
 	// and never reached the SMTP parser or the TLS layer. Injections says where and how many.
@@ -144,6 +162,9 @@ type Session struct {
 	// Err is the error that ended the session early, at any step (nil when the session ran
 	// to its end, including refused STARTTLS or a non-2xx banner, which are replies).
 	Err *StepError `json:"error,omitempty"`
+	// Envelope is the MAIL FROM / RCPT TO exchange (ProbeOptions.Envelope); nil when none
+	// was made.
+	Envelope *EnvelopeResult `json:"envelope,omitempty"`
 	// QUITSent reports that QUIT was sent (not after a handshake failure or I/O error).
 	QUITSent bool `json:"quit_sent"`
 	// QUITReply is the QUIT reply when ProbeOptions.WaitQUITReply is set.
@@ -163,6 +184,27 @@ type Session struct {
 	// tlsFirst holds the first bytes the TLS layer read from the network (tests check that
 	// injected plaintext never reaches it).
 	tlsFirst []byte
+}
+
+// Envelope is the mail transaction a session tries (never with DATA).
+type Envelope struct {
+	// Sender is the MAIL FROM address; "" is the null sender, sent as "MAIL FROM:<>".
+	Sender string `json:"sender"`
+	// Recipient is the RCPT TO address.
+	Recipient string `json:"recipient"`
+}
+
+// EnvelopeResult is what the server answered to the envelope.
+type EnvelopeResult struct {
+	Envelope
+	// MAIL is the reply to MAIL FROM, RCPT the reply to RCPT TO (nil when RCPT TO was not
+	// sent: MAIL FROM was refused or the session ended) and RSET the reply to RSET.
+	MAIL *reply.Reply `json:"mail,omitempty"`
+	RCPT *reply.Reply `json:"rcpt,omitempty"`
+	RSET *reply.Reply `json:"rset,omitempty"`
+	// Skipped says why the envelope was not sent although one was asked for (Continue said
+	// no); empty when it was sent.
+	Skipped string `json:"skipped,omitempty"`
 }
 
 // Injection records unrequested bytes found in the input buffer.
@@ -213,6 +255,7 @@ type Timings struct {
 	STARTTLS    time.Duration `json:"starttls"`
 	Handshake   time.Duration `json:"handshake"`
 	PostTLSEHLO time.Duration `json:"post_tls_ehlo"`
+	Envelope    time.Duration `json:"envelope,omitempty"`
 	QUIT        time.Duration `json:"quit"`
 	Total       time.Duration `json:"total"`
 }
@@ -279,6 +322,9 @@ func Probe(ctx context.Context, addr string, opt ProbeOptions) (*Session, error)
 	setDefault(&opt.HeloTimeout, DefaultHeloTimeout)
 	setDefault(&opt.StartTLSTimeout, DefaultStartTLSTimeout)
 	setDefault(&opt.QUITTimeout, DefaultQUITTimeout)
+	setDefault(&opt.MailTimeout, DefaultMailTimeout)
+	setDefault(&opt.RcptTimeout, DefaultRcptTimeout)
+	setDefault(&opt.RSETTimeout, DefaultRSETTimeout)
 	if opt.TranscriptLimit <= 0 {
 		opt.TranscriptLimit = DefaultTranscriptLimit
 	}
@@ -405,8 +451,8 @@ func (p *prober) run() {
 		}
 		if !rep.Positive() {
 			// At "may" Postfix continues in plaintext; above it gives up with
-			// "TLS is required, but host %s refused to start TLS: %s". Either way we are
-			// done here.
+			// "TLS is required, but host %s refused to start TLS: %s". Continue decides.
+			p.envelope(false)
 			p.quit()
 			return
 		}
@@ -414,25 +460,131 @@ func (p *prober) run() {
 		if !p.handshake() {
 			return
 		}
-		if !p.opt.SkipEHLOAfterTLS {
-			t = time.Now()
-			p.deadline(p.opt.HeloTimeout)
-			rep, err = p.command(StepPostTLSEHLO, "EHLO "+p.opt.HeloName)
-			s.PostTLSEHLO = rep
-			s.Timings.PostTLSEHLO = time.Since(t)
-			if err != nil {
+		if p.opt.Envelope != nil {
+			if !p.approved() {
+				p.quit()
 				return
 			}
-			if rep.Positive() {
-				info := reply.ParseEHLO(rep, p.opt.DiscardEHLOKeywords)
-				s.PostTLSEHLOInfo = &info
+			if !p.postTLSGreeting(true) {
+				return
 			}
+			p.envelope(true)
+		} else if !p.opt.SkipEHLOAfterTLS && !p.postTLSGreeting(false) {
+			return
 		}
-	} else if p.opt.Mode == Wrapper && !p.opt.SkipEHLOAfterTLS {
-		// In wrapper mode the EHLO above already ran inside TLS.
-		s.PostTLSEHLO, s.PostTLSEHLOInfo = s.EHLO, s.EHLOInfo
+	} else {
+		if p.opt.Mode == Wrapper && !p.opt.SkipEHLOAfterTLS {
+			// In wrapper mode the EHLO above already ran inside TLS.
+			s.PostTLSEHLO, s.PostTLSEHLOInfo = s.EHLO, s.EHLOInfo
+		}
+		p.envelope(false)
 	}
 	p.quit()
+}
+
+// postTLSGreeting sends EHLO again inside TLS. With helo (the recipient probe) it then does
+// what smtp_helo() does there: a 421 ends the session with QUIT, another refusal is followed
+// by HELO, whose refusal ends it too. It returns false when the session is over (QUIT sent,
+// or an I/O error recorded).
+func (p *prober) postTLSGreeting(helo bool) bool {
+	s := p.s
+	t := time.Now()
+	defer func() { s.Timings.PostTLSEHLO = time.Since(t) }()
+	p.deadline(p.opt.HeloTimeout)
+	rep, err := p.command(StepPostTLSEHLO, "EHLO "+p.opt.HeloName)
+	s.PostTLSEHLO = rep
+	switch {
+	case err != nil:
+		return false
+	case rep.Positive():
+		info := reply.ParseEHLO(rep, p.opt.DiscardEHLOKeywords)
+		s.PostTLSEHLOInfo = &info
+		return true
+	case !helo:
+		return true
+	case rep.Code == 421:
+		// "host %s refused to talk to me: %s" (smtp_helo after STARTTLS).
+		p.quit()
+		return false
+	}
+	rep, err = p.command(StepPostTLSHELO, "HELO "+p.opt.HeloName)
+	s.PostTLSHELO = rep
+	if err != nil {
+		return false
+	}
+	if !rep.Positive() {
+		p.quit()
+		return false
+	}
+	return true
+}
+
+// approved asks ProbeOptions.Continue whether the envelope may be sent and starts
+// Session.Envelope, which records a refusal.
+func (p *prober) approved() bool {
+	ok := p.opt.Continue == nil || p.opt.Continue(p.s) // judged on what came before
+	p.s.Envelope = &EnvelopeResult{Envelope: *p.opt.Envelope}
+	if ok {
+		return true
+	}
+	p.s.Envelope.Skipped = "Postfix would not send MAIL FROM over this session"
+	p.note("*", "envelope not sent: "+p.s.Envelope.Skipped)
+	return false
+}
+
+// envelope sends MAIL FROM and RCPT TO and then RSET, when ProbeOptions.Envelope asks for
+// it (approved says whether Continue was asked already). It never sends DATA. A refused
+// MAIL FROM stops before RCPT TO, as Postfix's non-pipelined dialogue does. The caller
+// sends QUIT.
+func (p *prober) envelope(approved bool) {
+	env := p.opt.Envelope
+	if env == nil || p.s.Err != nil || (!approved && !p.approved()) {
+		return
+	}
+	s := p.s
+	t := time.Now()
+	defer func() { s.Timings.Envelope = time.Since(t) }()
+	res := s.Envelope
+	p.deadline(p.opt.MailTimeout)
+	rep, err := p.command(StepMAIL, "MAIL FROM:<"+commandArg(env.Sender)+">")
+	res.MAIL = rep
+	if err != nil {
+		return
+	}
+	if rep.Positive() {
+		p.deadline(p.opt.RcptTimeout)
+		rep, err = p.command(StepRCPT, "RCPT TO:<"+commandArg(env.Recipient)+">")
+		res.RCPT = rep
+		if err != nil {
+			return
+		}
+	}
+	// The transaction is abandoned; what RSET meets no longer changes the outcome
+	// (Postfix's "sending final RSET" is not a sending state), so its failure is only noted.
+	p.deadline(p.opt.RSETTimeout)
+	p.note(">", "RSET")
+	if _, err := p.conn.Write([]byte("RSET\r\n")); err != nil {
+		p.note("*", "RSET not sent: "+err.Error())
+		return
+	}
+	rep, err = p.rr.Read()
+	p.record(rep)
+	if err != nil {
+		p.note("*", "no RSET reply: "+err.Error())
+		return
+	}
+	res.RSET = rep
+}
+
+// commandArg keeps an address from breaking the command line: CR, LF and other control
+// bytes are dropped (an address never holds them; a caller's input might).
+func commandArg(a string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, a)
 }
 
 // setReader installs a fresh buffered reader over c (a new one after the handshake, so that

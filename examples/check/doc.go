@@ -6,7 +6,7 @@
 // validating resolver, TLSA lookups for DANE, STARTTLS with Postfix's protocol and cipher
 // limits) and judges every session as the emulated Postfix release would:
 //
-//	check [-C dir] [-o name=value]... [-service name] [-sender addr] [-resolver addr] [-version v] [-json] DESTINATION
+//	check [-C dir] [-o name=value]... [-service name] [-sender addr] [-deadline d] [-probe-rcpt] [-resolver addr] [-version v] [-json] DESTINATION
 //
 // Offline mode judges a certificate chain kept in a file, with optional TLSA records and MX
 // host name, and needs no network at all:
@@ -27,7 +27,19 @@
 // apply); it is implemented by setting default_transport, so it is accepted only with "[host]"
 // or "host:port" destinations. -sender is the envelope sender that
 // sender_dependent_relayhost_maps and sender_dependent_default_transport_maps are asked for
-// (without it, the null sender "<>", as for a bounce).
+// (without it, the null sender "<>", as for a bounce). -deadline (default 60s, 0 for none)
+// bounds the whole live check of the destination on top of Postfix's own timeouts; when it
+// ends the check the verdict says so ("deadline" line, JSON "deadline"), and the cut attempt
+// counts as a deferral.
+//
+// The TLS verdict alone says nothing about the recipient: Postfix still bounces on a "550
+// 5.1.1" or defers on a "450" to RCPT TO. -probe-rcpt (live mode, DESTINATION an address)
+// asks each server once the TLS part would deliver — EHLO inside TLS, MAIL FROM:<-sender>,
+// RCPT TO, then RSET and QUIT, never DATA, as Postfix's address verification does — and the
+// verdict becomes what Postfix does with those replies ("host mx[addr] said: 550 5.1.1 ...
+// (in reply to RCPT TO command)"). Without it the verdict says that the recipient was not
+// tested. Postfix's own probes send MAIL FROM:<double-bounce@$myorigin>
+// ($address_verify_sender); pass that as -sender to see what they see.
 //
 // The emulated release is -version, else the installed Postfix's (postconf -c dir -h
 // mail_version), else the newest release the library knows. DNS goes to -resolver (host:port)
@@ -41,7 +53,8 @@
 // Postfix's words (dsn=..., status=deferred (...)), the explanation and the fixes, narrowest
 // first. With -json it prints one object in the contract of design.md ("The check tool's
 // JSON"): destination, nexthop, postfix_version, policy{level, match, source}, outcome, dsn,
-// reason, trust, attempts[], findings[]; fields may be added, never renamed. Offline mode
+// reason, trust, attempts[], findings[], recipient{check, address, sender, reply, note};
+// fields may be added, never renamed. Offline mode
 // prints the same shape.
 //
 // # Exit status

@@ -73,6 +73,8 @@ func newLiveWorld(t *testing.T) *liveWorld {
 		{"127.0.1.20", smtpd.Config{Certificates: []tls.Certificate{pki.TLSCertificate(mx, h.Inter)}}},
 		{"127.0.1.30", smtpd.Config{Certificates: []tls.Certificate{pki.TLSCertificate(mx, h.Inter)}}},
 		{"127.0.1.40", smtpd.Config{NoSTARTTLS: true}},
+		{"127.0.1.50", smtpd.Config{Certificates: []tls.Certificate{pki.TLSCertificate(mx, h.Inter)},
+			RcptReply: "550 5.1.1 <user@reject.test>: Recipient address rejected: User unknown"}},
 	}
 	for _, c := range configs {
 		c.cfg.Addr = net.JoinHostPort(c.ip, strconv.Itoa(w.port))
@@ -96,6 +98,8 @@ func newLiveWorld(t *testing.T) *liveWorld {
 		tlsa + ".mx.stale.test. 300 IN TLSA 3 1 1 " + spkiHex(other),
 		"plain.test. 300 IN MX 10 mx.plain.test.",
 		"mx.plain.test. 300 IN A 127.0.1.40",
+		"reject.test. 300 IN MX 10 mx.reject.test.",
+		"mx.reject.test. 300 IN A 127.0.1.50",
 	}})
 	w.resolver = dns.Resolver
 	writeFile(t, filepath.Join(w.dir, "rootca.pem"), h.Root.PEM())
@@ -183,6 +187,57 @@ func TestLive(t *testing.T) {
 			sess := w.servers["127.0.1.20"].Sessions()
 			return len(sess) > 0 && sess[len(sess)-1].SNI == "mx.example.test"
 		}, 5*time.Second, 10*time.Millisecond, "§6.3 DANE sends the TLSA base domain as SNI")
+	})
+	t.Run("-probe-rcpt: smtp_rcpt_fail 550 5.1.1 bounces the recipient after a TLS session Postfix accepts", func(t *testing.T) {
+		code, out, errs := invoke(t, "-C", w.dir, "-version", "3.7.11", "-resolver", w.resolver, "-probe-rcpt", "-sender", "me@client.test", "-json", "user@reject.test")
+		require.Equal(t, 1, code, errs)
+		var v struct {
+			Outcome, DSN, Reason string
+			Recipient            struct{ Check, Address, Note string }
+		}
+		require.NoError(t, json.Unmarshal([]byte(out), &v), out)
+		require.Equal(t, "bounce", v.Outcome)
+		require.Equal(t, "5.1.1", v.DSN)
+		require.Equal(t, "host mx.reject.test[127.0.1.50] said: 550 5.1.1 <user@reject.test>: Recipient address rejected: User unknown (in reply to RCPT TO command)", v.Reason)
+		require.Equal(t, "rejected", v.Recipient.Check)
+		require.Equal(t, "user@reject.test", v.Recipient.Address)
+		// The server records a session once it has seen the client go (QUIT or close).
+		require.Eventually(t, func() bool { return len(w.servers["127.0.1.50"].Sessions()) > 0 }, 5*time.Second, 10*time.Millisecond)
+		sess := w.servers["127.0.1.50"].Sessions()
+		last := sess[len(sess)-1]
+		require.Equal(t, "FROM:<me@client.test>", last.MailFrom)
+		require.NotContains(t, last.Commands, "DATA")
+
+		code, out, errs = invoke(t, "-C", w.dir, "-version", "3.7.11", "-resolver", w.resolver, "-probe-rcpt", "user@reject.test")
+		require.Equal(t, 1, code, errs)
+		require.Contains(t, out, "status=bounced (host mx.reject.test[127.0.1.50] said: 550 5.1.1")
+		require.Contains(t, out, "recipient    rejected <user@reject.test> from <>: 550 5.1.1")
+		require.Contains(t, out, "[recipient-refused] The TLS policy is not the problem")
+	})
+	t.Run("without -probe-rcpt the verdict says the recipient was not tested", func(t *testing.T) {
+		code, out, errs := invoke(t, "-C", w.dir, "-version", "3.7.11", "-resolver", w.resolver, "-json", "user@reject.test")
+		require.Equal(t, 0, code, errs)
+		var v struct {
+			Outcome   string
+			Recipient struct{ Check, Note string }
+		}
+		require.NoError(t, json.Unmarshal([]byte(out), &v), out)
+		require.Equal(t, "deliver", v.Outcome)
+		require.Equal(t, "not-tested", v.Recipient.Check)
+		require.Contains(t, v.Recipient.Note, "not tested")
+		_, out, _ = invoke(t, "-C", w.dir, "-version", "3.7.11", "-resolver", w.resolver, "user@reject.test")
+		require.Contains(t, out, "status=sent (the recipient was not tested")
+	})
+	t.Run("-probe-rcpt with an accepting server: the recipient was accepted", func(t *testing.T) {
+		code, out, errs := invoke(t, "-C", w.dir, "-version", "3.7.11", "-resolver", w.resolver, "-probe-rcpt", "user@example.test")
+		require.Equal(t, 0, code, errs)
+		require.Contains(t, out, "status=sent (the server accepted the recipient; the message itself, DATA, was not sent)")
+		require.Contains(t, out, "recipient    accepted <user@example.test> from <>: 250")
+	})
+	t.Run("-probe-rcpt needs an address", func(t *testing.T) {
+		code, _, errs := invoke(t, "-C", w.dir, "-version", "3.7.11", "-resolver", w.resolver, "-probe-rcpt", "example.test")
+		require.Equal(t, 2, code)
+		require.Contains(t, errs, "-probe-rcpt needs a recipient address")
 	})
 	t.Run("-service naming no master.cf service is a configuration error", func(t *testing.T) {
 		code, out, errs := invoke(t, "-C", w.dir, "-version", "3.7.11", "-resolver", w.resolver, "-service", "nosuch", "[mx.plain.test]")

@@ -13,8 +13,10 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/postfixtls/postfixtls/dane/dnssec"
+	"github.com/postfixtls/postfixtls/internal/release"
 	"github.com/postfixtls/postfixtls/policy"
 	"github.com/postfixtls/postfixtls/policy/verdict"
 	"github.com/postfixtls/postfixtls/smtpclient"
@@ -64,6 +66,8 @@ type options struct {
 	tlsa        listFlag
 	mx          string
 	sender      string
+	deadline    time.Duration
+	probeRcpt   bool
 	destination string
 }
 
@@ -72,10 +76,10 @@ type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
-const usageText = `usage: check [-C dir] [-o name=value]... [-service name] [-sender addr] [-resolver addr] [-version v] [-json] DESTINATION
+const usageText = `usage: check [-C dir] [-o name=value]... [-service name] [-sender addr] [-deadline d] [-probe-rcpt] [-resolver addr] [-version v] [-json] DESTINATION
        check [-C dir] [-o name=value]... [-sender addr] -cert chain.pem [-tlsa 'RR']... [-mx host] [-version v] [-json] DESTINATION
 
-DESTINATION is user@domain, domain, [host] or [host]:port.
+DESTINATION is user@domain, domain, [host] or [host]:port; -probe-rcpt needs user@domain.
 Exit status: 0 deliver, 1 defer or bounce, 2 usage or configuration error.
 `
 
@@ -93,7 +97,9 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.cert, "cert", "", "offline mode: PEM `file` with the server's chain, leaf first")
 	fs.Var(&o.tlsa, "tlsa", "offline mode: a TLSA record of the server, e.g. '3 1 1 ab12...' (repeatable)")
 	fs.StringVar(&o.mx, "mx", "", "offline mode: the MX `host` name the chain belongs to (default: no MX, the domain itself)")
+	fs.DurationVar(&o.deadline, "deadline", smtpclient.DefaultDeadline, "bound for the whole live check of the destination, on top of Postfix's own timeouts (0: none)")
 	fs.StringVar(&o.sender, "sender", "", "envelope sender `address` for sender_dependent_relayhost_maps and sender_dependent_default_transport_maps (default: the null sender <>)")
+	fs.BoolVar(&o.probeRcpt, "probe-rcpt", false, "live mode: after the TLS part, ask each server about the recipient (MAIL FROM:<-sender>, RCPT TO, RSET, QUIT; never DATA) and judge its replies as Postfix does")
 	var pos []string
 	rest := args
 	for {
@@ -131,6 +137,12 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	}
 	if o.cert == "" && (len(o.tlsa) > 0 || o.mx != "") {
 		return nil, &usageError{"-tlsa and -mx belong to offline mode and need -cert"}
+	}
+	if o.probeRcpt && o.cert != "" {
+		return nil, &usageError{"-probe-rcpt asks the server: it is for live checks, not offline mode (-cert)"}
+	}
+	if o.probeRcpt && !strings.Contains(o.destination, "@") {
+		return nil, &usageError{fmt.Sprintf("-probe-rcpt needs a recipient address (user@domain) as DESTINATION, not %q", o.destination)}
 	}
 	if o.cert != "" && o.resolver != "" {
 		return nil, &usageError{"-resolver is for live checks; offline mode (-cert) makes no DNS queries"}
@@ -197,6 +209,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitFail
 }
 
+// liveDeadline maps the -deadline flag to CheckOptions.Deadline: 0 on the command line means
+// no deadline.
+func liveDeadline(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
+
 // explain turns an error into the one-line message for stderr, saying what kind it is.
 func explain(err error) string {
 	switch {
@@ -208,6 +229,11 @@ func explain(err error) string {
 	case errors.Is(err, policy.ErrNotSMTP):
 		return "not an SMTP delivery: " + err.Error()
 	case errors.Is(err, policy.ErrNextHop):
+		if msg := err.Error(); strings.HasPrefix(msg, policy.ErrNextHop.Error()) {
+			return msg
+		}
+		return "bad destination: " + err.Error()
+	case errors.Is(err, smtpclient.ErrNoRecipient):
 		return "bad destination: " + err.Error()
 	case errors.Is(err, verdict.ErrObservation):
 		return "offline input: " + err.Error()
@@ -226,11 +252,13 @@ type report struct {
 	offline      bool
 	diagnostics  []string
 	resolverFrom string
+	// probed is -probe-rcpt: the recipient line is printed even when not tested.
+	probed bool
 }
 
 // check loads the configuration and answers, live or offline.
 func check(ctx context.Context, o *options) (*report, error) {
-	rep := &report{offline: o.cert != ""}
+	rep := &report{offline: o.cert != "", probed: o.probeRcpt}
 	dir := o.configDir
 	switch {
 	case o.configGiven:
@@ -281,7 +309,8 @@ func check(ctx context.Context, o *options) (*report, error) {
 		if err != nil {
 			return nil, err
 		}
-		rep.verdict, err = smtpclient.Check(ctx, s, o.destination, smtpclient.CheckOptions{Resolver: r, Sender: o.sender})
+		rep.verdict, err = smtpclient.Check(ctx, s, o.destination, smtpclient.CheckOptions{Resolver: r, Sender: o.sender,
+			ProbeRecipient: o.probeRcpt, Deadline: liveDeadline(o.deadline)})
 	}
 	if err != nil {
 		return nil, err
@@ -293,21 +322,14 @@ func check(ctx context.Context, o *options) (*report, error) {
 // newest known. It says where the choice came from.
 func pickVersion(ctx context.Context, flagValue, dir string) (policy.Version, string, error) {
 	if flagValue != "" {
-		v, err := policy.ParseVersion(flagValue)
+		v, err := policy.ParseKnownVersion(flagValue)
 		if err != nil {
-			return policy.Version{}, "", &usageError{fmt.Sprintf("-version %q: %v", flagValue, err)}
+			return policy.Version{}, "", &usageError{"-version: " + err.Error()} // err quotes the value
 		}
 		return v, "-version", nil
 	}
-	// postconf fails (after a one-second pause) when there is no main.cf to read: do not ask.
-	if dir != "" {
-		if _, err := os.Stat(dir + "/main.cf"); err == nil {
-			if v, err := policy.DetectVersion(ctx, dir); err == nil {
-				return v, "installed Postfix (postconf -c " + dir + " -h mail_version)", nil
-			}
-		}
-	}
-	return policy.Latest(), "newest release known (no installed Postfix answered; use -version)", nil
+	v, from := release.Default(ctx, dir)
+	return v, from, nil
 }
 
 // resolver builds the DNS client: -resolver, else /etc/resolv.conf.

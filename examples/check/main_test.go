@@ -241,7 +241,7 @@ func TestUsageAndConfigErrors(t *testing.T) {
 		{"-cert file without certificates", []string{"-C", w.dir, "-version", "3.7.11", "-cert", filepath.Join(w.dir, "tls_policy"), "a.test"}, "offline input"},
 		{"-mx for a bracketed next hop", []string{"-C", w.dir, "-version", "3.7.11", "-cert", w.mxChain, "-mx", "x.test", "[a.test]"}, "not looked up in MX"},
 		{"§2.4 invalid smtp_tls_security_level is fatal in Postfix", []string{"-C", bad, "-version", "3.7.11", "-cert", w.mxChain, "a.test"}, "configuration error"},
-		{"bad next hop", []string{"-C", w.dir, "-version", "3.7.11", "-cert", w.mxChain, "[a.test"}, "bad destination"},
+		{"bad next hop", []string{"-C", w.dir, "-version", "3.7.11", "-cert", w.mxChain, "[a.test"}, "invalid next-hop destination: missing \"]\""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

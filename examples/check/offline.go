@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
 	"os"
 	"strings"
 
+	"github.com/postfixtls/postfixtls/dane"
 	"github.com/postfixtls/postfixtls/policy/verdict"
 
 	"github.com/postfixtls/postfixtls/policy"
@@ -59,6 +61,10 @@ func offline(ctx context.Context, s *policy.Settings, o *options) (*smtpclient.V
 	obs, err := verdict.ObservationFromFiles(verdict.ObservationFiles{Host: host, Addr: addr, Port: hop.Port,
 		Chain: strings.NewReader(string(chain)), TLSA: tlsa, NoMX: noMX})
 	if err != nil {
+		// Name the input that is wrong: the TLSA text of -tlsa, else the chain file.
+		if len(o.tlsa) > 0 && errors.Is(err, dane.ErrMalformedRecord) {
+			return nil, fmt.Errorf("-tlsa: %w", err)
+		}
 		return nil, fmt.Errorf("%s: %w", o.cert, err)
 	}
 	mx := ""

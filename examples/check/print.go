@@ -97,6 +97,12 @@ func (r *report) print(w io.Writer) {
 	}
 
 	fmt.Fprintf(w, "verdict      %s\n", statusLine(r))
+	if r.verdict.Deadline != "" {
+		fmt.Fprintf(w, "deadline     %s\n", r.verdict.Deadline)
+	}
+	if r.verdict.Recipient.Check != verdict.RecipientNotTested || r.probed {
+		fmt.Fprintf(w, "recipient    %s\n", recipientLine(r))
+	}
 	for _, l := range v.Log {
 		fmt.Fprintf(w, "  logged     %s\n", l)
 	}
@@ -140,8 +146,31 @@ func statusLine(r *report) string {
 	switch {
 	case v.Reason != "":
 		s += " (" + v.Reason + ")"
+	case v.Outcome == verdict.OutcomeDeliver && v.Recipient.Check == verdict.RecipientAccepted:
+		s += " (the server accepted the recipient; the message itself, DATA, was not sent)"
+	case v.Outcome == verdict.OutcomeDeliver && r.probed && v.Recipient.Note != "":
+		s += " (" + v.Recipient.Note + ")"
 	case v.Outcome == verdict.OutcomeDeliver:
-		s += " (the server's reply to the message itself is not known: check stops before MAIL FROM)"
+		s += " (the recipient was not tested: check stops before MAIL FROM; -probe-rcpt asks the server)"
+	}
+	return s
+}
+
+// recipientLine says what is known of the recipient, for the "recipient" line.
+func recipientLine(r *report) string {
+	rs := r.verdict.Recipient
+	if rs.Check == verdict.RecipientNotTested || rs.Check == "" {
+		return "not tested"
+	}
+	s := string(rs.Check)
+	if rs.Address != "" {
+		s += " <" + rs.Address + ">"
+	}
+	if rs.Sender != nil {
+		s += " from <" + *rs.Sender + ">"
+	}
+	if rs.Reply != nil {
+		s += ": " + rs.Reply.OneLine()
 	}
 	return s
 }

@@ -47,6 +47,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/postfixtls/postfixtls/policy"
 	"github.com/postfixtls/postfixtls/policy/lint"
@@ -108,9 +110,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if version != "" {
-		v, err := policy.ParseVersion(version)
+		v, err := policy.ParseKnownVersion(version)
 		if err != nil {
-			fmt.Fprintln(stderr, "lint:", err)
+			fmt.Fprintln(stderr, "lint: -version:", err)
 			return exitUsage
 		}
 		o.Version = v
@@ -177,14 +179,27 @@ func (p *printer) finding(f lint.Finding) error {
 	if f.Line > 0 {
 		loc += ":" + strconv.Itoa(f.Line)
 	}
-	fmt.Fprintf(p.w, "%s: %s: %s: %s\n", loc, f.Severity, f.Code, f.Message)
+	fmt.Fprintf(p.w, "%s: %s: %s: %s\n", esc(loc), f.Severity, f.Code, esc(f.Message))
 	if f.Text != "" {
-		fmt.Fprintf(p.w, "\t%s\n", f.Text)
+		fmt.Fprintf(p.w, "\t%s\n", esc(f.Text))
 	}
 	if f.Fix != "" {
-		fmt.Fprintf(p.w, "\tfix: %s\n", f.Fix)
+		fmt.Fprintf(p.w, "\tfix: %s\n", esc(f.Fix))
 	}
 	return nil
+}
+
+// esc makes text from the configuration safe for a terminal: a line with control
+// characters, a byte-order mark or invalid UTF-8 is shown Go-escaped ("\x1b", "\ufeff").
+func esc(s string) string {
+	bad := func(r rune) bool {
+		return !unicode.IsGraphic(r) && r != ' ' && r != '\t' || r == utf8.RuneError || r == '\ufeff'
+	}
+	if strings.IndexFunc(s, bad) < 0 {
+		return s
+	}
+	q := strconv.QuoteToGraphic(s)
+	return q[1 : len(q)-1]
 }
 
 func (p *printer) head() {

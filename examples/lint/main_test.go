@@ -118,7 +118,7 @@ func TestHumanOutput(t *testing.T) {
 	lines := strings.Split(out.String(), "\n")
 	assert.Equal(t, dir+`/tls_policy:1: warning: wildcard-key: key "*.example.com" is a literal string, not a wildcard: no next hop is ever "*.example.com"`, lines[0])
 	assert.Equal(t, "\t*.example.com verify", lines[1])
-	assert.Equal(t, "\tfix: .example.com verify   (a leading dot matches every subdomain)", lines[2])
+	assert.Equal(t, "\tfix: .example.com verify   (a leading dot matches every subdomain; replaces the row *.example.com)", lines[2])
 	assert.Equal(t, "lint (Postfix 3.7.11): 0 errors, 1 warnings, 0 notes", lines[3])
 }
 
@@ -137,10 +137,10 @@ func TestLintTableOnly(t *testing.T) {
 	run(context.Background(), []string{"-version", "3.7.11", "testdata/tls_policy"}, &out, &out)
 	assert.Equal(t, `testdata/tls_policy:2: error: unknown-attribute: smtp_tls_policy_maps, next-hop destination "example.com": invalid attribute name: "tls_connection_reuse"
 	example.com      secure tls_connection_reuse=yes
-	fix: the attribute is connection_reuse=yes; until then smtp(8) defers mail for this destination with 4.7.5; corrected row: example.com secure connection_reuse=yes
+	fix: the attribute is connection_reuse=yes; until then smtp(8) defers mail for this destination with 4.7.5; corrected row: example.com secure connection_reuse=yes; or: example.com secure
 testdata/tls_policy:4: warning: wildcard-key: key "*.example.net" is a literal string, not a wildcard: no next hop is ever "*.example.net"
 	*.example.net    verify
-	fix: .example.net    verify   (a leading dot matches every subdomain)
+	fix: .example.net verify   (a leading dot matches every subdomain; replaces the row *.example.net)
 lint (Postfix 3.7.11): 1 errors, 1 warnings, 0 notes
 `, out.String())
 }

@@ -34,6 +34,10 @@ type Case struct {
 	// (the world's private configuration directory, bind-mounted there) to content. They are
 	// written before Postfix starts; ApplyFix fills them from the file edits of a fix.
 	Files map[string]string `json:"files,omitempty"`
+	// MTASTS, when set, publishes an MTA-STS policy for the recipient domain and puts a real
+	// postfix-mta-sts-resolver (mta-sts-daemon, a socketmap server) into smtp_tls_policy_maps
+	// (see mtasts.go).
+	MTASTS *MTASTS `json:"mta_sts,omitempty"`
 	// Oracle is what Postfix 3.7.11 recorded for this case in the shared oracle, when the case
 	// came from there.
 	Oracle *Outcome `json:"oracle,omitempty"`
@@ -56,12 +60,30 @@ type Server struct {
 	Addr string `json:"addr"`
 	// Cert names the certificate (see Certs); empty means STARTTLS is not offered.
 	Cert string `json:"cert,omitempty"`
-	// Send is which chain is sent: "chain" (leaf + intermediate, the default), "leaf" or
-	// "full" (with the root).
+	// Send is which chain is sent: "chain" (leaf + intermediate, the default), "leaf",
+	// "full" (with the root) or "cross" (with a copy of the root cross-signed by the other
+	// root).
 	Send string `json:"send,omitempty"`
 	// STARTTLSReply, when set, refuses STARTTLS with this reply (e.g. "454 4.7.0 TLS not
 	// available").
 	STARTTLSReply string `json:"starttls_reply,omitempty"`
+	// MailReply and RcptReply, when set, answer MAIL FROM and RCPT TO with this reply (e.g.
+	// "550 5.1.1 Recipient rejected"). A case with either runs the library with its
+	// recipient probe (smtpclient.CheckOptions.ProbeRecipient), since Postfix's verdict then
+	// depends on those replies.
+	MailReply string `json:"mail_reply,omitempty"`
+	RcptReply string `json:"rcpt_reply,omitempty"`
+}
+
+// probesRecipient reports whether a server of the case answers MAIL FROM or RCPT TO with a
+// configured reply.
+func (c Case) probesRecipient() bool {
+	for _, s := range c.Servers {
+		if s.MailReply != "" || s.RcptReply != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // Outcome is what one side (Postfix or the library) decided for the delivery.
@@ -76,6 +98,9 @@ type Outcome struct {
 	Trust string `json:"trust,omitempty"`
 	// Log are the relevant log lines (Postfix: smtp(8) and warnings; library: attempt logs).
 	Log []string `json:"log,omitempty"`
+	// Findings are the library's findings, one line each: the summary, then the details
+	// (empty for Postfix).
+	Findings []string `json:"findings,omitempty"`
 }
 
 // Result is what one run of a Case produced.

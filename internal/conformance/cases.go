@@ -237,6 +237,10 @@ func MatrixCases(cs *Certs) []Case {
 		{"2-0-1-root-not-sent", []string{rr(2, 0, 1, "rootca")}, "", ""},
 		{"2-0-1-root-sent", []string{rr(2, 0, 1, "rootca")}, "full", ""},
 		{"2-0-1-otherca", []string{rr(2, 0, 1, "otherca")}, "", ""},
+		// OpenSSL 3.0 searches 2 0 0 certificates before the peer's: the self-signed root
+		// of the record, not the cross-signed copy the server sends, completes the chain.
+		{"2-0-0-root-cross-signed-copy-sent", []string{rr(2, 0, 0, "rootca")}, "cross", ""},
+		{"2-0-1-root-cross-signed-copy-sent", []string{rr(2, 0, 1, "rootca")}, "cross", ""},
 		{"2-0-1-inter-wrong-name", []string{rr(2, 0, 1, "inter")}, "", "other-name"},
 		{"3-1-1-expired", []string{rr(3, 1, 1, "expired")}, "", "expired"},
 		{"stale-and-good", []string{rr(3, 1, 1, "other-name"), rr(3, 1, 1, "mx-example")}, "", ""},
@@ -428,5 +432,97 @@ func MatrixCases(cs *Certs) []Case {
 	add("table/tafile", "§6.5 tafile= names the trust anchor for verify",
 		Case{Policy: []string{"example.test verify tafile=" + cs.Path("cafile-inter.pem")},
 			Servers: []Server{{Addr: stdAddr, Cert: "mx-example"}}})
+
+	// 8. The replies to MAIL FROM and RCPT TO after the TLS part (the library's recipient
+	// probe; smtp_proto.c, smtp_trouble.c). The shared oracle's rejectrcpt/deferrcpt servers
+	// gave the same texts with Postfix 3.7.11 (verify-rejectrcpt, verify-deferrcpt,
+	// twomx-deferrcpt, twomx-rejectrcpt, may-plain-rejectrcpt).
+	const (
+		rcpt550 = "550 5.1.1 <user@example.test>: Recipient address rejected: User unknown"
+		rcpt450 = "450 4.2.0 <user@example.test>: Recipient address rejected: Greylisted"
+	)
+	twoMX := []string{"example.test. IN MX 10 mx.example.test.", "example.test. IN MX 20 mx2.example.test.",
+		"mx.example.test. IN A 127.0.1.20", "mx2.example.test. IN A 127.0.1.21"}
+	for _, lv := range []string{"may", "verify", "dane"} {
+		zone := stdZone
+		if lv == "dane" {
+			zone = withZone(tlsaGood)
+		}
+		add("rcpt/reject-550/"+lv, "smtp_rcpt_fail: RCPT TO 550 after the TLS part bounces the recipient 5.1.1, level "+lv,
+			Case{Policy: []string{"example.test " + lv}, Zone: zone,
+				Servers: []Server{{Addr: stdAddr, Cert: "mx-example", RcptReply: rcpt550}}})
+		add("rcpt/defer-450/"+lv, "smtp_rcpt_fail: RCPT TO 450 on the last server defers the recipient 4.2.0, level "+lv,
+			Case{Policy: []string{"example.test " + lv}, Zone: zone,
+				Servers: []Server{{Addr: stdAddr, Cert: "mx-example", RcptReply: rcpt450}}})
+	}
+	add("rcpt/reject-550/may-plaintext", "smtp_rcpt_fail: RCPT TO 550 in a plaintext session at may (no STARTTLS) bounces",
+		Case{Policy: []string{"example.test may"}, Servers: []Server{{Addr: stdAddr, RcptReply: rcpt550}}})
+	add("rcpt/reject-550/multiline", "smtp_chat_resp: a multi-line RCPT TO reply is quoted with its lines joined by spaces",
+		Case{Policy: []string{"example.test verify"},
+			Servers: []Server{{Addr: stdAddr, Cert: "mx-example", RcptReply: "550-5.1.1 <user@example.test>: Recipient address rejected:\n550 5.1.1 User unknown in virtual mailbox table"}}})
+	add("rcpt/defer-450-then-second-mx", "smtp_rcpt_fail: RCPT TO 450 on a non-final MX is logged and the next MX delivers",
+		Case{Policy: []string{"example.test verify"}, Zone: twoMX,
+			Servers: []Server{{Addr: stdAddr, Cert: "mx-example", RcptReply: rcpt450}, {Addr: "127.0.1.21:25", Cert: "wild-example"}}})
+	add("rcpt/reject-550-first-mx", "smtp_rcpt_fail: RCPT TO 550 on the first MX bounces at once; the second MX is not tried",
+		Case{Policy: []string{"example.test verify"}, Zone: twoMX,
+			Servers: []Server{{Addr: stdAddr, Cert: "mx-example", RcptReply: rcpt550}, {Addr: "127.0.1.21:25", Cert: "wild-example"}}})
+	add("rcpt/not-verified-first", "§4.2 the TLS part decides first: a certificate Postfix rejects defers 4.7.5, RCPT TO is never sent",
+		Case{Policy: []string{"example.test verify"},
+			Servers: []Server{{Addr: stdAddr, Cert: "other-name", RcptReply: rcpt550}}})
+	add("rcpt/mail-from-553", "smtp_mesg_fail: MAIL FROM 553 bounces the message",
+		Case{Policy: []string{"example.test verify"},
+			Servers: []Server{{Addr: stdAddr, Cert: "mx-example", MailReply: "553 5.7.1 <sender@conformance.test>: Sender address rejected: Access denied"}}})
+	add("rcpt/mail-from-451", "smtp_mesg_fail: MAIL FROM 451 on the last server defers the message",
+		Case{Policy: []string{"example.test verify"},
+			Servers: []Server{{Addr: stdAddr, Cert: "mx-example", MailReply: "451 4.3.0 Temporary lookup failure"}}})
+
+	// 9. MTA-STS policies through a real postfix-mta-sts-resolver.
+	mtastsCases(add)
 	return out
+}
+
+// mtastsCases are the MTA-STS cases (issue 14 item 12): a real postfix-mta-sts-resolver,
+// fed by the world's HTTPS server, answers both Postfix and the library through socketmap.
+// Its answer is "secure match=<mx patterns, '*' dropped> servername=hostname" for an
+// enforce policy (and for testing in its strict_testing zone), NOTFOUND otherwise.
+func mtastsCases(add func(name, desc string, c Case)) {
+	sts := func(mode string, mx ...string) *MTASTS { return &MTASTS{Mode: mode, MX: mx} }
+	srv := func(cert string) []Server { return []Server{{Addr: stdAddr, Cert: cert}} }
+	for _, k := range []struct {
+		name, desc string
+		c          Case
+	}{
+		{"enforce/mx-match", "enforce, mx: mx.example.test matches the MX host and its certificate",
+			Case{MTASTS: sts("enforce", "mx.example.test"), Servers: srv("mx-example")}},
+		{"enforce/mx-wildcard", "enforce, mx: *.example.test becomes match=.example.test",
+			Case{MTASTS: sts("enforce", "*.example.test"), Servers: srv("mx-example")}},
+		{"enforce/mx-wildcard-deep", "enforce, mx: *.example.test: Postfix's .example.test also matches a name two labels down",
+			Case{MTASTS: sts("enforce", "*.example.test"), Servers: srv("deep-wild"),
+				Zone: []string{"example.test. IN MX 10 a.mx.example.test.", "a.mx.example.test. IN A 127.0.1.20"}}},
+		{"enforce/mx-list", "enforce with two mx: patterns, the second matches",
+			Case{MTASTS: sts("enforce", "mx.other.test", "*.example.test"), Servers: srv("mx-example")}},
+		{"enforce/mx-mismatch", "enforce, mx: mx.other.test does not name the MX host's certificate: Postfix defers",
+			Case{MTASTS: sts("enforce", "mx.other.test"), Servers: srv("mx-example")}},
+		{"enforce/wrong-ca", "enforce, the mx pattern matches but the certificate is from an untrusted CA",
+			Case{MTASTS: sts("enforce", "mx.example.test"), Servers: srv("wrongca")}},
+		{"enforce/no-starttls", "enforce, the MX host does not offer STARTTLS",
+			Case{MTASTS: sts("enforce", "mx.example.test"), Servers: []Server{{Addr: stdAddr}}}},
+		{"testing/mx-mismatch", "testing: the resolver answers NOTFOUND, the global level may delivers",
+			Case{MTASTS: sts("testing", "mx.other.test"), Servers: srv("mx-example")}},
+		{"testing-strict/mx-mismatch", "testing with strict_testing: enforced like enforce, Postfix defers",
+			Case{MTASTS: &MTASTS{Mode: "testing", MX: []string{"mx.other.test"}, StrictTesting: true}, Servers: srv("mx-example")}},
+		{"testing-strict/mx-match", "testing with strict_testing and a matching mx pattern delivers",
+			Case{MTASTS: &MTASTS{Mode: "testing", MX: []string{"mx.example.test"}, StrictTesting: true}, Servers: srv("mx-example")}},
+		{"none", "mode none: NOTFOUND, the global level may",
+			Case{MTASTS: sts("none"), Servers: srv("other-name")}},
+		{"fetch-fails", "the policy URL answers 404: no policy, NOTFOUND, the global level may",
+			Case{MTASTS: &MTASTS{Mode: "enforce", MX: []string{"mx.other.test"}, HTTPStatus: 404}, Servers: srv("mx-example")}},
+		{"texthash-first", "a texthash row before the socketmap wins over the MTA-STS policy",
+			Case{MTASTS: &MTASTS{Mode: "enforce", MX: []string{"mx.other.test"}, PolicyFirst: true},
+				Policy: []string{"example.test may"}, Servers: srv("mx-example")}},
+		{"socketmap-first", "the socketmap before a texthash row: the MTA-STS policy wins",
+			Case{MTASTS: sts("enforce", "mx.other.test"), Policy: []string{"example.test may"}, Servers: srv("mx-example")}},
+	} {
+		add("mta-sts/"+k.name, "MTA-STS via postfix-mta-sts-resolver: "+k.desc, k.c)
+	}
 }

@@ -42,7 +42,14 @@ func NewCerts(dir string, now time.Time) (*Certs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("conformance: PKI: %w", err)
 	}
-	c := &Certs{Dir: dir, certs: map[string]*pki.Cert{"rootca": h.Root, "inter": h.Inter, "otherca": h.Other}}
+	// crossroot is a cross-signed copy of the root: its subject and key, issued by the other
+	// root (as a CA that moved to a new root sends it for older clients).
+	cross, err := pki.New(pki.Spec{CN: []string{"Test Root CA"}, Org: "postfixtls tests", CA: true, Signer: h.Root.Key,
+		NotBefore: now.Add(-24 * time.Hour), NotAfter: now.AddDate(5, 0, 0)}, h.Other)
+	if err != nil {
+		return nil, fmt.Errorf("conformance: PKI: %w", err)
+	}
+	c := &Certs{Dir: dir, certs: map[string]*pki.Cert{"rootca": h.Root, "inter": h.Inter, "otherca": h.Other, "crossroot": cross}}
 	dns := func(cn string, sans ...string) pki.Spec {
 		s := pki.Spec{DNS: sans}
 		if cn != "" {
@@ -77,6 +84,8 @@ func NewCerts(dir string, now time.Time) (*Certs, error) {
 		{"upper-san", "inter", dns("MX.EXAMPLE.TEST", "MX.EXAMPLE.TEST")},
 		{"insecure-mx", "inter", dns("mx.insecure.test", "mx.insecure.test")},
 		{"idn-mx", "inter", dns("mx.xn--bcher-kva.test", "mx.xn--bcher-kva.test")},
+		// The HTTPS server of MTA-STS cases (mta-sts.example.test publishes the policy).
+		{"mta-sts-example", "inter", dns("mta-sts.example.test", "mta-sts.example.test")},
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("conformance: %w", err)
@@ -96,11 +105,12 @@ func NewCerts(dir string, now time.Time) (*Certs, error) {
 			return nil, fmt.Errorf("conformance: leaf %s: %w", l.name, err)
 		}
 		c.certs[l.name] = cert
-		var chain, full []*pki.Cert
+		var chain, full, crossed []*pki.Cert
 		switch l.issuer {
 		case "inter":
 			chain = []*pki.Cert{cert, h.Inter}
 			full = []*pki.Cert{cert, h.Inter, h.Root}
+			crossed = []*pki.Cert{cert, h.Inter, cross}
 		case "root":
 			chain = []*pki.Cert{cert}
 			full = []*pki.Cert{cert, h.Root}
@@ -116,6 +126,9 @@ func NewCerts(dir string, now time.Time) (*Certs, error) {
 			l.name + ".key":       cert.KeyPEM(),
 			l.name + ".chain.pem": pki.ChainPEM(chain...),
 			l.name + ".full.pem":  pki.ChainPEM(full...),
+		}
+		if crossed != nil {
+			files[l.name+".cross.pem"] = pki.ChainPEM(crossed...)
 		}
 		if err := writeFiles(dir, files); err != nil {
 			return nil, err

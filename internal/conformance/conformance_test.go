@@ -31,7 +31,7 @@ const (
 var requirements = [][2]string{
 	{"unshare", "util-linux"}, {"ip", "iproute2"}, {"postfix", "postfix"}, {"postconf", "postfix"},
 	{"sendmail", "postfix"}, {"nsd", "nsd"}, {"unbound", "unbound"}, {"ldns-keygen", "ldnsutils"},
-	{"ldns-signzone", "ldnsutils"},
+	{"ldns-signzone", "ldnsutils"}, {"mta-sts-daemon", "postfix-mta-sts-resolver"},
 }
 
 // unavailable says why the suite cannot run here, or "".
@@ -187,6 +187,16 @@ func compare(c Case, r Result) []string {
 	}
 	if pf.Trust != lib.Trust {
 		p = append(p, fmt.Sprintf("trust: Postfix %q, library %q", pf.Trust, lib.Trust))
+	}
+	if c.MTASTS != nil && lib.Outcome != "deliver" && lib.Outcome == pf.Outcome {
+		// Every non-delivery of an MTA-STS case is the resolver's policy: a finding must say so.
+		said := false
+		for _, f := range lib.Findings {
+			said = said || strings.Contains(f, "this is an MTA-STS policy")
+		}
+		if !said {
+			p = append(p, fmt.Sprintf("findings: none says the policy came from MTA-STS: %q", lib.Findings))
+		}
 	}
 	libWarn := map[string]bool{}
 	for _, l := range lib.Log {

@@ -26,6 +26,10 @@
 //	                smtpd listener, postlogd writing maillog_file), the texthash tables
 //	                tls_policy and transport
 //
+//	127.0.1.250:443 an HTTPS server publishing the case's MTA-STS policy (Case.MTASTS) as
+//	                mta-sts.<domain>, and 127.0.0.1:port a real mta-sts-daemon
+//	                (postfix-mta-sts-resolver) that smtp_tls_policy_maps queries by socketmap
+//
 // Postfix's own address (inet_interfaces) is 127.0.0.1, so servers never use it: Postfix would
 // call that a mail loop. Postfix sleeps while main.cf or a table is less than a second old
 // ("waiting for the file to settle"), so the files are backdated.
@@ -71,8 +75,13 @@
 // digests and forms; TLSA record sets (usages 2 and 3, selectors 0 and 1, matching types 0,
 // 1 and 2, stale and unusable records); DNS security (signed, insecure, bogus, CNAME'd MX, no
 // MX, NXDOMAIN); policy table key forms with transport next hops ([host], [host]:port,
-// host:port, .parent, [address]); and table errors (invalid levels and attributes, missing
-// CA and trust-anchor files).
+// host:port, .parent, [address]); table errors (invalid levels and attributes, missing
+// CA and trust-anchor files); the replies to MAIL FROM and RCPT TO after the TLS part
+// (rcpt/*: servers answering with a configured 4xx or 5xx reply; the library runs with its
+// recipient probe in those cases only); and MTA-STS policies served through
+// postfix-mta-sts-resolver (enforce, testing with and without strict_testing, none, a failed
+// fetch; mx patterns that match, a wildcard, one that does not; the socketmap before and
+// after a texthash row).
 //
 // # Known differences
 //
@@ -96,6 +105,7 @@
 //	                          # "fixes: N deferred, N with a first fix, ..." and the cases whose
 //	                          # fix does not make Postfix deliver
 //
-// It needs root, unshare, iproute2, postfix, nsd, unbound and ldnsutils. Without them the test
+// It needs root, unshare, iproute2, postfix, nsd, unbound, ldnsutils and
+// postfix-mta-sts-resolver. Without them the test
 // skips with a message, or fails when CI=true.
 package conformance

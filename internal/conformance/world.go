@@ -71,17 +71,32 @@ func RunWorld(ctx context.Context, c Case, work, certs string, rel Release) Resu
 	if out, err := exec.CommandContext(ctx, "ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
 		return fail(fmt.Errorf("%w: ip link set lo up: %v: %s", ErrWorld, err, out))
 	}
+	if c.MTASTS != nil {
+		c.Zone = append(append([]string{}, c.Zone...), c.mtastsZone()...)
+	}
 	ps, err := startDNS(ctx, c, filepath.Join(work, "dns"))
 	procs = append(procs, ps...)
 	if err != nil {
 		return fail(err)
 	}
 	mark("dns")
+	if c.MTASTS != nil {
+		w, cmd, err := startMTASTS(ctx, c, filepath.Join(work, "mta-sts"), certs)
+		if cmd != nil {
+			procs = append(procs, cmd)
+		}
+		if err != nil {
+			return fail(err)
+		}
+		defer w.stop()
+		c.MainCF = append(append([]string{}, c.MainCF...), "smtp_tls_policy_maps = "+c.policyMaps(w.table))
+		mark("mta-sts")
+	}
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	for _, s := range c.Servers {
 		cfg := smtpd.Config{Addr: s.Addr, NoSTARTTLS: s.Cert == "", STARTTLSReply: s.STARTTLSReply,
-			Hostname: "smtpd.test", IdleTimeout: 60 * time.Second}
+			MailReply: s.MailReply, RcptReply: s.RcptReply, Hostname: "smtpd.test", IdleTimeout: 60 * time.Second}
 		if s.Cert != "" {
 			file := s.Cert + ".chain.pem"
 			switch s.Send {
@@ -89,6 +104,8 @@ func RunWorld(ctx context.Context, c Case, work, certs string, rel Release) Resu
 				file = s.Cert + ".crt"
 			case "full":
 				file = s.Cert + ".full.pem"
+			case "cross":
+				file = s.Cert + ".cross.pem"
 			}
 			kp, err := tls.LoadX509KeyPair(filepath.Join(certs, file), filepath.Join(certs, s.Cert+".key"))
 			if err != nil {
@@ -510,7 +527,8 @@ func runLibrary(ctx context.Context, c Case, rel Release) (Outcome, *finding.Fix
 	}
 	cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	v, err := smtpclient.Check(cctx, s, c.Rcpt, smtpclient.CheckOptions{Sender: c.sender()})
+	v, err := smtpclient.Check(cctx, s, c.Rcpt, smtpclient.CheckOptions{Sender: c.sender(),
+		ProbeRecipient: c.probesRecipient()})
 	if err != nil {
 		return Outcome{Outcome: "error", Reason: "smtpclient.Check: " + err.Error()}, nil
 	}
@@ -532,5 +550,8 @@ func runLibrary(ctx context.Context, c Case, rel Release) (Outcome, *finding.Fix
 		o.Log = append(o.Log, a.Log...)
 	}
 	o.Log = append(o.Log, v.Warnings...)
+	for _, f := range v.Findings {
+		o.Findings = append(o.Findings, strings.Join(append([]string{string(f.Code) + ": " + f.Summary}, f.Details...), " | "))
+	}
 	return o, first
 }

@@ -41,6 +41,7 @@ const (
 	TLSEngineUnavailable  Code = "tls-engine-unavailable"       // Postfix's TLS engine did not start (unreadable CAfile, unknown digest)
 	TLSProxyMissing       Code = "tlsproxy-missing"             // G-3: connection reuse without a tlsproxy service in master.cf
 	VerificationFailed    Code = "verification-failed"          // another certificate verification failure (OpenSSL's num= and text)
+	RecipientRefused      Code = "recipient-refused"            // the TLS part delivers, but the server refuses RCPT TO (or MAIL FROM, or the EHLO inside TLS)
 )
 
 // Finding explains a failure (or a risk) and proposes fixes: edits of the administrator's

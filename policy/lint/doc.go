@@ -28,7 +28,12 @@
 //     tolerance, so the whole table becomes unavailable; postmap keeps the first entry.
 //   - CodeTableUnavailable, CodeTableStale: the table or its compiled file cannot be opened
 //     (dict_surrogate: every lookup fails and mail defers with 4.7.5), or the compiled file
-//     is older than its source (Postfix answers from the stale file).
+//     is older than its source (Postfix answers from the stale file), or is no database
+//     of its type ("open database X.db: Invalid argument").
+//   - CodeCompiledDiffers (a warning): the compiled file smtp(8) reads (hash:, btree:, cdb:,
+//     lmdb:), read whole, lacks a source row or answers another value for it, or holds keys
+//     the source does not: the stale-compiled-file mistake (source edited, or compiled file
+//     built from another file, without postmap), found before any mail is sent.
 //   - CodeInvalidPolicy, CodeUnknownAttribute, CodeTAFileUnreadable: an entry smtp(8) rejects
 //     (smtp_tls_policy.c, §1.2-§1.4): mail for that destination defers with "4.7.5 client TLS
 //     configuration problem"; Postfix never falls back to the global level. A tafile= file
@@ -42,7 +47,8 @@
 //     boolean that is neither "yes" nor "no" (mail_conf_bool.c: "bad boolean configuration:
 //     smtp_enforce_tls = true"; no level is derived from it), an invalid
 //     smtp_dns_support_level (case-sensitive) or smtp_tls_dane_insecure_mx_policy.
-//   - CodeMainCFSyntax: a main.cf or master.cf line Postfix refuses to start with.
+//   - CodeMainCFSyntax, CodeMasterCFSyntax: a main.cf or master.cf line Postfix refuses to
+//     start with, in its own words.
 //   - CodeNextHopSyntax: a configured next hop (relayhost, transports) smtp(8) cannot parse.
 //
 // # Advice: what Postfix accepts but probably does not mean
@@ -74,6 +80,22 @@
 //     left out.
 //
 // The codes are stable: scripts may key on them.
+//
+// # Fixes: typed and proven
+//
+// A finding that proposes a change carries it as typed edits (Finding.Edits, the
+// finding.Fix of verdict.Diagnose) beside the words for people (Finding.Fix). A table-row
+// edit is the administrator's row edited with policy.Entry.Edit, so every attribute that is
+// not the cause stays (ciphers=, protocols=, exclude=, servername=, match=, the
+// fingerprints); corrected rows for invalid entries come from policy.Entry.CorrectionFixes,
+// which Diagnose uses too. Lint observes no server, so each edit is proven against the
+// policy engine instead (verdict.ProveConfig): applied to the loaded Settings with
+// policy.Policy.With, the policy for the row's next hop computed again and judged; an edit
+// is shown only when Postfix accepts the result, the evaluator would not defer the
+// destination for a configuration reason, and the level does not drop unless the edit says
+// what it gives up (Downgrade). Of edits with the same effect only the first is kept.
+// Where no edit can be proven (a fingerprint lint has never seen, a merge of duplicate
+// rows), the advice stays in words.
 //
 // # Order and limits
 //

@@ -24,9 +24,9 @@ func ExampleRun() {
 	fmt.Printf("%d errors, %d warnings, %d notes\n", sum.Errors, sum.Warnings, sum.Notes)
 	// Output:
 	// testdata/tls_policy:2: error: unknown-attribute: smtp_tls_policy_maps, next-hop destination "example.com": invalid attribute name: "tls_connection_reuse"
-	// 	fix: the attribute is connection_reuse=yes; until then smtp(8) defers mail for this destination with 4.7.5; corrected row: example.com secure connection_reuse=yes
+	// 	fix: the attribute is connection_reuse=yes; until then smtp(8) defers mail for this destination with 4.7.5; corrected row: example.com secure connection_reuse=yes; or: example.com secure
 	// testdata/tls_policy:4: warning: wildcard-key: key "*.example.net" is a literal string, not a wildcard: no next hop is ever "*.example.net"
-	// 	fix: .example.net    verify   (a leading dot matches every subdomain)
+	// 	fix: .example.net verify   (a leading dot matches every subdomain; replaces the row *.example.net)
 	// 1 errors, 1 warnings, 0 notes
 }
 

@@ -42,7 +42,10 @@ const (
 	CodeUnknownDigest    Code = "unknown-digest"    // §5.1: smtp_tls_fingerprint_digest unknown: TLS disabled
 	CodeNextHopSyntax    Code = "next-hop-syntax"   // a configured next hop smtp(8) cannot parse
 	CodeMainCF           Code = "main-cf"           // main.cf/master.cf warnings and fatal settings of TLS or routing parameters
-	CodeMainCFSyntax     Code = "main-cf-syntax"    // a fatal main.cf/master.cf syntax error
+	CodeMainCFSyntax     Code = "main-cf-syntax"    // a fatal main.cf syntax error
+	CodeKeyBOM           Code = "key-bom"           // a UTF-8 byte-order mark glued to the first key: it never matches
+	CodeKeyControl       Code = "key-control"       // a key with control characters or non-UTF-8 bytes: it never matches
+	CodeMasterCFSyntax   Code = "master-cf-syntax"  // a fatal master.cf error (master(8)'s words: "bad transport type", "bad field count", ...)
 )
 
 // Advice: Postfix says nothing, but the configuration probably does not do what was meant.
@@ -63,6 +66,7 @@ const (
 	CodeNoneOverridesGlobal       Code = "none-overrides-global"       // §2.4 item 2/§9.25: a table "none" beats the global level (note)
 	CodeWeakerThanGlobal          Code = "weaker-than-global"          // §2.4 item 2/§9.25: "may" under a TLS-required global level (note)
 	CodeTableNotEmulated          Code = "table-not-emulated"          // a table the library cannot read (ldap:, ...), or reading stopped
+	CodeCompiledDiffers           Code = "compiled-differs"            // §1.1: the compiled file smtp(8) reads lacks a source row or answers another value
 	CodeMainCFOther               Code = "main-cf-other"               // main.cf/master.cf warnings unrelated to TLS (note)
 	CodePatternTableNotLinted     Code = "pattern-table-not-linted"    // regexp/pcre/inline/static entries are not linted (note)
 	CodeDNSLookupFailed           Code = "dns-lookup-failed"           // Options.LookupMX: the MX lookup failed (note)
@@ -78,8 +82,17 @@ type Finding struct {
 	finding.Diagnostic
 	// Text is the offending text (the table line, the parameter setting).
 	Text string `json:"text,omitempty"`
-	// Fix says what to change.
+	// Fix says what to change, for people: the advice in words and the lines of Edits with
+	// their notes.
 	Fix string `json:"fix,omitempty"`
+	// Edits are the proposed changes as typed edits (the finding.Fix of Diagnose): a table
+	// row built from the administrator's row with every attribute that is not the cause
+	// kept, a main.cf setting, a command. Each was proven against the policy engine before
+	// it is shown (Proven says how): Postfix accepts the configuration after the change,
+	// would not defer the destination for a configuration reason, and gives it no lower
+	// level unless Downgrade says what is given up. Empty when lint can only say it in
+	// words (a fingerprint it has never seen, a merge of duplicate rows).
+	Edits []finding.Fix `json:"edits,omitempty"`
 }
 
 // Summary counts the findings of a run (MaxAdvice does not change the counts).

@@ -83,7 +83,7 @@ func Run(ctx context.Context, o Options, emit func(Finding) error) (Summary, err
 		global: map[policy.Client]policy.Level{}, globalParam: map[policy.Client]policy.Param{},
 		secureMatch: map[policy.Client][]string{}, fpMatch: map[policy.Client][]string{}, daneProblem: map[policy.Client]map[policy.Level]string{}, stsPattern: map[policy.Client]bool{},
 		digest: map[policy.Client]string{}, digestSize: map[policy.Client]int{},
-		hops: map[string][]configuredHop{}, hopKey: map[string]bool{}}
+		hops: map[string][]configuredHop{}, hopKey: map[string]bool{}, proofs: map[proofKey]proofAnswer{}, taFixCache: map[string]error{}}
 
 	// Read the configuration before reporting anything: an unreadable main.cf means lint
 	// cannot run.
@@ -103,7 +103,11 @@ func Run(ctx context.Context, o Options, emit func(Finding) error) (Summary, err
 	l.rep = newReporter(emit, o.MaxAdvice, o.Version, cancel)
 	if fatal != nil {
 		// Postfix refuses to start: nothing else can be judged.
-		l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: fatal.File, Line: fatal.Line, Severity: SeverityError, Code: CodeMainCFSyntax, Message: fatal.Error()}, Text: fatal.Text, Fix: "write every main.cf entry as \"name = value\"; a continuation line must start with whitespace"})
+		code, fix := CodeMainCFSyntax, "write every main.cf entry as \"name = value\"; a continuation line must start with whitespace"
+		if filepath.Base(fatal.File) == "master.cf" {
+			code, fix = CodeMasterCFSyntax, "write every master.cf service on one line of 8 fields (service type private unpriv chroot wakeup maxproc command) plus arguments; a continuation line must start with whitespace"
+		}
+		l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: fatal.File, Line: fatal.Line, Severity: SeverityError, Code: code, Message: fatal.Error()}, Text: fatal.Text, Fix: fix})
 		return l.rep.finish()
 	}
 	l.s = s
@@ -195,10 +199,12 @@ type linter struct {
 	hops   map[string][]configuredHop // next-hop domain -> configured keys
 	hopKey map[string]bool
 
-	taCache  map[string]error // tafile= path -> policy.CheckTrustAnchorFile's answer (producer goroutine only)
-	reported map[string]bool  // configuration error messages already reported
-	mxCache  map[string]mxAnswer
-	bad      []error // bad booleans met while deriving the settings, reported by configAdvice
+	taCache    map[string]error // tafile= path -> policy.CheckTrustAnchorFile's answer (producer goroutine only)
+	reported   map[string]bool  // configuration error messages already reported
+	mxCache    map[string]mxAnswer
+	bad        []error                  // bad booleans met while deriving the settings, reported by configAdvice
+	proofs     map[proofKey]proofAnswer // fixes proven (consumer goroutine only)
+	taFixCache map[string]error         // loadTrustAnchorsFix's answers (consumer goroutine only)
 }
 
 type mxAnswer struct {
@@ -279,7 +285,8 @@ func (l *linter) settings() {
 		l.queueDir = "/var/spool/postfix"
 	}
 	l.utf8 = l.boolean("smtputf8_enable", false)
-	l.tableOpt = tables.Options{FoldFixed: true, UTF8: l.utf8, BaseDir: l.queueDir}
+	// lint judges the source files (what postmap reads), not the compiled files smtp(8) reads.
+	l.tableOpt = tables.Options{FoldFixed: true, UTF8: l.utf8, BaseDir: l.queueDir, ReadSource: true}
 	l.globalErr = map[policy.Client]error{}
 	for _, c := range []policy.Client{policy.SMTP, policy.LMTP} {
 		p := string(c) + "_"
@@ -403,18 +410,45 @@ func (l *linter) fatal(c policy.Client, err error) {
 	f := Finding{Diagnostic: finding.Diagnostic{File: file, Line: line, Severity: SeverityError, Code: CodeMainCF, Message: pe.Text}, Text: pe.Param.Name + " = " + pe.Param.Raw}
 	exits := " (Postfix's " + string(c) + " client exits with a fatal error)"
 	name := pe.Param.Name
+	var prose, value string // value: the setting meant, when the word says it
+	w := strings.ToLower(strings.TrimSpace(pe.Param.Value))
 	switch {
 	case errors.Is(err, pfutil.ErrBadBoolean):
-		f.Fix = name + " = yes or no: Postfix reads no other word as a boolean (not \"true\", \"1\" or \"on\")" + exits
+		prose = name + " = yes or no: Postfix reads no other word as a boolean (not \"true\", \"1\" or \"on\")" + exits
+		switch w {
+		case "true", "1", "on", "y":
+			value = "yes"
+		case "false", "0", "off", "n":
+			value = "no"
+		}
 	case strings.HasSuffix(name, "_tls_security_level"):
-		f.Fix = name + " = one of " + strings.Join(configurable(), ", ") + exits
+		prose = name + " = one of " + strings.Join(configurable(), ", ") + exits
+		best, bd := "", 3
+		for _, n := range configurable() {
+			if d := pfutil.EditDistance(w, n); d < bd {
+				best, bd = n, d
+			}
+		}
+		value = best
 	case strings.HasSuffix(name, "_dns_support_level"):
-		f.Fix = name + " = disabled, enabled or dnssec, in lower case" + exits
+		prose = name + " = disabled, enabled or dnssec, in lower case" + exits
+		if w == "disabled" || w == "enabled" || w == "dnssec" {
+			value = w
+		}
 	case strings.HasSuffix(name, "_tls_dane_insecure_mx_policy"):
-		f.Fix = name + " = may, encrypt or dane" + exits
+		prose = name + " = may, encrypt or dane" + exits
+		if w == "may" || w == "encrypt" || w == "dane" {
+			value = w
+		}
 	default:
-		f.Fix = "fix " + name + exits
+		prose = "fix " + name + exits
 	}
+	var edits []finding.Fix
+	if value != "" && pe.Param.Origin.Kind != maincf.KindOverride && pe.Param.Origin.Kind != maincf.KindMasterCF {
+		// Proven to let the client start (StartupError) with a valid policy.
+		edits = l.prove(c, checkHop, policy.LevelNotSet, setFix(name, value, ""))
+	}
+	f.withEdits(prose, edits, "")
 	l.rep.add(f)
 }
 
@@ -434,10 +468,10 @@ func (l *linter) configAdvice() {
 			gp := l.globalParam[c]
 			switch name {
 			case "tls_per_site":
-				f.Message = par.Name + " is obsolete (§2.4): it is ignored when " + p + "tls_policy_maps is set, and it has no parent-domain matching"
+				f.Message = par.Name + " is obsolete: it is ignored when " + p + "tls_policy_maps is set, and it has no parent-domain matching"
 				f.Fix = "move its rows to " + p + "tls_policy_maps (NONE -> none, MAY -> may, MUST_NOPEERMATCH -> encrypt, MUST -> verify) and remove " + par.Name
 			default:
-				f.Message = par.Name + " is obsolete (§2.4)"
+				f.Message = par.Name + " is obsolete"
 				switch {
 				case gp.Value != "":
 					f.Message += "; it is ignored because " + gp.Name + " = " + gp.Value + " is set"
@@ -446,7 +480,18 @@ func (l *linter) configAdvice() {
 				default:
 					f.Message += "; with " + p + "tls_security_level empty it still decides the global level (" + levelWord(l.global[c]) + ")"
 				}
-				f.Fix = "set " + p + "tls_security_level = " + nonEmpty(l.global[c].String(), "may") + " and remove " + par.Name
+				// The level said explicitly, the boolean removed with it: proven to keep the
+				// global level the booleans give now.
+				lv := nonEmpty(l.global[c].String(), "may")
+				fx := setFix(p+"tls_security_level", lv, "the level said explicitly")
+				fx.Requires = []finding.Fix{setFix(par.Name, "", "")}
+				prose := "set " + p + "tls_security_level = " + lv + " and remove " + par.Name
+				if gp.Value != "" {
+					// The level is set: removing the boolean changes nothing.
+					fx = setFix(par.Name, "", "it is ignored: "+gp.Name+" = "+gp.Value+" decides")
+					prose = "remove " + par.Name
+				}
+				f.withEdits("", l.prove(c, checkHop, l.global[c], fx), prose)
 			}
 			l.rep.add(f)
 		}
@@ -455,7 +500,9 @@ func (l *linter) configAdvice() {
 		dp := l.param(p + "tls_fingerprint_digest")
 		if _, err := fingerprint.CanonicalDigest(dp.Value); err != nil {
 			file, line := originPos(dp.Origin)
-			l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: file, Line: line, Severity: SeverityError, Code: CodeUnknownDigest, Message: err.Error()}, Text: dp.Name + " = " + dp.Raw, Fix: dp.Name + " = sha256 (Postfix disables TLS: may runs in plaintext, stronger levels defer)"})
+			f := Finding{Diagnostic: finding.Diagnostic{File: file, Line: line, Severity: SeverityError, Code: CodeUnknownDigest, Message: err.Error()}, Text: dp.Name + " = " + dp.Raw}
+			f.withEdits("", l.prove(c, checkHop, policy.LevelNotSet, setFix(dp.Name, "sha256", "until then Postfix disables TLS: may runs in plaintext, stronger levels defer")), dp.Name+" = sha256 (Postfix disables TLS: may runs in plaintext, stronger levels defer)")
+			l.rep.add(f)
 		} else if d := l.digest[c]; d == "md5" || d == "sha1" {
 			file, line := originPos(dp.Origin)
 			text := dp.Name + " = " + dp.Raw
@@ -467,7 +514,10 @@ func (l *linter) configAdvice() {
 				why = " (the default below compatibility_level 3.6)"
 			}
 			if file != "" { // only report what the configuration chose
-				l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: file, Line: line, Severity: SeverityWarning, Code: CodeWeakFingerprintDigest, Message: fmt.Sprintf("%s is %s%s: fingerprints made with %s can be forged by collision attacks", dp.Name, d, why, fingerprint.DisplayName(d))}, Text: text, Fix: dp.Name + " = sha256, and re-pin every fingerprint with SHA-256 values (openssl x509 -noout -fingerprint -sha256)"})
+				f := Finding{Diagnostic: finding.Diagnostic{File: file, Line: line, Severity: SeverityWarning, Code: CodeWeakFingerprintDigest, Message: fmt.Sprintf("%s is %s%s: fingerprints made with %s can be forged by collision attacks", dp.Name, d, why, fingerprint.DisplayName(d))}, Text: text}
+				f.withEdits("", l.prove(c, checkHop, l.global[c], setFix(dp.Name, "sha256", "and re-pin every fingerprint with SHA-256 values (openssl x509 -noout -fingerprint -sha256)")),
+					dp.Name+" = sha256, and re-pin every fingerprint with SHA-256 values (openssl x509 -noout -fingerprint -sha256)")
+				l.rep.add(f)
 			}
 		}
 		if fm := l.param(p + "tls_fingerprint_cert_match"); fm.Value != "" {
@@ -491,13 +541,18 @@ func (l *linter) configAdvice() {
 		gp := l.globalParam[c]
 		gfile, gline := originPos(gp.Origin)
 		if lv := l.global[c]; lv.IsDANE() && gfile != "" {
-			if f, ok := l.daneFinding(c, lv, gfile, gline, gp.Name+" = "+gp.Raw, "global level"); ok {
+			if f, ok := l.daneFinding(c, lv, gfile, gline, gp.Name+" = "+gp.Raw, "global level", checkHop, lv); ok {
 				l.rep.add(f)
 			}
 		}
 		sm := l.param(p + "tls_secure_cert_match")
 		if sf, sl := originPos(sm.Origin); sf != "" && containsFold(l.secureMatch[c], "hostname") {
-			l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: sf, Line: sl, Severity: SeverityWarning, Code: CodeHostnameInSecure, Message: "\"hostname\" in the secure match list accepts any certificate for the MX host name, which comes from an MX lookup without DNSSEC: an attacker who forges the MX answer picks the name (§4.1)"}, Text: sm.Name + " = " + sm.Raw, Fix: sm.Name + " = nexthop, dot-nexthop (use verify, or dane, where the MX name is all you can check)"})
+			f := Finding{Diagnostic: finding.Diagnostic{File: sf, Line: sl, Severity: SeverityWarning, Code: CodeHostnameInSecure, Message: "\"hostname\" in the secure match list accepts any certificate for the MX host name, which comes from an MX lookup without DNSSEC: an attacker who forges the MX answer picks the name"}, Text: sm.Name + " = " + sm.Raw}
+			// "hostname" removed from the list (the built-in default when nothing is left).
+			rest := strings.Join(withoutWord(l.secureMatch[c], "hostname"), ", ")
+			f.withEdits("", l.prove(c, checkHop, l.global[c], setFix(sm.Name, rest, "\"hostname\" removed (use verify, or dane, where the MX name is all you can check)")),
+				sm.Name+" = nexthop, dot-nexthop (use verify, or dane, where the MX name is all you can check)")
+			l.rep.add(f)
 		}
 	}
 	l.collectHops()
@@ -521,26 +576,38 @@ func containsFold(list []string, w string) bool {
 
 // daneFinding reports a dane or dane-only level that the client's DNS settings cannot
 // support, with the warning dane_init() logs (Settings.DANEProblem, the policy's own rule);
-// ok is false when DANE can work.
-func (l *linter) daneFinding(c policy.Client, lv policy.Level, file string, line int, text, what string) (Finding, bool) {
+// ok is false when DANE can work. The main.cf fixes are proven for the next hop key: they
+// must give it at least want (LevelNotSet: no bound, for a row no configured table holds).
+func (l *linter) daneFinding(c policy.Client, lv policy.Level, file string, line int, text, what, key string, want policy.Level) (Finding, bool) {
 	problem := l.daneProblem[c][lv]
 	if problem == "" {
 		return Finding{}, false
 	}
 	p := string(c) + "_"
-	fix := p + "dns_support_level = dnssec (with a DNSSEC-validating resolver in /etc/resolv.conf), and " + p + "host_lookup including dns"
+	var fx finding.Fix
+	var prose string
 	switch {
 	case strings.Contains(problem, "MX lookup errors ignored"):
-		fix = "ignore_mx_lookup_error = no"
+		fx = setFix("ignore_mx_lookup_error", "no", "MX lookup errors defer the mail instead of falling back to A records")
+		prose = "ignore_mx_lookup_error = no"
 	case strings.Contains(problem, "resolver options"):
-		fix = "remove res_defnames and res_dnsrch from " + p + "dns_resolver_options"
+		opts := splitList(l.param(p+"dns_resolver_options").Value, ", \t\r\n")
+		fx = setFix(p+"dns_resolver_options", strings.Join(withoutWord(withoutWord(opts, "res_defnames"), "res_dnsrch"), ", "), "remove res_defnames and res_dnsrch from "+p+"dns_resolver_options")
+		prose = fx.Note
+	default:
+		fx = setFix(p+"dns_support_level", "dnssec", "with a DNSSEC-validating resolver in /etc/resolv.conf")
+		if hl := l.param(p + "host_lookup"); !containsFold(splitList(hl.Value, ", \t\r\n"), "dns") {
+			fx.Requires = append(fx.Requires, setFix(p+"host_lookup", "dns", "DANE needs DNS lookups"))
+		}
+		prose = p + "dns_support_level = dnssec (with a DNSSEC-validating resolver in /etc/resolv.conf), and " + p + "host_lookup including dns"
 	}
-	f := Finding{Diagnostic: finding.Diagnostic{File: file, Line: line, Severity: SeverityWarning, Code: CodeDANEWithoutDNSSEC}, Text: text, Fix: fix}
+	f := Finding{Diagnostic: finding.Diagnostic{File: file, Line: line, Severity: SeverityWarning, Code: CodeDANEWithoutDNSSEC}, Text: text}
+	f.withEdits("", l.prove(c, key, want, fx), prose)
 	if lv == policy.DaneOnly {
 		f.Code = CodeDANEOnlyWithoutDNSSEC
-		f.Message = fmt.Sprintf("%s dane-only, but Postfix warns \"%s\" and defers every message with \"client TLS configuration problem\" (§6.1)", what, problem)
+		f.Message = fmt.Sprintf("%s dane-only, but Postfix warns \"%s\" and defers every message with \"client TLS configuration problem\"", what, problem)
 	} else {
-		f.Message = fmt.Sprintf("%s dane, but Postfix warns \"%s\" and silently uses may (§6.1, §9.68)", what, problem)
+		f.Message = fmt.Sprintf("%s dane, but Postfix warns \"%s\" and silently uses may", what, problem)
 	}
 	return f, true
 }
@@ -560,11 +627,7 @@ func (l *linter) checkPinLength(c policy.Client, v, file string, line int, text 
 	msg := fmt.Sprintf("fingerprint %s has %d bytes but %s_tls_fingerprint_digest is %s (%d bytes): Postfix logs \"unusable TLSA RR\" and never matches it", shorten(v), m.Bytes, c, l.digest[c], size)
 	fix := fmt.Sprintf("replace it with the %s fingerprint of the certificate or public key", fingerprint.DisplayName(l.digest[c]))
 	if m.LooksLike != "" {
-		article := "a "
-		if strings.HasPrefix(m.LooksLike, "MD") {
-			article = "an "
-		}
-		msg += " (it looks like " + article + m.LooksLike + " fingerprint)"
+		msg += " (it looks like " + m.LooksLikeWithArticle() + " fingerprint)"
 	}
 	l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: file, Line: line, Severity: SeverityWarning, Code: CodeFingerprintLengthMismatch, Message: msg}, Text: text, Fix: fix})
 }
@@ -608,7 +671,7 @@ func (l *linter) collectHops() {
 	}
 	tm := l.param("transport_maps")
 	for _, spec := range tables.SplitMapNames(tm.Value) {
-		t, err := tables.Open(l.ctx, spec, tables.Options{FoldFixed: true, BaseDir: l.queueDir})
+		t, err := tables.Open(l.ctx, spec, tables.Options{FoldFixed: true, BaseDir: l.queueDir, ReadSource: true})
 		if err != nil {
 			continue
 		}
@@ -632,13 +695,22 @@ const maxTACache = 10000
 // loadTrustAnchors checks a tafile= file as Postfix loads it while parsing the entry (§6.5),
 // with the library's loader; relative paths are relative to the queue directory. It runs on
 // the producer goroutine of the table being read, which alone uses taCache.
-func (l *linter) loadTrustAnchors(path string) error {
-	if err, ok := l.taCache[path]; ok {
+func (l *linter) loadTrustAnchors(path string) error { return l.cachedTrustAnchors(l.taCache, path) }
+
+// loadTrustAnchorsFix is loadTrustAnchors for the parses the fixes make on the goroutine
+// that lints (and proves) the entries, with its own cache.
+func (l *linter) loadTrustAnchorsFix(path string) error {
+	return l.cachedTrustAnchors(l.taFixCache, path)
+}
+
+// cachedTrustAnchors checks a tafile= file, keeping the answer in cache (bounded).
+func (l *linter) cachedTrustAnchors(cache map[string]error, path string) error {
+	if err, ok := cache[path]; ok {
 		return err
 	}
 	err := policy.CheckTrustAnchorFile(l.ctx, nil, l.queueDir, path)
-	if len(l.taCache) < maxTACache {
-		l.taCache[path] = err
+	if len(cache) < maxTACache {
+		cache[path] = err
 	}
 	return err
 }

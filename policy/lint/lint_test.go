@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/postfixtls/postfixtls/policy"
+	"github.com/postfixtls/postfixtls/policy/finding"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -111,6 +112,9 @@ func TestTableFindings(t *testing.T) {
 			message: `smtp_tls_policy_maps, next-hop destination "example.com": invalid security level "securee"`, fix: `did you mean "secure"`},
 		{name: "§9.4 halfdane is not configurable", table: "example.com halfdane\n", code: CodeInvalidPolicy, sev: SeverityError,
 			message: `smtp_tls_policy_maps, next-hop destination "example.com": invalid security level "halfdane"`},
+		{name: "§9.4 a level word that misspells no level gets candidate rows, not a correction", table: "example.com bogus-level\n", code: CodeInvalidPolicy, sev: SeverityError,
+			message: `smtp_tls_policy_maps, next-hop destination "example.com": invalid security level "bogus-level"`,
+			fix:     "candidate rows, strongest first (the level you meant is unknown): example.com secure; or: example.com verify; or: example.com encrypt; or: example.com may"},
 		{name: "§9.5 level and attribute and strategy names are case-insensitive", table: "example.com SECURE MATCH=NEXTHOP:Dot-Nexthop\n.example.com secure\n"},
 		{name: "§9.6 spaces around '='", table: "example.com secure match = mx.example.com\n", code: CodeInvalidPolicy, sev: SeverityError,
 			message: `smtp_tls_policy_maps, next-hop destination "example.com": malformed attribute/value pair "match": missing '=' after attribute name`, fix: "without spaces"},
@@ -179,7 +183,7 @@ func TestTableFindings(t *testing.T) {
 		{name: "§9.21 the subdomain row keeps every attribute", table: "example.com  secure   match=nexthop:.mx.example ciphers=high\n", code: CodeBareDomainKey, sev: SeverityNote,
 			fix: ".example.com secure match=nexthop:.mx.example ciphers=high   ("},
 		{name: "§5.1 fingerprint without pins is invalid", table: "example.com fingerprint\n.example.com may\n", code: CodeFingerprintNoPins, sev: SeverityError,
-			message: "nexthop domain example.com: configured at fingerprint security level, but with no fingerprints to match. (delivery defers: client TLS configuration problem, §5.1)"},
+			message: "nexthop domain example.com: configured at fingerprint security level, but with no fingerprints to match. (delivery defers: client TLS configuration problem)"},
 		{name: "§5.1 fingerprint pins from main.cf", main: "smtp_tls_fingerprint_cert_match = " + strings.Repeat("AB:", 31) + "AB\n", table: "example.com fingerprint\n.example.com fingerprint\n"},
 		{name: "§9.68 dane without dnssec lookups", table: "example.com dane\n.example.com dane\n", code: CodeDANEWithoutDNSSEC, sev: SeverityWarning, fix: "smtp_dns_support_level = dnssec"},
 		{name: "§6.1 dane-only without dnssec lookups", table: "example.com dane-only\n.example.com dane-only\n", code: CodeDANEOnlyWithoutDNSSEC, sev: SeverityWarning},
@@ -339,7 +343,12 @@ func TestSecureMX(t *testing.T) {
 	assert.Positive(t, r.Warnings)
 	require.Equal(t, []Code{CodeSecureMXOutsideDomain}, codes(r))
 	assert.Equal(t, 1, r.Findings[0].Line)
-	assert.Equal(t, "fastmail.fm secure match=nexthop:dot-nexthop:.messagingengine.com   (or verify)", r.Findings[0].Fix)
+	assert.Equal(t, "fastmail.fm secure match=nexthop:dot-nexthop:.messagingengine.com   (also accepts certificates for the MX provider's domain .messagingengine.com); or: fastmail.fm verify   (checks the MX host name; DOWNGRADE: trusts the (possibly forged) MX lookup for the names it checks)", r.Findings[0].Fix)
+	require.Len(t, r.Findings[0].Edits, 2)
+	assert.Equal(t, finding.Fix{Kind: finding.FixTableRow, Table: "texthash:" + dir + "/tls_policy", Key: "fastmail.fm", Value: "secure match=nexthop:dot-nexthop:.messagingengine.com",
+		Old: "secure", Note: "also accepts certificates for the MX provider's domain .messagingengine.com",
+		Proven: "Postfix 3.7.11 accepts it: fastmail.fm gets level secure; no server was observed, so check the delivery after the change"}, r.Findings[0].Edits[0])
+	assert.NotEmpty(t, r.Findings[0].Edits[1].Downgrade)
 	assert.Contains(t, r.Findings[0].Message, "in1-smtp.messagingengine.com")
 }
 
@@ -600,4 +609,42 @@ func TestCancelledNoLeak(t *testing.T) {
 func TestDotHash(t *testing.T) {
 	tr := &tableRun{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
 	assert.Equal(t, tr.hash(".example.com"), tr.dotHash("example.com"))
+}
+
+// TestMasterCFSyntax: a master.cf line master(8) refuses is reported as master.cf's, in
+// master(8)'s words, with master.cf advice (it was called a main.cf syntax error).
+func TestMasterCFSyntax(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.cf"), []byte("smtp_tls_security_level = may\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "master.cf"), []byte("smtp unix - - n - - smtp\nbroken line\n"), 0o644))
+	var got []Finding
+	_, err := Run(context.Background(), Options{ConfigDir: dir, Version: policy.V(3, 7, 11)}, func(f Finding) error { got = append(got, f); return nil })
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	require.Equal(t, CodeMasterCFSyntax, got[0].Code)
+	require.Equal(t, 2, got[0].Line)
+	require.Contains(t, got[0].Message, "line 2: bad transport type: line")
+	require.Contains(t, got[0].Fix, "master.cf service")
+}
+
+// TestKeyBOMAndControl: Postfix reads a UTF-8 byte-order mark as part of the first key and
+// compares keys byte for byte, so a key with a BOM or a control character never matches;
+// lint says so (the destination silently got the global level before).
+func TestKeyBOMAndControl(t *testing.T) {
+	dir := t.TempDir()
+	tbl := filepath.Join(dir, "tls_policy")
+	require.NoError(t, os.WriteFile(tbl, []byte("\ufeffexample.com secure ciphers=high\nbad\x01key.example secure\n"), 0o644))
+	var got []Finding
+	_, err := Run(context.Background(), Options{Version: policy.V(3, 7, 11), Tables: []string{"texthash:" + tbl}}, func(f Finding) error { got = append(got, f); return nil })
+	require.NoError(t, err)
+	codes := map[Code]Finding{}
+	for _, f := range got {
+		codes[f.Code] = f
+	}
+	require.Contains(t, codes, CodeKeyBOM)
+	require.Equal(t, 1, codes[CodeKeyBOM].Line)
+	require.Contains(t, codes[CodeKeyBOM].Message, `"\ufeffexample.com"`)
+	require.Contains(t, codes[CodeKeyBOM].Fix, "example.com secure ciphers=high")
+	require.Contains(t, codes, CodeKeyControl)
+	require.Equal(t, 2, codes[CodeKeyControl].Line)
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/postfixtls/postfixtls/policy/finding"
 
+	"github.com/postfixtls/postfixtls/fingerprint"
 	"github.com/postfixtls/postfixtls/internal/pfutil"
 	"github.com/postfixtls/postfixtls/match"
 	"github.com/postfixtls/postfixtls/policy"
@@ -48,6 +49,12 @@ type tableRun struct {
 	bare     []bareCandidate // bare domains whose ".domain" may appear later (with their text)
 	bareMore []bareHash      // the same beyond maxBareKeys, without text
 
+	// compiled is the compiled file smtp(8) reads (indexed tables whose compiled file
+	// opens), and compiledKeys its keys (hashed) with their values' hashes: every source
+	// row is looked up there and removed; what is left is only in the compiled file.
+	compiled     *tables.CompiledTable
+	compiledKeys map[keyHash]uint64
+
 	cache map[string]*parsedEntry // parsed values without warnings (key-independent)
 	ec    policy.EntryContext
 	ecFix policy.EntryContext // the same, never written after the start: read by the entry checks while ec.Key changes
@@ -63,7 +70,8 @@ type pending struct {
 
 type bareCandidate struct {
 	bareHash
-	key, value string // value: the row's value, whitespace collapsed
+	key, value string       // value: the row's value, whitespace collapsed
+	want       policy.Level // the level the row gives its destination
 }
 
 type bareHash struct {
@@ -104,6 +112,7 @@ func (l *linter) lintTable(spec, title string, c policy.Client, config bool) {
 	t.ec = policy.EntryContext{Version: l.v, MapsTitle: title, LoadTrustAnchors: l.loadTrustAnchors,
 		DisableSTSMXPatterns: !l.stsPattern[c], SMTPUTF8Disabled: !l.utf8}
 	t.ecFix = t.ec
+	t.ecFix.LoadTrustAnchors = l.loadTrustAnchorsFix // the consumer's own cache
 	_, indexed := tables.CompiledSuffix(typ)
 	if typ != "texthash" && !indexed {
 		l.lintOtherTable(spec, title)
@@ -142,16 +151,48 @@ func (l *linter) lintTable(spec, title string, c policy.Client, config bool) {
 			if indexed {
 				f.Fix = "run postmap " + spec
 			}
-			f.Fix += "; until then smtp(8) defers every message with \"4.7.5 client TLS configuration problem\" (§9.19)"
+			f.Fix += "; until then smtp(8) defers every message with \"4.7.5 client TLS configuration problem\""
 			usable = false
+			if indexed && config {
+				f.withEdits("", l.prove(c, checkHop, policy.LevelNotSet, finding.Fix{Kind: finding.FixCommand, Value: "postmap " + spec,
+					Note: "builds the compiled table Postfix reads; until then smtp(8) defers every message with \"4.7.5 client TLS configuration problem\""}), f.Fix)
+			}
 		} else if strings.Contains(d.Message, "is older than source file") {
 			f.Code = CodeTableStale
 			f.Fix = "run postmap " + spec + " (Postfix answers from the stale compiled file)"
+			if config {
+				f.withEdits("", l.prove(c, checkHop, policy.LevelNotSet, finding.Fix{Kind: finding.FixCommand, Value: "postmap " + spec,
+					Note: "Postfix answers from the stale compiled file until then"}), f.Fix)
+			}
 		}
 		l.rep.add(f)
 	}
 	if !usable && typ == "texthash" {
 		return
+	}
+	if indexed && usable {
+		// The compiled file as smtp(8) opens it, to compare with the source's rows.
+		co := probe
+		co.FS, co.ReadSource = l.tableOpt.FS, false
+		ct, err := tables.Open(l.ctx, spec, co)
+		if c, ok := ct.(*tables.CompiledTable); ok && err == nil {
+			defer c.Close()
+			keys := map[keyHash]uint64{}
+			if err := c.Scan(func(k, v string) error { keys[t.hash(k)] = t.hash(v)[0]; return nil }); err != nil {
+				l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: name, Severity: SeverityWarning, Code: CodeCompiledDiffers,
+					Message: fmt.Sprintf("%s cannot be read whole to compare it with the source: %v", c.File(), err)}, Fix: "run postmap " + spec})
+			} else {
+				t.compiled, t.compiledKeys = c, keys
+			}
+		} else if err == nil {
+			// A compiled file that is not a database of its type: a surrogate in smtp(8).
+			for _, d := range ct.Diagnostics() {
+				if d.Severity >= tables.Error {
+					l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: name, Severity: SeverityError, Code: CodeTableUnavailable,
+						Message: l.unavailable(ct, d)}, Fix: "run postmap " + spec + "; until then smtp(8) defers every message with \"4.7.5 client TLS configuration problem\" (§9.19)"})
+				}
+			}
+		}
 	}
 	fh, err := os.Open(t.file)
 	if err != nil {
@@ -164,10 +205,14 @@ func (l *linter) lintTable(spec, title string, c policy.Client, config bool) {
 	if st, err := fh.Stat(); err == nil {
 		t.keys = newKeySet(int(min(st.Size()/24+16, 1<<24)))
 	}
-	if err := t.stream(fh); err != nil {
-		l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: name, Severity: SeverityWarning, Code: CodeTableNotEmulated, Message: "reading stopped: " + err.Error()}})
+	serr := t.stream(fh)
+	if serr != nil {
+		l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: name, Severity: SeverityWarning, Code: CodeTableNotEmulated, Message: "reading stopped: " + serr.Error()}})
 	}
 	t.finishBare()
+	if t.compiledKeys != nil && serr == nil {
+		t.finishCompiled()
+	}
 }
 
 // lintOtherTable opens a table that is not a source file (regexp:, pcre:, inline:, static:,
@@ -519,6 +564,9 @@ func (t *tableRun) entry(e tables.Entry, pe *parsedEntry) {
 	if strings.HasPrefix(e.Key, ".") {
 		t.dots[h] = struct{}{}
 	}
+	if t.compiledKeys != nil {
+		t.compare(e, h)
+	}
 
 	t.entryErrors(e, pe)
 	t.keyAdvice(e, pe)
@@ -527,15 +575,67 @@ func (t *tableRun) entry(e tables.Entry, pe *parsedEntry) {
 	}
 }
 
+// compare looks the source row up in the compiled file smtp(8) reads: a row that is not
+// there, or that answers another value, is the stale-compiled-file mistake (the source was
+// edited, or the compiled file was built from another file, and postmap was not run).
+func (t *tableRun) compare(e tables.Entry, h keyHash) {
+	v, ok := t.compiledKeys[h]
+	if ok && v == t.hash(e.Value)[0] {
+		delete(t.compiledKeys, h)
+		return
+	}
+	delete(t.compiledKeys, h)
+	db := t.compiled.File()
+	msg := fmt.Sprintf("key \"%s\" is not in %s, which smtp(8) reads: it does not find this row", e.Key, db)
+	if ok {
+		r, err := t.compiled.Lookup(t.l.ctx, e.Key)
+		if err != nil || !r.Found {
+			return
+		}
+		msg = fmt.Sprintf("key \"%s\": %s, which smtp(8) reads, answers \"%s\", not this row's \"%s\"", e.Key, db, r.Value, e.Value)
+	}
+	t.pend = append(t.pend, pending{Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityWarning,
+		Code: CodeCompiledDiffers, Message: pfutil.Printable(msg, t.l.utf8)}, Fix: "run postmap " + t.spec + " (then postfix reload)"}, 3})
+}
+
+// finishCompiled reports the keys that only the compiled file holds (rows deleted from the
+// source, or a compiled file built from another file), naming the first few.
+func (t *tableRun) finishCompiled() {
+	if len(t.compiledKeys) == 0 {
+		return
+	}
+	var names []string
+	_ = t.compiled.Scan(func(k, v string) error {
+		if _, left := t.compiledKeys[t.hash(k)]; left && len(names) < 5 {
+			names = append(names, strconv.Quote(k))
+		}
+		return nil
+	})
+	more := ""
+	if n := len(t.compiledKeys) - len(names); n > 0 {
+		more = fmt.Sprintf(" and %d more", n)
+	}
+	msg := fmt.Sprintf("%s, which smtp(8) reads, holds %d keys that the source file does not: %s%s", t.compiled.File(), len(t.compiledKeys), strings.Join(names, ", "), more)
+	t.l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: t.name, Severity: SeverityWarning, Code: CodeCompiledDiffers,
+		Message: pfutil.Printable(msg, t.l.utf8)}, Fix: "run postmap " + t.spec + " (then postfix reload)"})
+}
+
 // entryErrors reports what Postfix logs for the entry (§1.4), classified.
 func (t *tableRun) entryErrors(e tables.Entry, pe *parsedEntry) {
 	for _, w := range pe.Warnings {
 		f := Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityError, Code: CodeInvalidPolicy, Message: w}, Text: e.Raw}
 		if pe.Valid {
 			f.Code = CodeIgnoredAttribute
-			f.Fix = "remove the attributes after \"none\"; they are ignored"
+			empty := policy.Entry{Level: policy.LevelNotSet, BadToken: -1}
+			var edits []finding.Fix
+			if v, err := empty.Edit(policy.RowEdit{Level: policy.None, Version: t.l.v}); err == nil {
+				ent := t.reparse(e.Key, e.Value)
+				edits = t.l.prove(t.client, e.Key, policy.None, finding.Fix{Kind: finding.FixTableRow, Table: t.spec, Key: e.Key, Value: v,
+					Old: ent.TokenText(), Note: "the attributes after \"none\" are ignored"})
+			}
+			f.withEdits("", edits, "remove the attributes after \"none\"; they are ignored")
 		} else if strings.HasSuffix(w, pe.Problem) {
-			f.Fix = t.fixFor(e, pe)
+			f.Fix, f.Edits = t.fixFor(e, pe)
 			switch {
 			case strings.HasPrefix(pe.Problem, "invalid attribute name"):
 				f.Code = CodeUnknownAttribute
@@ -552,11 +652,11 @@ func (t *tableRun) entryErrors(e tables.Entry, pe *parsedEntry) {
 		case pe.Problem == "malformed PEM object":
 			file := pe.TAFiles[len(pe.TAFiles)-1]
 			f.Code = CodeTAFileUnreadable
-			f.Message += fmt.Sprintf(": the tafile= file %s holds a malformed PEM object: Postfix stops reading at it even when a later object is fine (§6.5)", file)
+			f.Message += fmt.Sprintf(": the tafile= file %s holds a malformed PEM object: Postfix stops reading at it even when a later object is fine", file)
 			f.Fix = "repair or remove the malformed PEM object in " + file
 		case len(pe.TAFiles) > 0:
 			f.Code = CodeTAFileUnreadable
-			f.Message += ": a tafile= file holds no PEM object (§6.5)"
+			f.Message += ": a tafile= file holds no PEM object"
 			f.Fix = "put the trust-anchor certificates or public keys (PEM) in " + strings.Join(pe.TAFiles, ", ")
 		}
 		t.pend = append(t.pend, pending{f, 2})
@@ -570,18 +670,32 @@ var attributeSince = map[string]policy.Version{
 	"policy_string": policy.V(3, 10, 0), "mx_host_pattern": policy.V(3, 10, 0), "policy_failure": policy.V(3, 10, 0),
 }
 
-// fixFor proposes a fix for an invalid entry from its bad token.
-func (t *tableRun) fixFor(e tables.Entry, pe *parsedEntry) string {
+// maxCorrections is the number of corrected rows proposed for an invalid entry (as
+// Diagnose proposes).
+const maxCorrections = 2
+
+// fixFor proposes a fix for an invalid entry from its bad token: the advice in words and
+// the corrected rows, from the one implementation check and explain use too
+// (policy.Entry.CorrectionFixes), each proven.
+func (t *tableRun) fixFor(e tables.Entry, pe *parsedEntry) (string, []finding.Fix) {
 	advice := t.fixAdvice(e, pe)
-	// The corrected row, from the one implementation check and explain prove too
-	// (policy.Entry.Corrections).
 	ec := t.ecFix // parsing the next chunk writes t.ec.Key concurrently
 	ec.Key = e.Key
 	ent := policy.ParseEntry(e.Value, ec)
-	if c := ent.Corrections(ec); len(c) > 0 {
-		advice += "; corrected row: " + e.Key + " " + c[0]
+	n := maxCorrections
+	unknown := ent.LevelUnknown()
+	if unknown {
+		n = len(policy.CandidateLevels())
 	}
-	return advice
+	edits := t.l.proveN(n, t.client, e.Key, policy.LevelNotSet, ent.CorrectionFixes(t.spec, e.Key, ec)...)
+	switch {
+	case len(edits) > 0 && unknown:
+		// Candidates, not a correction: the level meant cannot be told.
+		advice += "; candidate rows, strongest first (the level you meant is unknown): " + render("", edits, false)
+	case len(edits) > 0:
+		advice += "; corrected row: " + render("", edits, false)
+	}
+	return advice, edits
 }
 
 // fixAdvice says in words how to repair an invalid entry.
@@ -606,71 +720,79 @@ func (t *tableRun) fixAdvice(e tables.Entry, pe *parsedEntry) string {
 		}
 		return "remove the unknown attribute (attribute names: ciphers, protocols, exclude, match, tafile, servername, connection_reuse, enable_rpk)" + defers
 	case strings.HasPrefix(p, "invalid security level"):
-		w := strings.ToLower(bad.Text)
-		best, bd := "", 3
 		levelNames := configurable()
-		for _, n := range levelNames {
-			if d := pfutil.EditDistance(w, n); d < bd {
-				best, bd = n, d
-			}
-		}
-		if best != "" {
+		if best, ok := policy.NearestLevel(bad.Text); ok {
 			return fmt.Sprintf("did you mean %q? levels: %s%s", best, strings.Join(levelNames, ", "), defers)
 		}
 		return "use one of: " + strings.Join(levelNames, ", ") + defers
 	case strings.Contains(p, "missing '=' after attribute name"):
 		switch {
 		case bad.Text == "#" || strings.HasPrefix(bad.Text, "#"):
-			return "remove the comment: '#' starts a comment only at the beginning of a line (§9.15)" + defers
+			return "remove the comment: '#' starts a comment only at the beginning of a line" + defers
 		case bad.Text == "=" || bad.Text == "match" || bad.Text == "ciphers" || bad.Text == "protocols" || bad.Text == "exclude" || bad.Text == "tafile" || bad.Text == "servername":
-			return "write name=value without spaces around '=' (§9.6)" + defers
+			return "write name=value without spaces around '='" + defers
 		case strings.HasPrefix(strings.ToLower(pe.PrevText), "match="):
-			return "separate match names with ':' (fingerprints with '|'), not ',' or spaces: commas and spaces split attributes (§9.7)" + defers
+			return "separate match names with ':' (fingerprints with '|'), not ',' or spaces: commas and spaces split attributes" + defers
 		case strings.HasPrefix(bad.Text, "{"):
 			return "brace groups { name = value } need Postfix 3.10 or later" + defers
 		}
 		return "every attribute after the level must be name=value" + defers
 	case strings.Contains(p, "invalid at security level"):
-		return "match= applies only at fingerprint, verify and secure; tafile= only at verify and secure (§9.8, §9.9)" + defers
+		return "match= applies only at fingerprint, verify and secure; tafile= only at verify and secure" + defers
 	case strings.Contains(p, "specified multiple times"):
-		return "give the attribute once (§9.11)" + defers
+		return "give the attribute once" + defers
 	case strings.Contains(p, "has empty value"):
-		return "give a value, or remove the attribute (§9.12)" + defers
+		return "give a value, or remove the attribute" + defers
 	case strings.Contains(p, "specifies an invalid hostname"):
-		return "servername= must be a host name, or the words hostname / nexthop in lower case (§9.13)" + defers
+		return "servername= must be a host name, or the words hostname / nexthop in lower case" + defers
 	case strings.Contains(p, "built-in policy has unexpected attribute"):
-		return "TLSRPT attributes need policy_type= (they come from an MTA-STS plugin) (§9.18)" + defers
+		return "TLSRPT attributes need policy_type= (they come from an MTA-STS plugin)" + defers
 	case strings.Contains(p, "trust anchor"):
 		return "make the tafile= path readable by Postfix (relative paths are relative to the queue directory)" + defers
 	case strings.Contains(p, "no fingerprints to match"):
-		return "give at least one well-formed fingerprint (hex pairs, optionally colon-separated) in match= (§9.54)" + defers
+		return "give at least one well-formed fingerprint (hex pairs, optionally colon-separated) in match=" + defers
 	}
-	return "fix the entry (§1.4)" + defers
+	return "fix the entry" + defers
 }
 
 // keyAdvice checks the key against the next hops Postfix can look up (§2.1, §2.2).
 func (t *tableRun) keyAdvice(e tables.Entry, pe *parsedEntry) {
 	l := t.l
 	k := e.Key
-	add := func(sev Severity, code Code, msg, fix string) {
+	// Each key finding proposes the row under the key Postfix looks up (the old row
+	// removed with it), its value as written, proven for the new key.
+	add := func(sev Severity, code Code, msg, newKey, note string) {
 		if l.rep.admit(t.name, code, sev) {
-			l.rep.keep(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: sev, Code: code, Message: msg}, Text: e.Raw, Fix: fix})
+			f := Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: sev, Code: code, Message: msg}, Text: e.Raw}
+			f.withEdits("", t.renameFixes(e, pe, newKey, note), "key the row "+newKey+" ("+note+") once its value works: no value lint could prove for it")
+			l.rep.keep(f)
 		}
 	}
-	rest := e.Raw[min(len(e.Key), len(e.Raw)):]
 	switch {
+	case strings.HasPrefix(k, "\ufeff"):
+		// An editor's UTF-8 byte-order mark: Postfix reads it as part of the first key.
+		add(SeverityWarning, CodeKeyBOM, fmt.Sprintf("the key is %q: the file starts with a UTF-8 byte-order mark, which Postfix reads as part of the first key, so no destination will match it", k),
+			strings.TrimPrefix(k, "\ufeff"), "the key without the byte-order mark (save the file without a BOM)")
+		return
+	case strings.IndexFunc(k, func(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0xfffd }) >= 0:
+		if l.rep.admit(t.name, CodeKeyControl, SeverityWarning) {
+			l.rep.keep(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityWarning, Code: CodeKeyControl,
+				Message: fmt.Sprintf("the key %q holds a control character or a byte that is not UTF-8: no recipient domain or next hop contains one, so it never matches", k)},
+				Text: e.Raw, Fix: "retype the key"})
+		}
+		return
 	case strings.HasPrefix(k, "*."):
 		add(SeverityWarning, CodeWildcardKey, fmt.Sprintf("key %q is a literal string, not a wildcard: no next hop is ever %q", k, k),
-			"."+k[2:]+rest+"   (a leading dot matches every subdomain)")
+			"."+k[2:], "a leading dot matches every subdomain")
 		return
 	case len(k) > 1 && strings.HasSuffix(k, ".") && !strings.HasSuffix(k, ".]"):
 		add(SeverityWarning, CodeTrailingDotKey, fmt.Sprintf("key %q ends with a dot: recipient domains and next hops are written without it, so it never matches", k),
-			strings.TrimSuffix(k, ".")+rest)
+			strings.TrimSuffix(k, "."), "the key without the trailing dot")
 		return
 	}
 	if c := k[0]; (c >= '0' && c <= '9' || strings.IndexByte(k, ':') >= 0) && net.ParseIP(k) != nil {
 		add(SeverityWarning, CodeIPKeyUnbracketed, fmt.Sprintf("key %q is an address without brackets: an address next hop is written and looked up as \"[%s]\"", k, k),
-			"["+k+"]"+rest)
+			"["+k+"]", "an address next hop is looked up with brackets")
 		return
 	}
 	if !t.config {
@@ -694,8 +816,8 @@ func (t *tableRun) keyAdvice(e tables.Entry, pe *parsedEntry) {
 		// "host" key while it uses "[host]": the key is never looked up for that relay.
 		if bracketOrPort || strings.HasPrefix(ch.key, "[") {
 			add(SeverityWarning, CodeKeyNeverMatches,
-				fmt.Sprintf("key %q never matches the next hop %q configured by %s: brackets and port are part of the lookup key (§2.1)", k, ch.key, ch.origin),
-				ch.key+rest)
+				fmt.Sprintf("key %q never matches the next hop %q configured by %s: brackets and port are part of the lookup key", k, ch.key, ch.origin),
+				ch.key, "keyed exactly like the configured next hop")
 			return
 		}
 	}
@@ -709,19 +831,26 @@ func (t *tableRun) entryAdvice(e tables.Entry, pe *parsedEntry) {
 	switch pe.Level {
 	case policy.None:
 		if g > policy.None && l.rep.admit(t.name, CodeNoneOverridesGlobal, SeverityNote) {
-			l.rep.keep(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityNote, Code: CodeNoneOverridesGlobal, Message: fmt.Sprintf("\"none\" for %q overrides the global level %s: mail to it goes in plaintext even if the server offers STARTTLS (§2.4)", e.Key, levelWord(g))}, Text: e.Raw, Fix: "keep it only if the server's TLS is broken; otherwise remove the row or use may"})
+			f := Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityNote, Code: CodeNoneOverridesGlobal, Message: fmt.Sprintf("\"none\" for %q overrides the global level %s: mail to it goes in plaintext even if the server offers STARTTLS", e.Key, levelWord(g))}, Text: e.Raw}
+			f.withEdits("keep it only if the server's TLS is broken; otherwise", t.deleteFix(e, "mail to "+e.Key+" gets the global level "+g.String()), "remove the row")
+			l.rep.keep(f)
 		}
 	case policy.May:
 		if g.TLSRequired() && l.rep.admit(t.name, CodeWeakerThanGlobal, SeverityNote) {
-			l.rep.keep(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityNote, Code: CodeWeakerThanGlobal, Message: fmt.Sprintf("\"may\" for %q overrides the global level %s: a table hit beats the global level even when weaker (§2.4, §9.25)", e.Key, levelWord(g))}, Text: e.Raw, Fix: "remove the row to get the global level, or keep it on purpose"})
+			f := Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityNote, Code: CodeWeakerThanGlobal, Message: fmt.Sprintf("\"may\" for %q overrides the global level %s: a table hit beats the global level even when weaker", e.Key, levelWord(g))}, Text: e.Raw}
+			f.withEdits("keep it on purpose, or", t.deleteFix(e, "mail to "+e.Key+" gets the global level "+g.String()), "remove the row to get the global level")
+			l.rep.keep(f)
 		}
 	case policy.Dane, policy.DaneOnly:
 		code := CodeDANEWithoutDNSSEC
 		if pe.Level == policy.DaneOnly {
 			code = CodeDANEOnlyWithoutDNSSEC
 		}
-		if f, ok := l.daneFinding(c, pe.Level, t.name, e.Line, e.Raw, fmt.Sprintf("%q has", e.Key)); ok && l.rep.admit(t.name, code, SeverityWarning) {
-			l.rep.keep(f)
+		// Admitted before the finding (and its proof) is made: a million dane rows pass here.
+		if l.daneProblem[c][pe.Level] != "" && l.rep.admit(t.name, code, SeverityWarning) {
+			if f, ok := l.daneFinding(c, pe.Level, t.name, e.Line, e.Raw, fmt.Sprintf("%q has", e.Key), e.Key, t.bound(pe.Level)); ok {
+				l.rep.keep(f)
+			}
 		}
 	case policy.Fingerprint:
 		for _, v := range pe.Match {
@@ -729,9 +858,11 @@ func (t *tableRun) entryAdvice(e tables.Entry, pe *parsedEntry) {
 		}
 		if !pe.HasMatchRaw && len(l.fpMatch[c]) == 0 {
 			// Postfix's own words (smtp_tls_policy.c); the destination defers 4.7.5.
+			// No row can be proposed: lint has never seen the server's certificate, and a
+			// row without a fingerprint is this very error.
 			t.l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityError, Code: CodeFingerprintNoPins,
-				Message: fmt.Sprintf("nexthop domain %s: configured at fingerprint security level, but with no fingerprints to match. (delivery defers: client TLS configuration problem, §5.1)", e.Key)},
-				Text: e.Raw, Fix: e.Key + " fingerprint match=<the fingerprint of the server's public key>   (or set smtp_tls_fingerprint_cert_match)"})
+				Message: fmt.Sprintf("nexthop domain %s: configured at fingerprint security level, but with no fingerprints to match. (delivery defers: client TLS configuration problem)", e.Key)},
+				Text: e.Raw, Fix: fmt.Sprintf("add match= with the %s fingerprint of the server's certificate or public key to the row (openssl x509 -noout -fingerprint -%s), or set %s_tls_fingerprint_cert_match", fingerprint.DisplayName(nonEmpty(l.digest[c], "sha256")), nonEmpty(l.digest[c], "sha256"), c)})
 			return
 		}
 	case policy.Secure:
@@ -740,16 +871,23 @@ func (t *tableRun) entryAdvice(e tables.Entry, pe *parsedEntry) {
 			match = l.secureMatch[c]
 		}
 		if containsFold(match, "hostname") && pe.HasMatchRaw && l.rep.admit(t.name, CodeHostnameInSecure, SeverityWarning) {
-			l.rep.keep(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityWarning, Code: CodeHostnameInSecure, Message: "\"hostname\" in a secure match list accepts any certificate for the MX host name, which an attacker who forges the (unsigned) MX lookup chooses (§4.1)"}, Text: e.Raw, Fix: "list the MX names or their domain instead (match=nexthop:dot-nexthop:.mx-provider.example), or use dane"})
+			f := Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityWarning, Code: CodeHostnameInSecure, Message: "\"hostname\" in a secure match list accepts any certificate for the MX host name, which an attacker who forges the (unsigned) MX lookup chooses"}, Text: e.Raw}
+			ed := policy.RowEdit{Level: policy.LevelNotSet, Remove: []string{"match"}}
+			if rest := withoutWord(match, "hostname"); len(rest) > 0 {
+				ed = policy.RowEdit{Level: policy.LevelNotSet, Set: []policy.Attribute{{Name: "match", Value: strings.Join(rest, ":")}}}
+			}
+			f.withEdits("", t.editFixes(e, pe.Level, rowEditFix{edit: ed, note: "\"hostname\" removed; list the MX names or their domain (.mx-provider.example) too if the MX hosts are elsewhere, or use dane"}),
+				"list the MX names or their domain instead (match=nexthop:dot-nexthop:.mx-provider.example), or use dane")
+			l.rep.keep(f)
 		}
 		if l.o.LookupMX != nil && !pe.HasMatchRaw && !strings.HasPrefix(e.Key, ".") && !strings.ContainsAny(e.Key, "[]:") {
-			t.checkMX(e, match)
+			t.checkMX(e, pe, match)
 		}
 	}
 	if pe.Level.TLSRequired() && pe.Level != g && t.bareDomain(e.Key) {
 		bh := bareHash{dot: t.dotHash(e.Key), line: int32(e.Line)}
 		if len(t.bare) < maxBareKeys {
-			t.bare = append(t.bare, bareCandidate{bareHash: bh, key: e.Key, value: strings.Join(strings.Fields(e.Value), " ")})
+			t.bare = append(t.bare, bareCandidate{bareHash: bh, key: e.Key, value: strings.Join(strings.Fields(e.Value), " "), want: t.l.want(c, pe.Level)})
 		} else {
 			t.bareMore = append(t.bareMore, bh)
 		}
@@ -773,20 +911,55 @@ func (t *tableRun) finishBare() {
 		if _, ok := t.dots[b.dot]; ok || !t.l.rep.admitCount(cnt, SeverityNote) {
 			continue
 		}
-		t.l.rep.keep(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: int(b.line), Severity: SeverityNote, Code: CodeBareDomainKey, Message: fmt.Sprintf("key %q covers mail to %s only; mail to its subdomains gets the global level %s (only \".%s\" matches subdomains, §2.2, §9.21)", b.key, b.key, levelWord(g), b.key)}, Text: b.key + " " + b.value, Fix: "." + b.key + " " + b.value + "   (add this row if subdomains are meant: the same value, every attribute kept)"})
+		f := Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: int(b.line), Severity: SeverityNote, Code: CodeBareDomainKey, Message: fmt.Sprintf("key %q covers mail to %s only; mail to its subdomains gets the global level %s (only \".%s\" matches subdomains)", b.key, b.key, levelWord(g), b.key)}, Text: b.key + " " + b.value}
+		f.withEdits("", t.subdomainFix(b), "add a \"."+b.key+"\" row if subdomains are meant, once the value works: lint could prove no row with this value for a subdomain")
+		t.l.rep.keep(f)
 	}
 	for _, b := range t.bareMore {
 		if _, ok := t.dots[b.dot]; ok || !t.l.rep.admitCount(cnt, SeverityNote) {
 			continue
 		}
-		t.l.rep.keep(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: int(b.line), Severity: SeverityNote, Code: CodeBareDomainKey, Message: "a bare domain key does not cover its subdomains (§2.2, §9.21)"}, Fix: "add the matching \".domain\" row if subdomains are meant"})
+		t.l.rep.keep(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: int(b.line), Severity: SeverityNote, Code: CodeBareDomainKey, Message: "a bare domain key does not cover its subdomains"}, Fix: "add the matching \".domain\" row if subdomains are meant"})
 	}
 	t.bare, t.bareMore = nil, nil
 }
 
+// bound is the level a fix for a row of this table must keep: the row's own, when the
+// table is configured (a table given only to lint decides nothing in the configuration).
+func (t *tableRun) bound(lv policy.Level) policy.Level {
+	if !t.config {
+		return policy.LevelNotSet
+	}
+	return lv
+}
+
+// subdomainFix is the ".domain" row for a bare-domain row: its value as written (every
+// attribute kept), proven for a subdomain.
+func (t *tableRun) subdomainFix(b bareCandidate) []finding.Fix {
+	key := "." + b.key
+	ent := t.reparse(key, b.value)
+	v, err := ent.Edit(policy.RowEdit{Level: policy.LevelNotSet, Version: t.l.v})
+	if err != nil {
+		return nil
+	}
+	return t.l.prove(t.client, key, b.want, finding.Fix{Kind: finding.FixTableRow, Table: t.spec, Key: key, Value: v,
+		Note: "add this row if subdomains are meant: the same value, every attribute kept"})
+}
+
+// withoutWord returns list without the items equal to w (ASCII case-insensitively).
+func withoutWord(list []string, w string) []string {
+	var out []string
+	for _, s := range list {
+		if !pfutil.StrcaseEq(s, w) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // checkMX looks up the MX hosts of a secure row's domain (only with Options.LookupMX) and
 // reports those the match list excludes (§2.3, §9.43).
-func (t *tableRun) checkMX(e tables.Entry, match []string) {
+func (t *tableRun) checkMX(e tables.Entry, pe *parsedEntry, match []string) {
 	a := t.l.lookupMX(e.Key)
 	if a.err != nil {
 		t.l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityNote, Code: CodeDNSLookupFailed, Message: fmt.Sprintf("MX lookup for %s failed: %v", e.Key, a.err)}, Text: e.Raw})
@@ -802,8 +975,16 @@ func (t *tableRun) checkMX(e tables.Entry, match []string) {
 		return
 	}
 	suffix := registrable(out[0])
-	t.l.rep.add(Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityWarning, Code: CodeSecureMXOutsideDomain, Message: fmt.Sprintf("secure's match list %s accepts only certificates for %s and its subdomains, but the MX hosts %s are elsewhere: unless their certificates also name %s, delivery defers with \"Server certificate not verified\" (§2.3, §9.43)",
-		strings.Join(match, ":"), e.Key, strings.Join(out, ", "), e.Key)}, Text: e.Raw, Fix: fmt.Sprintf("%s secure match=nexthop:dot-nexthop:.%s   (or verify)", e.Key, suffix)})
+	f := Finding{Diagnostic: finding.Diagnostic{File: t.name, Line: e.Line, Severity: SeverityWarning, Code: CodeSecureMXOutsideDomain, Message: fmt.Sprintf("secure's match list %s accepts only certificates for %s and its subdomains, but the MX hosts %s are elsewhere: unless their certificates also name %s, delivery defers with \"Server certificate not verified\"",
+		strings.Join(match, ":"), e.Key, strings.Join(out, ", "), e.Key)}, Text: e.Raw}
+	// The row itself with the MX provider's domain added to its match list (every other
+	// attribute kept), or at verify, which checks the MX host name the lookup gave.
+	list := strings.Join(append(append([]string(nil), match...), "."+suffix), ":")
+	f.withEdits("", t.editFixes(e, pe.Level,
+		rowEditFix{edit: policy.RowEdit{Level: policy.LevelNotSet, Set: []policy.Attribute{{Name: "match", Value: list}}}, note: "also accepts certificates for the MX provider's domain ." + suffix},
+		rowEditFix{edit: policy.RowEdit{Level: policy.Verify}, note: "checks the MX host name", downgrade: "trusts the (possibly forged) MX lookup for the names it checks"}),
+		fmt.Sprintf("add .%s to the row's match list (match=%s), or use verify", suffix, list))
+	t.l.rep.add(f)
 }
 
 // secureAccepts reports whether a match list accepts a server by its host name alone: whether

@@ -62,6 +62,57 @@ func Parse(s string) (Version, error) {
 	return Version{n[0], n[1], n[2]}, nil
 }
 
+// Oldest returns the oldest release whose behaviour this module emulates (2.11.0).
+func Oldest() Version { return Version{2, 11, 0} }
+
+// lastPatch returns, for a release series this module knows to its end (or to the newest
+// release it was checked against), the highest patch level: a higher one does not exist as
+// far as the module knows.
+func lastPatch(major, minor int) (int, bool) {
+	switch [2]int{major, minor} {
+	case [2]int{2, 11}:
+		return 11, true
+	case [2]int{3, 4}:
+		return 29, true
+	case [2]int{3, 5}:
+		return 27, true
+	case [2]int{3, 6}:
+		return 20, true
+	case [2]int{3, 7}:
+		return 22, true
+	case [2]int{3, 8}:
+		return 20, true
+	case [2]int{3, 9}:
+		return 14, true
+	case [2]int{3, 10}:
+		return 13, true
+	case [2]int{3, 11}:
+		return 6, true
+	}
+	return 0, false
+}
+
+// ParseKnown is Parse for a release to emulate (a -version flag): besides the syntax, the
+// release must lie between Oldest and Latest, and its patch level must exist as far as the
+// module knows; the error says the range it knows.
+func ParseKnown(s string) (Version, error) {
+	v, err := Parse(s)
+	if err != nil {
+		return v, err
+	}
+	switch {
+	case v.Compare(Oldest()) < 0:
+		return Version{}, fmt.Errorf("release %s is older than the oldest release emulated (%s; known: %s to %s)", strings.TrimSpace(s), Oldest(), Oldest(), Latest())
+	case v.Compare(Latest()) > 0:
+		return Version{}, fmt.Errorf("release %s is newer than the newest release known (%s; known: %s to %s)", strings.TrimSpace(s), Latest(), Oldest(), Latest())
+	}
+	if last, ok := lastPatch(v.Major, v.Minor); ok && v.Patch > last {
+		return Version{}, fmt.Errorf("release %s does not exist as far as this module knows: the %d.%d series ends at %d.%d.%d here (known: %s to %s)",
+			strings.TrimSpace(s), v.Major, v.Minor, v.Major, v.Minor, last, Oldest(), Latest())
+	}
+	return v, nil
+}
+
 // MustParse is Parse for constants known to be valid; it panics on bad input.
 func MustParse(s string) Version {
 	v, err := Parse(s)

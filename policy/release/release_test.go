@@ -1,6 +1,7 @@
 package release
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -46,4 +47,21 @@ func TestFixedIn(t *testing.T) {
 		require.Equal(t, tc.want, tc.v.FixedIn(fixed...), tc.v.String())
 	}
 	require.False(t, V(3, 7, 11).FixedIn())
+}
+
+// TestParseKnown: a -version flag must name a release the module emulates; the error shows
+// the known range (issue: "-version 9.9" and "3.7.99" were accepted silently).
+func TestParseKnown(t *testing.T) {
+	for _, c := range []struct {
+		in, err string
+	}{
+		{"3.7.11", ""}, {"3.6", ""}, {"2.11.0", ""}, {"3.11.6", ""}, {"3.12-20260821", "newer than the newest release known (3.11.6"},
+		{"9.9", "newer than the newest release known"}, {"3.7.99", "the 3.7 series ends at 3.7.22"},
+		{"2.2", "older than the oldest release emulated (2.11"}, {"2.10.0", "older than the oldest"}, {"garbage", "not a number"},
+	} {
+		_, err := ParseKnown(c.in)
+		if (err == nil) != (c.err == "") || (err != nil && !strings.Contains(err.Error(), c.err)) {
+			t.Errorf("ParseKnown(%q) = %v, want %q", c.in, err, c.err)
+		}
+	}
 }

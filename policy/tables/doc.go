@@ -18,11 +18,19 @@
 //	proxy:hash:/etc/postfix/x           the same table, read by proxymap(8)
 //	fail:whatever                       every lookup fails
 //
-// Compiled files cannot be read here; for hash:, btree:, cdb:, lmdb:, dbm: and sdbm: this
-// package reads the source file beside the compiled one (what postmap(1) was given) and
-// says so in Source.Note. It still checks that the compiled file exists, because a daemon
-// that cannot open it replaces the table with a surrogate, and it warns as Postfix does
-// when the source is newer ("database X.db is older than source file X").
+// Indexed tables are read from the compiled file that Postfix reads, as smtp(8) does: hash:
+// and btree: (Berkeley DB 5.3 hash and btree files, either byte order), cdb: (tinycdb) and
+// lmdb: (64-bit little-endian LMDB), by readers of this package that open one page and read
+// a few per lookup, whatever the size of the table (CompiledTable). Keys are searched as
+// postmap stored them: folded under FoldFixed, first with the trailing null byte postmap
+// adds by default, then without it. A stale compiled file still answers, with Postfix's
+// warning ("database X.db is older than source file X") in Diagnostics and Source.Note; a
+// compiled file whose source was deleted answers too. A missing compiled file, or one that
+// is not in the type's format, makes the table a surrogate with Postfix's reason ("open
+// database X.db: Invalid argument"; for cdb: a fatal error). Only dbm: and sdbm: files, and
+// Berkeley DB variants postmap does not write (encrypted, checksummed, another hash
+// function), are read from the source file beside them, which Source.Note then says; so is
+// every indexed table under Options.ReadSource (lint's view: postmap's build warnings).
 //
 // A name without "type:" is an error for Postfix daemons ("open dictionary: expecting
 // "type:name" form instead of ..."); only postmap applies default_database_type

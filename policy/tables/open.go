@@ -151,8 +151,12 @@ func Open(ctx context.Context, spec string, opt Options) (Table, error) {
 	return newSurrogate(full, "", "unsupported dictionary type: "+typ, nil), nil
 }
 
-// openIndexed reads the source file beside an indexed table, after checking that the
-// compiled file exists as Postfix needs it.
+// openIndexed opens an indexed table as Postfix does: from its compiled file when that
+// exists and opens (stale or not; the source file need not exist), a surrogate when the
+// compiled file is missing or not in the format (cdb: a fatal error). Only a compiled file
+// this package cannot read (dbm:, sdbm:, a Berkeley DB variant postmap does not write here),
+// a compiled file that stands for a fresh postmap build (Rebuilt), or ReadSource make it
+// read the source file, as postmap would build it, which Source.Note then says.
 func openIndexed(typ, name, suffix string, opt Options) (Table, error) {
 	full := typ + ":" + name
 	file := resolve(opt, name)
@@ -160,27 +164,57 @@ func openIndexed(typ, name, suffix string, opt Options) (Table, error) {
 	dbName := name + suffix
 	dbInfo, err := statFile(opt, dbFile)
 	if err != nil {
-		var reason string
-		switch typ {
-		case "dbm":
-			reason = fmt.Sprintf("open database %s: %s", dbName, pfutil.Strerror(err))
-		case "sdbm":
-			return nil, &OpenError{Spec: full, File: name, Message: fmt.Sprintf("open database %s: %s", dbName, pfutil.Strerror(err)), Err: ErrSpec}
-		default:
-			reason = fmt.Sprintf("open database %s: %s", dbName, pfutil.Strerror(err))
+		reason := fmt.Sprintf("open database %s: %s", dbName, pfutil.Strerror(err))
+		if typ == "sdbm" {
+			return nil, &OpenError{Spec: full, File: name, Message: reason, Err: ErrSpec}
 		}
 		return newSurrogate(full, name, reason, nil), nil
 	}
-	data, srcTime, err := readFile(opt, file)
+	// dict_db.c and the others: "database X is older than source file Y", unless the
+	// source changed less than 100 seconds ago (whole seconds, as st_mtime).
+	var stale string
+	if srcInfo, err := statFile(opt, file); err == nil {
+		srcT, dbT := srcInfo.ModTime().Unix(), dbInfo.ModTime().Unix()
+		if srcT > dbT && srcT < opt.now().Unix()-100 {
+			stale = fmt.Sprintf("database %s is older than source file %s", dbName, name)
+		}
+	}
+	var pre []Diagnostic
+	if stale != "" {
+		pre = append(pre, Diagnostic{File: name, Message: stale, Severity: Warning})
+	}
+	var fallback string
+	if _, rebuilt := dbInfo.Sys().(Rebuilt); rebuilt || opt.ReadSource {
+		fallback = "as postmap builds it"
+	} else {
+		db, closer, err := openCompiled(opt, typ, dbFile, dbName)
+		var un *errUnsupported
+		var oe *compiledOpenError
+		switch {
+		case err == nil:
+			note := "read from the compiled file " + dbName
+			if stale != "" {
+				note += "; " + stale + ": Postfix answers from the stale " + dbName
+			}
+			return &CompiledTable{name: full, file: dbFile, note: note, fold: opt.FoldFixed, utf8: opt.UTF8,
+				db: db, closer: closer, diags: pre}, nil
+		case errors.As(err, &un):
+			fallback = fmt.Sprintf("%s cannot be read here (%s)", dbName, un.why)
+		case errors.As(err, &oe) && oe.fatal:
+			return nil, &OpenError{Spec: full, File: dbName, Message: oe.reason, Err: ErrSpec}
+		case errors.As(err, &oe):
+			return newSurrogate(full, name, oe.reason, pre), nil
+		default:
+			return nil, err
+		}
+	}
+	data, _, err := readFile(opt, file)
 	if err != nil {
 		return nil, &OpenError{Spec: full, File: name, Message: fmt.Sprintf("cannot read the source file %s (%s); Postfix would use %s, which this package cannot read", name, pfutil.Strerror(err), dbName), Err: ErrNotEmulated}
 	}
-	note := fmt.Sprintf("read from the source file beside %s:%s", typ, dbName)
-	var pre []Diagnostic
-	if srcTime.After(dbInfo.ModTime()) && srcTime.Before(opt.now().Add(-100*time.Second)) {
-		msg := fmt.Sprintf("database %s is older than source file %s", dbName, name)
-		pre = append(pre, Diagnostic{File: name, Message: msg, Severity: Warning})
-		note += "; " + msg + ": Postfix answers from the stale " + dbName
+	note := fmt.Sprintf("read from the source file beside %s:%s, %s", typ, dbName, fallback)
+	if stale != "" {
+		note += "; " + stale + ": Postfix answers from the stale " + dbName
 	}
 	f := sourceFormat{postmapBuild: true, typ: typ, foldKeys: true, dupWarn: true, utf8Check: opt.UTF8, utf8Fold: opt.UTF8}
 	t := parseSourceString(data, name, full, note, f, opt)

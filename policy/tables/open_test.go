@@ -95,9 +95,17 @@ func TestOpenIndexedReadsSource(t *testing.T) {
 		"etc/postfix/fresh":         {Data: []byte("a b\n"), ModTime: now.Add(-10 * time.Second)},
 		"etc/postfix/fresh.db":      {Data: []byte("x"), ModTime: now.Add(-time.Hour)},
 		"etc/postfix/orphan.db":     {Data: []byte("x"), ModTime: now},
+		"etc/postfix/rebuilt":       {Data: []byte("Example.com secure\n"), ModTime: now.Add(-time.Hour)},
+		"etc/postfix/rebuilt.db":    {ModTime: now.Add(-time.Hour), Sys: Rebuilt{}},
+		"etc/postfix/old":           {Data: []byte("Example.com secure\n"), ModTime: now.Add(-time.Hour)},
+		"etc/postfix/old.dir":       {Data: []byte("x"), ModTime: now.Add(-2 * time.Hour)},
 	}
 	opt := Options{FS: fsys, FoldFixed: true, Now: func() time.Time { return now }}
-	tb, err := Open(ctx, "hash:/etc/postfix/tls_policy", opt)
+
+	// ReadSource: lint's view, the source as postmap reads it.
+	src := opt
+	src.ReadSource = true
+	tb, err := Open(ctx, "hash:/etc/postfix/tls_policy", src)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"database /etc/postfix/tls_policy.db is older than source file /etc/postfix/tls_policy"}, messagesOf(tb.Diagnostics()))
 	r, err := tb.Lookup(ctx, "EXAMPLE.COM")
@@ -107,14 +115,39 @@ func TestOpenIndexedReadsSource(t *testing.T) {
 	assert.Contains(t, r.Source.Note, "read from the source file beside hash:/etc/postfix/tls_policy.db")
 	assert.Contains(t, r.Source.Note, "older than source file")
 
-	tb, err = Open(ctx, "hash:/etc/postfix/fresh", opt)
+	// What Postfix does: the compiled file, which here is no database at all.
+	tb, err = Open(ctx, "hash:/etc/postfix/tls_policy", opt)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"database /etc/postfix/tls_policy.db is older than source file /etc/postfix/tls_policy",
+		"open database /etc/postfix/tls_policy.db: Invalid argument"}, messagesOf(tb.Diagnostics()))
+	_, err = tb.Lookup(ctx, "example.com")
+	require.ErrorIs(t, err, ErrUnavailable)
+
+	tb, err = Open(ctx, "hash:/etc/postfix/fresh", src)
 	require.NoError(t, err)
 	assert.Empty(t, tb.Diagnostics(), "§1.4 Postfix does not warn when the source changed less than 100 s ago")
 
-	_, err = Open(ctx, "hash:/etc/postfix/orphan", opt)
-	require.ErrorIs(t, err, ErrNotEmulated, "compiled file without source")
+	assert.Equal(t, "open database /etc/postfix/orphan.db: Invalid argument", openReason(t, "hash:/etc/postfix/orphan", opt))
+	_, err = Open(ctx, "hash:/etc/postfix/orphan", src)
+	require.ErrorIs(t, err, ErrNotEmulated, "ReadSource: compiled file without source")
 
-	tb, err = Open(ctx, "hash:tls_policy", Options{FS: fsys, BaseDir: "/etc/postfix", Now: opt.Now})
+	// A compiled file that stands for a fresh postmap build is read from the source.
+	tb, err = Open(ctx, "hash:/etc/postfix/rebuilt", opt)
+	require.NoError(t, err)
+	assert.Empty(t, tb.Diagnostics())
+	r, _ = tb.Lookup(ctx, "example.com")
+	assert.True(t, r.Found)
+	assert.Contains(t, r.Source.Note, "as postmap builds it")
+
+	// dbm: files are not read here: the source, with that said.
+	tb, err = Open(ctx, "dbm:/etc/postfix/old", opt)
+	require.NoError(t, err)
+	r, _ = tb.Lookup(ctx, "example.com")
+	assert.True(t, r.Found)
+	assert.Contains(t, r.Source.Note, "cannot be read here")
+	assert.Contains(t, r.Source.Note, "Postfix answers from the stale /etc/postfix/old.dir")
+
+	tb, err = Open(ctx, "hash:tls_policy", Options{FS: fsys, BaseDir: "/etc/postfix", Now: opt.Now, ReadSource: true})
 	require.NoError(t, err)
 	r, _ = tb.Lookup(ctx, "example.com")
 	assert.True(t, r.Found, "relative names resolve against BaseDir")

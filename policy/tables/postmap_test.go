@@ -156,10 +156,16 @@ func TestPostmapAgreementHash(t *testing.T) {
 			file := filepath.Join(dir, fmt.Sprintf("map%d", seed))
 			writeCool(t, file, src)
 			_, buildWarns := runPostmap(t, bin, conf, "", "hash:"+file)
-			tb, err := Open(ctx, "hash:"+file, Options{FoldFixed: true})
+			// ReadSource: the source as postmap read it, with its build warnings.
+			tb, err := Open(ctx, "hash:"+file, Options{FoldFixed: true, ReadSource: true})
 			require.NoError(t, err)
 			assert.Equal(t, buildWarns, messagesOf(tb.Diagnostics()), "postmap's build warnings")
 			st := tb.(*SourceTable)
+			// Without it: the .db postmap built, which must answer the same.
+			ct, err := Open(ctx, "hash:"+file, Options{FoldFixed: true})
+			require.NoError(t, err)
+			require.IsType(t, &CompiledTable{}, ct)
+			assert.Empty(t, ct.Diagnostics(), "smtp(8) does not see postmap's build warnings")
 			// Query every stored key in several spellings plus misses.
 			var keys []string
 			for _, e := range st.Entries() {
@@ -167,7 +173,7 @@ func TestPostmapAgreementHash(t *testing.T) {
 			}
 			keys = append(keys, "nothere", "EXAMPLE.COM0")
 			out, _ := runPostmap(t, bin, conf, strings.Join(keys, "\n")+"\n", "-q", "-", "hash:"+file)
-			var mine []string
+			var mine, compiled []string
 			for _, k := range keys {
 				r, err := tb.Lookup(ctx, k)
 				require.NoError(t, err)
@@ -175,9 +181,16 @@ func TestPostmapAgreementHash(t *testing.T) {
 					mine = append(mine, k+"\t"+r.Value)
 					assert.Contains(t, r.Source.Note, "source file beside hash:")
 				}
+				r, err = ct.Lookup(ctx, k)
+				require.NoError(t, err)
+				if r.Found {
+					compiled = append(compiled, k+"\t"+r.Value)
+				}
 			}
 			sort.Strings(mine)
+			sort.Strings(compiled)
 			assert.Equal(t, sortedPairs(out), mine)
+			assert.Equal(t, sortedPairs(out), compiled)
 		})
 	}
 }

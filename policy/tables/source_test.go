@@ -221,7 +221,7 @@ func TestDuplicateWarning(t *testing.T) {
 		assert.Equal(t, want, DuplicateWarning(typ, "/p/t", 2, "a.example"), typ)
 	}
 	fsys := fstest.MapFS{"p/t": {Data: []byte("a.example x\nA.example y\n")}, "p/t.db": {}}
-	tb, err := Open(context.Background(), "hash:/p/t", Options{FS: fsys, FoldFixed: true})
+	tb, err := Open(context.Background(), "hash:/p/t", Options{FS: fsys, FoldFixed: true, ReadSource: true})
 	require.NoError(t, err)
 	require.Len(t, tb.Diagnostics(), 1)
 	assert.Equal(t, DuplicateWarning("hash", "/p/t", 2, "a.example"), tb.Diagnostics()[0].Message)

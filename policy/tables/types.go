@@ -131,6 +131,12 @@ type Options struct {
 	// surrogate: every lookup fails. The indexed types always behave as postmap built them
 	// (first entry wins, warning).
 	DuplicateWarn bool
+	// ReadSource reads indexed tables (hash:, btree:, cdb:, lmdb:, dbm:, sdbm:) from their
+	// source file, as postmap(1) reads it to build the compiled file, instead of from the
+	// compiled file Postfix reads (which must still exist): the view of lint, which judges
+	// the source's entries and postmap's build warnings. Without it a table is read from the
+	// compiled file (see Open).
+	ReadSource bool
 	// NoRegsub is DICT_FLAG_NO_REGSUB, which trivial-rewrite uses for transport_maps:
 	// regexp/pcre rules whose result contains $number are skipped with Postfix's
 	// warning "regular expression substitution is not allowed".

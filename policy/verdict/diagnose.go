@@ -65,6 +65,8 @@ func stage(c Cause) int {
 		return 5
 	case CauseHandshake:
 		return 6
+	case CauseRecipientRejected, CauseSenderRejected, CauseEHLORefused:
+		return 8 // after a TLS session Postfix accepts
 	}
 	return 7
 }
@@ -73,11 +75,16 @@ func stage(c Cause) int {
 // a fix would change was observed.
 func (e *evaluator) sessionCut() bool {
 	o := e.obs
+	if e.d.Cause == CauseProtocols || e.d.Cause == CauseCiphers {
+		// Postfix stopped before the handshake (its own setup): whatever a live probe saw
+		// (a local abort, or a session made with other settings) is not this session.
+		return true
+	}
 	if len(o.Chain) > 0 || o.HandshakeError != "" || o.TLSVersion != "" {
 		// The handshake was observed: a fix must make this very session deliver.
 		return false
 	}
-	return !e.d.Connected || e.d.Cause == CauseProtocols || e.d.Cause == CauseCiphers || e.d.Cause == CauseTLSEngine
+	return !e.d.Connected || e.d.Cause == CauseTLSEngine
 }
 
 // prove judges the attempt again with the fix applied (obs2, when not nil, is the
@@ -235,11 +242,7 @@ func oldValue(p policy.Policy) string {
 	if p.Entry == nil {
 		return entryValue(p.Source.Raw)
 	}
-	parts := make([]string, len(p.Entry.Tokens))
-	for i, t := range p.Entry.Tokens {
-		parts[i] = t.Text
-	}
-	return strings.Join(parts, " ")
+	return p.Entry.TokenText()
 }
 
 // fixedStringTable reports whether a table holds rows keyed by the next hop itself
@@ -314,36 +317,12 @@ func LoadPolicyTrust(ctx context.Context, fsys fs.FS, p policy.Policy, system []
 	return t, nil
 }
 
-// corrections are the corrected rows for an invalid policy entry (Entry.Corrections),
-// each then proven by Diagnose.
+// corrections are the corrected rows for an invalid policy entry
+// (policy.Entry.CorrectionFixes, shared with lint), each then proven by Diagnose.
 func (e *evaluator) corrections() []finding.Fix {
 	p := e.p
 	if p.Entry == nil || p.Source.Kind != policy.FromPolicyTable {
 		return nil
 	}
-	var out []finding.Fix
-	old := oldValue(p)
-	for _, val := range p.Entry.Corrections(policy.EntryContext{Version: e.v, Key: p.Source.Key}) {
-		fx := finding.Fix{Kind: finding.FixTableRow, Table: p.Source.Table, Key: p.Source.Key, Value: val,
-			Old: old, Note: "the row with what Postfix rejected (" + p.Entry.Problem + ") corrected"}
-		// A correction that drops a security attribute says so.
-		for _, name := range []string{"protocols", "exclude", "ciphers", "tafile", "match"} {
-			if hasAttr(old, name) && !hasAttr(val, name) {
-				fx.Downgrade = "drops the " + name + "= setting the row had"
-				break
-			}
-		}
-		out = append(out, fx)
-	}
-	return out
-}
-
-// hasAttr reports whether a policy value has a name= attribute.
-func hasAttr(value, name string) bool {
-	for _, t := range strings.Fields(strings.ToLower(value)) {
-		if strings.HasPrefix(strings.TrimLeft(t, "{ "), name+"=") || strings.TrimLeft(t, "{") == name {
-			return true
-		}
-	}
-	return false
+	return p.Entry.CorrectionFixes(p.Source.Table, p.Source.Key, policy.EntryContext{Version: e.v, Key: p.Source.Key})
 }

@@ -4,11 +4,15 @@ import (
 	"context"
 	"encoding/pem"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
+	"github.com/postfixtls/postfixtls/fingerprint"
+	"github.com/postfixtls/postfixtls/internal/testkit/pki"
 	"github.com/postfixtls/postfixtls/policy"
 	"github.com/postfixtls/postfixtls/policy/finding"
 	"github.com/postfixtls/postfixtls/policy/verdict"
@@ -362,5 +366,219 @@ func TestDiagnoseTLSProxyMissing(t *testing.T) {
 	want := []string{"tlsproxy unix  -       -       n       -       0       tlsproxy", "fastmail.fm secure match=.messagingengine.com ciphers=high"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("fixes\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestDiagnoseMissingTAFile (§6.5, tls_dane_load_trustfile()): a tafile= that cannot be
+// opened makes the entry invalid; the first fix creates that file with the CA the server
+// sent (proven: the row then delivers), before the correction that drops tafile= (a
+// labelled downgrade).
+func TestDiagnoseMissingTAFile(t *testing.T) {
+	ta := filepath.Join(t.TempDir(), "fastmail-ca.pem")
+	d := fastmailCase(t, policy.V(3, 7, 11), "fastmail.fm = secure match=.messagingengine.com tafile="+ta+" ciphers=high", false).d
+	if d.Reason != policy.InvalidReason || len(d.Findings) == 0 || len(d.Findings[0].Fixes) < 2 {
+		t.Fatalf("decision %q, findings %+v", d.Reason, d.Findings)
+	}
+	fx := d.Findings[0].Fixes[0]
+	if fx.Kind != finding.FixFile || fx.Key != ta || !strings.Contains(fx.Content, "BEGIN CERTIFICATE") || fx.Proven == "" || fx.IsDowngrade() {
+		t.Errorf("first fix %#v", fx)
+	}
+	if last := d.Findings[0].Fixes[len(d.Findings[0].Fixes)-1]; !last.IsDowngrade() || strings.Contains(last.Value, "tafile=") {
+		t.Errorf("last fix %#v", last)
+	}
+}
+
+// TestDiagnoseStalePostmap: the source was fixed but postmap not run: Postfix answers from
+// the stale .db (whose row is invalid), and the fix is the postmap command.
+func TestDiagnoseStalePostmap(t *testing.T) {
+	bin, err := exec.LookPath("postmap")
+	if err != nil {
+		if bin, err = "/usr/sbin/postmap", nil; func() bool { _, e := os.Stat(bin); return e != nil }() {
+			if os.Getenv("CI") == "true" {
+				t.Fatal("postmap not found: install the postfix package")
+			}
+			t.Skip("postmap not found")
+		}
+	}
+	dir := t.TempDir()
+	file := dir + "/tls_policy"
+	if err := os.WriteFile(dir+"/main.cf", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, []byte("example.com bogus-level\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bin, "-c", dir, "hash:"+file).CombinedOutput(); err != nil {
+		t.Fatalf("postmap: %v %s", err, out)
+	}
+	if err := os.WriteFile(file, []byte("example.com secure match=.example.net\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for name, age := range map[string]time.Duration{file: time.Hour, file + ".db": 2 * time.Hour} {
+		if err := os.Chtimes(name, now.Add(-age), now.Add(-age)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := policy.NewSettings(policy.V(3, 7, 11), map[string]string{"smtp_tls_policy_maps": "hash:" + file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, hop := policyFor(t, s, "user@example.com", "mx.example.net")
+	if !p.Invalid || !strings.Contains(p.Source.Note, "older than source file") {
+		t.Fatalf("policy %+v", p)
+	}
+	d := verdict.Evaluate(p, hop, verdict.Observation{Host: "mx.example.net", Addr: "192.0.2.1", HaveMX: true}, verdict.EvalOptions{})
+	if d.Cause != verdict.CauseInvalidPolicy || len(d.Findings) == 0 || len(d.Findings[0].Fixes) == 0 {
+		t.Fatalf("%s %+v", d.Cause, d.Findings)
+	}
+	fx := d.Findings[0].Fixes[0]
+	if fx.Kind != finding.FixCommand || fx.Value != "postmap hash:"+file || !strings.Contains(fx.Proven, "gets past this failure") {
+		t.Errorf("fix %#v", fx)
+	}
+}
+
+// TestDiagnoseSenderFixable: deferrals the sending side can fix, each with the Postfix rule
+// that defers and the first fix Diagnose must prove (or, where there is nothing to prove a
+// fix with, the advice it must give instead).
+func TestDiagnoseSenderFixable(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	rootFile := filepath.Join(dir, "root.pem")
+	if err := os.WriteFile(rootFile, f.h.Root.PEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	noNames := f.h.Leaf(t, pki.Spec{}) // no subjectAltName, no CN
+	pinOf := func(c *pki.Cert, digest string) string {
+		fp, err := fingerprint.Compute(c.Cert, digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fp.PublicKeyString()
+	}
+	full := verdict.Chain{f.mx.Cert, f.h.Inter.Cert, f.h.Root.Cert}
+	for _, c := range []struct {
+		name         string
+		main         map[string]string
+		row          string
+		chain        verdict.Chain // nil: no session observed
+		cause        verdict.Cause
+		code         finding.Code
+		first        string // the first fix (its String); "" = none
+		requires     []string
+		proven       string // substring of the first fix's Proven
+		detail, note string // substrings of a detail and of the first fix's note
+		fixes        []string
+	}{
+		{name: "§4.2 verify: a certificate without any name matches no match list; the pin of its key",
+			row: "example.com = verify", chain: verdict.Chain{noNames.Cert, f.h.Inter.Cert},
+			cause: verdict.CauseNameMismatch, code: finding.HostnameMismatch,
+			first: "example.com fingerprint match=" + pinOf(noNames, "sha256"), proven: "delivers at fingerprint",
+			detail: "names no host at all", note: "no match list accepts this certificate"},
+		{name: "§4.3 secure: a certificate without any name; the pin, before the verify downgrade (which fails too)",
+			row: "example.com = secure ciphers=high", chain: verdict.Chain{noNames.Cert, f.h.Inter.Cert},
+			cause: verdict.CauseNameMismatch, code: finding.HostnameMismatch,
+			first: "example.com fingerprint match=" + pinOf(noNames, "sha256") + " ciphers=high", proven: "delivers at fingerprint",
+			fixes: []string{"example.com fingerprint match=" + pinOf(noNames, "sha256") + " ciphers=high"}},
+		{name: "§5 the pin is in the digest the configuration gives level fingerprint (md5 below compatibility_level 3.6)",
+			main: map[string]string{"compatibility_level": "0"}, row: "example.com = verify", chain: verdict.Chain{noNames.Cert, f.h.Inter.Cert},
+			cause: verdict.CauseNameMismatch, code: finding.HostnameMismatch,
+			first: "example.com fingerprint match=" + pinOf(noNames, "md5"), proven: "delivers at fingerprint"},
+		{name: "§1.4 a level word that misspells no level: candidate rows, strongest first, the level meant unknown",
+			row: "example.com = bogus-level", cause: verdict.CauseInvalidPolicy, code: finding.InvalidPolicy,
+			first: "example.com secure", proven: "accepts it at level secure and gets past this failure",
+			detail: "the level you meant is unknown", note: "a candidate, not a correction",
+			fixes: []string{"example.com secure", "example.com verify", "example.com encrypt", "example.com may"}},
+		{name: "§1.4 a misspelt level is still corrected to the nearest level",
+			row: "example.com = verfy ciphers=high", cause: verdict.CauseInvalidPolicy, code: finding.InvalidPolicy,
+			first: "example.com verify ciphers=high", proven: "gets past this failure",
+			fixes: []string{"example.com verify ciphers=high"}},
+		{name: "§5 fingerprint without match=, certificate observed: the row pinning it",
+			row: "example.com = fingerprint ciphers=high", chain: f.chain(f.mx), cause: verdict.CauseInvalidPolicy, code: finding.InvalidPolicy,
+			first: "example.com fingerprint match=" + pinOf(f.mx, "sha256") + " ciphers=high", proven: "delivers at fingerprint"},
+		{name: "§5 fingerprint without match=, nothing observed: no fix, how to obtain the digest",
+			row: "example.com = fingerprint", cause: verdict.CauseInvalidPolicy, code: finding.InvalidPolicy,
+			detail: "posttls-finger -c -l fingerprint -d sha256 example.com"},
+		{name: "§2.4 item 5 a missing CAfile stops the engine; the server sent no root: a CAfile with its CA, trusted for the next hop by tafile=",
+			main: map[string]string{"smtp_tls_CAfile": "/nonexistent/ca.pem"}, row: "example.com = verify", chain: f.chain(f.mx),
+			cause: verdict.CauseTLSEngine, code: finding.TLSEngineUnavailable,
+			first:    "smtp_tls_CAfile = /etc/postfix/tls/mx.example.com-ca.pem",
+			requires: []string{"example.com verify tafile=/etc/postfix/tls/mx.example.com-ca.pem"}, proven: "delivers at verify"},
+		{name: "§2.4 item 5 a missing CAfile; the server sent its root: a CAfile with the root",
+			main: map[string]string{"smtp_tls_CAfile": "/nonexistent/ca.pem"}, row: "example.com = verify", chain: full,
+			cause: verdict.CauseTLSEngine, code: finding.TLSEngineUnavailable,
+			first: "smtp_tls_CAfile = /etc/postfix/tls/mx.example.com-ca.pem", requires: []string{"/etc/postfix/tls/mx.example.com-ca.pem"},
+			proven: "delivers at verify"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			params := map[string]string{"compatibility_level": "3.7", "smtp_tls_CAfile": rootFile, "smtp_tls_policy_maps": "inline:{{" + c.row + "}}"}
+			for k, v := range c.main {
+				params[k] = v
+			}
+			s, err := policy.NewSettings(policy.V(3, 7, 11), params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, hop := policyFor(t, s, "user@example.com", "mx.example.com")
+			obs := verdict.Observation{Host: "mx.example.com", Addr: "192.0.2.1", Port: 25, HaveMX: true, STARTTLSOffered: true}
+			if c.chain != nil {
+				obs = obsTLS("mx.example.com", c.chain)
+			}
+			trust, _ := verdict.LoadPolicyTrust(ctx, nil, p, nil)
+			d := verdict.Evaluate(p, hop, obs, verdict.EvalOptions{Trust: trust, TLSEngineUnavailable: len(p.EngineUnavailable) > 0})
+			if d.Outcome != verdict.OutcomeDefer || d.Cause != c.cause || len(d.Findings) == 0 || d.Findings[0].Code != c.code {
+				t.Fatalf("%s %s %q, findings %+v", d.Outcome, d.Cause, d.Reason, d.Findings)
+			}
+			fd := d.Findings[0]
+			if c.detail != "" && !strings.Contains(strings.Join(fd.Details, "\n"), c.detail) {
+				t.Errorf("details %q, want %q", fd.Details, c.detail)
+			}
+			if c.first == "" {
+				if len(fd.Fixes) != 0 {
+					t.Errorf("fixes %q, want none", fd.FixLines())
+				}
+				return
+			}
+			if len(fd.Fixes) == 0 {
+				t.Fatalf("no fix, want %q (details %q)", c.first, fd.Details)
+			}
+			fx := fd.Fixes[0]
+			if fx.String() != c.first || !strings.Contains(fx.Proven, c.proven) || fx.IsDowngrade() {
+				t.Errorf("first fix %q (proven %q, downgrade %q), want %q proven %q", fx, fx.Proven, fx.Downgrade, c.first, c.proven)
+			}
+			if !strings.Contains(fx.Note, c.note) {
+				t.Errorf("note %q, want %q", fx.Note, c.note)
+			}
+			var req []string
+			var walk func(rs []finding.Fix)
+			walk = func(rs []finding.Fix) {
+				for _, r := range rs {
+					if r.Kind == finding.FixFile {
+						req = append(req, r.Key)
+					} else {
+						req = append(req, r.String())
+					}
+					walk(r.Requires)
+				}
+			}
+			walk(fx.Requires)
+			for _, w := range c.requires {
+				if !strings.Contains(strings.Join(req, "\n"), w) {
+					t.Errorf("requires %q, want %q", req, w)
+				}
+			}
+			if c.fixes != nil {
+				var got []string
+				for _, x := range fd.Fixes {
+					if !x.IsDowngrade() {
+						got = append(got, x.String())
+					}
+				}
+				if strings.Join(got, "\n") != strings.Join(c.fixes, "\n") {
+					t.Errorf("fixes kept %q, want %q", got, c.fixes)
+				}
+			}
+		})
 	}
 }

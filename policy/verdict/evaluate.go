@@ -83,6 +83,9 @@ type EvalOptions struct {
 	// same for PKIX chain verification.
 	SigCache   *dane.SigCache
 	ChainCache *SignatureCache
+	// SoftBounce is soft_bounce = yes: a 5xx reply to the recipient probe defers (4.x.x)
+	// instead of bouncing.
+	SoftBounce bool
 }
 
 // Decision is Postfix's verdict on one connection attempt, with its evidence.
@@ -125,6 +128,10 @@ type Decision struct {
 	Notes []string `json:"notes,omitempty"`
 	// Findings explain a failure (or a risk) and propose fixes, narrowest first.
 	Findings []finding.Finding `json:"findings,omitempty"`
+	// Recipient says what is known of the recipient: the server's replies to MAIL FROM and
+	// RCPT TO when the observation has a recipient probe and the TLS part delivers, else
+	// why the recipient was not tested.
+	Recipient RecipientStatus `json:"recipient"`
 }
 
 // Evidence is what a Decision rests on.
@@ -240,6 +247,14 @@ type evaluator struct {
 func Evaluate(p policy.Policy, hop policy.NextHop, obs Observation, opt EvalOptions) Decision {
 	e := newEvaluator(p, hop, obs, opt)
 	e.run()
+	if e.d.Outcome == OutcomeDeliver {
+		// The TLS part delivers: now the replies to MAIL FROM and RCPT TO decide.
+		e.recipient()
+	} else if e.d.Outcome == OutcomePlaintextRetry {
+		e.d.Recipient = RecipientStatus{Check: RecipientNotTested, Note: notePlaintextRetry}
+	} else if e.d.Recipient.Check == "" {
+		e.d.Recipient = RecipientStatus{Check: RecipientNotTested, Note: noteNotReached}
+	}
 	e.d.Relay = "none"
 	if e.d.Connected {
 		e.d.Relay = e.namaddrport

@@ -26,6 +26,7 @@ func (e *evaluator) diagnose(ctx context.Context) []finding.Finding {
 		e.opt.ChainCache = &SignatureCache{}
 	}
 	out := e.findings(ctx)
+	e.addOrigin(out)
 	rank(out)
 	return out
 }
@@ -60,7 +61,7 @@ func (e *evaluator) findings(ctx context.Context) []finding.Finding {
 	case CauseNoSTARTTLS:
 		f := &finding.Finding{Code: finding.NoSTARTTLS, Cause: "G-4", Summary: fmt.Sprintf(
 			"%s does not offer STARTTLS in its EHLO reply, and level %s requires TLS.", e.namaddr, d.EffectiveLevel)}
-		f.Details = append(f.Details, "if large providers all appear not to offer STARTTLS, a firewall or proxy on the path may strip it (G-5); compare with an EHLO from another network")
+		f.Details = append(f.Details, "if large providers all appear not to offer STARTTLS, a firewall or proxy on the path may strip it; compare with an EHLO from another network")
 		if fx, ok := e.rowFix(policy.May, nil, []string{"match", "tafile", "servername"},
 			"only if plaintext delivery to "+e.hop.Key+" is acceptable; add a dated comment and remove it when the server offers STARTTLS again"); ok {
 			e.offer(ctx, f, fx, nil)
@@ -103,6 +104,8 @@ func (e *evaluator) findings(ctx context.Context) []finding.Finding {
 		add(e.findEngine(ctx))
 	case CauseTLSProxy:
 		add(e.findTLSProxy(ctx))
+	case CauseRecipientRejected, CauseSenderRejected, CauseEHLORefused:
+		add(e.findRecipient())
 	case CauseNone, CauseDNSLookup, CauseAnonymous:
 	default:
 		if len(e.obs.Chain) == 0 {
@@ -152,6 +155,9 @@ func (e *evaluator) findEngine(ctx context.Context) *finding.Finding {
 	all := strings.Join(p.EngineUnavailable, "\n")
 	if p.CAFile != "" && (strings.Contains(all, "CAfile") || len(p.EngineUnavailable) == 0) {
 		e.offer(ctx, f, caFileFix(fmt.Sprintf("main.cf: smtp_tls_CAfile %s cannot be loaded; the system bundle (Debian/Ubuntu path) can", p.CAFile)), nil)
+		if fx, ok := e.chainCAFileFix(); ok {
+			e.offer(ctx, f, fx, nil)
+		}
 	}
 	if strings.Contains(all, "digest") {
 		e.offer(ctx, f, finding.Fix{Kind: finding.FixMainCF, Key: "smtp_tls_fingerprint_digest", Value: "sha256", Note: "main.cf: a digest this OpenSSL knows"}, nil)
@@ -176,22 +182,41 @@ func (e *evaluator) findInvalid(ctx context.Context) *finding.Finding {
 			f.Cause = "E-3"
 		}
 	}
-	if typ, _, ok := strings.Cut(p.Source.Table, ":"); ok && p.Entry == nil {
+	stale := strings.Contains(p.Source.Note, "is older than source file") // the row came from a stale compiled file
+	if typ, _, ok := strings.Cut(p.Source.Table, ":"); ok && (p.Entry == nil || stale) {
 		if _, indexed := tables.CompiledSuffix(typ); indexed {
 			// A compiled table that is missing or older than its source: postmap builds it.
 			e.offer(ctx, f, finding.Fix{Kind: finding.FixCommand, Value: "postmap " + p.Source.Table,
 				Note: "builds the compiled table Postfix reads from its source file; then postfix reload"}, nil)
 		}
 	}
+	if p.Entry != nil && p.Entry.TAFileError != "" && len(e.obs.Chain) > 0 {
+		// The row names a trust-anchor file that cannot be loaded: create it with the CA the
+		// server sent (the leaf when it sent no CA), rather than drop tafile=.
+		ta := e.obs.Chain[len(e.obs.Chain)-1]
+		e.offer(ctx, f, finding.Fix{Kind: finding.FixFile, Key: p.Entry.TAFileError, Content: pemOf(ta),
+			Note: "creates the trust-anchor file the row names, with " + fingerprint.OneLine(ta.RawSubject) +
+				" as the server sent it (confirm it with the server's operator)"}, nil)
+	}
 	for _, fx := range p.DuplicateFixes() {
 		// A key written twice makes texthash: refuse the whole table: delete one row.
 		e.offer(ctx, f, fx, nil)
 	}
+	limit := 2
+	if p.Entry != nil && p.Entry.LevelUnknown() {
+		// No correction can be told: every candidate level, for the administrator to choose.
+		limit = len(policy.CandidateLevels())
+		f.Details = append(f.Details, fmt.Sprintf("%q is no misspelling of a level Postfix knows (%s), so the level you meant is unknown: the rows below are candidates, strongest first; choose the one you intended",
+			p.Entry.Tokens[0].Text, strings.Join(levelNames(), ", ")))
+	}
 	for _, fx := range e.corrections() {
 		e.offer(ctx, f, fx, nil)
-		if len(f.Fixes) >= 2 {
+		if len(f.Fixes) >= limit {
 			break
 		}
+	}
+	if p.PinsMissing() {
+		e.fingerprintWithoutPins(ctx, f)
 	}
 	return f
 }
@@ -273,9 +298,9 @@ func (e *evaluator) findHandshake() *finding.Finding {
 	f := &finding.Finding{Code: finding.HandshakeFailure, Cause: "G-3", Summary: fmt.Sprintf(
 		"The TLS handshake with %s failed (%s).", e.namaddrport, e.obs.HandshakeError)}
 	if d.Outcome == OutcomePlaintextRetry {
-		f.Details = append(f.Details, "at level may Postfix retries this server at once without TLS (§3.3)")
+		f.Details = append(f.Details, "at level may Postfix retries this server at once without TLS")
 	} else if d.EffectiveLevel == policy.May {
-		f.Details = append(f.Details, "at level may a new message is deferred; once it is older than minimal_backoff_time Postfix retries in plaintext, unless a SASL password is configured for the server (§3.3)")
+		f.Details = append(f.Details, "at level may a new message is deferred; once it is older than minimal_backoff_time Postfix retries in plaintext, unless a SASL password is configured for the server")
 	}
 	f.Details = append(f.Details, "typical causes: protocol or cipher floor mismatch with an old server, a server that expects TLS at once (port 465), or packet loss on large handshake messages (MTU)")
 	return f
@@ -327,13 +352,23 @@ func (e *evaluator) offerPin(ctx context.Context, f *finding.Finding, val, note 
 	return ok && e.offer(ctx, f, fx, nil)
 }
 
-// leafPin is the SHA-256 public-key pin of the presented certificate, in the digest the
-// policy compares (sha256 when it names none).
-func (e *evaluator) leafPin() (string, bool) {
+// leafPin is the public-key pin of the presented certificate, in the digest Postfix would
+// compare at level fingerprint for this next hop: the policy's own when it is a fingerprint
+// policy, otherwise the one the configuration gives a fingerprint row (smtp_tls_fingerprint_digest,
+// whose default depends on the release and the compatibility_level), and the release's
+// default when neither can be computed.
+func (e *evaluator) leafPin(ctx context.Context) (string, bool) {
 	if len(e.obs.Chain) == 0 {
 		return "", false
 	}
 	digest := e.p.FingerprintDigest
+	if digest == "" {
+		if fx, ok := e.rowFix(policy.Fingerprint, attr("match", "00"), []string{"tafile"}, ""); ok {
+			if p2, err := e.p.With(ctx, e.hop, fx); err == nil {
+				digest = p2.FingerprintDigest
+			}
+		}
+	}
 	if digest == "" {
 		// smtp_tls_fingerprint_digest's default: md5 before Postfix 3.6.
 		digest = "sha256"
@@ -381,7 +416,7 @@ func (e *evaluator) findTLSA(ctx context.Context) *finding.Finding {
 		// A DANE-TA match with a name or date problem: a pin is the sender's way out.
 		f := &finding.Finding{Code: finding.TLSAStale, Cause: "D-3", Summary: fmt.Sprintf(
 			"A TLSA record at %s names the server's CA, but the chain below it fails: %s.", owner, fe.Text)}
-		if pin, ok := e.leafPin(); ok {
+		if pin, ok := e.leafPin(ctx); ok {
 			e.offerPin(ctx, f, pin, "pins the server's current public key for this next hop only, until the receiving domain fixes its certificate or records")
 		}
 		return f
@@ -423,7 +458,7 @@ func (e *evaluator) findTLSA(ctx context.Context) *finding.Finding {
 		}
 		e.offer(ctx, f, fx, &obs2)
 	}
-	if pin, ok := e.leafPin(); ok && e.p.Level == policy.DaneOnly {
+	if pin, ok := e.leafPin(ctx); ok && e.p.Level == policy.DaneOnly {
 		e.offerPin(ctx, f, pin, "for this next hop only, until the receiving domain publishes a matching record: pins the server's current public key")
 	}
 	return f
@@ -468,7 +503,7 @@ func (e *evaluator) findPKIX(ctx context.Context) []finding.Finding {
 		if fe.Num == X509NotYetValid {
 			f.Details = append(f.Details, "check this machine's clock too")
 		}
-		if pin, ok := e.leafPin(); ok {
+		if pin, ok := e.leafPin(ctx); ok {
 			e.offerPin(ctx, f, pin, "temporary exception for this next hop only (pins the current key, ignores dates); remove it once the server has a valid certificate")
 		}
 		return append(out, *f)
@@ -522,7 +557,7 @@ func (e *evaluator) findTrust(ctx context.Context, fe *ChainError) []finding.Fin
 	if fe.Num == X509DepthZeroSelfSigned {
 		f := &finding.Finding{Code: finding.SelfSigned, Cause: "C-3", Summary: fmt.Sprintf(
 			"%s presents a self-signed certificate (%s); no CA vouches for it, so %s cannot pass.", e.namaddr, fe.Subject, p.Level)}
-		if pin, ok := e.leafPin(); ok {
+		if pin, ok := e.leafPin(ctx); ok {
 			e.offerPin(ctx, f, pin, "pin this server's public key for this next hop only (confirm it with the operator out of band)")
 		}
 		if e.obs.TLSA != nil && len(e.obs.TLSA.Records) > 0 {
@@ -569,13 +604,13 @@ func (e *evaluator) findTrust(ctx context.Context, fe *ChainError) []finding.Fin
 				f.Details = append(f.Details, "the issuer certificate can be downloaded from "+strings.Join(leaf.IssuingCertificateURL, ", "))
 			}
 			f.Details = append(f.Details, "the real fix is on the server: send the full chain; locally, a tafile= holding "+issuerDN+" for this next hop works once you have that certificate")
-			if pin, ok := e.leafPin(); ok {
+			if pin, ok := e.leafPin(ctx); ok {
 				e.offerPin(ctx, f, pin, "for this next hop only, until the server sends its chain: pins the server's current public key")
 			}
 			return []finding.Finding{*f}
 		}
 		f := e.issuerNotTrusted(ctx, fe, nCAs, top)
-		f.Details = append(f.Details, "the server sends only its own certificate; if "+issuerDN+" is an intermediate CA, the server omits it (C-1) and must send the full chain")
+		f.Details = append(f.Details, "the server sends only its own certificate; if "+issuerDN+" is an intermediate CA, the server omits it and must send the full chain")
 		return []finding.Finding{f}
 	}
 	return []finding.Finding{e.issuerNotTrusted(ctx, fe, nCAs, top)}
@@ -593,7 +628,7 @@ func (e *evaluator) offerTrust(ctx context.Context, f *finding.Finding, top *x50
 			e.offer(ctx, f, fx, nil)
 		}
 	}
-	if pin, ok := e.leafPin(); ok {
+	if pin, ok := e.leafPin(ctx); ok {
 		e.offerPin(ctx, f, pin, "for this next hop only: pins the server's current public key (confirm it with the operator out of band)")
 	}
 }
@@ -707,13 +742,22 @@ func (e *evaluator) findNames(ctx context.Context) []finding.Finding {
 		}
 	}
 	if obs.SNI == "" && p.Level.IsPKIX() && e.v.AtLeast(3, 4, 0) && !e.leafNamesHost() {
-		f.Details = append(f.Details, fmt.Sprintf("no SNI was sent; if %s presents the right certificate when asked for %s (openssl s_client -starttls smtp -servername %s), add servername=hostname to the row (B-2)", host, host, host))
+		f.Details = append(f.Details, fmt.Sprintf("no SNI was sent; if %s presents the right certificate when asked for %s (openssl s_client -starttls smtp -servername %s), add servername=hostname to the row", host, host, host))
 	}
 	if t := obs.TLSA; t != nil && len(t.Records) > 0 && t.Error == "" {
 		if fx, ok := e.rowFix(policy.Dane, nil, []string{"match", "tafile", "servername"}, "the domain publishes TLSA records: DANE authenticates the MX host without trusting the MX lookup"); ok {
 			if !e.offer(ctx, &f, fx, nil) {
 				f.Details = append(f.Details, "the domain publishes TLSA records, but they do not match this server now, so level dane would not deliver either")
 			}
+		}
+	}
+	if !hasKeptFix(f) {
+		// No match list can make this chain pass without giving something up (a
+		// certificate with no DNS name and no CN matches none): the sender's authenticated
+		// way out is a pin of the observed certificate's key.
+		note := "for this next hop only: no match list accepts this certificate, so pin the server's current public key (confirm it with the operator out of band) and ask for a certificate that names " + host
+		if pin, ok := e.leafPin(ctx); ok && e.offerPin(ctx, &f, pin, note) && len(me.CertNames) == 0 {
+			f.Details = append(f.Details, "the certificate names no host at all (no DNS subjectAltName, no CN): no match list can ever match it")
 		}
 	}
 	return []finding.Finding{f}
@@ -756,4 +800,76 @@ func firstN(xs []string, n int) []string {
 		return xs[:n]
 	}
 	return xs
+}
+
+// hasKeptFix reports whether f has a fix that gives nothing up (no Downgrade label).
+func hasKeptFix(f finding.Finding) bool {
+	for _, fx := range f.Fixes {
+		if !fx.IsDowngrade() {
+			return true
+		}
+	}
+	return false
+}
+
+// chainCAFileFix points smtp_tls_CAfile at a new file holding the CA at the top of the
+// observed chain (so that tls_client_init() loads CA data and the engine starts). OpenSSL
+// accepts a chain only up to a self-signed root from the CAfile (Postfix sets no partial
+// chains there): when the server sent its root, the file holds it; otherwise the file holds
+// the top CA the server sent and the next hop's row also names it as its trust anchor
+// (tafile=, where a partial chain is enough). The proof decides whether it delivers.
+func (e *evaluator) chainCAFileFix() (finding.Fix, bool) {
+	if len(e.obs.Chain) < 2 {
+		return finding.Fix{}, false
+	}
+	top := e.obs.Chain[len(e.obs.Chain)-1]
+	if !top.IsCA {
+		return finding.Fix{}, false
+	}
+	name := "/etc/postfix/tls/" + strings.TrimSuffix(e.obs.Host, ".") + "-ca.pem"
+	fx := finding.Fix{Kind: finding.FixMainCF, Key: "smtp_tls_CAfile", Value: name}
+	if openssl.SelfIssued(top) {
+		fx.Note = fmt.Sprintf("main.cf: smtp_tls_CAfile %s cannot be loaded; a file with the root CA %s sent restarts the TLS engine (add the other CAs your destinations need, or use your CA bundle if you have one)", e.p.CAFile, e.obs.Host)
+		fx.Requires = []finding.Fix{{Kind: finding.FixFile, Key: name, Content: pemOf(top),
+			Note: "the root CA: " + fingerprint.OneLine(top.RawSubject) + " (confirm it with the server's operator)"}}
+		return fx, true
+	}
+	row, ok := e.tafileFix(top, "-ca.pem", "trusts the CA the server sent for this next hop only (a CAfile needs the self-signed root, which the server did not send)")
+	if !ok {
+		return finding.Fix{}, false
+	}
+	fx.Note = fmt.Sprintf("main.cf: smtp_tls_CAfile %s cannot be loaded; a file with the CA %s sent restarts the TLS engine (replace it with your CA bundle, with its root, if you have one)", e.p.CAFile, e.obs.Host)
+	fx.Requires = []finding.Fix{row}
+	return fx, true
+}
+
+// levelNames are the level names one configures, weakest first.
+func levelNames() []string {
+	var out []string
+	for l := policy.None; l <= policy.Secure; l++ {
+		if l != policy.HalfDane {
+			out = append(out, l.String())
+		}
+	}
+	return out
+}
+
+// fingerprintWithoutPins offers the row that pins the observed certificate's key for a
+// fingerprint policy without usable pins (Postfix: "configured at fingerprint security
+// level, but with no fingerprints to match", §5). Without an observed chain there is
+// nothing to prove a pin with: the finding says how to obtain the fingerprints.
+func (e *evaluator) fingerprintWithoutPins(ctx context.Context, f *finding.Finding) {
+	f.Summary += " Level fingerprint needs match= with the fingerprints of the server's certificate or public key."
+	if pin, ok := e.leafPin(ctx); ok {
+		e.offerPin(ctx, f, pin, fmt.Sprintf("pins the public key of the certificate %s presented when checked (observed, not configured: confirm it with the operator out of band)", e.obs.Host))
+		return
+	}
+	digest := e.p.FingerprintDigest
+	dest := e.hop.Nexthop
+	if dest == "" {
+		dest = e.hop.Domain
+	}
+	f.Details = append(f.Details, fmt.Sprintf(
+		"no fix proven: the server's certificate was not observed (Postfix does not connect with this policy). Obtain the fingerprints with: posttls-finger -c -l fingerprint -d %s %s (it logs fingerprint= for the certificate and pkey_fingerprint= for its public key, in the digest Postfix compares), confirm them with the operator, then write the row as %s fingerprint match=<pkey_fingerprint>",
+		digest, dest, e.hop.Key))
 }

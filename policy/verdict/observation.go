@@ -96,6 +96,11 @@ type Observation struct {
 	// SASL reports that a SASL password is configured for this server (then Postfix never
 	// falls back to plaintext).
 	SASL bool `json:"sasl,omitempty"`
+
+	// Recipient is the mail transaction tried after the TLS part (MAIL FROM, RCPT TO, RSET;
+	// never DATA). Nil means none was tried: a delivery verdict then says that the
+	// recipient was not tested.
+	Recipient *RecipientProbe `json:"recipient_probe,omitempty"`
 }
 
 // TLSAObservation is one TLSA lookup: where the records were found, the validated records,

@@ -1,7 +1,8 @@
 // Package smtpd is a small ESMTP server for tests: it listens on a loopback address, offers
 // STARTTLS with the certificate chain a test chooses (or does not offer it, or refuses it with a
-// chosen reply), accepts MAIL/RCPT/DATA, discards the message and records what each session
-// did (STARTTLS, SNI, handshake result, delivery).
+// chosen reply), accepts MAIL/RCPT/DATA (or answers MAIL and RCPT with a chosen reply),
+// discards the message and records what each session did (STARTTLS, SNI, handshake result,
+// commands, envelope, delivery).
 //
 // It is what posttls-finger, Postfix's smtp(8) and this module's own client talk to in tests.
 package smtpd
@@ -37,6 +38,11 @@ type Config struct {
 	Hostname string
 	// IdleTimeout ends a silent session (default 10 s).
 	IdleTimeout time.Duration
+	// MailReply, when set, answers MAIL FROM instead of "250 2.1.0 Ok" (e.g. "553 5.7.1
+	// Sender rejected"); RcptReply does the same for every RCPT TO (e.g. "550 5.1.1
+	// <user@example.test>: Recipient address rejected: User unknown", "450 4.2.0 Try again
+	// later"). A reply may have several lines, separated by "\n", each written as given.
+	MailReply, RcptReply string
 }
 
 // Session is what one client connection did.
@@ -53,6 +59,14 @@ type Session struct {
 	TLSVersion uint16
 	// Delivered reports that a message was accepted after DATA.
 	Delivered bool
+	// Commands are the verbs the client sent, in order, upper-cased ("EHLO", "STARTTLS",
+	// "MAIL", "RCPT", "RSET", "QUIT", ...): a test can see that DATA was never sent.
+	Commands []string
+	// MailFrom is the argument of the last MAIL command the server accepted ("FROM:<a@b>"),
+	// RcptTo the arguments of the RCPT commands it accepted since then (RSET does not clear
+	// them: they record the last transaction, abandoned or not).
+	MailFrom string
+	RcptTo   []string
 }
 
 // Server is a running test server.
@@ -189,7 +203,9 @@ func (s *Server) serve(raw net.Conn) Session {
 			}
 			continue
 		}
-		verb := strings.ToUpper(strings.SplitN(line, " ", 2)[0])
+		verb, arg, _ := strings.Cut(line, " ")
+		verb = strings.ToUpper(verb)
+		sess.Commands = append(sess.Commands, verb)
 		switch verb {
 		case "EHLO":
 			ext := []string{"PIPELINING", "SIZE 10240000", "8BITMIME"}
@@ -240,8 +256,25 @@ func (s *Server) serve(raw net.Conn) Session {
 			sess.TLSVersion = tc.ConnectionState().Version
 			conn, inTLS = tc, true
 			rd = bufio.NewReaderSize(conn, 4096)
-		case "MAIL", "RCPT", "RSET", "NOOP":
+		case "MAIL":
+			if s.cfg.MailReply != "" {
+				writeReply(w, s.cfg.MailReply)
+				continue
+			}
+			sess.MailFrom, sess.RcptTo = arg, nil
 			w("250 2.1.0 Ok")
+		case "RCPT":
+			if s.cfg.RcptReply != "" {
+				writeReply(w, s.cfg.RcptReply)
+				continue
+			}
+			sess.RcptTo = append(sess.RcptTo, arg)
+			w("250 2.1.5 Ok")
+		case "RSET":
+			// MailFrom and RcptTo stay: they record the last transaction, even an abandoned one.
+			w("250 2.0.0 Ok")
+		case "NOOP":
+			w("250 2.0.0 Ok")
 		case "DATA":
 			inData = true
 			w("354 End data with <CR><LF>.<CR><LF>")
@@ -250,6 +283,15 @@ func (s *Server) serve(raw net.Conn) Session {
 			return sess
 		default:
 			w("502 5.5.2 Error: command not recognized")
+		}
+	}
+}
+
+// writeReply writes a configured reply, one line per "\n"-separated part.
+func writeReply(w func(string, ...any) bool, reply string) {
+	for _, l := range strings.Split(reply, "\n") {
+		if !w("%s", l) {
+			return
 		}
 	}
 }
