@@ -914,7 +914,7 @@ func (e *evaluator) verifyDANE(level policy.Level, chain []*x509.Certificate) {
 		line := ""
 		if res.Err != nil {
 			ev.Error = res.Err.Error()
-			ce := ChainError{Num: res.Err.Num, Text: res.Err.Text, Depth: res.Err.Depth, Detail: res.Err.Detail}
+			ce := ChainError{Num: res.Err.Num, Text: res.Err.Text, Depth: res.Err.Depth, Detail: res.Err.Detail, Issuer: res.Err.Issuer}
 			d.Evidence.Error = &ce
 			line = res.Err.LogLine(e.namaddrport)
 		}
@@ -992,7 +992,7 @@ func (e *evaluator) verifyTrustAnchors(level policy.Level, chain []*x509.Certifi
 		d.Evidence.Error = &ChainError{Num: X509Unspecified, Text: X509Unspecified.Text()}
 	} else if res.Err != nil {
 		ev.Error = res.Err.Error()
-		ce := ChainError{Num: res.Err.Num, Text: res.Err.Text, Depth: res.Err.Depth, Detail: res.Err.Detail}
+		ce := ChainError{Num: res.Err.Num, Text: res.Err.Text, Depth: res.Err.Depth, Detail: res.Err.Detail, Issuer: res.Err.Issuer}
 		d.Evidence.Error = &ce
 		line = res.Err.LogLine(e.namaddrport)
 	}
