@@ -9,19 +9,29 @@
 #                     CONFORMANCE_POSTFIX=3.11.6 (or a build-postfix tree) runs it against an upstream
 #                     release, built once from ../shared/oracle/src and cached (~/.cache/postfixtls/postfix)
 #   make conformance-releases  the suite against the Debian package, 3.5.27, 3.10.13 and 3.11.6
-#                     (one "RELEASE: N passed, N failed" line each and a total; not part of make test)
+#                     (one "RELEASE: N passed, N failed" line each and a total)
+#   make test also runs the suite against TEST_RELEASES (3.5.27 3.10.13 3.11.6; the Debian package
+#                     is already in go test -race), without -race, built from the cache or, on a fresh
+#                     machine, with build-postfix (release-deps installs its build dependencies)
 #   make conformance-all  the same for the Debian package and every release in ../shared/oracle/src
 #   make conformance-fixes  each deferred case's first library fix applied and real Postfix rerun
 #                     (root; prints "fixes: N deferred, ..." and the cases the fix does not fix)
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin:/usr/sbin:/sbin
 
-.PHONY: test short deps fmt vet unit bench conformance conformance-fixes conformance-releases conformance-all
+.PHONY: test short deps release-deps fmt vet unit bench conformance conformance-fixes conformance-releases conformance-all
 
 CONFORMANCE_RELEASES ?= debian 3.5.27 3.10.13 3.11.6
+TEST_RELEASES ?= 3.5.27 3.10.13 3.11.6
 
-test: deps fmt vet
+test: deps fmt vet release-deps
 	$(GO) test -race -count=1 -timeout 30m ./...
+	@GO=$(GO) bash scripts/conformance-releases.sh $(TEST_RELEASES)
+
+# build-postfix's compiler, make, m4 and OpenSSL/Berkeley DB headers, installed with
+# build-postfix --deps when missing; without root (or the oracle) it fails loudly.
+release-deps:
+	@bash scripts/release-deps.sh
 
 short:
 	$(GO) test -short ./...
