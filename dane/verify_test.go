@@ -266,3 +266,61 @@ func TestVerifyNoNamesMustFail(t *testing.T) {
 		})
 	}
 }
+
+// Postfix 2.11-3.5 did DANE-TA itself (tls_dane.c set_trust, ta_signed, wrap_key), not
+// through OpenSSL's DANE support as 3.6 and later do. Measured with 3.5.27 built against
+// OpenSSL 3.0 (conformance cases tlsa/dane{,-only}/2-1-1-inter and
+// 2-0-0-root-cross-signed-copy-sent, where 3.7.11 delivers).
+func TestVerifyPre36OwnDANE(t *testing.T) {
+	h := pki.MustHierarchy(t)
+	leaf := h.Leaf(t, pki.Spec{DNS: []string{"mx.example.com"}})
+	crossRoot := pki.Must(t, pki.Spec{CN: []string{"Test Root CA"}, Org: "postfixtls tests", CA: true, Signer: h.Root.Key}, h.Other)
+	opts := VerifyOptions{Names: []string{"mx.example.com"}}
+	untrusted := func(dn string) string {
+		return "certificate verification failed for " + nap + ": untrusted issuer " + dn
+	}
+	cases := []struct {
+		name     string
+		recs     []Record
+		chain    []*pki.Cert
+		verified bool // with Postfix <= 3.5
+		post36   bool // with Postfix >= 3.6
+		log      string
+	}{
+		{"3.5 wrap_key: 2 1 1 matching the sent intermediate's key fails (unsigned wrapper, OpenSSL 3.0)",
+			[]Record{rec(2, 1, 1, h.Inter)}, []*pki.Cert{leaf, h.Inter}, false, true,
+			untrusted("/O=postfixtls tests/CN=Test Intermediate CA")},
+		{"3.5 wrap_key: 2 1 0 root key that signed the top certificate fails",
+			[]Record{rec(2, 1, 0, h.Root)}, []*pki.Cert{leaf, h.Inter}, false, true,
+			untrusted("/O=postfixtls tests/CN=Test Root CA")},
+		{"3.5 wrap_cert: 2 0 1 matching the sent intermediate's certificate verifies",
+			[]Record{rec(2, 0, 1, h.Inter)}, []*pki.Cert{leaf, h.Inter}, true, true, ""},
+		{"3.5 ta_signed: 2 0 0 root that issued the unsent top verifies",
+			[]Record{rec(2, 0, 0, h.Root)}, []*pki.Cert{leaf, h.Inter}, true, true, ""},
+		{"3.5 set_trust: 2 0 0 root does not replace the cross-signed copy the server sends",
+			[]Record{rec(2, 0, 0, h.Root)}, []*pki.Cert{leaf, h.Inter, crossRoot}, false, true,
+			untrusted("/O=elsewhere/CN=Other Root CA")},
+		{"3.5 set_trust: 2 0 1 of another root: untrusted issuer at the top",
+			[]Record{rec(2, 0, 1, h.Other)}, []*pki.Cert{leaf, h.Inter}, false, false,
+			untrusted("/O=postfixtls tests/CN=Test Root CA")},
+		{"3.5 set_trust: a sent self-signed root that matches nothing: self-signed in chain",
+			[]Record{rec(2, 0, 1, h.Other)}, []*pki.Cert{leaf, h.Inter, h.Root}, false, false,
+			untrusted("/O=postfixtls tests/CN=Test Root CA")},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := Classify(c.recs, "q", "q", Options{PreOpenSSLDANE: true}).Verify(chainOf(c.chain...), opts)
+			if r.Verified != c.verified {
+				t.Fatalf("<=3.5 verified=%v, want %v (%v)", r.Verified, c.verified, r.Err)
+			}
+			if !c.verified {
+				if got := r.Err.LogLine(nap); got != c.log {
+					t.Fatalf("<=3.5 log\n got %q\nwant %q", got, c.log)
+				}
+			}
+			if r := Classify(c.recs, "q", "q", Options{}).Verify(chainOf(c.chain...), opts); r.Verified != c.post36 {
+				t.Fatalf(">=3.6 verified=%v, want %v (%v)", r.Verified, c.post36, r.Err)
+			}
+		})
+	}
+}

@@ -110,7 +110,9 @@ type Outcome struct {
 
 // Result is what one run of a Case produced.
 type Result struct {
-	Case    string  `json:"case"`
+	Case string `json:"case"`
+	// Release is the mail_version of the Postfix that ran (and that the library emulated).
+	Release string  `json:"release,omitempty"`
 	Postfix Outcome `json:"postfix"`
 	Library Outcome `json:"library"`
 	// FirstFix is the library's first proposed fix (the first fix of the first finding that

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -65,21 +66,95 @@ func triple(o Outcome) string {
 	return o.Outcome + " " + o.DSN + " " + tr
 }
 
+// knownDiffRE is a row of known-differences.md: | `case` | releases | Postfix | library | reason |.
+var knownDiffRE = regexp.MustCompile("^\\|\\s*`([^`]+)`\\s*\\|([^|]*)\\|([^|]*)\\|([^|]*)\\|(.*)\\|\\s*$")
+
 // knownDifferences reads the rows of known-differences.md whose first cell is a case name in
-// backquotes: | `case` | Postfix triple | library triple | reason |.
-func knownDifferences(t *testing.T) map[string]knownDiff {
+// backquotes and whose release cell names the release label (Release.Label: "debian" or a
+// version such as 3.5.27; several separated by commas; "*" for every release). It returns
+// the rows for label and the names of the cases of all rows.
+func knownDifferences(t *testing.T, label string) (map[string]knownDiff, []string) {
 	f, err := os.Open("known-differences.md")
 	require.NoError(t, err)
 	defer f.Close()
-	re := regexp.MustCompile("^\\|\\s*`([^`]+)`\\s*\\|([^|]*)\\|([^|]*)\\|(.*)\\|\\s*$")
 	out := map[string]knownDiff{}
+	var all []string
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if m := re.FindStringSubmatch(sc.Text()); m != nil {
-			out[m[1]] = knownDiff{strings.TrimSpace(m[2]), strings.TrimSpace(m[3]), strings.TrimSpace(m[4])}
+		m := knownDiffRE.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		all = append(all, m[1])
+		for _, r := range strings.Split(m[2], ",") {
+			if r = strings.TrimSpace(r); r == label || r == "*" {
+				require.NotContains(t, out, m[1], "known-differences.md has two rows for %s and release %s", m[1], label)
+				out[m[1]] = knownDiff{strings.TrimSpace(m[3]), strings.TrimSpace(m[4]), strings.TrimSpace(m[5])}
+			}
 		}
 	}
+	return out, all
+}
+
+// oracleRecord is what the shared oracle's record-versions wrote for an oracle case and a
+// release (cases/NAME/postfix-VERSION.json), as the Outcome the suite compares; nil when
+// there is no such record.
+func oracleRecord(name, version string) *Outcome {
+	n, ok := strings.CutPrefix(name, "oracle/")
+	if !ok {
+		return nil
+	}
+	var rec struct {
+		Outcome, Reason, DSN string
+		Trust                *string
+	}
+	if err := ReadJSON(filepath.Join(OracleDir(), "cases", n, "postfix-"+version+".json"), &rec); err != nil {
+		return nil
+	}
+	o := &Outcome{Outcome: map[string]string{"sent": "deliver", "deferred": "defer", "bounced": "bounce"}[rec.Outcome],
+		DSN: rec.DSN, Reason: rec.Reason}
+	if o.Outcome == "" {
+		return nil
+	}
+	if rec.Trust != nil {
+		o.Trust = *rec.Trust
+	}
+	return o
+}
+
+// withRecords gives each oracle case the record of the release that runs: the translated
+// 3.7.11 records for 3.7.11 (Debian's or upstream's), else the oracle's postfix-VERSION.json
+// (record-versions), else none.
+func withRecords(cases []Case, version string) []Case {
+	if version == "3.7.11" {
+		return cases
+	}
+	out := make([]Case, len(cases))
+	for i, c := range cases {
+		c.Oracle = oracleRecord(c.Name, version)
+		out[i] = c
+	}
 	return out
+}
+
+// testRelease is the release that CONFORMANCE_POSTFIX selects (see SelectRelease), built
+// into the cache when needed. A release that cannot be built here skips the test with the
+// reason; any other build failure fails it loudly.
+func testRelease(t *testing.T) Release {
+	t.Helper()
+	spec := os.Getenv("CONFORMANCE_POSTFIX")
+	t0 := time.Now()
+	rel, err := SelectRelease(context.Background(), spec, os.Stdout)
+	switch {
+	case errors.Is(err, ErrUnbuildable):
+		fmt.Printf("release %s: skipped: %v\n", spec, err)
+		t.Skipf("CONFORMANCE_POSTFIX=%s: %v", spec, err)
+	case err != nil:
+		fmt.Printf("release %s: BUILD FAILED: %v\n", spec, err)
+		t.Fatalf("CONFORMANCE_POSTFIX=%s: %v", spec, err)
+	}
+	fmt.Printf("release %s: %s, compatibility_level %q, ready in %s\n", rel.Label(), rel, rel.Compat, time.Since(t0).Round(100*time.Millisecond))
+	return rel
 }
 
 // compare lists the disagreements between Postfix and the library for one case, and
@@ -146,12 +221,15 @@ func compare(c Case, r Result) []string {
 // reproduce; every other smtp(8) warning must be among the library's log lines word for word.
 var smtpWarningRE = regexp.MustCompile(`^postfix/smtp\[\d+\]: warning: (.*)$`)
 
-// runCase runs one case in fresh namespaces by re-executing this test binary there.
-func runCase(ctx context.Context, c Case, work, certs string) (Result, error) {
+// runCase runs one case against rel in fresh namespaces by re-executing this test binary there.
+func runCase(ctx context.Context, c Case, work, certs string, rel Release) (Result, error) {
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		return Result{}, err
 	}
 	if err := WriteJSON(filepath.Join(work, "case.json"), c); err != nil {
+		return Result{}, err
+	}
+	if err := WriteJSON(filepath.Join(work, "release.json"), rel); err != nil {
 		return Result{}, err
 	}
 	cctx, cancel := context.WithTimeout(ctx, 150*time.Second)
@@ -187,6 +265,7 @@ func needOracle(t *testing.T, what string) {
 // known-differences.md says, never with the library delivering where Postfix defers).
 func TestConformance(t *testing.T) {
 	needOracle(t, "conformance suite")
+	rel := testRelease(t)
 	t0 := time.Now()
 	base, err := os.MkdirTemp("", "conformance.")
 	require.NoError(t, err)
@@ -198,14 +277,14 @@ func TestConformance(t *testing.T) {
 	require.NoError(t, os.Chmod(base, 0o755))
 	certs, err := NewCerts(filepath.Join(base, "certs"), time.Now())
 	require.NoError(t, err)
-	cases := append(OracleCases(certs), MatrixCases(certs)...)
-	known := knownDifferences(t)
+	cases := withRecords(append(OracleCases(certs), MatrixCases(certs)...), rel.Version)
+	known, listed := knownDifferences(t, rel.Label())
 	names := map[string]bool{}
 	for _, c := range cases {
 		require.False(t, names[c.Name], "duplicate case name %s", c.Name)
 		names[c.Name] = true
 	}
-	for k := range known {
+	for _, k := range listed {
 		assert.True(t, names[k], "known-differences.md lists %s, which is no case", k)
 	}
 	cases = selectCases(t, cases)
@@ -224,7 +303,7 @@ func TestConformance(t *testing.T) {
 				t.Parallel()
 				sem <- struct{}{}
 				defer func() { <-sem }()
-				r, err := runCase(ctx, c, filepath.Join(base, "cases", strconv.Itoa(i)), certs.Dir)
+				r, err := runCase(ctx, c, filepath.Join(base, "cases", strconv.Itoa(i)), certs.Dir, rel)
 				mu.Lock()
 				results = append(results, r)
 				mu.Unlock()
@@ -266,7 +345,8 @@ func TestConformance(t *testing.T) {
 			f.Close()
 		}
 	}
-	t.Logf("%d cases in %s", len(cases), time.Since(t0).Round(time.Second))
+	t.Logf("%d cases against %s in %s", len(cases), rel, time.Since(t0).Round(time.Second))
+	fmt.Printf("release %s: %d cases in %s\n", rel.Label(), len(cases), time.Since(t0).Round(time.Second))
 	fmt.Printf("%d passed, %d failed\n", passed.Load(), failed.Load())
 }
 
@@ -279,8 +359,10 @@ func TestConformanceWorld(t *testing.T) {
 	}
 	var c Case
 	require.NoError(t, ReadJSON(filepath.Join(work, "case.json"), &c))
+	var rel Release
+	require.NoError(t, ReadJSON(filepath.Join(work, "release.json"), &rel))
 	ctx, cancel := context.WithTimeout(context.Background(), 140*time.Second)
 	defer cancel()
-	r := RunWorld(ctx, c, work, os.Getenv(envCerts))
+	r := RunWorld(ctx, c, work, os.Getenv(envCerts), rel)
 	require.NoError(t, WriteJSON(filepath.Join(work, "result.json"), r))
 }

@@ -1,8 +1,9 @@
 // Package conformance is the project's proof that it reproduces Postfix rather than an
 // imitation of it: every case runs twice in the same private world, once through real Postfix
-// (Debian's postfix 3.7.11, its smtp(8) delivering one message) and once through the library
-// (policy.Load of the same main.cf and tables, smtpclient.Check against the same servers and
-// the same resolver), and the two verdicts must agree on the outcome (deliver, defer,
+// (Debian's postfix 3.7.11 by default, or an upstream release tree, its smtp(8) delivering one
+// message) and once through the library (policy.Load of the same main.cf and tables, emulating
+// that release, smtpclient.Check against the same servers and the same resolver), and the two
+// verdicts must agree on the outcome (deliver, defer,
 // bounce), the DSN, the reason text and the TLS trust word (Anonymous, Untrusted, Trusted,
 // Verified); every warning smtp(8) logs must also be among the library's log lines, word for
 // word (OpenSSL's own "TLS library problem" error stack excepted).
@@ -40,6 +41,29 @@
 // status=S (reason)" record of that queue id, and the trust word of the last "X TLS
 // connection established" line of smtp(8).
 //
+// # Other Postfix releases
+//
+// CONFORMANCE_POSTFIX selects the Postfix that runs (SelectRelease): empty or "debian" is the
+// Debian package (/usr/sbin/postfix, /etc/postfix, compatibility_level 3.7); a version such as
+// 3.11.6 is an upstream release built by the shared oracle's build-postfix from
+// ../shared/oracle/src/postfix-VERSION.tar.gz (CONFORMANCE_ORACLE overrides the directory)
+// into CacheDir()/<sha256 of the tarball>/VERSION (CONFORMANCE_CACHE, else
+// $XDG_CACHE_HOME/postfixtls/postfix or ~/.cache/postfixtls/postfix), once: a tree whose
+// BUILD-INFO names the tarball's sha256 is reused, and a failed build fails the test with
+// "BUILD FAILED" and the end of build-postfix's output; a value with a slash is such a tree
+// itself. Postfix 2.x is skipped with the reason (its TLS code needs OpenSSL 1.0). The world
+// then runs the tree as run-case --postfix does: its commands first on PATH (its daemons come
+// from its built-in daemon_directory), the case's configuration directory seeded from the
+// tree's etc/postfix and bind-mounted over both /etc/postfix and the tree's built-in
+// config_directory, the base main.cf with the release's own compatibility_level (BUILD-INFO:
+// 2 for 3.4/3.5, 3.6 ... 3.11; none before 3.0) plus the tree's directory parameters, no
+// postlog service before 3.4, and the maillog must show "daemon started -- version V,". The
+// library emulates `postconf -d mail_version` of the tree. The oracle cases are compared with
+// the oracle's record for that release (cases/NAME/postfix-VERSION.json of record-versions)
+// where there is one. All trees link the system's OpenSSL 3.0, which 3.4 and 3.5 never shipped
+// with (Debian 11 pairs 3.5 with OpenSSL 1.1.1): what OpenSSL 1.1.1 would change, e.g. for
+// DANE-TA 2 1 1 anchors, is not covered.
+//
 // # The cases
 //
 // OracleCases translates the public cases of the shared oracle, with what Postfix 3.7.11
@@ -62,13 +86,16 @@
 // # Known differences
 //
 // known-differences.md lists the cases where the library and Postfix still differ, each with
-// both verdicts and the reason. The suite asserts every row exactly, fails when a listed
+// the releases it applies to ("debian", versions, or "*"), both verdicts and the reason. The suite asserts every row exactly, fails when a listed
 // difference disappears (so the row must go) and always fails when the library would
 // deliver where Postfix defers.
 //
 // # Running it
 //
 //	make conformance          # this suite alone, ending with "N passed, N failed"
+//	CONFORMANCE_POSTFIX=3.11.6 # against that upstream release (built once, cached)
+//	make conformance-releases # Debian, 3.5.27, 3.10.13, 3.11.6: "RELEASE: N passed, N failed" each
+//	make conformance-all      # Debian and every release in ../shared/oracle/src, and a total
 //	CONFORMANCE_JOBS=2        # cases run in parallel (default 3)
 //	CONFORMANCE_OUT=FILE      # write every result as JSON lines
 //	CONFORMANCE_KEEP=1        # keep the work directories of a failed run

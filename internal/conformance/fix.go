@@ -142,9 +142,10 @@ func setLine(lines []string, key, line string, del bool, keyOf func(string) stri
 	return out
 }
 
-// baseSets reports whether the world's base main.cf sets the parameter name.
+// baseSets reports whether the world's base main.cf sets the parameter name
+// (compatibility_level counts: the base sets it for every release that has one).
 func baseSets(name string) bool {
-	for _, l := range strings.Split(baseMainCF("/pf", "/certs"), "\n") {
+	for _, l := range strings.Split(baseMainCF("/pf", "/certs", "3.7"), "\n") {
 		if n, _, ok := strings.Cut(l, "="); ok && strings.TrimSpace(n) == name {
 			return true
 		}

@@ -97,7 +97,7 @@ func outcomeLine(r Result, o Outcome) string {
 
 // runCases runs the cases through runCase, jobs at a time, each in work/<prefix><index>;
 // results are in the order of the cases (a failed run has Error set).
-func runCases(ctx context.Context, cases []Case, work, prefix, certs string, jobs int) []Result {
+func runCases(ctx context.Context, cases []Case, work, prefix, certs string, rel Release, jobs int) []Result {
 	out := make([]Result, len(cases))
 	sem := make(chan struct{}, jobs)
 	var wg sync.WaitGroup
@@ -107,7 +107,7 @@ func runCases(ctx context.Context, cases []Case, work, prefix, certs string, job
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			r, err := runCase(ctx, c, filepath.Join(work, prefix+strconv.Itoa(i)), certs)
+			r, err := runCase(ctx, c, filepath.Join(work, prefix+strconv.Itoa(i)), certs, rel)
 			if err != nil {
 				r = Result{Case: c.Name, Error: err.Error()}
 			}
@@ -148,6 +148,7 @@ func TestConformanceFixes(t *testing.T) {
 		t.Skip("conformance fixes: set CONFORMANCE_FIXES=1 (make conformance-fixes)")
 	}
 	needOracle(t, "conformance fixes")
+	rel := testRelease(t)
 	t0 := time.Now()
 	base, err := os.MkdirTemp("", "conformance-fixes.")
 	require.NoError(t, err)
@@ -166,7 +167,7 @@ func TestConformanceFixes(t *testing.T) {
 		jobs = n
 	}
 	ctx := context.Background()
-	first := runCases(ctx, cases, base, "cases/", certs.Dir, jobs)
+	first := runCases(ctx, cases, base, "cases/", certs.Dir, rel, jobs)
 	t.Logf("first run: %d cases in %s", len(cases), time.Since(t0).Round(time.Second))
 
 	var deferred, withFix, applied, notApplicable, withoutFix int
@@ -197,7 +198,7 @@ func TestConformanceFixes(t *testing.T) {
 		fixed = append(fixed, n)
 		fixes = append(fixes, *r.FirstFix)
 	}
-	second := runCases(ctx, fixed, base, "fixed/", certs.Dir, jobs)
+	second := runCases(ctx, fixed, base, "fixed/", certs.Dir, rel, jobs)
 	var deliver, downgrades, serverReply, stillFail int
 	var failing []string
 	for i, r := range second {

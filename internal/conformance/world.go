@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -36,10 +37,12 @@ var ErrWorld = errors.New("conformance: cannot build the case's world")
 // RunWorld builds the world of c and runs both sides in it. It must run inside fresh
 // network, mount and pid namespaces, as root (it binds port 53 and 25, bind-mounts
 // /etc/resolv.conf and /etc/postfix, and starts Postfix). work is a private directory
-// readable by the postfix user; certs is the directory of NewCerts.
-func RunWorld(ctx context.Context, c Case, work, certs string) Result {
+// readable by the postfix user; certs is the directory of NewCerts. rel is the Postfix that
+// runs (its commands, daemons, shipped configuration files and compatibility level); the
+// library emulates rel.Version.
+func RunWorld(ctx context.Context, c Case, work, certs string, rel Release) Result {
 	t0 := time.Now()
-	res := Result{Case: c.Name}
+	res := Result{Case: c.Name, Release: rel.Version}
 	var procs []*exec.Cmd
 	defer func() {
 		for _, p := range procs {
@@ -59,6 +62,11 @@ func RunWorld(ctx context.Context, c Case, work, certs string) Result {
 			res.Phases = map[string]int64{}
 		}
 		res.Phases[phase] = time.Since(t0).Milliseconds()
+	}
+	if rel.Dir != "" {
+		// The tree's commands first (postfix-script runs postconf, postsuper... by name); its
+		// binaries find their daemons through their built-in daemon_directory.
+		_ = os.Setenv("PATH", filepath.Join(rel.Dir, "usr", "sbin")+":"+filepath.Join(rel.Dir, "usr", "bin")+":"+os.Getenv("PATH"))
 	}
 	if out, err := exec.CommandContext(ctx, "ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
 		return fail(fmt.Errorf("%w: ip link set lo up: %v: %s", ErrWorld, err, out))
@@ -114,16 +122,23 @@ func RunWorld(ctx context.Context, c Case, work, certs string) Result {
 		defer srv.Close()
 	}
 	etc := filepath.Join(work, "pf", "etc")
-	if err := writePostfix(ctx, c, filepath.Join(work, "pf"), certs); err != nil {
+	if err := writePostfix(ctx, c, filepath.Join(work, "pf"), certs, rel); err != nil {
 		return fail(err)
 	}
 	if err := syscall.Mount(etc, "/etc/postfix", "", syscall.MS_BIND, ""); err != nil {
 		return fail(fmt.Errorf("%w: bind-mount /etc/postfix: %v", ErrWorld, err))
 	}
+	if rel.Dir != "" {
+		// A release tree's binaries read their built-in config_directory: the case's
+		// configuration goes there too.
+		if err := syscall.Mount(etc, rel.configDir(), "", syscall.MS_BIND, ""); err != nil {
+			return fail(fmt.Errorf("%w: bind-mount %s: %v", ErrWorld, rel.configDir(), err))
+		}
+	}
 	mark("config")
-	res.Postfix = runPostfix(ctx, c, filepath.Join(work, "pf"), mark)
+	res.Postfix = runPostfix(ctx, c, filepath.Join(work, "pf"), rel, mark)
 	mark("postfix-stop")
-	res.Library, res.FirstFix = runLibrary(ctx, c)
+	res.Library, res.FirstFix = runLibrary(ctx, c, rel)
 	mark("library")
 	res.Millis = time.Since(t0).Milliseconds()
 	return res
@@ -367,10 +382,14 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 `
 
 // baseMainCF is the private instance's main.cf before the case's MainCF lines replace
-// settings in it.
-func baseMainCF(pf, certs string) string {
-	return fmt.Sprintf(`compatibility_level = 3.7
-queue_directory = %[1]s/queue
+// settings in it. compat is the release's own compatibility level ("" writes no line, as
+// Postfix before 3.0 ships none).
+func baseMainCF(pf, certs, compat string) string {
+	level := ""
+	if compat != "" {
+		level = "compatibility_level = " + compat + "\n"
+	}
+	return level + fmt.Sprintf(`queue_directory = %[1]s/queue
 data_directory = %[1]s/data
 maillog_file = %[1]s/maillog
 maillog_file_prefixes = %[1]s
@@ -400,8 +419,14 @@ smtp_connect_timeout = 5s
 `, pf, certs)
 }
 
+// treeDirParams are the directory parameters that a release tree's postfix-install wrote into
+// its main.cf; the case's main.cf repeats them (as the oracle's run-case --postfix does).
+var treeDirParams = regexp.MustCompile(`^(command_directory|daemon_directory|meta_directory|shlib_directory|sendmail_path|newaliases_path|mailq_path|manpage_directory|html_directory|readme_directory) = `)
+
 // writePostfix prepares the private instance in pf: etc (configuration, tables), queue, data.
-func writePostfix(ctx context.Context, c Case, pf, certs string) error {
+// The configuration directory starts as a copy of the release's (postfix-files,
+// dynamicmaps.cf, postfix-script... of the package or the tree).
+func writePostfix(ctx context.Context, c Case, pf, certs string, rel Release) error {
 	etc := filepath.Join(pf, "etc")
 	for _, d := range []string{etc, filepath.Join(pf, "queue"), filepath.Join(pf, "data")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -413,12 +438,30 @@ func writePostfix(ctx context.Context, c Case, pf, certs string) error {
 		_ = os.Chown(filepath.Join(pf, "data"), uid, -1)
 	}
 	// The package's own files (postfix-files, dynamicmaps.cf, postfix-script...).
-	if _, err := run(ctx, "", nil, "cp", "-a", "/etc/postfix/.", etc+"/"); err != nil {
+	if _, err := run(ctx, "", nil, "cp", "-a", rel.configDir()+"/.", etc+"/"); err != nil {
 		return err
 	}
+	mainCF := baseMainCF(pf, certs, rel.Compat)
+	if rel.Dir != "" {
+		out, err := run(ctx, "", nil, rel.bin("postconf"), "-c", rel.configDir(), "-n")
+		if err != nil {
+			return err
+		}
+		mainCF += "# install tree of Postfix " + rel.Version + "\n"
+		for _, l := range strings.Split(out, "\n") {
+			if treeDirParams.MatchString(l) {
+				mainCF += l + "\n"
+			}
+		}
+	}
+	master := masterCF
+	if rel.Dir != "" && rel.minor() < 304 {
+		// postlogd (and maillog_file) exist only in Postfix 3.4 and later.
+		master = regexp.MustCompile(`(?m)^postlog .*\n`).ReplaceAllString(master, "")
+	}
 	files := map[string]string{
-		"main.cf":    baseMainCF(pf, certs),
-		"master.cf":  masterCF,
+		"main.cf":    mainCF,
+		"master.cf":  master,
 		"tls_policy": strings.Join(c.Policy, "\n") + "\n",
 		"transport":  strings.Join(c.Transport, "\n") + "\n",
 	}
@@ -428,7 +471,7 @@ func writePostfix(ctx context.Context, c Case, pf, certs string) error {
 		}
 	}
 	for _, l := range c.MainCF {
-		if _, err := run(ctx, "", nil, "postconf", "-c", etc, "-e", l); err != nil {
+		if _, err := run(ctx, "", nil, rel.bin("postconf"), "-c", etc, "-e", l); err != nil {
 			return err
 		}
 	}
@@ -455,14 +498,23 @@ func writePostfix(ctx context.Context, c Case, pf, certs string) error {
 }
 
 // runPostfix starts the private instance, injects one message with sendmail and waits for its
-// delivery status in the maillog.
-func runPostfix(ctx context.Context, c Case, pf string, mark func(string)) Outcome {
-	if out, err := run(ctx, "", nil, "postfix", "start"); err != nil {
+// delivery status in the maillog. For a release tree the maillog must show that master of
+// that version ran ("daemon started -- version V,"), else the outcome is an error.
+func runPostfix(ctx context.Context, c Case, pf string, rel Release, mark func(string)) (o Outcome) {
+	if rel.Dir != "" {
+		defer func() {
+			b, _ := os.ReadFile(filepath.Join(pf, "maillog"))
+			if o.Outcome != "error" && !strings.Contains(string(b), "daemon started -- version "+rel.Version+",") {
+				o = Outcome{Outcome: "error", Reason: "the maillog has no \"daemon started -- version " + rel.Version + ",\": another Postfix ran"}
+			}
+		}()
+	}
+	if out, err := run(ctx, "", nil, rel.bin("postfix"), "start"); err != nil {
 		return Outcome{Outcome: "error", Reason: "postfix start: " + out}
 	}
 	mark("postfix-start")
 	defer func() {
-		_, _ = run(context.Background(), "", nil, "postfix", "stop")
+		_, _ = run(context.Background(), "", nil, rel.bin("postfix"), "stop")
 		// wait for master to exit so that nothing writes the maillog any more
 		pidFile := filepath.Join(pf, "queue", "pid", "master.pid")
 		for i := 0; i < 100; i++ {
@@ -478,7 +530,7 @@ func runPostfix(ctx context.Context, c Case, pf string, mark func(string)) Outco
 		}
 	}()
 	msg := fmt.Sprintf("From: <%s>\nTo: <%s>\nSubject: conformance %s\n\nconformance test message\n", c.sender(), c.Rcpt, c.Name)
-	if out, err := run(ctx, "", []byte(msg), "sendmail", "-f", c.sender(), "--", c.Rcpt); err != nil {
+	if out, err := run(ctx, "", []byte(msg), rel.bin("sendmail"), "-f", c.sender(), "--", c.Rcpt); err != nil {
 		return Outcome{Outcome: "error", Reason: "sendmail: " + out}
 	}
 	deadline := time.Now().Add(40 * time.Second)
@@ -495,7 +547,7 @@ func runPostfix(ctx context.Context, c Case, pf string, mark func(string)) Outco
 		}
 	}
 	b, _ := os.ReadFile(filepath.Join(pf, "maillog"))
-	o := ParseMaillog(string(b))
+	o = ParseMaillog(string(b))
 	o.Outcome = "timeout"
 	return o
 }
@@ -517,8 +569,12 @@ func alive(pid int) bool {
 // directory, smtpclient.Check against the same servers through the same resolver. It also
 // returns the library's first proposed fix (the first fix of the first finding that has one)
 // when the library does not deliver.
-func runLibrary(ctx context.Context, c Case) (Outcome, *finding.Fix) {
-	s, err := policy.Load(ctx, policy.LoadOptions{Version: policy.MustParseVersion("3.7.11"), ConfigDir: "/etc/postfix"})
+func runLibrary(ctx context.Context, c Case, rel Release) (Outcome, *finding.Fix) {
+	ver, err := policy.ParseVersion(rel.Version)
+	if err != nil {
+		return Outcome{Outcome: "error", Reason: "policy.ParseVersion: " + err.Error()}, nil
+	}
+	s, err := policy.Load(ctx, policy.LoadOptions{Version: ver, ConfigDir: "/etc/postfix"})
 	if err != nil {
 		return Outcome{Outcome: "error", Reason: "policy.Load: " + err.Error()}, nil
 	}

@@ -616,10 +616,13 @@ func (e *evaluator) matchOptions() match.Options {
 }
 
 // trustWordForNameMismatch is the word Postfix logs when the chain is valid but the name
-// check failed: Untrusted in 3.6.0-3.10.3 (the bug fixed in 3.10.4 and 3.11), Trusted
-// otherwise.
-func (e *evaluator) trustWordForNameMismatch() TrustWord {
-	if e.v.AtLeast(3, 6, 0) && e.v.Before(3, 10, 4) {
+// check failed with OpenSSL error num: Untrusted in 3.6.0-3.10.3 (the bug fixed in 3.10.4
+// and 3.11, HISTORY 20250730), Trusted otherwise. The fix (tls_client.c) marks the peer
+// trusted only when the verify result is X509_V_ERR_HOSTNAME_MISMATCH (62), so an [address]
+// next hop's X509_V_ERR_IP_ADDRESS_MISMATCH (64) still logs Untrusted from 3.6 on (measured
+// with 3.11.6: key/bracket-ip-hostname).
+func (e *evaluator) trustWordForNameMismatch(num X509Error) TrustWord {
+	if e.v.AtLeast(3, 6, 0) && (e.v.Before(3, 10, 4) || num != X509HostnameMismatch) {
 		return TrustUntrusted
 	}
 	return TrustTrusted
@@ -704,7 +707,7 @@ func (e *evaluator) verify(level policy.Level) {
 		e.log(e.summaryLine(d.Trust))
 		e.deliver("§3.1 " + level.String() + ": no authentication required")
 	case policy.Fingerprint:
-		e.verifyFingerprint(chain[0])
+		e.verifyFingerprint(chain)
 	case policy.Dane, policy.DaneOnly, policy.HalfDane:
 		e.verifyDANE(level, chain)
 	case policy.Verify, policy.Secure:
@@ -731,7 +734,7 @@ func (e *evaluator) roots() []*x509.Certificate {
 }
 
 // notVerified records a failed verification at a level that requires a match.
-func (e *evaluator) notVerified(word TrustWord, chainTrusted bool, errLine string, rule string, cause Cause) {
+func (e *evaluator) notVerified(word TrustWord, errLine string, rule string, cause Cause) {
 	d := e.d
 	d.Trust = word
 	if errLine != "" {
@@ -739,7 +742,10 @@ func (e *evaluator) notVerified(word TrustWord, chainTrusted bool, errLine strin
 	}
 	e.log(e.summaryLine(word))
 	reason := ReasonNotVerified
-	if e.v.Before(3, 6, 0) && !chainTrusted && d.EffectiveLevel != policy.Fingerprint {
+	// Postfix 2.11-3.5 (smtp_proto.c): at the levels that must trust (half-dane and up), a
+	// peer without TLS_CERT_FLAG_TRUSTED fails "not trusted"; that flag is also what makes the
+	// logged word Trusted rather than Untrusted, so the two always agree.
+	if e.v.Before(3, 6, 0) && word == TrustUntrusted && d.EffectiveLevel != policy.Fingerprint {
 		reason = ReasonNotTrusted
 	}
 	d.Throttle = true
@@ -752,7 +758,8 @@ func (e *evaluator) verified(word TrustWord, rule string) {
 	e.deliver(rule)
 }
 
-func (e *evaluator) verifyFingerprint(leaf *x509.Certificate) {
+func (e *evaluator) verifyFingerprint(chain []*x509.Certificate) {
+	leaf := chain[0]
 	p := e.p
 	from := fingerprint.Table
 	if p.MatchFrom != policy.MatchFromEntry {
@@ -789,7 +796,43 @@ func (e *evaluator) verifyFingerprint(leaf *x509.Certificate) {
 	if r.AllUnusable {
 		cause = CauseFingerprintUnusable
 	}
-	e.notVerified(TrustUntrusted, false, line, "§5 fingerprint mismatch", cause)
+	word := TrustUntrusted
+	if e.v.Before(3, 6, 0) {
+		word = e.pre36TrustWord(chain)
+	}
+	e.notVerified(word, line, "§5 fingerprint mismatch", cause)
+}
+
+// pre36TrustWord is the word Postfix 2.11-3.5 logs for a peer certificate that no
+// fingerprint or DANE-EE record matched, when no DANE-TA record is usable: those releases
+// match fingerprints and DANE-EE records themselves (tls_dane_match) and leave the chain to
+// OpenSSL's ordinary verification against smtp_tls_CAfile/CApath (no verify callback without
+// TA records, tls_dane_set_callback), and verify_extract_name() sets TLS_CERT_FLAG_TRUSTED
+// whenever SSL_get_verify_result() is X509_V_OK. So a CA-valid chain logs "Trusted" (and,
+// at the DANE levels, fails with "Server certificate not verified", not "not trusted");
+// measured with 3.5.27 (level/fingerprint/*, level/dane/*, tlsa/dane/stale-only).
+func (e *evaluator) pre36TrustWord(chain []*x509.Certificate) TrustWord {
+	if len(chain) == 0 {
+		return TrustUntrusted
+	}
+	if cr := VerifyChain(chain, ChainOptions{Roots: e.roots(), Now: e.now, Cache: e.opt.ChainCache}); cr.OK {
+		return TrustTrusted
+	}
+	return TrustUntrusted
+}
+
+// hasUsableTA reports a usable DANE-TA(2) record: with one, Postfix 2.11-3.5 verify the chain
+// against the TLSA trust anchors only (dane_cb), not against the CAfile.
+func hasUsableTA(set *dane.RecordSet) bool {
+	if set == nil {
+		return false
+	}
+	for _, r := range set.Usable() {
+		if r.Usage == dane.UsageDANETA {
+			return true
+		}
+	}
+	return false
 }
 
 // nameChecker returns a dane.NameChecker using package match with fixed references.
@@ -871,7 +914,7 @@ func (e *evaluator) verifyDANE(level policy.Level, chain []*x509.Certificate) {
 		line := ""
 		if res.Err != nil {
 			ev.Error = res.Err.Error()
-			ce := ChainError{Num: res.Err.Num, Text: res.Err.Text, Depth: res.Err.Depth, Detail: res.Err.Detail}
+			ce := ChainError{Num: res.Err.Num, Text: res.Err.Text, Depth: res.Err.Depth, Detail: res.Err.Detail, Issuer: res.Err.Issuer}
 			d.Evidence.Error = &ce
 			line = res.Err.LogLine(e.namaddrport)
 		}
@@ -881,13 +924,16 @@ func (e *evaluator) verifyDANE(level policy.Level, chain []*x509.Certificate) {
 		word := TrustUntrusted
 		if res.Err != nil && res.Err.Num == X509HostnameMismatch && level != policy.HalfDane {
 			// A DANE-TA match whose only problem is the name: like a CA-valid misnamed chain.
-			word = e.trustWordForNameMismatch()
+			word = e.trustWordForNameMismatch(res.Err.Num)
+		}
+		if e.v.Before(3, 6, 0) && !hasUsableTA(ev.set) {
+			word = e.pre36TrustWord(chain)
 		}
 		cause := CauseTLSAMismatch
 		if res.Err != nil {
 			cause = causeOf(res.Err.Num)
 		}
-		e.notVerified(word, false, line, "§6.4 DANE verification failed", cause)
+		e.notVerified(word, line, "§6.4 DANE verification failed", cause)
 	}
 }
 
@@ -946,13 +992,13 @@ func (e *evaluator) verifyTrustAnchors(level policy.Level, chain []*x509.Certifi
 		d.Evidence.Error = &ChainError{Num: X509Unspecified, Text: X509Unspecified.Text()}
 	} else if res.Err != nil {
 		ev.Error = res.Err.Error()
-		ce := ChainError{Num: res.Err.Num, Text: res.Err.Text, Depth: res.Err.Depth, Detail: res.Err.Detail}
+		ce := ChainError{Num: res.Err.Num, Text: res.Err.Text, Depth: res.Err.Depth, Detail: res.Err.Detail, Issuer: res.Err.Issuer}
 		d.Evidence.Error = &ce
 		line = res.Err.LogLine(e.namaddrport)
 	}
 	word := TrustUntrusted
 	if !refs.MustFail && res.Err != nil && res.Err.Num == X509HostnameMismatch {
-		word = e.trustWordForNameMismatch()
+		word = e.trustWordForNameMismatch(res.Err.Num)
 	}
 	cause := CauseTLSAMismatch
 	switch {
@@ -961,7 +1007,7 @@ func (e *evaluator) verifyTrustAnchors(level policy.Level, chain []*x509.Certifi
 	case res.Err != nil:
 		cause = causeOf(res.Err.Num)
 	}
-	e.notVerified(word, false, line, "§6.5 trust anchor verification failed", cause)
+	e.notVerified(word, line, "§6.5 trust anchor verification failed", cause)
 }
 
 func (e *evaluator) verifyPKIX(level policy.Level, chain []*x509.Certificate) {
@@ -980,11 +1026,11 @@ func (e *evaluator) verifyPKIX(level policy.Level, chain []*x509.Certificate) {
 		if !cr.OK {
 			fe := finalError(cr.Errors)
 			d.Evidence.Error = fe
-			e.notVerified(TrustUntrusted, false, fe.LogLine(e.namaddrport), "§3.2 chain not trusted (<= 3.5)", causeOf(fe.Num))
+			e.notVerified(TrustUntrusted, fe.LogLine(e.namaddrport), "§3.2 chain not trusted (<= 3.5)", causeOf(fe.Num))
 			return
 		}
 		if !me.Matched {
-			e.notVerified(TrustTrusted, true, "", "§4.3 name mismatch (<= 3.5)", CauseNameMismatch)
+			e.notVerified(TrustTrusted, "", "§4.3 name mismatch (<= 3.5)", CauseNameMismatch)
 			return
 		}
 		e.verified(TrustVerified, "§4.3 verified (<= 3.5)")
@@ -994,7 +1040,7 @@ func (e *evaluator) verifyPKIX(level policy.Level, chain []*x509.Certificate) {
 		// must_fail: only the forced "unspecified" error at depth 0 is recorded.
 		ce := ChainError{Num: X509Unspecified, Text: X509Unspecified.Text(), Depth: 0}
 		d.Evidence.Error = &ce
-		e.notVerified(TrustUntrusted, false, ce.LogLine(e.namaddrport), "§4.1 could not configure peer name checks", CauseNoPeerNames)
+		e.notVerified(TrustUntrusted, ce.LogLine(e.namaddrport), "§4.1 could not configure peer name checks", CauseNoPeerNames)
 		return
 	}
 	errs := append([]ChainError(nil), cr.Errors...)
@@ -1014,9 +1060,9 @@ func (e *evaluator) verifyPKIX(level policy.Level, chain []*x509.Certificate) {
 	d.Evidence.Error = fe
 	word := TrustUntrusted
 	if cr.OK {
-		word = e.trustWordForNameMismatch()
+		word = e.trustWordForNameMismatch(fe.Num)
 	}
-	e.notVerified(word, cr.OK, fe.LogLine(e.namaddrport), "§4.2 verification failed", causeOf(fe.Num))
+	e.notVerified(word, fe.LogLine(e.namaddrport), "§4.2 verification failed", causeOf(fe.Num))
 }
 
 // isIPLiteral reports whether s is an IP address (a [192.0.2.1] next hop's domain).

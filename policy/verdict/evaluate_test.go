@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
@@ -226,6 +227,9 @@ func TestEvaluateVerifyLevels(t *testing.T) {
 	interOnly := &verdict.Trust{CAs: []*x509.Certificate{f.h.Inter.Cert}}
 	both := &verdict.Trust{CAs: []*x509.Certificate{f.h.Inter.Cert, f.h.Root.Cert}}
 	badMatch := pol(policy.Secure, ".")
+	ipHop := policy.NextHop{Nexthop: "[192.0.2.10]", Key: "[192.0.2.10]", Domain: "192.0.2.10", Port: 25, Client: policy.SMTP}
+	ipObs := obsTLS("192.0.2.10", f.chain(f.mx))
+	ipObs.HaveMX, ipObs.MXSecure = false, false
 	old := func(p policy.Policy) policy.Policy { p.Protocols = "!SSLv2, !SSLv3"; return p }
 	runEval(t, f, []evalCase{
 		{name: "§4.5 fastmail verify: hostname matches the wildcard", p: pol(policy.Verify, "hostname"), hop: &f.fmHop, obs: fm,
@@ -236,6 +240,12 @@ func TestEvaluateVerifyLevels(t *testing.T) {
 			log: "server certificate verification failed for in1-smtp.messagingengine.com[192.0.2.10]:25: num=62:hostname mismatch", finding: finding.SecureNexthopMismatch},
 		{name: "§3.4 CA-valid misnamed certificate logs Trusted from 3.10.4", p: pol(policy.Secure, "nexthop", "dot-nexthop"), hop: &f.fmHop, obs: fm,
 			opt: verdict.EvalOptions{Version: policy.V(3, 10, 4)}, outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustTrusted},
+		{name: "§3.4 3.10.4+ (HISTORY 20250730): a CA-valid certificate failing an [address] next hop's IP check (num=64) still logs Untrusted",
+			p: pol(policy.Verify, "hostname"), hop: &ipHop, obs: ipObs,
+			opt: verdict.EvalOptions{Version: policy.V(3, 11, 6)}, outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustUntrusted,
+			log: "server certificate verification failed for 192.0.2.10[192.0.2.10]:25: num=64:IP address mismatch"},
+		{name: "§3.4 3.10.13: IP address mismatch logs Untrusted", p: pol(policy.Verify, "hostname"), hop: &ipHop, obs: ipObs,
+			opt: verdict.EvalOptions{Version: policy.V(3, 10, 13)}, outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustUntrusted},
 		{name: "§3.4 CA-valid misnamed certificate logs Untrusted in 3.6.0", p: pol(policy.Secure, "nexthop", "dot-nexthop"), hop: &f.fmHop, obs: fm,
 			opt: verdict.EvalOptions{Version: policy.V(3, 6, 0)}, outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustUntrusted},
 		{name: "§3.2 <= 3.5: misnamed but trusted is 'not verified', logged Trusted", p: old(pol(policy.Secure, "nexthop", "dot-nexthop")), hop: &f.fmHop, obs: fm,
@@ -345,6 +355,46 @@ func TestEvaluateDANE(t *testing.T) {
 			outcome: verdict.OutcomeDeliver, trust: verdict.TrustUntrusted, eff: policy.Encrypt},
 		{name: "§6.3 all records unusable at handshake: dane-only fails", p: pol(policy.DaneOnly), obs: withTLSA(verdict.Chain{f.self.Cert}, "3 1 1 0011"),
 			outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustUntrusted},
+	})
+}
+
+// TestEvaluatePre36TrustFlag: Postfix 2.11-3.5 match fingerprints and DANE-EE records
+// themselves and leave the chain to OpenSSL's verification against the CAfile (without usable
+// DANE-TA records), so a CA-valid chain that no pin or record matches logs "Trusted", and at
+// the DANE levels fails "Server certificate not verified"; "not trusted" goes with
+// "Untrusted" only. 3.6 and later use OpenSSL's DANE, where such a chain is Untrusted.
+// Measured with 3.5.27 (conformance level/fingerprint/*, level/dane/*, tlsa/dane/stale-only,
+// tlsa/dane/2-0-1-inter-wrong-name).
+func TestEvaluatePre36TrustFlag(t *testing.T) {
+	f := newFixture(t)
+	v35 := verdict.EvalOptions{Version: policy.V(3, 5, 27)}
+	otherFP, _ := fingerprint.Compute(f.other.Cert, "sha256")
+	withTLSA := func(chain verdict.Chain, recs ...string) verdict.Observation {
+		o := obsTLS("mx.example.com", chain)
+		o.TLSA = &verdict.TLSAObservation{BaseDomain: "mx.example.com", Records: recs}
+		return o
+	}
+	otherEE := "3 1 1 " + spkiHex(f.other)
+	interSum := sha256.Sum256(f.h.Inter.Cert.Raw)
+	interTA := "2 0 1 " + hex.EncodeToString(interSum[:])
+	old := func(p policy.Policy) policy.Policy { p.Protocols = "!SSLv2, !SSLv3"; return p } // 3.5 knows no ">=" syntax
+	runEval(t, f, []evalCase{
+		{name: "3.5.27 fingerprint: a pin of another certificate, CA-valid chain: Trusted, not verified", p: old(pol(policy.Fingerprint, otherFP.CertString())),
+			obs: obsTLS("mx.example.com", f.chain(f.mx)), opt: v35, outcome: verdict.OutcomeDefer, dsn: "4.7.5", reason: verdict.ReasonNotVerified, trust: verdict.TrustTrusted},
+		{name: "3.5.27 fingerprint: a pin of another certificate, self-signed: Untrusted, not verified", p: old(pol(policy.Fingerprint, otherFP.CertString())),
+			obs: obsTLS("mx.example.com", verdict.Chain{f.self.Cert}), opt: v35, outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustUntrusted},
+		{name: "3.7.11 fingerprint: a pin of another certificate, CA-valid chain: Untrusted", p: pol(policy.Fingerprint, otherFP.CertString()),
+			obs: obsTLS("mx.example.com", f.chain(f.mx)), outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustUntrusted},
+		{name: "3.5.27 dane: a DANE-EE record of another key, CA-valid chain: Trusted, not verified", p: old(pol(policy.Dane)),
+			obs: withTLSA(f.chain(f.mx), otherEE), opt: v35, outcome: verdict.OutcomeDefer, dsn: "4.7.5", reason: verdict.ReasonNotVerified, trust: verdict.TrustTrusted},
+		{name: "3.5.27 dane-only: a DANE-EE record of another key, CA-valid chain: Trusted, not verified", p: old(pol(policy.DaneOnly)),
+			obs: withTLSA(f.chain(f.mx), otherEE), opt: v35, outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustTrusted},
+		{name: "3.5.27 dane: a DANE-EE record of another key, self-signed: Untrusted, not trusted", p: old(pol(policy.Dane)),
+			obs: withTLSA(verdict.Chain{f.self.Cert}, otherEE), opt: v35, outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotTrusted, trust: verdict.TrustUntrusted},
+		{name: "3.7.11 dane: a DANE-EE record of another key, CA-valid chain: Untrusted", p: pol(policy.Dane),
+			obs: withTLSA(f.chain(f.mx), otherEE), outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustUntrusted},
+		{name: "3.5.27 dane: a DANE-TA record matches, the name does not: Trusted, not verified", p: old(pol(policy.Dane)),
+			obs: withTLSA(f.chain(f.other), interTA), opt: v35, outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustTrusted},
 	})
 }
 
@@ -608,8 +658,8 @@ func TestEvaluateMisc(t *testing.T) {
 	runEval(t, f, []evalCase{
 		{name: "§5.2 <= 3.5: colon-separated md5 pin matches", p: legacyFP, obs: obsTLS("mx.example.com", f.chain(f.mx)), opt: verdict.EvalOptions{Version: policy.V(3, 5, 25)},
 			outcome: verdict.OutcomeDeliver, trust: verdict.TrustVerified},
-		{name: "§5.2 <= 3.5: pins without colons never match", p: noColons, obs: obsTLS("mx.example.com", f.chain(f.mx)), opt: verdict.EvalOptions{Version: policy.V(3, 5, 25)},
-			outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustUntrusted},
+		{name: "§5.2 <= 3.5: pins without colons never match (the CA-valid chain is logged Trusted)", p: noColons, obs: obsTLS("mx.example.com", f.chain(f.mx)), opt: verdict.EvalOptions{Version: policy.V(3, 5, 25)},
+			outcome: verdict.OutcomeDefer, reason: verdict.ReasonNotVerified, trust: verdict.TrustTrusted},
 		{name: "D-5 §6.1 item 3 dane without dnssec runs as may, with a finding", p: daneOff, obs: obsTLS("mx.example.com", f.chain(f.mx)),
 			outcome: verdict.OutcomeDeliver, trust: verdict.TrustTrusted, finding: finding.DANEDNSSECDisabled},
 		{name: "§3.1 an unset level is none", p: unset, obs: obsTLS("mx.example.com", f.chain(f.mx)), outcome: verdict.OutcomeDeliver},
