@@ -150,3 +150,22 @@ func TestDeprecatedC(t *testing.T) {
 	require.Equal(t, 0, code, errs)
 	assert.Contains(t, errs, "-C is deprecated; use -c")
 }
+
+// TestExitStatusWithErrors: a destination that cannot be checked is a JSON line with its
+// error, in its place, and makes the exit status 2; all delivering is 0.
+func TestExitStatusWithErrors(t *testing.T) {
+	w := newOfflineWorld(t)
+	base := []string{"-c", w.dir, "-version", "3.7.11", "-json", "-cert", w.mxChain}
+	code, out, errs := invoke(t, append(base, "[mx.example.test]", "[a.test", "bad.test")...)
+	require.Equal(t, 2, code, errs)
+	vs := jsonLines(t, out)
+	require.Len(t, vs, 3)
+	assert.Equal(t, "[a.test", vs[1]["destination"])
+	assert.Contains(t, vs[1]["error"], "invalid next-hop destination")
+	assert.Equal(t, "defer", vs[2]["outcome"])
+	assert.Contains(t, errs, "postfixtls check: [a.test: ")
+	assert.Contains(t, errs, "deliver 1, defer 1, bounce 0, error 1")
+
+	code, _, errs = invoke(t, append(base, "[mx.example.test]", "[mx.example.test]:25")...)
+	assert.Equal(t, 0, code, errs)
+}

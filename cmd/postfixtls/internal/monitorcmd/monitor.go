@@ -22,7 +22,7 @@ import (
 
 // Usage is the usage text of the monitor subcommand.
 const Usage = `usage: postfixtls monitor [-c config_dir] [-o name=value]... [-version v] [-listen addr] [-interval d]
-                          [-j N] [-timeout d] [-resolver addr] [-f FILE] DESTINATION...
+                          [-jitter d] [-j N] [-timeout d] [-resolver addr] [-f FILE] DESTINATION...
 
 Checks each destination every -interval (plus jitter) and serves Prometheus metrics on
 http://ADDR/metrics and /healthz until SIGINT or SIGTERM. The metrics are in the README.
@@ -38,6 +38,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg.Register(fs, cli.DefaultConfigDir)
 	listen := fs.String("listen", "127.0.0.1:9464", "`address` to serve /metrics and /healthz on")
 	interval := fs.Duration("interval", monitor.DefaultInterval, "time between two checks of a destination")
+	jitter := fs.Duration("jitter", 0, "upper bound of the random delay before each check (default: a tenth of -interval; 0: none)")
 	jobs := fs.Int("j", monitor.DefaultConcurrency, "checks running at once")
 	timeout := fs.Duration("timeout", 60*time.Second, "bound for one check (0: none)")
 	resolverAddr := fs.String("resolver", "", "validating DNS resolver `host:port` (default: /etc/resolv.conf)")
@@ -51,6 +52,17 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if err := cfg.Check("postfixtls monitor", stderr); err != nil {
 		return fail(err)
+	}
+	jitterGiven := false
+	fs.Visit(func(f *flag.Flag) { jitterGiven = jitterGiven || f.Name == "jitter" })
+	if *jitter < 0 {
+		return fail(cli.Usagef("-jitter %s: must not be negative", *jitter))
+	}
+	switch {
+	case !jitterGiven:
+		*jitter = 0 // monitor.Config: a tenth of the interval
+	case *jitter == 0:
+		*jitter = -1 // monitor.Config: none
 	}
 	dests := fs.Args()
 	if *file != "" {
@@ -97,7 +109,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	} else if opt.Resolver, err = smtpclient.SystemResolver(); err != nil {
 		return fail(fmt.Errorf("%w: %w", policy.ErrConfig, err))
 	}
-	mon, err := monitor.New(monitor.Config{Settings: s, Destinations: dests, Interval: *interval, Concurrency: *jobs,
+	mon, err := monitor.New(monitor.Config{Settings: s, Destinations: dests, Interval: *interval, Jitter: *jitter, Concurrency: *jobs,
 		CheckOptions: opt, Logger: slog.New(slog.NewTextHandler(stderr, nil))})
 	if err != nil {
 		return fail(err)
