@@ -4,17 +4,14 @@ package explaincmd
 
 import (
 	"bufio"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/postfixtls/postfixtls/cmd/postfixtls/internal/cli"
 	"github.com/postfixtls/postfixtls/internal/release"
@@ -39,66 +36,6 @@ configuration.
 Exit status: 0 nothing deferred, 1 deferrals or bounces explained, 2 usage error or no
 Postfix log lines in an input.
 `
-
-// input is one FILE, opened, decompressed when gzip, and buffered.
-type input struct {
-	name  string // as given ("-" for standard input)
-	r     *bufio.Reader
-	close func() error
-	// first is the time of the first line with a timestamp (zero when none in the first
-	// 64 KiB).
-	first time.Time
-}
-
-// display is the input's name for messages.
-func (in *input) display() string {
-	if in.name == "-" {
-		return "standard input"
-	}
-	return in.name
-}
-
-// openInput opens name ("-": stdin), detects gzip by its magic bytes and finds the first
-// timestamp.
-func openInput(name string, stdin io.Reader) (*input, error) {
-	in := &input{name: name, close: func() error { return nil }}
-	var src io.Reader = stdin
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, err // *PathError names the file
-		}
-		src, in.close = f, f.Close
-	}
-	if src == nil {
-		src = strings.NewReader("")
-	}
-	br := bufio.NewReaderSize(src, 64<<10)
-	if m, _ := br.Peek(2); len(m) == 2 && m[0] == 0x1f && m[1] == 0x8b {
-		gz, err := gzip.NewReader(br)
-		if err != nil {
-			in.close()
-			return nil, fmt.Errorf("%s: gzip: %w", in.display(), err)
-		}
-		br = bufio.NewReaderSize(gz, 64<<10)
-	}
-	in.r = br
-	head, _ := br.Peek(64 << 10)
-	year := time.Now().Year()
-	for len(head) > 0 {
-		line := head
-		if i := strings.IndexByte(string(head), '\n'); i >= 0 {
-			line, head = head[:i], head[i+1:]
-		} else {
-			head = nil
-		}
-		if l, err := maillog.ParseLine(line, year); err == nil && !l.Time.IsZero() {
-			in.first = l.Time
-			break
-		}
-	}
-	return in, nil
-}
 
 // counts is what the caps of the reader and the collector left out (-json "counts").
 type counts struct {
@@ -151,28 +88,21 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
-	var inputs []*input
+	var inputs []*maillog.Input
 	defer func() {
 		for _, in := range inputs {
-			in.close()
+			in.Close()
 		}
 	}()
 	for _, f := range files {
-		in, err := openInput(f, stdin)
+		in, err := maillog.OpenInput(f, stdin)
 		if err != nil {
 			fmt.Fprintf(ew, "postfixtls explain: %v\n", err)
 			return exitUsage
 		}
 		inputs = append(inputs, in)
 	}
-	// Oldest first when every input's first timestamp says so; else as given.
-	dated := true
-	for _, in := range inputs {
-		dated = dated && !in.first.IsZero()
-	}
-	if dated {
-		sort.SliceStable(inputs, func(i, j int) bool { return inputs[i].first.Before(inputs[j].first) })
-	}
+	maillog.SortInputs(inputs)
 	var settings *policy.Settings
 	var emulated *emulation
 	if *configDir != "" {
@@ -190,14 +120,14 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	logVersion := ""
 	var seq int64
 	for _, in := range inputs {
-		r := maillog.NewReader(in.r, maillog.Options{})
+		r := maillog.NewReader(in.R, maillog.Options{})
 		for {
 			d, err := r.Next(ctx)
 			if errors.Is(err, io.EOF) {
 				break
 			}
 			if err != nil {
-				fmt.Fprintf(ew, "postfixtls explain: %s: %v\n", in.display(), err)
+				fmt.Fprintf(ew, "postfixtls explain: %s: %v\n", in.Display(), err)
 				return exitUsage
 			}
 			seq++
@@ -206,7 +136,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		st := r.Stats()
 		if st.Lines > 0 && st.Postfix == 0 {
-			fmt.Fprintf(ew, "postfixtls explain: no Postfix log lines found in %s\n", in.display())
+			fmt.Fprintf(ew, "postfixtls explain: no Postfix log lines found in %s\n", in.Display())
 			return exitUsage
 		}
 		n.Lines += st.Lines
@@ -219,7 +149,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		n.Diagnostics += st.Diagnostics
 		n.DiagnosticsDropped += st.DiagnosticsDropped
 		for _, d := range r.Diagnostics() {
-			diags = append(diags, fileDiagnostic{in.display(), d})
+			diags = append(diags, fileDiagnostic{in.Display(), d})
 		}
 		if v := r.Version(); v != "" {
 			logVersion = v
