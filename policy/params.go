@@ -67,17 +67,23 @@ func (s *Settings) OverrideWarnings() []string {
 	for _, svc := range s.Services() {
 		services = append(services, svc.Name)
 	}
-	dir := s.dir
+	return OverrideWarnings(s.version, s.dir, s.opt.Overrides, services)
+}
+
+// OverrideWarnings is Settings.OverrideWarnings for tools that hold no Settings: the
+// warnings for the "name=value" overrides under release v, configuration directory dir
+// ("" is /etc/postfix) and the given master.cf service names.
+func OverrideWarnings(v Version, dir string, overrides, services []string) []string {
 	if dir == "" {
 		dir = "/etc/postfix"
 	} else if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
 	}
 	var out []string
-	for _, o := range s.opt.Overrides {
+	for _, o := range overrides {
 		name, value, ok := strings.Cut(o, "=")
 		name = strings.TrimSpace(name)
-		if !ok || KnownParameter(s.version, name, services) {
+		if !ok || KnownParameter(v, name, services) {
 			continue
 		}
 		out = append(out, fmt.Sprintf("%s/main.cf: unused parameter: %s=%s", dir, name, strings.TrimSpace(value)))

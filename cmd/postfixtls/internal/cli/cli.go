@@ -127,7 +127,12 @@ func PickVersion(ctx context.Context, flagValue, dir string) (policy.Version, st
 // WarnOverrides prints postconf's warning for each -o parameter Postfix does not know:
 // "postfixtls: warning: /etc/postfix/main.cf: unused parameter: name=value".
 func WarnOverrides(s *policy.Settings, stderr io.Writer) {
-	for _, w := range s.OverrideWarnings() {
+	PrintWarnings(s.OverrideWarnings(), stderr)
+}
+
+// PrintWarnings prints warnings as postconf does, "postfixtls: warning: ...".
+func PrintWarnings(warnings []string, stderr io.Writer) {
+	for _, w := range warnings {
 		fmt.Fprintf(stderr, "postfixtls: warning: %s\n", w)
 	}
 }

@@ -84,6 +84,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		o.Version = v
 	}
+	// master.cf's services are not known here: their per-transport parameters may be
+	// warned about.
+	cli.PrintWarnings(policy.OverrideWarnings(o.Version, o.ConfigDir, o.Overrides, nil), stderr)
 	if dns {
 		o.LookupMX = net.DefaultResolver.LookupMX
 	}
