@@ -76,5 +76,5 @@
 // names. The stand-in is trusted only because the log shows the real chain was; it is
 // never output. Postfix >= 3.6 logs the subject CN only, so the explanation then notes
 // that the certificate may carry more names. Without the names the explanation asks for
-// them (MissingNames: raise smtp_tls_loglevel to 2, or run examples/check).
+// them (MissingNames: raise smtp_tls_loglevel to 2, or run postfixtls check).
 package maillog

@@ -26,14 +26,14 @@ import (
 
 // Evidence that a log can lack, in the words the explanations use.
 const (
-	MissingNames        = "the certificate names: raise smtp_tls_loglevel to 2 for this destination (main.cf, or -o smtp_tls_loglevel=2 on the transport that serves it) and wait for the next retry, or run examples/check"
-	MissingFingerprints = "the server's fingerprints: raise smtp_tls_loglevel to 2 for this destination (main.cf, or -o smtp_tls_loglevel=2 on the transport that serves it) and wait for the next retry: Postfix then logs fingerprint= and pkey_fingerprint= with the digest it compares; or run examples/check"
+	MissingNames        = "the certificate names: raise smtp_tls_loglevel to 2 for this destination (main.cf, or -o smtp_tls_loglevel=2 on the transport that serves it) and wait for the next retry, or run postfixtls check"
+	MissingFingerprints = "the server's fingerprints: raise smtp_tls_loglevel to 2 for this destination (main.cf, or -o smtp_tls_loglevel=2 on the transport that serves it) and wait for the next retry: Postfix then logs fingerprint= and pkey_fingerprint= with the digest it compares; or run postfixtls check"
 	MissingTLS          = "the TLS summary line: smtp_tls_loglevel is 0; set it to 1 (or 2) to see the trust word, protocol and cipher"
 	MissingConfig       = "the configuration: give -C with Postfix's configuration directory to get findings and proposed policy rows"
-	MissingEarlier      = "the first session: this one re-used a cached TLS session, and the verification failure was logged when that session was made (look earlier in the log, or run examples/check)"
+	MissingEarlier      = "the first session: this one re-used a cached TLS session, and the verification failure was logged when that session was made (look earlier in the log, or run postfixtls check)"
 	// MissingAttempt: the newest failure was a suspension (see Delivery.Suspended) and the
 	// log holds no earlier failed delivery to the destination with connection lines.
-	MissingAttempt = "the delivery attempt that failed: the queue manager deferred this delivery without connecting because an earlier delivery to this destination had failed, and this log holds no failed delivery with connection lines (it began later: look in an older log, e.g. the rotated maillog.1, or run examples/check)"
+	MissingAttempt = "the delivery attempt that failed: the queue manager deferred this delivery without connecting because an earlier delivery to this destination had failed, and this log holds no failed delivery with connection lines (it began later: look in an older log, e.g. the rotated maillog.1, or run postfixtls check)"
 )
 
 // SynthesizedCAName is the subject CN of the stand-in CA that Explain creates when it
@@ -666,7 +666,7 @@ func withSettings(ctx context.Context, e *Explanation, s *policy.Settings, d Del
 			f.Summary += " No CA is configured at all: with smtp_tls_CAfile and smtp_tls_CApath empty, Postfix trusts nothing (the system store is not used)."
 		}
 		// A log holds no chain, so no fix can be proven: the usual ones are advice only
-		// (examples/check proves them against the server).
+		// (postfixtls check proves them against the server).
 		if len(p.TrustAnchorFiles) == 0 {
 			f.Details = append(f.Details, "not proven from the log: smtp_tls_CAfile = /etc/ssl/certs/ca-certificates.crt (main.cf), if the server's CA is a public one and the configured file is the wrong bundle")
 		}
@@ -795,7 +795,7 @@ func rejudgeNames(e *Explanation, s *policy.Settings, p policy.Policy, hop polic
 	e.Notes = append(e.Notes, fmt.Sprintf("name check re-run with Postfix %s's rules on %s logged at smtp_tls_loglevel 2 (%s); the chain counts as trusted because %s",
 		s.Version(), src, strings.Join(all, ", "), why))
 	if len(names.san) == 0 {
-		e.Notes = append(e.Notes, "Postfix >= 3.6 logs the subject CN, not the subjectAltNames: the certificate may name more hosts (examples/check lists them all)")
+		e.Notes = append(e.Notes, "Postfix >= 3.6 logs the subject CN, not the subjectAltNames: the certificate may name more hosts (postfixtls check lists them all)")
 	}
 	if dec.Outcome == verdict.OutcomeDeliver {
 		e.Notes = append(e.Notes, "with the logged names the current configuration would pass the name check: either the configuration changed since, or the certificate carries names the log does not show")

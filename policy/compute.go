@@ -39,6 +39,11 @@ func (v *clientView) policy(ctx context.Context, hop NextHop, host string, tlsNo
 		if p.Level > limit {
 			p.Level = limit
 		}
+	case v.s.opt.CommandLine != "":
+		v.commandLine(st, &p, hop)
+		if p.Invalid {
+			return p, nil
+		}
 	case st.policyTables:
 		if done, err := v.tableLookup(ctx, st, &p, hop); err != nil || done {
 			return p, err
@@ -176,6 +181,20 @@ func (v *clientView) tableLookup(ctx context.Context, st *clientStatic, p *Polic
 		return false, nil
 	}
 	return false, nil
+}
+
+// commandLine applies LoadOptions.CommandLine as a policy table entry found for the next
+// hop would apply (the entry is read with the same rules).
+func (v *clientView) commandLine(st *clientStatic, p *Policy, hop NextHop) {
+	value := strings.TrimSpace(v.s.opt.CommandLine)
+	p.Source = Source{Kind: FromCommandLine, Key: hop.Key, Raw: value}
+	e, shared := v.parseEntry(st, value, hop.Key)
+	p.Entry, p.sharedEntry = e, shared
+	p.Warnings = append(p.Warnings, e.Warnings...)
+	p.Level = e.Level
+	if !e.Valid {
+		p.invalid(InvalidDSN, InvalidReason)
+	}
 }
 
 // maxEntryMemo bounds the memo of parsed policy entries per client view.

@@ -24,6 +24,9 @@ const (
 	FromPerSiteTable      SourceKind = "per-site-table"      // obsolete smtp_tls_per_site
 	FromGlobal            SourceKind = "global"              // smtp_tls_security_level
 	FromLegacy            SourceKind = "legacy"              // smtp_use_tls / smtp_enforce_tls
+	// FromCommandLine is LoadOptions.CommandLine: a one-off policy given to a tool, as
+	// posttls-finger's -l, -m and -p give it; it replaces the configured policy.
+	FromCommandLine SourceKind = "command-line"
 )
 
 // Source says where a policy came from: the table, key, file and line of the entry that
@@ -68,6 +71,8 @@ func (s Source) String() string {
 		return b.String()
 	case FromTLSRequiredHeader:
 		return "TLS-Required: no (message header)"
+	case FromCommandLine:
+		return "command line: " + s.Raw
 	}
 	parts := make([]string, 0, len(s.Params))
 	for _, p := range s.Params {

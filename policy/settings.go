@@ -37,6 +37,12 @@ type LoadOptions struct {
 	// MyHostname is $myhostname when main.cf does not set it. Empty: the system's host
 	// name, as Postfix would take it.
 	MyHostname string
+	// CommandLine, when not empty, is a policy given on a tool's command line, written as
+	// the value of a smtp_tls_policy_maps entry ("secure match=nexthop:dot-nexthop
+	// protocols=>=TLSv1.2"). It replaces the configured policy of every next hop, as
+	// posttls-finger's -l, -m and -p do; the policy's Source has Kind FromCommandLine and
+	// Raw this text. A TLS-Required: no header still lowers it.
+	CommandLine string
 	// Tables controls how lookup tables are opened (base directory, file system,
 	// socketmap dialer). FoldFixed and UTF8 are set per table as smtp(8) sets them.
 	Tables tables.Options

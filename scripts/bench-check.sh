@@ -2,7 +2,7 @@
 # Measures, in one run and against the SAME loopback STARTTLS server and the SAME DNS
 # (a real nsd serving a DNSSEC-signed zone behind a real validating unbound, see
 # internal/testkit/dnskit), issue 5's performance goals:
-#   1. one `check` CLI process (examples/check) vs one `posttls-finger` process asking the
+#   1. one `check` CLI process (postfixtls check) vs one `posttls-finger` process asking the
 #      same question of the same server: wall time per process and the ratio (goal <= 0.10);
 #   2. smtpclient.Check as a library from all cores (goal >= 500 checks/s on 2 cores).
 # The Go benchmarks live in internal/cmd/benchworld (BenchmarkCLIvsFinger,
@@ -23,8 +23,8 @@ done
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-go build -o "$work/check" ./examples/check
-export BENCH_CHECK_BIN="$work/check"
+go build -o "$work/postfixtls" ./cmd/postfixtls
+export BENCH_CHECK_BIN="$work/postfixtls"
 
 echo "== one process: check CLI vs posttls-finger (${COUNT} runs each, same server, same DNS)"
 go test -run '^$' -bench 'BenchmarkCLIvsFinger' -benchtime "${COUNT}x" -count 1 ./internal/cmd/benchworld | tee "$work/cli.txt"

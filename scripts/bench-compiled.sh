@@ -2,7 +2,7 @@
 # Issue 17's goal for compiled tables: a check whose policy comes from a 1,000,000-entry hash:
 # table built by the real postmap takes at most 2x `postmap -q` on the same key and at most
 # 64 MB. In one run, on the same table and key:
-#   A. the check CLI (examples/check) in offline mode: main.cf, the policy lookup in the
+#   A. the check CLI (postfixtls check) in offline mode: main.cf, the policy lookup in the
 #      compiled tls_policy.db with parent-domain recursion, the verdict;
 #   B. postmap -q KEY hash:tls_policy.
 # Each is run RUNS times; the script prints the median wall time and the largest maximum
@@ -19,7 +19,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/cf"
 : > "$work/cf/main.cf"
-go build -o "$work/check" ./examples/check
+go build -o "$work/postfixtls" ./cmd/postfixtls
 
 # N rows; the checked destination's row sits in the middle.
 awk -v n="$N" 'BEGIN {
@@ -35,7 +35,7 @@ echo "building hash:$work/tls_policy ($N entries) with postmap ..." >&2
 postmap -c "$work/cf" "hash:$work/tls_policy"
 ls -l "$work/tls_policy.db" >&2
 
-check=("$work/check" -C "$work/cf" -o "smtp_tls_policy_maps=hash:$work/tls_policy" -version 3.7.11
+check=("$work/postfixtls" check -c "$work/cf" -o "smtp_tls_policy_maps=hash:$work/tls_policy" -version 3.7.11
   -cert examples/testdata/fastmail/chain.pem -mx in1-smtp.messagingengine.com user@fastmail.fm)
 pm=(postmap -c "$work/cf" -q fastmail.fm "hash:$work/tls_policy")
 "${check[@]}" > "$work/verdict.txt" 2>&1 || true

@@ -167,7 +167,7 @@ func Check(ctx context.Context, s *policy.Settings, destination string, opt Chec
 	}
 	r := opt.Resolver
 	if r == nil {
-		if r, err = systemResolver(); err != nil {
+		if r, err = SystemResolver(); err != nil {
 			return nil, err
 		}
 	}
@@ -229,24 +229,9 @@ type Observed struct {
 // included — with one attempt. Nothing is dialled and no DNS is queried. opt's FS,
 // SystemRoots and Now apply; the network options are ignored.
 func CheckObserved(ctx context.Context, s *policy.Settings, destination string, o Observed, opt CheckOptions) (*Verdict, error) {
-	res, err := s.ResolveFor(ctx, destination, policy.RouteOptions{Sender: opt.Sender})
+	res, hop, host, err := observedHop(ctx, s, destination, o.MXHost, opt.Sender)
 	if err != nil {
 		return nil, err
-	}
-	if len(res.Hops) == 0 {
-		return nil, fmt.Errorf("%w: %s has no next hop", policy.ErrNextHop, destination)
-	}
-	hop := res.Hops[0]
-	if hop.Unix {
-		return nil, fmt.Errorf("%w: LMTP over a UNIX-domain socket (%s) has no TLS to check", policy.ErrNotSMTP, hop.Nexthop)
-	}
-	host := strings.TrimSuffix(hop.Domain, ".")
-	if o.MXHost != "" {
-		if !hop.MX {
-			return nil, fmt.Errorf("%w: next hop %s is not looked up in MX records (bracketed, or DNS lookups disabled), so it has no MX host %s",
-				policy.ErrNextHop, hop.Nexthop, o.MXHost)
-		}
-		host = strings.TrimSuffix(o.MXHost, ".")
 	}
 	c := &checker{s: s, opt: opt, res: res, trust: map[string]*verdict.Trust{}}
 	if err := c.limits(); err != nil {
@@ -279,6 +264,31 @@ func CheckObserved(ctx context.Context, s *policy.Settings, destination string, 
 	v.Attempts = append(v.Attempts, att)
 	c.finish(ctx, v, []verdict.Decision{d})
 	return v, nil
+}
+
+// observedHop resolves destination for an observation of its first next hop's server: the
+// resolution, that hop, and the server's host name (mxHost, else the hop's own name).
+func observedHop(ctx context.Context, s *policy.Settings, destination, mxHost, sender string) (*policy.Resolution, policy.Hop, string, error) {
+	res, err := s.ResolveFor(ctx, destination, policy.RouteOptions{Sender: sender})
+	if err != nil {
+		return nil, policy.Hop{}, "", err
+	}
+	if len(res.Hops) == 0 {
+		return nil, policy.Hop{}, "", fmt.Errorf("%w: %s has no next hop", policy.ErrNextHop, destination)
+	}
+	hop := res.Hops[0]
+	if hop.Unix {
+		return nil, policy.Hop{}, "", fmt.Errorf("%w: LMTP over a UNIX-domain socket (%s) has no TLS to check", policy.ErrNotSMTP, hop.Nexthop)
+	}
+	host := strings.TrimSuffix(hop.Domain, ".")
+	if mxHost != "" {
+		if !hop.MX {
+			return nil, policy.Hop{}, "", fmt.Errorf("%w: next hop %s is not looked up in MX records (bracketed, or DNS lookups disabled), so it has no MX host %s",
+				policy.ErrNextHop, hop.Nexthop, mxHost)
+		}
+		host = strings.TrimSuffix(mxHost, ".")
+	}
+	return res, hop, host, nil
 }
 
 // newVerdict starts the Verdict for destination with the first next hop's policy.
@@ -769,8 +779,10 @@ func afterTLSPart(st Step) bool {
 	return st == StepPostTLSEHLO || st == StepPostTLSHELO || st == StepMAIL || st == StepRCPT
 }
 
-// systemResolver reads /etc/resolv.conf.
-func systemResolver() (dnssec.Resolver, error) {
+// SystemResolver is the resolver Check uses when CheckOptions.Resolver is nil: the servers
+// of /etc/resolv.conf, whose AD bit is believed as Postfix believes it. A program that checks
+// many destinations makes it once and passes it in every CheckOptions.
+func SystemResolver() (dnssec.Resolver, error) {
 	f, err := os.Open("/etc/resolv.conf")
 	if err != nil {
 		return nil, fmt.Errorf("smtpclient: no resolver given and %w", err)

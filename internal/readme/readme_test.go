@@ -65,7 +65,25 @@ func quoted(out, want string) bool {
 	return false
 }
 
-// TestREADMECommands runs every "go run ./examples/..." command the README shows, from the
+// runnable reports a postfixtls command line the test may run: offline only (check with
+// -cert), never monitor (it serves until a signal).
+func runnable(args []string) bool {
+	switch args[0] {
+	case "lint", "explain", "version":
+		return true
+	case "check":
+		for _, a := range args {
+			if a == "-cert" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// TestREADMECommands runs every "go run ./examples/..." command the README shows (and every
+// offline "postfixtls ..." one in an untagged block, built from ./cmd/postfixtls; "sh"
+// blocks are examples for the reader's system, not run), from the
 // repository root, and checks the quoted output (a ```text block right after the command
 // block) against what it printed. The exit status must be a documented result (0 or 1; for
 // lint also 2, "errors found"), never a usage or configuration error.
@@ -82,11 +100,17 @@ func TestREADMECommands(t *testing.T) {
 			if j := strings.Index(cmd, "  #"); j >= 0 {
 				cmd = strings.TrimSpace(cmd[:j])
 			}
-			if !strings.HasPrefix(cmd, "go run ./examples/") {
+			fields := strings.Fields(cmd)
+			var pkg string
+			var argv []string
+			switch {
+			case strings.HasPrefix(cmd, "go run ./examples/"):
+				pkg, argv = fields[2], fields[3:]
+			case strings.HasPrefix(cmd, "postfixtls ") && b.lang == "" && runnable(fields[1:]):
+				pkg, argv = "./cmd/postfixtls", fields[1:]
+			default:
 				continue
 			}
-			fields := strings.Fields(cmd)
-			pkg := fields[2]
 			exe, ok := built[pkg]
 			if !ok {
 				exe = filepath.Join(bin, filepath.Base(pkg))
@@ -97,7 +121,7 @@ func TestREADMECommands(t *testing.T) {
 				built[pkg] = exe
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			c := exec.CommandContext(ctx, exe, fields[3:]...)
+			c := exec.CommandContext(ctx, exe, argv...)
 			c.Dir = root
 			var stdout, stderr bytes.Buffer
 			c.Stdout, c.Stderr = &stdout, &stderr
@@ -111,7 +135,7 @@ func TestREADMECommands(t *testing.T) {
 				require.NoError(t, err, cmd)
 			}
 			allowed := []int{0, 1}
-			if strings.HasSuffix(pkg, "/lint") {
+			if strings.HasSuffix(pkg, "/lint") || (len(argv) > 0 && argv[0] == "lint") {
 				// lint exits 2 when it found Postfix-level errors (its example table has one);
 				// a usage error would also print to stderr.
 				allowed = append(allowed, 2)

@@ -1,6 +1,6 @@
 // Package release chooses the Postfix release the commands emulate when no -version is
 // given: the installed Postfix's, else the newest release the library knows. It is the one
-// implementation examples/check and examples/explain share.
+// implementation the postfixtls check, explain and version subcommands share.
 package release
 
 import (

@@ -1,6 +1,6 @@
 // Package lint checks Postfix TLS policy tables and the main.cf settings around them the way
 // Postfix's SMTP client (smtp(8), and lmtp(8)) reads them, and says what probably does not do
-// what was meant. It is the engine behind the examples/lint command.
+// what was meant. It is the engine behind the "postfixtls lint" command.
 //
 // Run reads Options.ConfigDir/main.cf (and master.cf), lints every file-backed table that
 // smtp_tls_policy_maps, lmtp_tls_policy_maps and master.cf "-o" overrides of them name, then

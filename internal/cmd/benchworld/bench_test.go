@@ -90,16 +90,17 @@ func newWorld(b *testing.B) *world {
 	return w
 }
 
-// checkBinary is the examples/check command: $BENCH_CHECK_BIN, or built now.
+// checkBinary is the postfixtls command (run as "postfixtls check"): $BENCH_CHECK_BIN, or
+// built now.
 func checkBinary(b *testing.B) string {
 	b.Helper()
 	if p := os.Getenv("BENCH_CHECK_BIN"); p != "" {
 		return p
 	}
-	out := filepath.Join(b.TempDir(), "check")
-	cmd := exec.Command("go", "build", "-o", out, "github.com/postfixtls/postfixtls/examples/check")
+	out := filepath.Join(b.TempDir(), "postfixtls")
+	cmd := exec.Command("go", "build", "-o", out, "github.com/postfixtls/postfixtls/cmd/postfixtls")
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("go build examples/check: %v\n%s", err, msg)
+		b.Fatalf("go build cmd/postfixtls: %v\n%s", err, msg)
 	}
 	return out
 }
@@ -133,16 +134,16 @@ func BenchmarkCLIvsFinger(b *testing.B) {
 	w := newWorld(b)
 	check := checkBinary(b)
 	env := os.Environ()
-	common := []string{"-C", w.dir, "-resolver", w.resolver, "-json"}
+	common := []string{"-c", w.dir, "-resolver", w.resolver, "-json"}
 
 	b.Run("check/bracketed", func(b *testing.B) {
-		runProcess(b, env, 0, check, append(append([]string{"-version", "3.7.11"}, common...), w.bracketed)...)
+		runProcess(b, env, 0, check, append(append([]string{"check", "-version", "3.7.11"}, common...), w.bracketed)...)
 	})
 	b.Run("check/bracketed-detect-version", func(b *testing.B) {
-		runProcess(b, env, 0, check, append(common, w.bracketed)...)
+		runProcess(b, env, 0, check, append(append([]string{"check"}, common...), w.bracketed)...)
 	})
 	b.Run("check/mx-dane", func(b *testing.B) {
-		runProcess(b, env, 0, check, append(append([]string{"-version", "3.7.11"}, common...), "user@example.test")...)
+		runProcess(b, env, 0, check, append(append([]string{"check", "-version", "3.7.11"}, common...), "user@example.test")...)
 	})
 	b.Run("posttls-finger/bracketed", func(b *testing.B) {
 		cfg := filepath.Join(w.dir, "finger")

@@ -4,7 +4,7 @@
 //
 // Two questions are measured against the same servers and the same DNS, in one run:
 //
-//   - BenchmarkCLIvsFinger: the wall time of one examples/check process against the wall
+//   - BenchmarkCLIvsFinger: the wall time of one "postfixtls check" process against the wall
 //     time of one posttls-finger process (Postfix's own TLS client) asking the same question
 //     of the same server. posttls-finger runs with a private MAIL_CONFIG whose main.cf is
 //     backdated (Postfix waits for a main.cf younger than one second to settle). The goal is

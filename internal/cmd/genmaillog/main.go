@@ -1,4 +1,4 @@
-// Command genmaillog writes a large synthetic Postfix log for measuring examples/explain:
+// Command genmaillog writes a large synthetic Postfix log for measuring postfixtls explain:
 // the real Postfix 3.7.11 lines of maillog/testdata/oracle/*.log, replayed over and over
 // with fresh queue IDs and pids, RFC 3164 stamps ("Jan  1 00:00:00 mx ") one second apart
 // per replayed case, and the recipient domains spread over -destinations destinations

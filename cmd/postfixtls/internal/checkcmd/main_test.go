@@ -1,4 +1,4 @@
-package main
+package checkcmd
 
 import (
 	"bytes"
@@ -125,7 +125,7 @@ func TestOffline(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			args := append([]string{"-C", w.dir, "-version", "3.7.11", "-json"}, c.args...)
+			args := append([]string{"-c", w.dir, "-version", "3.7.11", "-json"}, c.args...)
 			code, out, errs := invoke(t, args...)
 			require.Equal(t, c.code, code, "stderr: %s\nstdout: %s", errs, out)
 			var v struct {
@@ -158,7 +158,7 @@ func TestOffline(t *testing.T) {
 				require.Contains(t, fixes, c.fix)
 			}
 			// The same question without -json answers with the same exit status.
-			code2, human, _ := invoke(t, append([]string{"-C", w.dir, "-version", "3.7.11"}, c.args...)...)
+			code2, human, _ := invoke(t, append([]string{"-c", w.dir, "-version", "3.7.11"}, c.args...)...)
 			require.Equal(t, c.code, code2)
 			require.Contains(t, human, "verdict      ")
 		})
@@ -169,7 +169,7 @@ func TestOffline(t *testing.T) {
 // verdict in Postfix's words, the explanation and the fix, and fits one screen.
 func TestHumanOutput(t *testing.T) {
 	w := newOfflineWorld(t)
-	code, out, errs := invoke(t, "-C", w.dir, "-version", "3.7.11", "-cert", w.meChain, "-mx", "in1-smtp.messagingengine.test", "user@fastmail.test")
+	code, out, errs := invoke(t, "-c", w.dir, "-version", "3.7.11", "-cert", w.meChain, "-mx", "in1-smtp.messagingengine.test", "user@fastmail.test")
 	require.Equal(t, 1, code, errs)
 	for _, want := range []string{
 		"postfix      3.7.11  from -version",
@@ -189,7 +189,7 @@ func TestHumanOutput(t *testing.T) {
 // TestJSONContract checks the field names of design.md's contract, in offline mode.
 func TestJSONContract(t *testing.T) {
 	w := newOfflineWorld(t)
-	_, out, _ := invoke(t, "-C", w.dir, "-version", "3.7.11", "-json", "-cert", w.meChain, "-mx", "in1-smtp.messagingengine.test", "user@fastmail.test")
+	_, out, _ := invoke(t, "-c", w.dir, "-version", "3.7.11", "-json", "-cert", w.meChain, "-mx", "in1-smtp.messagingengine.test", "user@fastmail.test")
 	var m map[string]json.RawMessage
 	require.NoError(t, json.Unmarshal([]byte(out), &m))
 	for _, k := range []string{"destination", "nexthop", "postfix_version", "policy", "outcome", "dsn", "reason", "trust", "attempts", "findings"} {
@@ -228,20 +228,24 @@ func TestUsageAndConfigErrors(t *testing.T) {
 		args []string
 		msg  string
 	}{
-		{"no destination", []string{"-C", w.dir}, "missing DESTINATION"},
-		{"two destinations", []string{"-C", w.dir, "a.test", "b.test"}, "one DESTINATION expected"},
+		{"no destination", []string{"-c", w.dir}, "missing DESTINATION"},
+		{"-f and arguments", []string{"-c", w.dir, "-f", "list", "a.test"}, "one or the other"},
+		{"bad -shard", []string{"-c", w.dir, "-shard", "3/2", "a.test"}, "-shard"},
+		{"bad -j", []string{"-c", w.dir, "-j", "0", "a.test"}, "-j 0"},
+		{"-m without -l", []string{"-c", w.dir, "-m", "nexthop", "a.test"}, "give the level with -l"},
+		{"bad -l", []string{"-c", w.dir, "-l", "paranoid", "a.test"}, "not a security level"},
 		{"unknown flag", []string{"-frobnicate", "a.test"}, "flag provided but not defined"},
 		{"-o without =", []string{"-o", "smtp_tls_security_level", "a.test"}, "expected name=value"},
 		{"bad -version", []string{"-version", "three", "a.test"}, "-version"},
-		{"-C names no directory", []string{"-C", filepath.Join(w.dir, "nope"), "a.test"}, "configuration error"},
-		{"-tlsa without -cert", []string{"-C", w.dir, "-tlsa", "3 1 1 00", "a.test"}, "need -cert"},
-		{"-resolver in offline mode", []string{"-C", w.dir, "-cert", w.mxChain, "-resolver", "127.0.0.1:53", "a.test"}, "offline mode"},
-		{"-service for a domain is not supported yet", []string{"-C", w.dir, "-service", "relay", "a.test"}, "not supported yet"},
-		{"-cert file missing", []string{"-C", w.dir, "-version", "3.7.11", "-cert", filepath.Join(w.dir, "none.pem"), "a.test"}, "offline input"},
-		{"-cert file without certificates", []string{"-C", w.dir, "-version", "3.7.11", "-cert", filepath.Join(w.dir, "tls_policy"), "a.test"}, "offline input"},
-		{"-mx for a bracketed next hop", []string{"-C", w.dir, "-version", "3.7.11", "-cert", w.mxChain, "-mx", "x.test", "[a.test]"}, "not looked up in MX"},
-		{"§2.4 invalid smtp_tls_security_level is fatal in Postfix", []string{"-C", bad, "-version", "3.7.11", "-cert", w.mxChain, "a.test"}, "configuration error"},
-		{"bad next hop", []string{"-C", w.dir, "-version", "3.7.11", "-cert", w.mxChain, "[a.test"}, "invalid next-hop destination: missing \"]\""},
+		{"-C names no directory", []string{"-c", filepath.Join(w.dir, "nope"), "a.test"}, "configuration error"},
+		{"-tlsa without -cert", []string{"-c", w.dir, "-tlsa", "3 1 1 00", "a.test"}, "need -cert"},
+		{"-resolver in offline mode", []string{"-c", w.dir, "-cert", w.mxChain, "-resolver", "127.0.0.1:53", "a.test"}, "offline mode"},
+		{"-service for a domain is not supported yet", []string{"-c", w.dir, "-service", "relay", "a.test"}, "not supported yet"},
+		{"-cert file missing", []string{"-c", w.dir, "-version", "3.7.11", "-cert", filepath.Join(w.dir, "none.pem"), "a.test"}, "offline input"},
+		{"-cert file without certificates", []string{"-c", w.dir, "-version", "3.7.11", "-cert", filepath.Join(w.dir, "tls_policy"), "a.test"}, "offline input"},
+		{"-mx for a bracketed next hop", []string{"-c", w.dir, "-version", "3.7.11", "-cert", w.mxChain, "-mx", "x.test", "[a.test]"}, "not looked up in MX"},
+		{"§2.4 invalid smtp_tls_security_level is fatal in Postfix", []string{"-c", bad, "-version", "3.7.11", "-cert", w.mxChain, "a.test"}, "configuration error"},
+		{"bad next hop", []string{"-c", w.dir, "-version", "3.7.11", "-cert", w.mxChain, "[a.test"}, "invalid next-hop destination: missing \"]\""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -253,13 +257,13 @@ func TestUsageAndConfigErrors(t *testing.T) {
 	}
 	code, _, errs := invoke(t, "-h")
 	require.Equal(t, 0, code)
-	require.Contains(t, errs, "usage: check")
+	require.Contains(t, errs, "usage: postfixtls check")
 }
 
 // TestVersionDetection: without -version the installed Postfix's release is emulated.
 func TestVersionDetection(t *testing.T) {
 	w := newOfflineWorld(t)
-	_, out, errs := invoke(t, "-C", w.dir, "-json", "-cert", w.mxChain, "[mx.example.test]")
+	_, out, errs := invoke(t, "-c", w.dir, "-json", "-cert", w.mxChain, "[mx.example.test]")
 	var v struct {
 		PostfixVersion string `json:"postfix_version"`
 	}
@@ -286,7 +290,7 @@ func TestOfflineFastmail(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.cf"), []byte("smtp_tls_CAfile = "+dir+"/rootca.pem\n"), 0o644))
 
 	var out bytes.Buffer
-	code := run(context.Background(), []string{"-C", dir, "-version", "3.7.11", "-json",
+	code := run(context.Background(), []string{"-c", dir, "-version", "3.7.11", "-json",
 		"-o", "smtp_tls_security_level=secure",
 		"-cert", filepath.Join(dir, "chain.pem"), "-mx", "in1-smtp.messagingengine.test", "user@fastmail.test"}, &out, os.Stderr)
 	var v struct {
@@ -304,7 +308,7 @@ func TestOfflineFastmail(t *testing.T) {
 // verification, findings and JSON.
 func BenchmarkRunOffline(b *testing.B) {
 	w := newOfflineWorld(b)
-	args := []string{"-C", w.dir, "-version", "3.7.11", "-json", "-cert", w.meChain, "-mx", "in1-smtp.messagingengine.test", "user@fastmail.test"}
+	args := []string{"-c", w.dir, "-version", "3.7.11", "-json", "-cert", w.meChain, "-mx", "in1-smtp.messagingengine.test", "user@fastmail.test"}
 	for b.Loop() {
 		var out, errb bytes.Buffer
 		if code := run(context.Background(), args, &out, &errb); code != 1 {
@@ -321,7 +325,7 @@ func TestConfigDiagnostics(t *testing.T) {
 	_, err = f.WriteString("smtp_tls_loglevel = 1\nsmtp_tls_loglevel = 2\n")
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
-	args := []string{"-C", w.dir, "-version", "3.7.11", "-cert", w.mxChain, "[mx.example.test]"}
+	args := []string{"-c", w.dir, "-version", "3.7.11", "-cert", w.mxChain, "[mx.example.test]"}
 	_, out, _ := invoke(t, append([]string{"-json"}, args...)...)
 	var v struct {
 		Diagnostics []string `json:"config_diagnostics"`

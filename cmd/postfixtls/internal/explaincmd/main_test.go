@@ -1,4 +1,4 @@
-package main
+package explaincmd
 
 import (
 	"bytes"
@@ -37,7 +37,7 @@ func TestRunSeedWithConfig(t *testing.T) {
 	table := filepath.Join(t.TempDir(), "tls_policy")
 	require.NoError(t, os.WriteFile(table, []byte("fastmail.test secure\n"), 0o644))
 	dir := configDir(t, "smtp_tls_policy_maps = texthash:"+table+"\nsmtp_tls_CAfile = /etc/ssl/certs/ca-certificates.crt\n")
-	out := runFailed(t, []string{"-C", dir, "../../maillog/testdata/oracle/fastmail-secure-l2.log"}, nil)
+	out := runFailed(t, []string{"-c", dir, "../../../../maillog/testdata/oracle/fastmail-secure-l2.log"}, nil)
 	require.Contains(t, out, "fix: fastmail.test secure match=.messagingengine.test")
 	require.Contains(t, out, "== fastmail.test (1 deliveries: deferred 1; 1 recipients)")
 }
@@ -45,7 +45,7 @@ func TestRunSeedWithConfig(t *testing.T) {
 func TestRunJSONStdinGroupsAndOrders(t *testing.T) {
 	var in bytes.Buffer
 	for _, f := range []string{"verify-wrong-ca-l1", "fastmail-secure-l1", "verify-expired-l1", "fastmail-verify-l1"} {
-		b, err := os.ReadFile("../../maillog/testdata/oracle/" + f + ".log")
+		b, err := os.ReadFile("../../../../maillog/testdata/oracle/" + f + ".log")
 		require.NoError(t, err)
 		in.Write(b)
 	}
@@ -83,9 +83,9 @@ func TestRunUsage(t *testing.T) {
 func TestRunMissingMainCF(t *testing.T) {
 	dir := t.TempDir()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), []string{"-C", dir, "../../maillog/testdata/oracle/dane-311-mismatch-l1.log"}, nil, &out, &errb)
+	code := run(context.Background(), []string{"-c", dir, "../../../../maillog/testdata/oracle/dane-311-mismatch-l1.log"}, nil, &out, &errb)
 	require.Equal(t, exitUsage, code)
-	require.Equal(t, "explain: postfix configuration error: open "+filepath.Join(dir, "main.cf")+": no such file or directory\n", errb.String())
+	require.Equal(t, "postfixtls explain: postfix configuration error: open "+filepath.Join(dir, "main.cf")+": no such file or directory\n", errb.String())
 }
 
 // TestRunEmulated checks the release explain emulates with -C and where it came from
@@ -94,7 +94,7 @@ func TestRunMissingMainCF(t *testing.T) {
 // emulated and nothing is said.
 func TestRunEmulated(t *testing.T) {
 	dir := configDir(t, "smtp_tls_policy_maps = inline:{example.test=verify}\n")
-	b, err := os.ReadFile("../../maillog/testdata/oracle/verify-wrong-ca-l1.log")
+	b, err := os.ReadFile("../../../../maillog/testdata/oracle/verify-wrong-ca-l1.log")
 	require.NoError(t, err)
 	withVersion := string(b)
 	noVersion := strings.ReplaceAll(withVersion, "postfix/master[205]: daemon started -- version 3.7.11, configuration /etc/postfix\n", "")
@@ -115,11 +115,11 @@ func TestRunEmulated(t *testing.T) {
 		from     string
 		logField string // -json "log_version"
 	}{
-		{"the -version flag wins over the log", []string{"-C", dir, "-version", "3.6.1"}, withVersion,
+		{"the -version flag wins over the log", []string{"-c", dir, "-version", "3.6.1"}, withVersion,
 			"postfix      3.6.1  from -version", "3.6.1", "-version", "3.7.11"},
-		{"master(8) daemon started -- version", []string{"-C", dir}, withVersion,
+		{"master(8) daemon started -- version", []string{"-c", dir}, withVersion,
 			"postfix      3.7.11  from the log (master: daemon started -- version 3.7.11)", "3.7.11", "log", "3.7.11"},
-		{"no version in the log: the installed release, else the newest known", []string{"-C", dir}, noVersion,
+		{"no version in the log: the installed release, else the newest known", []string{"-c", dir}, noVersion,
 			defText, defVersion, defFrom, ""},
 		{"without -C no release is emulated", nil, withVersion, "", "", "", "3.7.11"},
 	} {
@@ -152,20 +152,20 @@ func TestRunEmulated(t *testing.T) {
 	}
 	var out, errb bytes.Buffer
 	require.Equal(t, exitUsage, run(context.Background(), []string{"-version", "3.x"}, strings.NewReader(withVersion), &out, &errb))
-	require.Equal(t, "explain: -version: invalid Postfix version \"3.x\": \"x\" is not a number\n", errb.String(), "the value once")
+	require.Equal(t, "postfixtls explain: -version: invalid Postfix version \"3.x\": \"x\" is not a number\n", errb.String(), "the value once")
 }
 
 // TestRunSkippedLines checks the report of lines that are not log lines: the oracle logs'
 // "# case ..." header, counted in the right number.
 func TestRunSkippedLines(t *testing.T) {
 	var out, errb bytes.Buffer
-	code := run(context.Background(), []string{"../../maillog/testdata/oracle/verify-wrong-ca-l1.log"}, nil, &out, &errb)
+	code := run(context.Background(), []string{"../../../../maillog/testdata/oracle/verify-wrong-ca-l1.log"}, nil, &out, &errb)
 	require.Equal(t, exitFailed, code)
-	require.Equal(t, "explain: 1 line skipped or not understood (first: line 1: not a Postfix log line: a \"#\" comment)\n", errb.String())
+	require.Equal(t, "postfixtls explain: 1 line skipped or not understood (first: line 1: not a Postfix log line: a \"#\" comment)\n", errb.String())
 	errb.Reset()
 	code = run(context.Background(), nil, strings.NewReader("# one\n\nnot a log line\npostfix/qmgr[1]: ABCDE12345: removed\n"), &out, &errb)
 	require.Equal(t, exitOK, code)
-	require.Equal(t, "explain: 2 lines skipped or not understood (first: line 1: not a Postfix log line: a \"#\" comment)\n", errb.String(), "the blank line is skipped silently")
+	require.Equal(t, "postfixtls explain: 2 lines skipped or not understood (first: line 1: not a Postfix log line: a \"#\" comment)\n", errb.String(), "the blank line is skipped silently")
 }
 
 // TestRunSuspended runs explain -C on the real Postfix 3.7.11 log in which qmgr(8)
@@ -173,7 +173,7 @@ func TestRunSkippedLines(t *testing.T) {
 // so and the finding is that of the newest delivery that connected.
 func TestRunSuspended(t *testing.T) {
 	dir := configDir(t, "smtp_tls_policy_maps = inline:{example.test=verify}\nsmtp_tls_CAfile = /etc/postfix/rootca.pem\n")
-	out := runFailed(t, []string{"-C", dir, "../../maillog/testdata/oracle/verify-wrong-ca-suspended-l1.log"}, nil)
+	out := runFailed(t, []string{"-c", dir, "../../../../maillog/testdata/oracle/verify-wrong-ca-suspended-l1.log"}, nil)
 	require.Contains(t, out, "   verdict: deferred: delivery temporarily suspended: Server certificate not verified (dsn=4.7.5, relay=none); 11 status lines for this destination\n")
 	require.Contains(t, out, "   - not attempted: the queue manager had suspended deliveries to this destination after a delivery to it failed, and deferred this one without connecting; the newest earlier failed delivery with connections, D6AFD984906 to user4@example.test at Dec 03 19:32:31")
 	require.Contains(t, out, "   policy: verify (")
@@ -193,7 +193,7 @@ func runCode(t *testing.T, args []string, stdin io.Reader) (int, string, string)
 // "", a host field.
 func stamped(t *testing.T, name, stamp, host string) string {
 	t.Helper()
-	b, err := os.ReadFile("../../maillog/testdata/oracle/" + name + ".log")
+	b, err := os.ReadFile("../../../../maillog/testdata/oracle/" + name + ".log")
 	require.NoError(t, err)
 	var sb strings.Builder
 	for _, l := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
@@ -266,11 +266,11 @@ func TestRunNoPostfixLines(t *testing.T) {
 		code, out, errs := runCode(t, []string{f}, nil)
 		require.Equal(t, exitUsage, code)
 		require.Empty(t, out)
-		require.Equal(t, "explain: no Postfix log lines found in "+f+"\n", errs)
+		require.Equal(t, "postfixtls explain: no Postfix log lines found in "+f+"\n", errs)
 	}
 	code, _, errs := runCode(t, nil, strings.NewReader("sshd[1]: Accepted publickey\n"))
 	require.Equal(t, exitUsage, code)
-	require.Equal(t, "explain: no Postfix log lines found in standard input\n", errs)
+	require.Equal(t, "postfixtls explain: no Postfix log lines found in standard input\n", errs)
 	// An empty input is no error: there is nothing to explain.
 	code, out, _ := runCode(t, nil, strings.NewReader(""))
 	require.Equal(t, exitOK, code)
@@ -281,7 +281,7 @@ func TestRunNoPostfixLines(t *testing.T) {
 func TestRunCaps(t *testing.T) {
 	var in bytes.Buffer
 	for _, f := range []string{"verify-wrong-ca-l1", "fastmail-secure-l1", "mx-fallback-second-mx-l1"} {
-		b, err := os.ReadFile("../../maillog/testdata/oracle/" + f + ".log")
+		b, err := os.ReadFile("../../../../maillog/testdata/oracle/" + f + ".log")
 		require.NoError(t, err)
 		in.Write(b)
 	}
@@ -301,7 +301,7 @@ func TestRunCaps(t *testing.T) {
 	require.Equal(t, 1, res.Counts.MaxDestinations)
 	code, _, errs := runCode(t, []string{"-max-destinations", "0"}, nil)
 	require.Equal(t, exitUsage, code)
-	require.Equal(t, "explain: -max-destinations 0: must be at least 1\n", errs)
+	require.Equal(t, "postfixtls explain: -max-destinations 0: must be at least 1\n", errs)
 }
 
 // TestRunFileOrder: files are read oldest first by their first timestamp, so the newest

@@ -1,4 +1,4 @@
-package main
+package checkcmd
 
 import (
 	"errors"
@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/postfixtls/postfixtls/cmd/postfixtls/internal/cli"
 )
 
 // FuzzParseArgs feeds arbitrary command lines (arguments separated by NUL) to the parser: it
@@ -32,22 +34,29 @@ func FuzzParseArgs(f *testing.F) {
 		}
 		o, err := parseArgs(args, io.Discard)
 		if err != nil {
-			var ue *usageError
+			var ue *cli.UsageError
 			if !errors.As(err, &ue) && !errors.Is(err, flag.ErrHelp) {
 				t.Fatalf("%q: error of type %T: %v", args, err, err)
 			}
 			return
 		}
-		if strings.TrimSpace(o.destination) == "" {
-			t.Fatalf("%q: accepted without a destination", args)
+		for _, d := range o.dests {
+			if strings.TrimSpace(d) == "" {
+				t.Fatalf("%q: accepted an empty destination", args)
+			}
 		}
-		for _, ov := range o.overrides {
+		for _, ov := range o.cfg.Overrides {
 			if name, _, ok := strings.Cut(ov, "="); !ok || strings.TrimSpace(name) == "" {
 				t.Fatalf("%q: accepted override %q", args, ov)
 			}
 		}
-		if o.service != "" && !explicitNextHop(o.destination) {
-			t.Fatalf("%q: -service accepted for %q", args, o.destination)
+		if o.checkDestinations() != nil {
+			return
+		}
+		for _, d := range o.dests {
+			if o.service != "" && !explicitNextHop(d) {
+				t.Fatalf("%q: -service accepted for %q", args, d)
+			}
 		}
 	})
 }

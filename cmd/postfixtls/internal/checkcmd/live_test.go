@@ -1,4 +1,4 @@
-package main
+package checkcmd
 
 import (
 	"context"
@@ -141,7 +141,7 @@ func TestLive(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			before := len(w.servers[c.server].Sessions())
-			args := append([]string{"-C", w.dir, "-version", "3.7.11", "-resolver", w.resolver, "-json"}, c.extra...)
+			args := append([]string{"-c", w.dir, "-version", "3.7.11", "-resolver", w.resolver, "-json"}, c.extra...)
 			code, out, errs := invoke(t, append(args, c.dest)...)
 			require.Equal(t, c.code, code, "stderr: %s\nstdout: %s", errs, out)
 			var v struct {
@@ -177,7 +177,7 @@ func TestLive(t *testing.T) {
 	}
 
 	t.Run("human output names the resolver, the attempt and the verdict", func(t *testing.T) {
-		code, out, errs := invoke(t, "-C", w.dir, "-version", "3.7.11", "-resolver", w.resolver, "user@example.test")
+		code, out, errs := invoke(t, "-c", w.dir, "-version", "3.7.11", "-resolver", w.resolver, "user@example.test")
 		require.Equal(t, 0, code, errs)
 		require.Contains(t, out, "dns          -resolver "+w.resolver)
 		require.Contains(t, out, fmt.Sprintf("mx.example.test[127.0.1.20]:%d", w.port))
@@ -189,7 +189,7 @@ func TestLive(t *testing.T) {
 		}, 5*time.Second, 10*time.Millisecond, "§6.3 DANE sends the TLSA base domain as SNI")
 	})
 	t.Run("-probe-rcpt: smtp_rcpt_fail 550 5.1.1 bounces the recipient after a TLS session Postfix accepts", func(t *testing.T) {
-		code, out, errs := invoke(t, "-C", w.dir, "-version", "3.7.11", "-resolver", w.resolver, "-probe-rcpt", "-sender", "me@client.test", "-json", "user@reject.test")
+		code, out, errs := invoke(t, "-c", w.dir, "-version", "3.7.11", "-resolver", w.resolver, "-probe-rcpt", "-sender", "me@client.test", "-json", "user@reject.test")
 		require.Equal(t, 1, code, errs)
 		var v struct {
 			Outcome, DSN, Reason string
@@ -208,14 +208,14 @@ func TestLive(t *testing.T) {
 		require.Equal(t, "FROM:<me@client.test>", last.MailFrom)
 		require.NotContains(t, last.Commands, "DATA")
 
-		code, out, errs = invoke(t, "-C", w.dir, "-version", "3.7.11", "-resolver", w.resolver, "-probe-rcpt", "user@reject.test")
+		code, out, errs = invoke(t, "-c", w.dir, "-version", "3.7.11", "-resolver", w.resolver, "-probe-rcpt", "user@reject.test")
 		require.Equal(t, 1, code, errs)
 		require.Contains(t, out, "status=bounced (host mx.reject.test[127.0.1.50] said: 550 5.1.1")
 		require.Contains(t, out, "recipient    rejected <user@reject.test> from <>: 550 5.1.1")
 		require.Contains(t, out, "[recipient-refused] The TLS policy is not the problem")
 	})
 	t.Run("without -probe-rcpt the verdict says the recipient was not tested", func(t *testing.T) {
-		code, out, errs := invoke(t, "-C", w.dir, "-version", "3.7.11", "-resolver", w.resolver, "-json", "user@reject.test")
+		code, out, errs := invoke(t, "-c", w.dir, "-version", "3.7.11", "-resolver", w.resolver, "-json", "user@reject.test")
 		require.Equal(t, 0, code, errs)
 		var v struct {
 			Outcome   string
@@ -225,27 +225,27 @@ func TestLive(t *testing.T) {
 		require.Equal(t, "deliver", v.Outcome)
 		require.Equal(t, "not-tested", v.Recipient.Check)
 		require.Contains(t, v.Recipient.Note, "not tested")
-		_, out, _ = invoke(t, "-C", w.dir, "-version", "3.7.11", "-resolver", w.resolver, "user@reject.test")
+		_, out, _ = invoke(t, "-c", w.dir, "-version", "3.7.11", "-resolver", w.resolver, "user@reject.test")
 		require.Contains(t, out, "status=sent (the recipient was not tested")
 	})
 	t.Run("-probe-rcpt with an accepting server: the recipient was accepted", func(t *testing.T) {
-		code, out, errs := invoke(t, "-C", w.dir, "-version", "3.7.11", "-resolver", w.resolver, "-probe-rcpt", "user@example.test")
+		code, out, errs := invoke(t, "-c", w.dir, "-version", "3.7.11", "-resolver", w.resolver, "-probe-rcpt", "user@example.test")
 		require.Equal(t, 0, code, errs)
 		require.Contains(t, out, "status=sent (the server accepted the recipient; the message itself, DATA, was not sent)")
 		require.Contains(t, out, "recipient    accepted <user@example.test> from <>: 250")
 	})
 	t.Run("-probe-rcpt needs an address", func(t *testing.T) {
-		code, _, errs := invoke(t, "-C", w.dir, "-version", "3.7.11", "-resolver", w.resolver, "-probe-rcpt", "example.test")
+		code, _, errs := invoke(t, "-c", w.dir, "-version", "3.7.11", "-resolver", w.resolver, "-probe-rcpt", "example.test")
 		require.Equal(t, 2, code)
 		require.Contains(t, errs, "-probe-rcpt needs a recipient address")
 	})
 	t.Run("-service naming no master.cf service is a configuration error", func(t *testing.T) {
-		code, out, errs := invoke(t, "-C", w.dir, "-version", "3.7.11", "-resolver", w.resolver, "-service", "nosuch", "[mx.plain.test]")
+		code, out, errs := invoke(t, "-c", w.dir, "-version", "3.7.11", "-resolver", w.resolver, "-service", "nosuch", "[mx.plain.test]")
 		require.Equal(t, 2, code, out)
 		require.Contains(t, errs, `transport "nosuch" has no master.cf service`)
 	})
 	t.Run("-resolver must be host:port", func(t *testing.T) {
-		code, _, errs := invoke(t, "-C", w.dir, "-version", "3.7.11", "-resolver", "not an address", "user@example.test")
+		code, _, errs := invoke(t, "-c", w.dir, "-version", "3.7.11", "-resolver", "not an address", "user@example.test")
 		require.Equal(t, 2, code)
 		require.Contains(t, errs, "-resolver")
 	})

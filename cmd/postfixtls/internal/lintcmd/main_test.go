@@ -1,4 +1,4 @@
-package main
+package lintcmd
 
 import (
 	"bytes"
@@ -44,12 +44,12 @@ func TestExitStatus(t *testing.T) {
 		args []string
 		want int
 	}{
-		{"clean table", []string{"-C", clean}, exitClean},
-		{"notes alone do not count", []string{"-C", notes}, exitClean},
-		{"advice only", []string{"-C", advice}, exitAdvice},
-		{"Postfix-level error", []string{"-C", errs}, exitErrors},
-		{"main.cf line without '=' is fatal for Postfix", []string{"-C", syntax}, exitErrors},
-		{"unreadable main.cf", []string{"-C", filepath.Join(clean, "nonexistent")}, exitUsage},
+		{"clean table", []string{"-c", clean}, exitClean},
+		{"notes alone do not count", []string{"-c", notes}, exitClean},
+		{"advice only", []string{"-c", advice}, exitAdvice},
+		{"Postfix-level error", []string{"-c", errs}, exitErrors},
+		{"main.cf line without '=' is fatal for Postfix", []string{"-c", syntax}, exitErrors},
+		{"unreadable main.cf", []string{"-c", filepath.Join(clean, "nonexistent")}, exitUsage},
 		{"no arguments", nil, exitUsage},
 		{"bad flag", []string{"-nope"}, exitUsage},
 		{"bad version", []string{"-version", "x.y", "t"}, exitUsage},
@@ -70,7 +70,7 @@ func TestExitStatus(t *testing.T) {
 // and nothing on stdout.
 func TestUnreadableConfig(t *testing.T) {
 	var out, errOut bytes.Buffer
-	code := run(context.Background(), []string{"-json", "-version", "3.7.11", "-C", filepath.Join(t.TempDir(), "none")}, &out, &errOut)
+	code := run(context.Background(), []string{"-json", "-version", "3.7.11", "-c", filepath.Join(t.TempDir(), "none")}, &out, &errOut)
 	assert.Equal(t, exitUsage, code)
 	assert.Empty(t, out.String())
 	assert.Contains(t, errOut.String(), "lint: cannot read Postfix configuration")
@@ -80,7 +80,7 @@ func TestUnreadableConfig(t *testing.T) {
 func TestJSONShape(t *testing.T) {
 	dir := configDir(t, baseMain+"relayhost = [r.example]:587\n", map[string]string{"tls_policy": "[r.example] encrypt\nexample.com securee\n"})
 	var out bytes.Buffer
-	code := run(context.Background(), []string{"-json", "-C", dir, "-version", "3.7.11"}, &out, &bytes.Buffer{})
+	code := run(context.Background(), []string{"-json", "-c", dir, "-version", "3.7.11"}, &out, &bytes.Buffer{})
 	assert.Equal(t, exitErrors, code)
 	var raw map[string]json.RawMessage
 	require.NoError(t, json.Unmarshal(out.Bytes(), &raw))
@@ -113,7 +113,7 @@ func TestJSONShape(t *testing.T) {
 func TestHumanOutput(t *testing.T) {
 	dir := configDir(t, baseMain, map[string]string{"tls_policy": "*.example.com verify\n"})
 	var out bytes.Buffer
-	code := run(context.Background(), []string{"-C", dir, "-version", "3.7.11"}, &out, &bytes.Buffer{})
+	code := run(context.Background(), []string{"-c", dir, "-version", "3.7.11"}, &out, &bytes.Buffer{})
 	assert.Equal(t, exitAdvice, code)
 	lines := strings.Split(out.String(), "\n")
 	assert.Equal(t, dir+`/tls_policy:1: warning: wildcard-key: key "*.example.com" is a literal string, not a wildcard: no next hop is ever "*.example.com"`, lines[0])
@@ -126,13 +126,14 @@ func TestHumanOutput(t *testing.T) {
 func TestMaxFlag(t *testing.T) {
 	dir := configDir(t, baseMain, map[string]string{"tls_policy": "a.example. may\nb.example. may\nc.example. may\n"})
 	var out bytes.Buffer
-	run(context.Background(), []string{"-C", dir, "-version", "3.7.11", "-max", "1"}, &out, &bytes.Buffer{})
+	run(context.Background(), []string{"-c", dir, "-version", "3.7.11", "-max", "1"}, &out, &bytes.Buffer{})
 	assert.Contains(t, out.String(), ": note: more-findings: 2 more trailing-dot-key warning findings not shown\n")
 	assert.Contains(t, out.String(), "lint (Postfix 3.7.11): 0 errors, 3 warnings, 0 notes\n")
 }
 
 // TestLintTableOnly lints a table given on the command line (no main.cf: built-in defaults).
 func TestLintTableOnly(t *testing.T) {
+	t.Chdir("../../../../examples/lint")
 	var out bytes.Buffer
 	run(context.Background(), []string{"-version", "3.7.11", "testdata/tls_policy"}, &out, &out)
 	assert.Equal(t, `testdata/tls_policy:2: error: unknown-attribute: smtp_tls_policy_maps, next-hop destination "example.com": invalid attribute name: "tls_connection_reuse"
