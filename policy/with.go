@@ -657,7 +657,10 @@ type editedTable struct {
 	name, file string
 	rows       []rowEdit
 	index      *tables.SourceTable // key -> index into rows, keys compared as the table does
-	utf8       bool
+	// literal maps the one string a pattern row matches to its index into rows (a
+	// case-insensitive pattern as NUL + the lower-case string); nil without such rows.
+	literal map[string]int
+	utf8    bool
 }
 
 func newEditedTable(inner tables.Table, name, file string, rows []rowEdit, fixed, utf8On bool) *editedTable {
@@ -670,7 +673,25 @@ func newEditedTable(inner tables.Table, name, file string, rows []rowEdit, fixed
 	}
 	idx, _ := tables.ParseSource(strings.NewReader(b.String()), "", "texthash:"+name,
 		tables.Options{FoldFixed: fixed, UTF8: utf8On, DuplicateWarn: true})
-	return &editedTable{inner: inner, name: name, file: file, rows: rows, index: idx, utf8: utf8On}
+	t := &editedTable{inner: inner, name: name, file: file, rows: rows, index: idx, utf8: utf8On}
+	if !fixed {
+		// A pattern-table row whose pattern matches one string (/^example\.test$/) answers
+		// that string, in place of the rule it replaces.
+		typ, _, _ := strings.Cut(name, ":")
+		for i := len(rows) - 1; i >= 0; i-- {
+			if lp, ok := tables.ParseLiteralPattern(typ, rows[i].key); ok {
+				if t.literal == nil {
+					t.literal = map[string]int{}
+				}
+				k := lp.Literal
+				if !lp.CaseSensitive {
+					k = "\x00" + strings.ToLower(k)
+				}
+				t.literal[k] = i
+			}
+		}
+	}
+	return t
 }
 
 // Name returns the table's name as configured (as the fix gave it, for a new table).
@@ -692,8 +713,15 @@ func (t *editedTable) Diagnostics() []tables.Diagnostic {
 // Lookup answers the edited keys from the edits and every other key from the table.
 func (t *editedTable) Lookup(ctx context.Context, key string) (tables.Result, error) {
 	r, err := t.index.Lookup(ctx, key)
-	if err == nil && r.Found {
-		i, _ := strconv.Atoi(r.Value)
+	i, lit := t.literalRow(key)
+	if lit || (err == nil && r.Found) {
+		srcKey := ""
+		if lit {
+			srcKey = t.rows[i].key
+		} else {
+			i, _ = strconv.Atoi(r.Value)
+			srcKey = r.Source.Key
+		}
 		e := t.rows[i]
 		if e.del {
 			return tables.Result{}, nil
@@ -703,12 +731,24 @@ func (t *editedTable) Lookup(ctx context.Context, key string) (tables.Result, er
 				fmt.Sprintf("%s: key \"%s\": non-UTF-8 value \"%s\": malformed UTF-8 or invalid codepoint", t.Name(), key, e.value)}}
 		}
 		return tables.Result{Found: true, Value: e.value, Source: tables.Source{Table: t.name, File: t.file,
-			Key: r.Source.Key, Raw: e.key + " " + e.value, Note: FixNote}}, nil
+			Key: srcKey, Raw: e.key + " " + e.value, Note: FixNote}}, nil
 	}
 	if t.inner != nil {
 		return t.inner.Lookup(ctx, key)
 	}
 	return tables.Result{Warnings: r.Warnings}, nil
+}
+
+// literalRow returns the row whose one-string pattern matches key, if any.
+func (t *editedTable) literalRow(key string) (int, bool) {
+	if t.literal == nil {
+		return 0, false
+	}
+	if i, ok := t.literal[key]; ok {
+		return i, true
+	}
+	i, ok := t.literal["\x00"+strings.ToLower(key)]
+	return i, ok
 }
 
 // FS returns the file system of the Settings the policy was computed from (see

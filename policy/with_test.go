@@ -81,6 +81,30 @@ func TestWith(t *testing.T) {
 				require.Equal(t, Source{Kind: FromPolicyTable, Table: "texthash:" + dir + "/tls_policy", Key: "fastmail.fm",
 					File: dir + "/tls_policy", Raw: "fastmail.fm secure match=.messagingengine.com ciphers=high", Note: FixNote}, after.Source)
 			}},
+		{"a regexp rule whose pattern matches only the next hop is rewritten in place",
+			"smtp_tls_policy_maps = regexp:{{dir}}/tls_policy\n",
+			map[string]string{"tls_policy": "/^example\\.test$/i secure match=nomatch.test ciphers=high\n/\\.test$/ encrypt\n"}, "user@example.test",
+			func(dir string) []finding.Fix {
+				return []finding.Fix{{Kind: finding.FixTableRow, Table: "regexp:" + dir + "/tls_policy", Key: `/^example\.test$/i`,
+					Value: "secure match=mx.example.test ciphers=high"}}
+			},
+			func(t *testing.T, before, after Policy, dir string) {
+				require.Equal(t, []string{"nomatch.test"}, before.Match)
+				require.Equal(t, []string{"mx.example.test"}, after.Match)
+				require.Equal(t, "high", after.Ciphers)
+				require.Equal(t, `/^example\.test$/i secure match=mx.example.test ciphers=high`, after.Source.Raw)
+				require.Equal(t, FixNote, after.Source.Note)
+			}},
+		{"a case-sensitive rewritten rule does not answer the next hop in another case",
+			"smtp_tls_policy_maps = regexp:{{dir}}/tls_policy\n",
+			map[string]string{"tls_policy": "/^example\\.test$/i secure match=nomatch.test\n/\\.test$/ encrypt\n"}, "user@EXAMPLE.test",
+			func(dir string) []finding.Fix {
+				return []finding.Fix{{Kind: finding.FixTableRow, Table: "regexp:" + dir + "/tls_policy", Key: `/^example\.test$/i`, Value: "verify"}}
+			},
+			func(t *testing.T, before, after Policy, dir string) {
+				require.Equal(t, Encrypt, before.Level)
+				require.Equal(t, Encrypt, after.Level)
+			}},
 		{"a new .example.com row covers sub.example.com through parent-domain recursion", maps,
 			map[string]string{"tls_policy": "example.com secure\n"}, "user@sub.example.com",
 			func(dir string) []finding.Fix {

@@ -59,7 +59,9 @@ func applyEdit(c *Case, fx finding.Fix) error {
 	case finding.FixTableRow:
 		var rows *[]string
 		switch fx.Table {
-		case policyTable, "":
+		case policyTable, "", "regexp:/etc/postfix/tls_policy", "pcre:/etc/postfix/tls_policy":
+			// A case's MainCF may name its policy file as a pattern table; a row of it is
+			// then a rule, keyed by its pattern.
 			rows = &c.Policy
 		case transportTable:
 			rows = &c.Transport

@@ -98,3 +98,41 @@ func FuzzNetstring(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseLiteralPattern: a rule ParseLiteralPattern calls literal matches, as a one-rule
+// table, its literal (in another case too unless case-sensitive) and nothing longer.
+func FuzzParseLiteralPattern(f *testing.F) {
+	for _, s := range []string{`/^example\.test$/ secure`, `/^example\.test$/i v`, `|^\[a\]$|ii v`, `#^a$# v`, `/^a$/!/b/ v`, `!/^a$/ v`} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, rule string, pcre bool) {
+		typ := "regexp"
+		if pcre {
+			typ = "pcre"
+		}
+		lp, ok := ParseLiteralPattern(typ, rule)
+		if !ok {
+			return
+		}
+		if strings.ContainsAny(rule, "\n\r\x00") {
+			return
+		}
+		tbl, err := ParseRegexp(typ, "f", lp.Pattern+" value\n", Options{})
+		if err != nil {
+			return
+		}
+		ctx := context.Background()
+		if r, err := tbl.Lookup(ctx, lp.Literal); err != nil || !r.Found {
+			t.Fatalf("%q: %q does not match its literal %q (%v)", rule, lp.Pattern, lp.Literal, err)
+		}
+		if r, _ := tbl.Lookup(ctx, lp.Literal+"x"); r.Found {
+			t.Fatalf("%q: %q matches more than %q", rule, lp.Pattern, lp.Literal)
+		}
+		if up := strings.ToUpper(lp.Literal); up != lp.Literal {
+			if r, _ := tbl.Lookup(ctx, up); r.Found == lp.CaseSensitive {
+				t.Fatalf("%q: %q in upper case: found %v, case-sensitive %v", rule, lp.Pattern, r.Found, lp.CaseSensitive)
+			}
+		}
+	})
+}

@@ -509,3 +509,59 @@ func (t *RegexpTable) Lookup(ctx context.Context, key string) (Result, error) {
 	}
 	return Result{}, nil
 }
+
+// LiteralPattern is a regexp: or pcre: rule whose pattern matches exactly one string: an
+// anchored pattern of letters, digits, '-', '_' and escaped dots or brackets, such as
+// /^example\.test$/ (a row for one next hop, written in a pattern table).
+type LiteralPattern struct {
+	// Pattern is the pattern as written, delimiters and flags included.
+	Pattern string
+	// Literal is the one string it matches ("example.test").
+	Literal string
+	// CaseSensitive is set when the flags turn off the tables' default of ignoring case
+	// (flag i, for regexp: and pcre: alike).
+	CaseSensitive bool
+}
+
+// ParseLiteralPattern reports whether rule (a line of a table of type typ, "regexp" or
+// "pcre": the pattern, then the value) starts with a LiteralPattern, and returns it. A
+// negated pattern, a second pattern and anything with regular-expression operators are not
+// literal.
+func ParseLiteralPattern(typ, rule string) (LiteralPattern, bool) {
+	start := 0
+	for start < len(rule) && isSpace(rule[start]) {
+		start++
+	}
+	if start == len(rule) || rule[start] == '#' || rule[start] == '\\' || isAlnum(rule[start]) {
+		return LiteralPattern{}, false // a comment, or a word (IF, ENDIF), not a pattern
+	}
+	t := &RegexpTable{typ: typ}
+	pat, rest, ok := t.getPattern(0, rule)
+	if !ok || !pat.match || strings.HasPrefix(rest, "!") || (rest != "" && !isSpace(rest[0])) {
+		return LiteralPattern{}, false
+	}
+	body := pat.text
+	if len(body) < 3 || body[0] != '^' || body[len(body)-1] != '$' {
+		return LiteralPattern{}, false
+	}
+	body = body[1 : len(body)-1]
+	var lit strings.Builder
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		switch {
+		case c == '\\' && i+1 < len(body) && strings.IndexByte(".[]-", body[i+1]) >= 0:
+			i++
+			lit.WriteByte(body[i])
+		case isAlnum(c) || c == '-' || c == '_':
+			lit.WriteByte(c)
+		default:
+			return LiteralPattern{}, false
+		}
+	}
+	end := len(rule) - len(rest)
+	if c := end - len(pat.flags) - 1; c <= start || rule[c] != rule[start] {
+		return LiteralPattern{}, false // closed by a trailing backslash, not the delimiter
+	}
+	return LiteralPattern{Pattern: rule[start:end], Literal: lit.String(),
+		CaseSensitive: strings.Count(pat.flags, "i")%2 == 1}, true
+}

@@ -320,3 +320,31 @@ func TestPCRESlashXIsAByte(t *testing.T) {
 		assert.Equal(t, want, r.Value, "key %q", key)
 	}
 }
+
+// TestParseLiteralPattern: only an anchored pattern without operators matches one string;
+// flag i (an odd number of times) makes it case-sensitive, as in dict_regexp.c/dict_pcre.c.
+func TestParseLiteralPattern(t *testing.T) {
+	for _, tc := range []struct {
+		typ, rule string
+		want      LiteralPattern
+		ok        bool
+	}{
+		{"regexp", `/^example\.test$/ secure`, LiteralPattern{Pattern: `/^example\.test$/`, Literal: "example.test"}, true},
+		{"regexp", `  /^example\.test$/i	secure`, LiteralPattern{Pattern: `/^example\.test$/i`, Literal: "example.test", CaseSensitive: true}, true},
+		{"pcre", `/^\[mx-1\.example\.test\]$/ii verify`, LiteralPattern{Pattern: `/^\[mx-1\.example\.test\]$/ii`, Literal: "[mx-1.example.test]"}, true},
+		{"regexp", `|^example\.test$| secure`, LiteralPattern{Pattern: `|^example\.test$|`, Literal: "example.test"}, true},
+		{"regexp", `#^example\.test$# secure`, LiteralPattern{}, false},  // a comment
+		{"regexp", `/^example.test$/ secure`, LiteralPattern{}, false},   // "." is any character
+		{"regexp", `/example\.test$/ secure`, LiteralPattern{}, false},   // not anchored at the start
+		{"regexp", `/^example\.test/ secure`, LiteralPattern{}, false},   // not anchored at the end
+		{"regexp", `!/^example\.test$/ secure`, LiteralPattern{}, false}, // negated
+		{"regexp", `/^example\.test$/!/^x/ secure`, LiteralPattern{}, false},
+		{"regexp", `/^(example)\.test$/ secure`, LiteralPattern{}, false},
+		{"regexp", `/^example\.test$/q secure`, LiteralPattern{}, false}, // unknown flag: Postfix skips the rule
+		{"regexp", `/^example\.test$`, LiteralPattern{}, false},
+	} {
+		got, ok := ParseLiteralPattern(tc.typ, tc.rule)
+		assert.Equal(t, tc.ok, ok, tc.rule)
+		assert.Equal(t, tc.want, got, tc.rule)
+	}
+}

@@ -203,8 +203,20 @@ func (e *evaluator) rowFix(level policy.Level, set []policy.Attribute, remove []
 		return fx, false
 	case p.Source.Kind == policy.FromPolicyTable && !fixedStringTable(p.Source.Table):
 		// A pattern (or static) table holds no row for this key, and editing the row that
-		// matched would change every destination it covers.
-		return fx, false
+		// matched would change every destination it covers, unless its pattern matches
+		// this next hop only (/^example\.test$/): then that rule is rewritten in place.
+		typ, _, _ := strings.Cut(p.Source.Table, ":")
+		lp, ok := tables.ParseLiteralPattern(typ, p.Source.Raw)
+		if !ok || p.Entry == nil || (typ != "regexp" && typ != "pcre") {
+			return fx, false
+		}
+		val, err := p.Entry.Edit(ed)
+		if err != nil {
+			return fx, false
+		}
+		fx.Table, fx.Key, fx.Value, fx.Old = p.Source.Table, lp.Pattern, val, oldValue(p)
+		fx.Note = strings.TrimSpace(fx.Note + fmt.Sprintf("; the rule %s in place (its pattern matches only %s)", lp.Pattern, lp.Literal))
+		return fx, true
 	}
 	if p.Entry != nil && p.Source.Kind == policy.FromPolicyTable {
 		val, err := p.Entry.Edit(ed)

@@ -612,3 +612,41 @@ func TestDiagnoseSTARTTLSRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestDiagnosePatternRow: a regexp: or pcre: rule whose pattern matches only the next hop
+// (/^fastmail\.fm$/) is a row for it, so its fix rewrites the rule in place with the other
+// attributes kept (conformance table/regexp-case-sensitive/lower-case-rcpt: real Postfix
+// 3.7.11 delivers after it); a rule whose pattern covers more names gets no row fix.
+func TestDiagnosePatternRow(t *testing.T) {
+	for _, c := range []struct {
+		typ, rule string
+		want      string // the first fix; "" none
+	}{
+		{"regexp", `/^fastmail\.fm$/ secure ciphers=high`, `/^fastmail\.fm$/ secure match=.messagingengine.com ciphers=high`},
+		{"pcre", `/^fastmail\.fm$/i secure ciphers=high`, `/^fastmail\.fm$/i secure match=.messagingengine.com ciphers=high`},
+		{"regexp", `/fastmail\.fm$/ secure ciphers=high`, ""},
+	} {
+		file := filepath.Join(t.TempDir(), "tls_policy")
+		if err := os.WriteFile(file, []byte(c.rule+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		d := fastmailMaps(t, policy.V(3, 7, 11), c.typ+":"+file, false).d
+		if d.Outcome != verdict.OutcomeDefer {
+			t.Fatalf("%s: decision %s %q", c.rule, d.Outcome, d.Reason)
+		}
+		var first *finding.Fix
+		for _, f := range d.Findings {
+			for i := range f.Fixes {
+				if first == nil && f.Fixes[i].Kind == finding.FixTableRow {
+					first = &f.Fixes[i]
+				}
+			}
+		}
+		switch {
+		case c.want == "" && first != nil:
+			t.Errorf("%s: a row fix %q for a pattern that covers other names", c.rule, first.String())
+		case c.want != "" && (first == nil || first.String() != c.want || first.Proven == "" || first.Table != c.typ+":"+file):
+			t.Errorf("%s: first row fix %+v, want %q", c.rule, first, c.want)
+		}
+	}
+}
