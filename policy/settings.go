@@ -274,18 +274,31 @@ func (s *Settings) Int(name string) (int, error) {
 // DetectVersion asks the installed Postfix for its version (postconf -h mail_version). The
 // configDir is passed with -c when not empty. It fails when postconf is not installed.
 func DetectVersion(ctx context.Context, configDir string) (Version, error) {
-	bin, err := exec.LookPath("postconf")
+	bin, err := PostconfPath()
 	if err != nil {
-		for _, p := range []string{"/usr/sbin/postconf", "/usr/local/sbin/postconf"} {
-			if _, e := os.Stat(p); e == nil {
-				bin, err = p, nil
-				break
-			}
+		return Version{}, err
+	}
+	return DetectVersionWith(ctx, bin, configDir)
+}
+
+// PostconfPath finds the installed postconf command: on PATH, else /usr/sbin/postconf or
+// /usr/local/sbin/postconf.
+func PostconfPath() (string, error) {
+	bin, err := exec.LookPath("postconf")
+	if err == nil {
+		return bin, nil
+	}
+	for _, p := range []string{"/usr/sbin/postconf", "/usr/local/sbin/postconf"} {
+		if _, e := os.Stat(p); e == nil {
+			return p, nil
 		}
 	}
-	if err != nil {
-		return Version{}, fmt.Errorf("detect Postfix version: postconf not found: %w", err)
-	}
+	return "", fmt.Errorf("detect Postfix version: postconf not found: %w", err)
+}
+
+// DetectVersionWith runs the postconf command bin (postconf [-c configDir] -h
+// mail_version) and parses the release it prints.
+func DetectVersionWith(ctx context.Context, bin, configDir string) (Version, error) {
 	args := []string{"-h", "mail_version"}
 	if configDir != "" {
 		args = append([]string{"-c", configDir}, args...)

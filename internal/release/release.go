@@ -18,7 +18,8 @@ const (
 )
 
 // Installed returns the release of the Postfix installed for the configuration directory
-// dir (postconf -c dir -h mail_version) and says where it came from. ok is false when dir
+// dir (postconf -c dir -h mail_version; cached by Detector, so that a normal run starts
+// no process) and says where it came from. ok is false when dir
 // is "", has no main.cf (postconf fails there, after a one-second pause: it is not asked)
 // or postconf does not answer with a release the library knows.
 func Installed(ctx context.Context, dir string) (v policy.Version, from string, ok bool) {
@@ -28,7 +29,7 @@ func Installed(ctx context.Context, dir string) (v policy.Version, from string, 
 	if _, err := os.Stat(filepath.Join(dir, "main.cf")); err != nil {
 		return policy.Version{}, "", false
 	}
-	v, err := policy.DetectVersion(ctx, dir)
+	v, _, err := Detector{}.Version(ctx, dir)
 	if err != nil {
 		return policy.Version{}, "", false
 	}

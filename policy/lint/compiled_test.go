@@ -11,22 +11,15 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/postfixtls/postfixtls/internal/testkit/need"
 )
 
 // TestCompiledDiffers: lint reads the source and compares it with the compiled file smtp(8)
 // reads, built here by the real postmap: a row the compiled file lacks or answers otherwise
 // is found before any mail is sent; a compiled file that is no database is unavailable.
 func TestCompiledDiffers(t *testing.T) {
-	bin, err := exec.LookPath("postmap")
-	if err != nil {
-		bin = "/usr/sbin/postmap"
-		if _, err := os.Stat(bin); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatal("postmap not found: install the postfix package")
-			}
-			t.Skip("postmap not found")
-		}
-	}
+	bin := need.Command(t, "postmap")
 	main := "smtp_tls_policy_maps = hash:{{dir}}/tls_policy\n"
 	t.Run("§1.1 source edited after postmap", func(t *testing.T) {
 		dir := setup(t, main, map[string]string{"tls_policy": "a.example secure\nb.example may\nd.example may\n"})

@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/postfixtls/postfixtls/cmd/postfixtls/internal/cli"
+	"github.com/postfixtls/postfixtls/internal/release"
 	"github.com/postfixtls/postfixtls/policy"
 	"github.com/postfixtls/postfixtls/policy/lint"
 )
@@ -77,12 +78,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		o.Version = v
 	} else {
 		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		v, err := policy.DetectVersion(dctx, o.ConfigDir)
+		o.Version, _ = release.Default(dctx, o.ConfigDir)
 		cancel()
-		if err != nil {
-			v = policy.Latest()
-		}
-		o.Version = v
 	}
 	// master.cf's services are not known here: their per-transport parameters may be
 	// warned about.
