@@ -120,14 +120,63 @@ type Explanation struct {
 	// Notes say how the answer was reached where it is not plain reading of the log.
 	Notes []string `json:"notes,omitempty"`
 
-	lastSeq  int64
-	sentSeq  int64
-	sentLog  string
-	rcpts    []uint64 // hashes of the distinct recipients (at most maxRecipients)
-	moreRcpt bool
-	failed   bool
+	sentSeq int64
+	sentLog string
 	// tried is the newest failed delivery with connection attempts (one per destination).
 	tried *Delivery
+}
+
+// dest is what a Collector keeps of a destination until Each explains it: the parts of
+// an Explanation that Add fills, without the ones explaining fills.
+type dest struct {
+	key                     string
+	domains                 []string
+	deliveries              int
+	statuses                []statusCount
+	first, last             time.Time
+	firstLogged, lastLogged string
+	latest                  Delivery
+	lastSeq, sentSeq        int64
+	sentLog                 string
+	rcpts                   []uint64 // hashes of the distinct recipients (at most maxRecipients)
+	moreRcpt, failed        bool
+	// tried is the newest failed delivery with connection attempts; when it is latest
+	// itself (as it mostly is), triedIsLatest is set and tried is nil.
+	tried         *Delivery
+	triedIsLatest bool
+}
+
+// statusCount counts the status lines with one status word.
+type statusCount struct {
+	word string
+	n    int
+}
+
+// triedSeq is the Seq of the tried delivery (-1 when none).
+func (e *dest) triedSeq() int64 {
+	switch {
+	case e.triedIsLatest:
+		return e.latest.Seq
+	case e.tried != nil:
+		return e.tried.Seq
+	}
+	return -1
+}
+
+// explanation returns the Explanation of e as far as Add knows it.
+func (e *dest) explanation() Explanation {
+	x := Explanation{Destination: e.key, Domains: e.domains, Deliveries: e.deliveries,
+		Statuses: make(map[string]int, len(e.statuses)), Recipients: len(e.rcpts), RecipientsAtLeast: e.moreRcpt,
+		FirstLogged: e.firstLogged, LastLogged: e.lastLogged, First: e.first, Last: e.last,
+		Latest: e.latest, sentSeq: e.sentSeq, sentLog: e.sentLog, tried: e.tried}
+	for _, st := range e.statuses {
+		x.Statuses[st.word] = st.n
+	}
+	if e.triedIsLatest {
+		t := e.latest
+		x.tried = &t
+	}
+	return x
 }
 
 // PolicyInfo is the policy summary shown with an explanation.
@@ -145,7 +194,7 @@ type PolicyInfo struct {
 // 100 recipient hashes, plus a fixed table counting the destinations left out.
 type Collector struct {
 	opt     ExplainOptions
-	dests   map[string]*Explanation
+	dests   map[string]*dest
 	nexthop map[string]string
 	// okOnly stacks the destinations created with a successful delivery (candidates to
 	// make room for failing ones; entries that failed since or are gone are skipped).
@@ -162,7 +211,7 @@ func NewCollector(opt ExplainOptions) *Collector {
 	if opt.MaxDestinations <= 0 {
 		opt.MaxDestinations = 10000
 	}
-	return &Collector{opt: opt, dests: map[string]*Explanation{}, nexthop: map[string]string{}, seed: maphash.MakeSeed(),
+	return &Collector{opt: opt, dests: map[string]*dest{}, nexthop: map[string]string{}, seed: maphash.MakeSeed(),
 		stats: CollectorStats{MaxDestinations: opt.MaxDestinations}}
 }
 
@@ -252,7 +301,7 @@ func (c *Collector) Add(ctx context.Context, d Delivery) {
 			c.drop(key, fail)
 			return
 		}
-		e = &Explanation{Destination: key, Statuses: map[string]int{}}
+		e = &dest{key: key}
 		c.dests[key] = e
 		if !fail && !c.opt.All {
 			if len(c.okOnly) >= 2*c.opt.MaxDestinations {
@@ -267,8 +316,18 @@ func (c *Collector) Add(ctx context.Context, d Delivery) {
 			c.okOnly = append(c.okOnly, key)
 		}
 	}
-	e.Deliveries++
-	e.Statuses[d.Status]++
+	e.deliveries++
+	counted := false
+	for i := range e.statuses {
+		if e.statuses[i].word == d.Status {
+			e.statuses[i].n++
+			counted = true
+			break
+		}
+	}
+	if !counted {
+		e.statuses = append(e.statuses, statusCount{d.Status, 1})
+	}
 	if h := maphash.String(c.seed, d.Recipient); !e.moreRcpt && !slices.Contains(e.rcpts, h) {
 		if len(e.rcpts) < maxRecipients {
 			e.rcpts = append(e.rcpts, h)
@@ -276,26 +335,36 @@ func (c *Collector) Add(ctx context.Context, d Delivery) {
 			e.moreRcpt = true
 		}
 	}
-	if d.Domain != "" && len(e.Domains) < 20 && !contains(e.Domains, d.Domain) {
-		e.Domains = append(e.Domains, d.Domain)
+	if d.Domain != "" && len(e.domains) < 20 && !contains(e.domains, d.Domain) {
+		e.domains = append(e.domains, d.Domain)
 	}
-	if e.First.IsZero() || (!d.Time.IsZero() && d.Time.Before(e.First)) {
-		e.First, e.FirstLogged = d.Time, d.Logged
+	if e.first.IsZero() || (!d.Time.IsZero() && d.Time.Before(e.first)) {
+		e.first, e.firstLogged = d.Time, d.Logged
 	}
-	if d.Time.After(e.Last) || (e.LastLogged == "" && e.Last.IsZero()) {
-		e.Last, e.LastLogged = d.Time, d.Logged
+	if d.Time.After(e.last) || (e.lastLogged == "" && e.last.IsZero()) {
+		e.last, e.lastLogged = d.Time, d.Logged
 	}
 	if !fail && d.Seq > e.sentSeq {
 		e.sentSeq, e.sentLog = d.Seq, d.Logged
 	}
-	if fail && len(d.Attempts) > 0 && (e.tried == nil || d.Seq >= e.tried.Seq) {
-		t := d
-		e.tried = &t
-	}
+	tried := fail && len(d.Attempts) > 0 && d.Seq >= e.triedSeq()
 	newer := d.Seq >= e.lastSeq
-	if (fail && (!e.failed || newer)) || (!e.failed && newer) {
-		e.Latest, e.lastSeq = d, d.Seq
+	latest := (fail && (!e.failed || newer)) || (!e.failed && newer)
+	if latest && e.triedIsLatest && !tried {
+		t := e.latest // the tried delivery stays: it needs a copy of its own now
+		e.tried, e.triedIsLatest = &t, false
+	}
+	if latest {
+		e.latest, e.lastSeq = d, d.Seq
 		e.failed = e.failed || fail
+	}
+	if tried {
+		if latest {
+			e.tried, e.triedIsLatest = nil, true
+		} else {
+			t := d
+			e.tried, e.triedIsLatest = &t, false
+		}
 	}
 }
 
@@ -343,7 +412,7 @@ func (c *Collector) Explanations(ctx context.Context) []Explanation {
 // only the one passed to fn is explained in memory. It stops at fn's first error and
 // returns it.
 func (c *Collector) Each(ctx context.Context, fn func(*Explanation) error) error {
-	var keep []*Explanation
+	var keep []*dest
 	for _, e := range c.dests {
 		if e.failed || c.opt.All {
 			keep = append(keep, e)
@@ -351,17 +420,16 @@ func (c *Collector) Each(ctx context.Context, fn func(*Explanation) error) error
 	}
 	sort.Slice(keep, func(i, j int) bool {
 		a, b := keep[i], keep[j]
-		if !a.Last.Equal(b.Last) {
-			return a.Last.After(b.Last)
+		if !a.last.Equal(b.last) {
+			return a.last.After(b.last)
 		}
 		if a.lastSeq != b.lastSeq {
 			return a.lastSeq > b.lastSeq
 		}
-		return a.Destination < b.Destination
+		return a.key < b.key
 	})
 	for _, e := range keep {
-		x := *e
-		x.Recipients, x.RecipientsAtLeast = len(e.rcpts), e.moreRcpt
+		x := e.explanation()
 		explainOne(ctx, &x, c.opt.Settings)
 		if err := fn(&x); err != nil {
 			return err

@@ -1,12 +1,10 @@
 package maillog
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -32,6 +30,13 @@ type Options struct {
 	MaxDiagnostics int
 	// Year is the year of RFC 3164 timestamps, which carry none (default: the current year).
 	Year int
+	// Workers is the number of goroutines that parse lines (default runtime.GOMAXPROCS(0),
+	// at most 8). With 1, Next reads and parses in the caller's goroutine. With more, a
+	// goroutine of the Reader's reads the input and parses it a few blocks ahead (a block is
+	// about 256 KiB) while Next applies the parsed lines, in their order, to the state
+	// machine in the caller's goroutine; it ends at the input's end, with Close, or when
+	// the Reader is dropped.
+	Workers int
 }
 
 // Stats counts what the reader did.
@@ -55,25 +60,25 @@ type Stats struct {
 }
 
 // Reader rebuilds deliveries from a Postfix log stream, line by line. It is not safe for
-// concurrent use; memory is bounded by Options.
+// concurrent use; memory is bounded by Options (and a few blocks of input).
 type Reader struct {
-	br      *bufio.Reader
-	opt     Options
-	seq     int64
-	procs   map[procKey]*proc
-	qids    map[string]*queue
-	ready   []Delivery
-	diags   []Diagnostic
-	diagIdx map[string]int // kind -> index in diags
-	stats   Stats
-	err     error
-	line    Line
-	hdr     header
-	version string
-	// host, timestamp and program interning (logs repeat the same few)
-	hostStr   string
-	loggedStr string
-	progs     map[string]Line
+	opt   Options
+	seq   int64
+	procs map[procKey]*proc
+	// lastProc is procs[lastKey], the process of the last smtp/lmtp line (nil when unknown)
+	lastProc *proc
+	lastKey  procKey
+	qids     map[string]*queue
+	ready    []Delivery // ready[head:] are not yet returned
+	head     int
+	diags    []Diagnostic
+	diagIdx  map[string]int // kind -> index in diags
+	stats    Stats
+	err      error // returned once ready is empty
+	version  string
+	// The input is read and parsed in blocks of whole lines (block.go).
+	src   *source
+	ahead *ahead // the read-ahead goroutine (nil until the first block with several workers)
 }
 
 type procKey struct {
@@ -82,7 +87,7 @@ type procKey struct {
 }
 
 type proc struct {
-	pending  []*Attempt
+	pending  []Attempt // the newest last; pointers into it are used at once, never kept
 	warnings []string
 	lastQID  string
 	seen     int64
@@ -126,36 +131,39 @@ func NewReader(r io.Reader, opt Options) *Reader {
 	if opt.Year == 0 {
 		opt.Year = time.Now().Year()
 	}
-	return &Reader{
-		br:      bufio.NewReaderSize(r, opt.MaxLineLength),
+	if opt.Workers <= 0 {
+		opt.Workers = runtime.GOMAXPROCS(0)
+	}
+	opt.Workers = min(opt.Workers, 8)
+	rd := &Reader{
+		src:     &source{src: r, maxLine: opt.MaxLineLength, free: make(chan *block, aheadBlocks+2)},
 		opt:     opt,
 		procs:   map[procKey]*proc{},
 		qids:    map[string]*queue{},
-		progs:   map[string]Line{},
 		diagIdx: map[string]int{},
 	}
+	for range opt.Workers {
+		rd.src.parsers = append(rd.src.parsers, newLineParser(opt.Year))
+	}
+	return rd
 }
 
 // Next returns the next delivery (status line) with its attempts. It returns io.EOF at the
 // end of the input, ctx.Err() when ctx is done, or the read error of the underlying reader.
 func (r *Reader) Next(ctx context.Context) (Delivery, error) {
-	n := 0
-	for len(r.ready) == 0 {
+	for r.head == len(r.ready) {
 		if r.err != nil {
 			return Delivery{}, r.err
 		}
-		if n++; n&1023 == 0 {
-			if err := ctx.Err(); err != nil {
-				return Delivery{}, err
-			}
+		if err := ctx.Err(); err != nil {
+			return Delivery{}, err
 		}
-		r.readLine()
+		r.step(ctx)
 	}
-	d := r.ready[0]
-	r.ready[0] = Delivery{}
-	r.ready = r.ready[1:]
-	if len(r.ready) == 0 {
-		r.ready = r.ready[:0:0]
+	d := r.ready[r.head]
+	r.ready[r.head] = Delivery{}
+	if r.head++; r.head == len(r.ready) {
+		r.ready, r.head = r.ready[:0], 0 // the deliveries of one block: reused
 	}
 	return d, nil
 }
@@ -193,108 +201,54 @@ func (r *Reader) diagKind(kind, format string, a ...any) {
 	r.diags = append(r.diags, Diagnostic{Line: r.seq, Text: fmt.Sprintf(format, a...), Count: 1, LastLine: r.seq})
 }
 
-func (r *Reader) readLine() {
-	b, err := r.br.ReadSlice('\n')
-	if errors.Is(err, bufio.ErrBufferFull) {
-		r.seq++
-		r.stats.Lines++
-		r.stats.Bytes += int64(len(b))
-		r.diag("line longer than %d bytes skipped", r.opt.MaxLineLength)
-		for errors.Is(err, bufio.ErrBufferFull) {
-			b, err = r.br.ReadSlice('\n')
-			r.stats.Bytes += int64(len(b))
-		}
-		if err != nil {
-			r.err = err
-		}
+// apply hands one parsed line to the state machine; dels are the deliveries of its piece.
+func (r *Reader) apply(rc *rec, dels []Delivery) {
+	r.seq++
+	r.stats.Lines++
+	r.stats.Bytes += rc.n
+	switch rc.kind {
+	case recEmpty:
 		return
-	}
-	if len(b) > 0 {
-		r.seq++
-		r.stats.Lines++
-		r.stats.Bytes += int64(len(b))
-		b = bytes.TrimRight(b, "\r\n")
-		if len(b) > 0 {
-			r.process(b)
-		}
-	}
-	if err != nil {
-		r.err = err
-	}
-}
-
-func (r *Reader) process(b []byte) {
-	l := &r.line
-	*l = Line{}
-	p, err := r.parseHeader(b, l)
-	if err != nil {
+	case recLong:
+		r.diag("line longer than %d bytes skipped", r.opt.MaxLineLength)
+		return
+	case recNotLog:
 		r.stats.NotLog++
 		// the kind is the error without its quoted part ("bad RFC 3164 timestamp")
-		msg := err.Error()
+		msg := rc.err.Error()
 		if i := strings.IndexByte(msg, '"'); i > 0 && !strings.HasSuffix(msg, "comment") {
 			msg = msg[:i]
 		}
-		r.diagKind(msg, "%v", err)
+		r.diagKind(msg, "%v", rc.err)
 		return
 	}
 	r.stats.Parsed++
+	l := &rc.line
 	if l.SyslogName != "" {
 		r.stats.Postfix++
 	}
-	text := b[p:]
-	switch l.Service {
-	case "master":
-		if v, ok := bytes.CutPrefix(text, []byte("daemon started -- version ")); ok {
-			if i := bytes.IndexByte(v, ','); i > 0 {
-				r.version = string(v[:i])
-			}
-		}
-	case "smtp", "lmtp":
+	switch rc.kind {
+	case recVersion:
+		r.version = rc.op.text
+	case recSMTP:
 		r.stats.Relevant++
-		r.smtpLine(l, string(text))
-	case "qmgr", "error", "retry":
+		r.applySMTP(l, &rc.op, dels)
+	case recQueue:
 		r.stats.Relevant++
-		qid, rest, ok := splitQID(text)
-		if !ok {
-			return
-		}
-		if string(rest) == "removed" {
-			delete(r.qids, string(qid))
-			return
-		}
-		if bytes.HasPrefix(rest, []byte("to=<")) {
-			r.status(l, string(qid), string(rest))
+		switch rc.op.kind {
+		case opRemoved:
+			delete(r.qids, rc.op.qid)
+		case opStatus:
+			r.status(l, &rc.op, dels)
 		}
 	}
-}
-
-// parseHeader is parseLine with interning of host and program names.
-func (r *Reader) parseHeader(b []byte, l *Line) (int, error) {
-	h := &r.hdr
-	p, err := parseLine(b, r.opt.Year, h)
-	if err != nil {
-		return 0, err
-	}
-	if string(h.host) != r.hostStr {
-		r.hostStr = string(h.host)
-	}
-	if string(h.logged) != r.loggedStr {
-		r.loggedStr = string(h.logged)
-	}
-	pl, ok := r.progs[string(h.prog)]
-	if !ok {
-		setProgram(&pl, string(h.prog))
-		if len(r.progs) >= 256 {
-			clear(r.progs)
-		}
-		r.progs[pl.Program] = pl
-	}
-	l.Time, l.Logged, l.Host, l.PID = h.time, r.loggedStr, r.hostStr, h.pid
-	l.Program, l.SyslogName, l.Service = pl.Program, pl.SyslogName, pl.Service
-	return p, nil
 }
 
 func (r *Reader) proc(l *Line) *proc {
+	if p := r.lastProc; p != nil && l.PID == r.lastKey.pid && l.Host == r.lastKey.host {
+		p.seen = r.seq // a process logs in bursts: most lines are its previous line's
+		return p
+	}
 	k := procKey{l.Host, l.PID}
 	p := r.procs[k]
 	if p == nil {
@@ -305,10 +259,12 @@ func (r *Reader) proc(l *Line) *proc {
 		r.procs[k] = p
 	}
 	p.seen = r.seq
+	r.lastProc, r.lastKey = p, k
 	return p
 }
 
 func (r *Reader) evictProcs() {
+	r.lastProc = nil
 	n, lost := evictOldestHalf(r.procs, func(p *proc) int64 { return p.seen },
 		func(p *proc) bool { return len(p.pending) > 0 || len(p.warnings) > 0 })
 	r.stats.EvictedProcesses += int64(lost)
@@ -378,13 +334,18 @@ func (r *Reader) attach(p *proc, qid string) *queue {
 		if q.statusSeen {
 			q.attempts, q.warnings, q.statusSeen = nil, nil, false
 		}
-		for _, a := range p.pending {
-			if len(q.attempts) < maxAttempts {
-				q.attempts = append(q.attempts, *a)
+		if len(q.attempts) == 0 && len(p.pending) <= maxAttempts {
+			// the pass's first attempts: the queue ID takes the process's array (the
+			// process starts a new one), no copy
+			q.attempts, p.pending = p.pending, nil
+		} else {
+			if n := min(len(p.pending), maxAttempts-len(q.attempts)); n > 0 {
+				q.attempts = append(slices.Grow(q.attempts, n), p.pending[:n]...)
 			}
+			clear(p.pending)
+			p.pending = p.pending[:0]
 		}
 		q.warnings = appendCapped(q.warnings, p.warnings...)
-		p.pending = p.pending[:0]
 		p.warnings = nil
 	}
 	return q
@@ -404,7 +365,7 @@ func appendCapped(dst []string, s ...string) []string {
 // one is for another server or already ended (summary, reason or handshake error logged).
 func (r *Reader) session(l *Line, p *proc, server string, fresh bool) *Attempt {
 	if n := len(p.pending); n > 0 {
-		a := p.pending[n-1]
+		a := &p.pending[n-1]
 		if sameServer(a.Server, server) && (!fresh || a.Lines == 0) && a.TLS == nil && a.Reason == "" && a.HandshakeError == "" {
 			if len(server) > len(a.Server) {
 				setServer(a, server)
@@ -415,19 +376,20 @@ func (r *Reader) session(l *Line, p *proc, server string, fresh bool) *Attempt {
 	}
 	if len(p.pending) >= maxPending {
 		copy(p.pending, p.pending[1:])
+		p.pending[len(p.pending)-1] = Attempt{}
 		p.pending = p.pending[:len(p.pending)-1]
 		r.diagKind("pending "+l.Program, "more than %d connections of %s[%d] without a queue ID: dropped the oldest", maxPending, l.Program, l.PID)
 	}
-	a := &Attempt{PID: l.PID, Time: l.Time, Logged: l.Logged, Lines: 1}
+	p.pending = append(p.pending, Attempt{PID: l.PID, Time: l.Time, Logged: l.Logged, Lines: 1})
+	a := &p.pending[len(p.pending)-1]
 	setServer(a, server)
-	p.pending = append(p.pending, a)
 	return a
 }
 
 // lastOpen returns the newest pending attempt (nil when none).
 func lastOpen(p *proc) *Attempt {
 	if n := len(p.pending); n > 0 {
-		return p.pending[n-1]
+		return &p.pending[n-1]
 	}
 	return nil
 }

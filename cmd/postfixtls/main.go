@@ -75,7 +75,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "lint":
 		return lintcmd.Run(ctx, rest, stdout, stderr)
 	case "explain":
-		return explaincmd.Run(ctx, rest, stdin, stdout, stderr)
+		var limit func(int64)
+		if os.Getenv("GOMEMLIMIT") == "" { // the user's own limit wins
+			limit = func(n int64) { debug.SetMemoryLimit(n) }
+		}
+		return explaincmd.RunProcess(ctx, rest, stdin, stdout, stderr, limit)
 	case "monitor":
 		return monitorcmd.Run(ctx, rest, stdout, stderr)
 	case "version":

@@ -57,8 +57,22 @@ type fileDiagnostic struct {
 	maillog.Diagnostic
 }
 
-// run is the whole program, testable.
+// Run runs the explain subcommand (args without the subcommand name) and returns its
+// exit status; it leaves the process's memory limit alone (see RunProcess).
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return RunProcess(ctx, args, stdin, stdout, stderr, nil)
+}
+
+// MemoryBound is the memory explain needs with -max-destinations n: the reader's fixed
+// caps and buffers, and about 1 KiB per destination kept, twice over for the garbage
+// collector's headroom.
+func MemoryBound(n int) int64 { return 28<<20 + int64(n)*2<<10 }
+
+// RunProcess is Run for the postfixtls process: once the flags are read, setLimit (when
+// not nil) is given MemoryBound of -max-destinations, for the Go runtime's soft memory
+// limit (runtime/debug.SetMemoryLimit), so that the heap stays near what explain keeps
+// instead of growing to twice it.
+func RunProcess(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, setLimit func(int64)) int {
 	fs := flag.NewFlagSet("postfixtls explain", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg cli.Config
@@ -78,6 +92,9 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if *maxDest <= 0 {
 		fmt.Fprintf(ew, "postfixtls explain: -max-destinations %d: must be at least 1\n", *maxDest)
 		return exitUsage
+	}
+	if setLimit != nil {
+		setLimit(MemoryBound(*maxDest))
 	}
 	em, err := pickVersion(ctx, *version, *configDir)
 	if err != nil {
@@ -431,6 +448,19 @@ func printText(w0 io.Writer, e maillog.Explanation) {
 type cleanWriter struct{ w io.Writer }
 
 func (c cleanWriter) Write(b []byte) (int, error) {
+	plain := true // printable ASCII (and the line end): written as it is
+	for i, x := range b {
+		if (x < ' ' || x > '~') && !(x == '\n' && i == len(b)-1) {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		if _, err := c.w.Write(b); err != nil {
+			return 0, err
+		}
+		return len(b), nil
+	}
 	s := string(b)
 	nl := strings.HasSuffix(s, "\n")
 	s = clean(strings.TrimSuffix(s, "\n"))
