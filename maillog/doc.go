@@ -51,6 +51,17 @@
 // queue IDs and processes, not by the log's length. Diagnostics are kept one per kind,
 // with a count.
 //
+// # Reading fast
+//
+// Most of the work is per line and needs nothing but the line: the header, which kind of
+// line it is, the names and reasons it carries. The Reader reads its input in blocks of
+// whole lines (about 256 KiB), parses each block's lines on Options.Workers goroutines a
+// few blocks ahead, and applies the parsed lines, in the log's order, to the per-process
+// and per-queue-ID state in the goroutine that calls Next. How the input arrives (a byte
+// per Read or a block) and the number of workers change nothing it reports. A line's
+// strings are copied only where the state keeps them, and a connection's repeated names
+// (server, certificate names, cipher) share one copy.
+//
 // # Explaining
 //
 // A Collector groups deliveries by destination (the next hop the configuration routes the

@@ -144,6 +144,7 @@ func RunProcess(ctx context.Context, args []string, stdin io.Reader, stdout, std
 				break
 			}
 			if err != nil {
+				r.Close() // its read-ahead stops before the input is closed
 				fmt.Fprintf(ew, "postfixtls explain: %s: %v\n", in.Display(), err)
 				return exitUsage
 			}
