@@ -53,10 +53,12 @@ func CheckBatch(ctx context.Context, s *policy.Settings, destinations []string, 
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// One channel per destination, made as the window moves: a worker sends into its
-	// destination's channel, the caller reads them in order.
+	// A ring of window channels: destination i's result goes into slots[i%window]. At
+	// most window destinations are handed out beyond the one the caller waits for (the
+	// credits below), so a slot is free again before it is reused, and memory does not
+	// grow with the number of destinations.
 	window := 4 * n
-	slots := make([]chan BatchResult, len(destinations))
+	slots := make([]chan BatchResult, min(window, max(1, len(destinations))))
 	for i := range slots {
 		slots[i] = make(chan BatchResult, 1)
 	}
@@ -67,7 +69,7 @@ func CheckBatch(ctx context.Context, s *policy.Settings, destinations []string, 
 			for i := range jobs {
 				start := time.Now()
 				v, err := check(ctx, destinations[i])
-				slots[i] <- BatchResult{Index: i, Destination: destinations[i], Verdict: v, Err: err, Elapsed: time.Since(start)}
+				slots[i%len(slots)] <- BatchResult{Index: i, Destination: destinations[i], Verdict: v, Err: err, Elapsed: time.Since(start)}
 			}
 		})
 	}
@@ -95,7 +97,7 @@ func CheckBatch(ctx context.Context, s *policy.Settings, destinations []string, 
 	for i := range destinations {
 		var r BatchResult
 		select {
-		case r = <-slots[i]:
+		case r = <-slots[i%len(slots)]:
 		case <-ctx.Done():
 			ferr = ctx.Err()
 		}

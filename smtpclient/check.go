@@ -52,6 +52,9 @@ type CheckOptions struct {
 	FS fs.FS
 	// SystemRoots are the roots tls_append_default_CA adds; nil means none.
 	SystemRoots []*x509.Certificate
+	// TrustCache, when set, keeps the CA and trust-anchor files loaded across the checks
+	// that share it, while the files are unchanged (not used with SystemRoots).
+	TrustCache *TrustCache
 	// KeepSessions puts each session's full record (transcript, replies, timings) into the
 	// attempts.
 	KeepSessions bool
@@ -655,11 +658,21 @@ func (c *checker) trustFor(ctx context.Context, p policy.Policy) (*verdict.Trust
 	if t, ok := c.trust[key]; ok {
 		return t, nil
 	}
-	t, err := verdict.LoadPolicyTrust(ctx, c.opt.FS, p, c.opt.SystemRoots)
-	if err != nil {
-		if !errors.Is(err, verdict.ErrCAFile) {
+	load := func() (*verdict.Trust, error) {
+		t, err := verdict.LoadPolicyTrust(ctx, c.opt.FS, p, c.opt.SystemRoots)
+		if err != nil && !errors.Is(err, verdict.ErrCAFile) {
 			err = fmt.Errorf("%w: %w", verdict.ErrCAFile, err)
 		}
+		return t, err
+	}
+	var t *verdict.Trust
+	var err error
+	if c.opt.TrustCache != nil && c.opt.SystemRoots == nil {
+		t, err = c.opt.TrustCache.load(ctx, c.opt.FS, key, p, load)
+	} else {
+		t, err = load()
+	}
+	if err != nil {
 		return nil, err
 	}
 	c.trust[key] = t

@@ -3,8 +3,10 @@ package dnssec
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -216,4 +218,94 @@ func mustRR(s string) dns.RR {
 		panic(err)
 	}
 	return rr
+}
+
+// TestClientReusesLoopbackSockets: questions to a loopback server share idle UDP sockets
+// (one source port for questions asked one after another), concurrent questions get a
+// socket each, a failed exchange drops its socket, and Close closes the idle ones.
+func TestClientReusesLoopbackSockets(t *testing.T) {
+	var mu sync.Mutex
+	ports := map[string]int{}
+	var drop atomic.Bool
+	ts := startServer(t, func(w dns.ResponseWriter, q *dns.Msg, tcp bool) {
+		mu.Lock()
+		ports[w.RemoteAddr().String()]++
+		mu.Unlock()
+		if drop.Load() {
+			return // no answer: the client times out
+		}
+		_ = w.WriteMsg(reply(q, true, dns.RcodeSuccess, q.Question[0].Name+" 60 IN A 192.0.2.1"))
+	})
+	c := &Client{Servers: []string{ts.addr}, Timeout: 300 * time.Millisecond}
+	ctx := context.Background()
+	for i := 0; i < 20; i++ {
+		if _, err := c.Lookup(ctx, "a.example", dns.TypeA); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	n := len(ports)
+	mu.Unlock()
+	if n != 1 {
+		t.Fatalf("20 questions in turn came from %d source ports, want 1", n)
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Go(func() {
+			if _, err := c.Lookup(ctx, "b.example", dns.TypeA); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := len(c.idle.idle[ts.addr]); n < 1 || n > maxIdleUDP {
+		t.Fatalf("%d idle sockets after concurrent questions", n)
+	}
+	drop.Store(true)
+	before := len(c.idle.idle[ts.addr])
+	if _, err := c.Lookup(ctx, "c.example", dns.TypeA); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("unanswered question: %v, want ErrTimeout", err)
+	}
+	if after := len(c.idle.idle[ts.addr]); after != before-1 {
+		t.Fatalf("the socket of a failed exchange was kept (%d idle before, %d after)", before, after)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.idle.idle) != 0 {
+		t.Fatal("Close kept idle sockets")
+	}
+}
+
+// slowA answers A only after AAAA was asked: LookupHost with a ConcurrentResolver asks
+// both at once and still lists the IPv4 addresses first, as Postfix does.
+type slowA struct {
+	*MockResolver
+	aaaa chan struct{}
+}
+
+func (s slowA) Concurrent() bool { return true }
+
+func (s slowA) Lookup(ctx context.Context, name string, qtype uint16) (*Answer, error) {
+	if qtype == dns.TypeA {
+		select {
+		case <-s.aaaa:
+		case <-time.After(5 * time.Second):
+			return nil, errors.New("AAAA was not asked while A was pending")
+		}
+	} else {
+		defer close(s.aaaa)
+	}
+	return s.MockResolver.Lookup(ctx, name, qtype)
+}
+
+func TestLookupHostConcurrent(t *testing.T) {
+	m := (&MockResolver{}).MustAdd("mx.example. 60 IN A 192.0.2.1", "mx.example. 60 IN AAAA 2001:db8::1")
+	h, err := LookupHost(context.Background(), slowA{m, make(chan struct{})}, "mx.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(h.Addrs); got != "[192.0.2.1 2001:db8::1]" || !h.Secure {
+		t.Fatalf("addresses %s, secure %v", got, h.Secure)
+	}
 }

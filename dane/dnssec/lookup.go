@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/netip"
 	"sort"
+	"sync"
 
 	"github.com/miekg/dns"
 )
@@ -77,6 +78,13 @@ func LookupHost(ctx context.Context, r Resolver, name string) (*Host, error) {
 	return LookupHostFamilies(ctx, r, name, Families{})
 }
 
+// ConcurrentResolver is a Resolver whose Lookup may be called from several goroutines at
+// once, when Concurrent reports true; LookupHostFamilies then asks for A and AAAA together.
+type ConcurrentResolver interface {
+	Resolver
+	Concurrent() bool
+}
+
 // Families says which address families a host lookup asks for, as Postfix's
 // inet_protocols does: with "ipv4" alone smtp(8) never sends an AAAA query, so an AAAA
 // failure cannot fail the host. The zero value asks for both.
@@ -105,8 +113,38 @@ func LookupHostFamilies(ctx context.Context, r Resolver, name string, f Families
 	var failure error
 	failRank := -1
 	found := false
-	for _, t := range types {
-		ans, err := r.Lookup(ctx, name, t)
+	// Both questions are independent: a resolver that can take them at once
+	// (ConcurrentResolver) gets them together; the answers are read in Postfix's order.
+	type result struct {
+		ans *Answer
+		err error
+	}
+	results := make([]result, len(types))
+	if cr, ok := r.(ConcurrentResolver); ok && cr.Concurrent() && len(types) > 1 {
+		var wg sync.WaitGroup
+		for i, t := range types[1:] {
+			wg.Go(func() {
+				ans, err := r.Lookup(ctx, name, t)
+				results[i+1] = result{ans, err}
+			})
+		}
+		ans, err := r.Lookup(ctx, name, types[0])
+		results[0] = result{ans, err}
+		wg.Wait()
+	} else {
+		for i, t := range types {
+			ans, err := r.Lookup(ctx, name, t)
+			results[i] = result{ans, err}
+			if err != nil && ctx.Err() != nil {
+				break
+			}
+		}
+	}
+	for _, res := range results {
+		ans, err := res.ans, res.err
+		if ans == nil && err == nil {
+			break // not asked: the context ended
+		}
 		if err != nil {
 			rank := 1 // try again (SERVFAIL, timeouts, bogus answers)
 			if IsNotFound(err) {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/miekg/dns"
@@ -150,7 +151,10 @@ const (
 
 // Client is a Resolver that talks to recursive servers with miekg/dns: each query sets RD, AD
 // and an EDNS0 OPT record with the DO bit; a truncated UDP response is retried over TCP; the
-// servers are tried in order until one gives a usable answer.
+// servers are tried in order until one gives a usable answer. A Client is safe for
+// concurrent use and must not be copied after its first Lookup: it keeps idle UDP sockets to
+// loopback servers for the next questions (a local validating resolver such as unbound;
+// servers elsewhere get a new socket, and source port, per question). Close closes them.
 type Client struct {
 	// Servers are "host:port" addresses of recursive resolvers.
 	Servers []string
@@ -160,7 +164,64 @@ type Client struct {
 	Timeout time.Duration
 	// TrustAD is the rule for believing the AD bit.
 	TrustAD TrustAD
+
+	idle udpPool
 }
+
+// udpPool keeps idle UDP sockets per loopback server. A check asks several questions (MX,
+// A, AAAA, TLSA) and a batch thousands; a socket per question was a quarter of a check's
+// CPU. A socket is kept only after an exchange that succeeded, so no late answer to an
+// earlier question waits on it (and miekg/dns skips answers whose ID is not the query's).
+type udpPool struct {
+	mu   sync.Mutex
+	idle map[string][]*dns.Conn
+}
+
+// maxIdleUDP bounds the idle sockets kept per server.
+const maxIdleUDP = 16
+
+func (p *udpPool) get(server string) *dns.Conn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	l := p.idle[server]
+	if len(l) == 0 {
+		return nil
+	}
+	co := l[len(l)-1]
+	p.idle[server] = l[:len(l)-1]
+	return co
+}
+
+func (p *udpPool) put(server string, co *dns.Conn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.idle == nil {
+		p.idle = map[string][]*dns.Conn{}
+	}
+	if len(p.idle[server]) >= maxIdleUDP {
+		co.Close()
+		return
+	}
+	p.idle[server] = append(p.idle[server], co)
+}
+
+// Close closes the idle sockets the Client keeps; it can be used again afterwards.
+func (c *Client) Close() error {
+	c.idle.mu.Lock()
+	defer c.idle.mu.Unlock()
+	var errs []error
+	for _, l := range c.idle.idle {
+		for _, co := range l {
+			errs = append(errs, co.Close())
+		}
+	}
+	c.idle.idle = nil
+	return errors.Join(errs...)
+}
+
+// Concurrent reports that Lookup may be called from several goroutines at once (see
+// LookupHostFamilies).
+func (c *Client) Concurrent() bool { return true }
 
 // maxHops bounds CNAME chains (Postfix and most resolvers stop well before this).
 const maxHops = 16
@@ -343,7 +404,7 @@ func (c *Client) exchange(ctx context.Context, name string, qtype uint16) (*dns.
 			errs = append(errs, err)
 			break
 		}
-		resp, tcp, k, err := exchangeOne(ctx, q, server, size, timeout)
+		resp, tcp, k, err := c.exchangeOne(ctx, q, server, size, timeout)
 		n += k
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", server, err))
@@ -365,11 +426,28 @@ func (c *Client) exchange(ctx context.Context, name string, qtype uint16) (*dns.
 	return nil, "", false, n, errors.Join(append([]error{ErrTimeout}, errs...)...)
 }
 
-func exchangeOne(ctx context.Context, q *dns.Msg, server string, size uint16, timeout time.Duration) (*dns.Msg, bool, int, error) {
+func (c *Client) exchangeOne(ctx context.Context, q *dns.Msg, server string, size uint16, timeout time.Duration) (*dns.Msg, bool, int, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	udp := &dns.Client{Net: "udp", UDPSize: size, Timeout: timeout}
-	resp, _, err := udp.ExchangeContext(ctx, q, server)
+	var resp *dns.Msg
+	var err error
+	if isLoopback(server) {
+		co := c.idle.get(server)
+		if co == nil {
+			co, err = udp.DialContext(ctx, server)
+		}
+		if err == nil {
+			resp, _, err = udp.ExchangeWithConnContext(ctx, q, co)
+			if err == nil {
+				c.idle.put(server, co)
+			} else {
+				co.Close()
+			}
+		}
+	} else {
+		resp, _, err = udp.ExchangeContext(ctx, q, server)
+	}
 	if err == nil && resp != nil && !resp.Truncated {
 		return resp, false, 1, nil
 	}

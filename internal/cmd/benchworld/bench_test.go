@@ -1,6 +1,7 @@
 package benchworld
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
@@ -9,8 +10,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -71,6 +74,8 @@ func newWorld(b *testing.B) *world {
 		"example.test. 300 IN MX 10 mx.example.test.",
 		"mx.example.test. 300 IN A 127.0.1.20",
 		fmt.Sprintf("_%d._tcp.mx.example.test. 300 IN TLSA 3 1 1 %s", w.port, hex.EncodeToString(sum[:])),
+		// any number of destinations for the batch benchmark, all on the same DANE MX
+		"*.batch.example.test. 300 IN MX 10 mx.example.test.",
 	}})
 	w.resolver = dns.Resolver
 	w.ca = filepath.Join(w.dir, "rootca.pem")
@@ -81,7 +86,7 @@ func newWorld(b *testing.B) *world {
 	}
 	write("rootca.pem", string(h.Root.PEM()))
 	// The bracketed next hop gets exactly what posttls-finger is asked: secure, CA, one name.
-	write("tls_policy", fmt.Sprintf("example.test dane\n%s secure match=mx.example.test\n", w.bracketed))
+	write("tls_policy", fmt.Sprintf("example.test dane\n.batch.example.test dane\n%s secure match=mx.example.test\n", w.bracketed))
 	write("main.cf", strings.NewReplacer("{{dir}}", w.dir, "{{port}}", strconv.Itoa(w.port)).Replace(mainCF))
 	old := time.Now().Add(-time.Minute)
 	if err := os.Chtimes(filepath.Join(w.dir, "main.cf"), old, old); err != nil {
@@ -99,10 +104,44 @@ func checkBinary(b *testing.B) string {
 	}
 	out := filepath.Join(b.TempDir(), "postfixtls")
 	cmd := exec.Command("go", "build", "-o", out, "github.com/postfixtls/postfixtls/cmd/postfixtls")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // as the README's go install line builds it
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("go build cmd/postfixtls: %v\n%s", err, msg)
 	}
 	return out
+}
+
+// bareBinary is internal/cmd/bareclient, built now.
+func bareBinary(b *testing.B) string {
+	b.Helper()
+	out := filepath.Join(b.TempDir(), "bareclient")
+	cmd := exec.Command("go", "build", "-o", out, "github.com/postfixtls/postfixtls/internal/cmd/bareclient")
+	if os.Getenv("BENCH_BARE_STATIC") == "1" {
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	}
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("go build internal/cmd/bareclient: %v\n%s", err, msg)
+	}
+	return out
+}
+
+// runOnce runs one process that must exit 0.
+func runOnce(b *testing.B, env []string, name string, args ...string) {
+	b.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+}
+
+func median(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 // runProcess runs one process b.N times; want is the exit status it must end with.
@@ -145,6 +184,29 @@ func BenchmarkCLIvsFinger(b *testing.B) {
 	b.Run("check/mx-dane", func(b *testing.B) {
 		runProcess(b, env, 0, check, append(append([]string{"check", "-version", "3.7.11"}, common...), "user@example.test")...)
 	})
+	b.Run("bare-go/mx-dane", func(b *testing.B) {
+		// the same lookups (MX, A, TLSA through unbound), STARTTLS and DANE-EE handshake,
+		// with nothing else: the yardstick of issue 15 (check <= 1.5x)
+		runProcess(b, env, 0, bareBinary(b), "-resolver", w.resolver, "-port", strconv.Itoa(w.port), "example.test")
+	})
+	b.Run("pair/check-vs-bare-go", func(b *testing.B) {
+		// the two in turn, so that a drift of the machine's speed hits both: the ratio of
+		// the medians of the per-process wall times
+		bare := bareBinary(b)
+		checkArgs := append(append([]string{"check", "-version", "3.7.11"}, common...), "user@example.test")
+		var tc, tb []time.Duration
+		for b.Loop() {
+			t0 := time.Now()
+			runOnce(b, env, check, checkArgs...)
+			t1 := time.Now()
+			runOnce(b, env, bare, "-resolver", w.resolver, "-port", strconv.Itoa(w.port), "example.test")
+			tc, tb = append(tc, t1.Sub(t0)), append(tb, time.Since(t1))
+		}
+		mc, mb := median(tc), median(tb)
+		b.ReportMetric(float64(mc.Microseconds())/1000, "check-ms")
+		b.ReportMetric(float64(mb.Microseconds())/1000, "bare-ms")
+		b.ReportMetric(float64(mc)/float64(mb), "check/bare")
+	})
 	b.Run("posttls-finger/bracketed", func(b *testing.B) {
 		cfg := filepath.Join(w.dir, "finger")
 		if err := os.MkdirAll(cfg, 0o755); err != nil {
@@ -173,7 +235,7 @@ func BenchmarkCheckParallel(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	opt := smtpclient.CheckOptions{Resolver: &dnssec.Client{Servers: []string{w.resolver}}}
+	opt := smtpclient.CheckOptions{Resolver: &dnssec.Client{Servers: []string{w.resolver}}, TrustCache: &smtpclient.TrustCache{}}
 	for _, c := range []struct{ name, dest string }{{"mx-dane", "user@example.test"}, {"bracketed", w.bracketed}} {
 		dest := c.dest
 		b.Run(c.name, func(b *testing.B) {
@@ -193,4 +255,69 @@ func BenchmarkCheckParallel(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "checks/s")
 		})
 	}
+}
+
+// BenchmarkBatchMemory runs one "postfixtls check -f FILE -json" process over N distinct
+// destinations (d000001.batch.example.test ...: MX, A and TLSA lookups through unbound and a
+// DANE check each) and reports its peak resident memory: it must not grow with N (issue 15:
+// memory per destination bounded in a 100,000-destination batch). Run it with -benchtime 1x.
+func BenchmarkBatchMemory(b *testing.B) {
+	w := newWorld(b)
+	check := checkBinary(b)
+	for _, n := range []int{1000, 10000, 100000} {
+		b.Run(fmt.Sprintf("destinations=%d", n), func(b *testing.B) {
+			list := filepath.Join(b.TempDir(), "destinations")
+			var sb strings.Builder
+			for i := range n {
+				fmt.Fprintf(&sb, "user@d%06d.batch.example.test\n", i)
+			}
+			if err := os.WriteFile(list, []byte(sb.String()), 0o644); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				cmd := exec.Command(check, "check", "-c", w.dir, "-resolver", w.resolver, "-version", "3.7.11", "-json", "-j", "16", "-f", list)
+				var out countingWriter
+				cmd.Stdout = &out
+				var stderr strings.Builder
+				cmd.Stderr = &stderr
+				start := time.Now()
+				if err := cmd.Run(); err != nil {
+					b.Fatalf("check of %d destinations: %v\n%s", n, err, stderr.String())
+				}
+				elapsed := time.Since(start)
+				if out.lines != n || out.deliver != n {
+					b.Fatalf("%d JSON lines, %d of them deliver, for %d destinations\n%s", out.lines, out.deliver, n, stderr.String())
+				}
+				ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+				if !ok {
+					b.Fatal("no rusage")
+				}
+				b.ReportMetric(float64(ru.Maxrss)/1024, "peak-MiB")
+				b.ReportMetric(float64(ru.Maxrss)*1024/float64(n), "peak-bytes/destination")
+				b.ReportMetric(float64(n)/elapsed.Seconds(), "checks/s")
+			}
+		})
+	}
+}
+
+// countingWriter counts the JSON lines written to it and those whose outcome is deliver.
+type countingWriter struct {
+	lines, deliver int
+	part           []byte
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.part = append(c.part, p...)
+	for {
+		i := bytes.IndexByte(c.part, '\n')
+		if i < 0 {
+			break
+		}
+		c.lines++
+		if bytes.Contains(c.part[:i], []byte(`"outcome":"deliver"`)) {
+			c.deliver++
+		}
+		c.part = c.part[i+1:]
+	}
+	return len(p), nil
 }

@@ -506,7 +506,8 @@ func (e *env) checkOptions(o *options) smtpclient.CheckOptions {
 	if d == 0 {
 		d = -1 // 0 on the command line means none
 	}
-	return smtpclient.CheckOptions{Resolver: e.resolver, Sender: o.sender, ProbeRecipient: o.probeRcpt, Deadline: d}
+	return smtpclient.CheckOptions{Resolver: e.resolver, Sender: o.sender, ProbeRecipient: o.probeRcpt, Deadline: d,
+		TrustCache: &smtpclient.TrustCache{}} // one load of the CA files for every destination
 }
 
 // check answers for one destination, live or offline.

@@ -96,7 +96,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	cli.WarnOverrides(s, stderr)
-	opt := smtpclient.CheckOptions{Deadline: *timeout}
+	opt := smtpclient.CheckOptions{Deadline: *timeout, TrustCache: &smtpclient.TrustCache{}}
 	if *timeout == 0 {
 		opt.Deadline = -1
 	}
