@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postfixtls/postfixtls/internal/testkit/need"
 	"github.com/postfixtls/postfixtls/policy"
 	"github.com/postfixtls/postfixtls/policy/finding"
 	"github.com/stretchr/testify/assert"
@@ -546,16 +547,7 @@ func mustJSON(t *testing.T, v any) string {
 // TestRealPostmap builds a hash: table with the real postmap and checks that lint accepts
 // the compiled file and reports postmap's own duplicate warning in postmap's words.
 func TestRealPostmap(t *testing.T) {
-	postmap, err := exec.LookPath("postmap")
-	if err != nil {
-		if _, e := os.Stat("/usr/sbin/postmap"); e == nil {
-			postmap = "/usr/sbin/postmap"
-		} else if os.Getenv("CI") == "true" {
-			t.Fatal("postmap not installed (apt-get install postfix)")
-		} else {
-			t.Skip("postmap not installed (apt-get install postfix)")
-		}
-	}
+	postmap := need.Command(t, "postmap")
 	dir := setup(t, "smtp_tls_policy_maps = hash:{{dir}}/tls_policy\n", map[string]string{"tls_policy": ".example.com secure\n.example.com may\n"})
 	cmd := exec.Command(postmap, "-c", dir, "hash:"+filepath.Join(dir, "tls_policy"))
 	var stderr bytes.Buffer

@@ -30,3 +30,13 @@ func Command(t testing.TB, name string) string {
 	t.Skipf("%s is not installed", name)
 	return ""
 }
+
+// Missing ends a test that lacks something make test installs (a program, a package, the
+// oracle's files): it fails when CI=true and is skipped otherwise, with the reason.
+func Missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf(format, args...)
+	}
+	t.Skipf(format, args...)
+}
