@@ -136,13 +136,14 @@ func (r *source) readBlock() *block {
 			continue // no whole line yet
 		}
 		tail := b.buf[last+1:]
-		b.buf = b.buf[:last+1]
 		if len(tail) >= r.maxLine {
+			b.buf = b.buf[:last+1]
 			r.skipping, r.skipped = true, int64(len(tail))
 			break // the long line comes after this block's lines
 		}
-		r.carry = append(r.carry, tail...)
 		if n < want || len(b.buf) >= blockSize/2 {
+			b.buf = b.buf[:last+1]
+			r.carry = append(r.carry, tail...)
 			break // a short read (a pipe with nothing more yet) or enough for a block
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -223,5 +224,30 @@ func TestReaderContext(t *testing.T) {
 		_, err := r.Next(ctx)
 		require.ErrorIs(t, err, context.Canceled)
 		r.Close()
+	}
+}
+
+// TestReaderLongLineMidRead: a skipped line that ends past the middle of a full read
+// (a NUL-filled hole a crash left in the log) loses no line after it: the start of a line
+// a read cut off stays with its end.
+func TestReaderLongLineMidRead(t *testing.T) {
+	for _, hole := range []int{100 << 10, 150 << 10, 170 << 10, 200 << 10, 400 << 10} {
+		var in bytes.Buffer
+		in.WriteString("Nov 22 03:00:00 h postfix/qmgr[9]: ABCDEF1: from=<>, size=1\n")
+		in.Write(bytes.Repeat([]byte{0}, hole))
+		in.WriteString("\n")
+		n := 0
+		for in.Len() < 1<<20 {
+			fmt.Fprintf(&in, "Nov 22 03:00:00 h postfix/error[9]: %05X: to=<u@e.example>, relay=none, status=deferred (x)\n", 0x10000+n)
+			n++
+		}
+		for _, workers := range []int{1, 3} {
+			got := readThrough(bytes.NewReader(in.Bytes()), Options{Workers: workers})
+			require.NoError(t, got.Err)
+			require.Equal(t, n, len(got.Deliveries), "hole of %d bytes, %d workers", hole, workers)
+			require.Zero(t, got.Stats.NotLog, "hole of %d bytes: no line cut apart", hole)
+			require.Equal(t, int64(n+2), got.Stats.Lines)
+			require.Len(t, got.Diags, 1, "only the long line: %v", got.Diags)
+		}
 	}
 }

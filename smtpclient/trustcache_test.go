@@ -43,4 +43,33 @@ func TestTrustCache(t *testing.T) {
 	step("still removed", 4)
 	fsys["etc/postfix/ta.pem"] = &fstest.MapFile{Data: []byte("anchor"), ModTime: t0}
 	step("trust-anchor file back", 5)
+
+	// a CApath: the directory and each hash-named file (others are never opened)
+	fsys["etc/ssl/certs/1a2b3c4d.0"] = &fstest.MapFile{Data: []byte("ca"), ModTime: t0}
+	fsys["etc/ssl/certs/README"] = &fstest.MapFile{Data: []byte("x"), ModTime: t0}
+	p.CAPath = "/etc/ssl/certs"
+	step("CApath added", 6)
+	step("CApath unchanged", 6)
+	fsys["etc/ssl/certs/README"] = &fstest.MapFile{Data: []byte("xy"), ModTime: t0.Add(time.Hour)}
+	step("a file OpenSSL never opens changed", 6)
+	fsys["etc/ssl/certs/1a2b3c4d.0"] = &fstest.MapFile{Data: []byte("CA"), ModTime: t0.Add(time.Hour)}
+	step("a hash-named file rewritten in place", 7)
+
+	// a failed load is not kept: the next check tries again
+	fail := true
+	load = func() (*verdict.Trust, error) {
+		loads++
+		if fail {
+			return nil, verdict.ErrCAFile
+		}
+		return &verdict.Trust{}, nil
+	}
+	if _, err := tc.load(context.Background(), fsys, "k2", p, load); err == nil {
+		t.Fatal("the failing load did not fail")
+	}
+	fail = false
+	step2 := loads
+	if _, err := tc.load(context.Background(), fsys, "k2", p, load); err != nil || loads != step2+1 {
+		t.Fatalf("after a failure the files were not read again (err %v, %d loads, want %d)", err, loads, step2+1)
+	}
 }

@@ -365,6 +365,10 @@ var ErrCAFile = errors.New("cannot load Certification Authority data")
 
 var hashName = regexp.MustCompile(`^[0-9a-f]{8}\.[0-9]+$`)
 
+// IsCAPathHashName reports whether name is named like OpenSSL's hash links
+// ("1a2b3c4d.0"), the only files of a CApath OpenSSL opens.
+func IsCAPathHashName(name string) bool { return hashName.MatchString(name) }
+
 // LoadTrust reads the files a policy names from fsys (paths are taken relative to fsys's
 // root, without a leading "/"): the CAfile (every certificate), the CApath (only files
 // named like OpenSSL's hash links "1a2b3c4d.0", which are all OpenSSL ever opens), the
