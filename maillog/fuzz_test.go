@@ -106,3 +106,24 @@ func FuzzLineForms(f *testing.F) {
 		}
 	})
 }
+
+// FuzzHeaderCache: a line's header read after another line (which may share its first
+// bytes: parseHeader then reuses the earlier header) is the header read on its own.
+func FuzzHeaderCache(f *testing.F) {
+	f.Add("Nov 22 03:00:00 h postfix/smtp[1]: a", "Nov 22 03:00:00 h postfix/smtp[1]: b")
+	f.Add("Nov 22 03:00:00 h postfix/smtp[1]:a", "Nov 22 03:00:00 h postfix/smtp[1]: b")
+	f.Add("Nov 22 03:00:00 h postfix/smtp[1]: a", "Nov 22 03:00:00 h postfix/smtp[1]:  b")
+	f.Add("<22>1 2026-11-22T03:00:00Z h postfix/smtp 1 - - a", "<22>1 2026-11-22T03:00:00Z h postfix/smtp 1 - -   b")
+	f.Add("2026-11-22T03:00:00.5+01:00 h postfix/qmgr[2]: x", "2026-11-22T03:00:00.5+01:00 h postfix/qmgr[2]: y")
+	f.Add("postfix/smtp[1]: x", "postfix/smtp[1]: y")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		warm := newLineParser(2026)
+		var la, lb, lc Line
+		warm.parseHeader([]byte(a), &la)
+		pb, errb := warm.parseHeader([]byte(b), &lb)
+		pc, errc := newLineParser(2026).parseHeader([]byte(b), &lc)
+		if (errb == nil) != (errc == nil) || pb != pc || lb != lc {
+			t.Fatalf("after %q, %q reads as %+v at %d (%v); alone %+v at %d (%v)", a, b, lb, pb, errb, lc, pc, errc)
+		}
+	})
+}

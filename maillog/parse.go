@@ -103,6 +103,9 @@ type lineParser struct {
 	hostStr   string
 	loggedStr string
 	progs     map[string]Line
+	// prevHdr is the last line's header bytes, prevLine its parsed header (see parseHeader)
+	prevHdr  []byte
+	prevLine Line
 	// recent are the programs seen last (a log has a handful), looked up before progs
 	recent  [12]Line
 	version string // the last master version
@@ -157,13 +160,29 @@ func (lp *lineParser) parse(b []byte, rc *rec) {
 	}
 }
 
+// maxCachedHeader bounds the header bytes parseHeader compares with the next line's.
+const maxCachedHeader = 160
+
 // parseHeader is parseLine with interning of host, timestamp and program names.
 func (lp *lineParser) parseHeader(b []byte, l *Line) (int, error) {
+	// A process logs in bursts: lines whose header (stamp, host, tag and the space after
+	// it) is byte for byte the previous line's have its header. Not for RFC 5424 frames,
+	// whose text starts after a run of spaces of any length.
+	if n := len(lp.prevHdr); n > 0 && len(b) >= n && string(b[:n]) == string(lp.prevHdr) {
+		*l = lp.prevLine
+		return n, nil
+	}
+	lp.prevHdr = lp.prevHdr[:0]
 	h := &lp.hdr
 	p, err := parseLine(b, lp.year, h)
 	if err != nil {
 		return 0, err
 	}
+	defer func() {
+		if b[0] != '<' && p > 0 && p <= maxCachedHeader && b[p-1] == ' ' {
+			lp.prevHdr, lp.prevLine = append(lp.prevHdr, b[:p]...), *l
+		}
+	}()
 	if string(h.host) != lp.hostStr {
 		lp.hostStr = string(h.host)
 	}
