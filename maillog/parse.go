@@ -63,16 +63,17 @@ const (
 
 // smtpOp is a parsed smtp/lmtp or queue manager line.
 type smtpOp struct {
-	kind   opKind
-	fresh  bool // opSession: a new connection; opName: Matched
-	num    int  // opVerify: the X509 error number; opStatus: badStatus... when di is 0
-	server string
-	text   string
-	text2  string
-	qid    string
-	tls    *TLSSummary
-	subj   *subjectFields
-	di     int // opStatus: 1 + the index of the delivery in its piece's deliveries
+	kind    opKind
+	fresh   bool // opSession, opConnect: a new connection
+	matched bool // opName: PeerName.Matched
+	num     int  // opVerify: the X509 error number; opStatus: badStatus... when di is 0
+	server  string
+	text    string
+	text2   string
+	qid     string
+	tls     *TLSSummary
+	subj    *subjectFields
+	di      int // opStatus: 1 + the index of the delivery in its piece's deliveries
 }
 
 // subjectFields are the parts of "subject_CN=X, issuer_CN=Y, fingerprint=F,
@@ -106,10 +107,7 @@ type lineParser struct {
 	// prevHdr is the last line's header bytes, prevLine its parsed header (see parseHeader)
 	prevHdr  []byte
 	prevLine Line
-	// recent are the programs seen last (a log has a handful), looked up before progs
-	recent  [12]Line
-	version string // the last master version
-	next    int
+	version  string // the last master version
 	// dels holds the deliveries of the piece being parsed (smtpOp.di)
 	dels *[]Delivery
 }
@@ -178,39 +176,25 @@ func (lp *lineParser) parseHeader(b []byte, l *Line) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer func() {
-		if b[0] != '<' && p > 0 && p <= maxCachedHeader && b[p-1] == ' ' {
-			lp.prevHdr, lp.prevLine = append(lp.prevHdr, b[:p]...), *l
-		}
-	}()
 	if string(h.host) != lp.hostStr {
 		lp.hostStr = string(h.host)
 	}
 	if string(h.logged) != lp.loggedStr {
 		lp.loggedStr = string(h.logged)
 	}
-	var pl Line
-	hit := false
-	for i := range lp.recent {
-		if e := &lp.recent[i]; len(e.Program) == len(h.prog) && e.Program == string(h.prog) {
-			pl, hit = *e, true
-			break
+	pl, ok := lp.progs[string(h.prog)]
+	if !ok {
+		setProgram(&pl, string(h.prog))
+		if len(lp.progs) >= 256 {
+			clear(lp.progs)
 		}
-	}
-	if !hit {
-		var ok bool
-		if pl, ok = lp.progs[string(h.prog)]; !ok {
-			setProgram(&pl, string(h.prog))
-			if len(lp.progs) >= 256 {
-				clear(lp.progs)
-			}
-			lp.progs[pl.Program] = pl
-		}
-		lp.recent[lp.next%len(lp.recent)] = pl
-		lp.next++
+		lp.progs[pl.Program] = pl
 	}
 	l.Time, l.Logged, l.Host, l.PID = h.time, lp.loggedStr, lp.hostStr, h.pid
 	l.Program, l.SyslogName, l.Service = pl.Program, pl.SyslogName, pl.Service
+	if b[0] != '<' && p > 0 && p <= maxCachedHeader && b[p-1] == ' ' {
+		lp.prevHdr, lp.prevLine = append(lp.prevHdr, b[:p]...), *l
+	}
 	return p, nil
 }
 
@@ -253,7 +237,7 @@ func (lp *lineParser) parseSMTP(l *Line, b []byte, op *smtpOp) {
 		m := strings.HasPrefix(rest, "Matched ")
 		rest = strings.TrimPrefix(rest, "Matched ")
 		if cn, ok := strings.CutPrefix(rest, "CommonName "); ok {
-			*op = smtpOp{kind: opName, server: server, text2: "CommonName", text: cn, fresh: m}
+			*op = smtpOp{kind: opName, server: server, text2: "CommonName", text: cn, matched: m}
 			return
 		}
 	}
@@ -445,10 +429,10 @@ func parseServerLine(server, rest string, op *smtpOp) bool {
 		op.subj = parseSubjectLine(rest)
 	case strings.HasPrefix(rest, "matched peername: "):
 		set(opName, rest[len("matched peername: "):])
-		op.text2, op.fresh = "peername", true
+		op.text2, op.matched = "peername", true
 	case strings.HasPrefix(rest, "Matched subjectAltName: "):
 		set(opName, rest[len("Matched subjectAltName: "):])
-		op.text2, op.fresh = "subjectAltName", true
+		op.text2, op.matched = "subjectAltName", true
 	case strings.HasPrefix(rest, "subjectAltName: "):
 		set(opName, rest[len("subjectAltName: "):])
 		op.text2 = "subjectAltName"

@@ -13,7 +13,7 @@ var trustWords = [...]string{"Anonymous", "Untrusted", "Trusted", "Verified"}
 // applySMTP applies one parsed line of an smtp(8) or lmtp(8) process.
 func (r *Reader) applySMTP(l *Line, op *smtpOp, dels []Delivery) {
 	p := r.proc(l)
-	sess := func() *Attempt { return r.session(l, p, op.server, op.fresh && op.kind != opName) }
+	sess := func() *Attempt { return r.session(l, p, op.server, op.fresh) }
 	switch op.kind {
 	case opNone:
 	case opWarning:
@@ -66,7 +66,7 @@ func (r *Reader) applySMTP(l *Line, op *smtpOp, dels []Delivery) {
 		}
 	case opName:
 		a := sess()
-		a.Names = appendName(a.Names, PeerName{Kind: op.text2, Name: op.text, Matched: op.fresh})
+		a.Names = appendName(a.Names, PeerName{Kind: op.text2, Name: op.text, Matched: op.matched})
 	case opReusedUntrusted:
 		sess().ReusedUntrusted = true
 	case opSNI:

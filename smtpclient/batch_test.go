@@ -3,6 +3,7 @@ package smtpclient
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -60,4 +61,34 @@ func TestCheckBatchOrder(t *testing.T) {
 		})
 	assert.ErrorIs(t, err, stop)
 	assert.Equal(t, 2, n)
+}
+
+// TestCheckBatchManyDestinations: with far more destinations than the window of results
+// held (4 x Concurrency), finishing out of order, each result still reaches fn once, in
+// input order, with its own destination (the result channels are reused as a ring).
+func TestCheckBatchManyDestinations(t *testing.T) {
+	dests := make([]string, 300)
+	for i := range dests {
+		dests[i] = fmt.Sprintf("d%03d", i)
+	}
+	check := func(ctx context.Context, d string) (*Verdict, error) {
+		var i int
+		fmt.Sscanf(d, "d%d", &i)
+		if i%32 == 0 {
+			time.Sleep(3 * time.Millisecond) // the first of each window ends last
+		}
+		return &Verdict{Destination: d}, nil
+	}
+	next := 0
+	err := CheckBatch(context.Background(), nil, dests, CheckOptions{}, BatchOptions{Concurrency: 8, Check: check},
+		func(r BatchResult) error {
+			require.Equal(t, next, r.Index)
+			require.NoError(t, r.Err)
+			require.Equal(t, dests[next], r.Destination)
+			require.Equal(t, dests[next], r.Verdict.Destination)
+			next++
+			return nil
+		})
+	require.NoError(t, err)
+	require.Equal(t, len(dests), next)
 }
