@@ -32,8 +32,15 @@ type source struct {
 	skipping bool   // in a line longer than maxLine: its rest is skipped
 	skipped  int64  // bytes of that line so far
 	readErr  error  // the input's error (io.EOF at its end), after the lines before it
-	parsers  []*lineParser
-	free     chan *block // applied blocks, for reuse
+	// parsers are the workers' line parsers: parsers[0] the reading goroutine's, and with
+	// several workers the last one Next's (it parses pieces of the block being parsed
+	// while it waits for that block), the others the helper goroutines'.
+	parsers []*lineParser
+	free    chan *block // applied blocks, for reuse
+	// cur is the block the read-ahead goroutine is parsing (nil between blocks). Next
+	// takes pieces of it while it waits. The block cannot be reused meanwhile: only Next
+	// recycles blocks, after applying them.
+	cur atomic.Pointer[block]
 }
 
 // ahead is the read-ahead goroutine's side: parsed blocks in order, then nil.
@@ -79,11 +86,27 @@ type block struct {
 	// pre is the end of a long line that began in an earlier block; post a long line
 	// that the input's end cut off. They come before and after the lines of buf.
 	pre, post []rec
-	// pieces are the end offsets in buf of the pieces; recs[i] the lines of piece i.
+	// pieces are the end offsets in buf of the pieces; parsed[i] the lines of piece i.
 	pieces []int
-	recs   [][]rec
-	dels   [][]Delivery // the deliveries of piece i's status lines
-	next   atomic.Int64 // the next piece to parse
+	parsed []piece
+	next   atomic.Int64   // the next piece to parse
+	left   sync.WaitGroup // the pieces not yet parsed
+}
+
+// piece is the parsed lines of a piece of a block: a rec per line, and what the recs
+// point to.
+type piece struct {
+	recs []rec
+	hdrs []Line     // rec.hdr: the headers, one per run of lines with the same header
+	ops  []smtpOp   // rec.op: the ops of the lines that do something
+	dels []Delivery // smtpOp.di: the deliveries of the status lines
+}
+
+// reset empties p for reuse, dropping what its ops and deliveries point to.
+func (p *piece) reset() {
+	clear(p.ops)
+	clear(p.dels)
+	p.recs, p.hdrs, p.ops, p.dels = p.recs[:0], p.hdrs[:0], p.ops[:0], p.dels[:0]
 }
 
 // readBlock reads the next block; nil when the input has nothing left (s.readErr says why).
@@ -171,11 +194,11 @@ func (r *source) readBlock() *block {
 		b.pieces = append(b.pieces, end)
 		off = end
 	}
-	for len(b.recs) < len(b.pieces) {
-		b.recs = append(b.recs, nil)
-		b.dels = append(b.dels, nil)
+	for len(b.parsed) < len(b.pieces) {
+		b.parsed = append(b.parsed, piece{})
 	}
 	b.next.Store(0)
+	b.left.Add(len(b.pieces))
 	return b
 }
 
@@ -189,29 +212,35 @@ func (r *source) recycle(b *block) {
 
 // parsePieces parses the pieces of b not yet taken by another goroutine.
 func (r *source) parsePieces(b *block, lp *lineParser) {
-	for {
-		i := int(b.next.Add(1) - 1)
-		if i >= len(b.pieces) {
-			return
-		}
-		start := 0
-		if i > 0 {
-			start = b.pieces[i-1]
-		}
-		clear(b.dels[i])
-		b.dels[i] = b.dels[i][:0]
-		lp.dels = &b.dels[i]
-		b.recs[i] = r.parsePiece(lp, b.buf[start:b.pieces[i]], b.recs[i][:0])
-		lp.dels = nil
+	for r.parseOne(b, lp) {
 	}
 }
 
-// parsePiece parses the lines of p into recs.
-func (r *source) parsePiece(lp *lineParser, p []byte, recs []rec) []rec {
+// parseOne parses the next piece of b not yet taken, if there is one.
+func (r *source) parseOne(b *block, lp *lineParser) bool {
+	i := int(b.next.Add(1) - 1)
+	if i >= len(b.pieces) {
+		return false
+	}
+	defer b.left.Done()
+	start := 0
+	if i > 0 {
+		start = b.pieces[i-1]
+	}
+	pc := &b.parsed[i]
+	pc.reset()
+	lp.pc, lp.prevIdx = pc, -1
+	r.parsePiece(lp, b.buf[start:b.pieces[i]])
+	lp.pc = nil
+	return true
+}
+
+// parsePiece parses the lines of p into lp.pc.
+func (r *source) parsePiece(lp *lineParser, p []byte) {
+	pc := lp.pc
 	for len(p) > 0 {
 		line := p
-		recs = append(recs, rec{})
-		rc := &recs[len(recs)-1]
+		var rc rec
 		if i := bytes.IndexByte(p, '\n'); i >= 0 {
 			line, p = p[:i], p[i+1:]
 			rc.n = int64(len(line)) + 1
@@ -221,18 +250,18 @@ func (r *source) parsePiece(lp *lineParser, p []byte, recs []rec) []rec {
 		}
 		if len(line) >= r.maxLine {
 			rc.kind = recLong
-			continue
+		} else {
+			for len(line) > 0 && (line[len(line)-1] == '\r' || line[len(line)-1] == '\n') {
+				line = line[:len(line)-1]
+			}
+			if len(line) == 0 {
+				rc.kind = recEmpty
+			} else {
+				lp.parse(line, &rc)
+			}
 		}
-		for len(line) > 0 && (line[len(line)-1] == '\r' || line[len(line)-1] == '\n') {
-			line = line[:len(line)-1]
-		}
-		if len(line) == 0 {
-			rc.kind = recEmpty
-			continue
-		}
-		lp.parse(line, rc)
+		pc.recs = append(pc.recs, rc)
 	}
-	return recs
 }
 
 // step applies the next parsed block: read and parsed here with one worker, received
@@ -251,10 +280,26 @@ func (r *Reader) step(ctx context.Context) {
 			// A Reader dropped before the input's end stops its goroutine too.
 			runtime.AddCleanup(r, (*ahead).stop, r.ahead)
 		}
-		select {
-		case b = <-r.ahead.blocks:
-		case <-ctx.Done():
-			return // Next returns ctx.Err()
+		lp := r.src.parsers[len(r.src.parsers)-1]
+	wait:
+		for {
+			select {
+			case b = <-r.ahead.blocks:
+				break wait
+			case <-ctx.Done():
+				return // Next returns ctx.Err()
+			default:
+			}
+			// Nothing parsed yet: help with the block being parsed, a piece at a time.
+			if cb := r.src.cur.Load(); cb != nil && r.src.parseOne(cb, lp) {
+				continue
+			}
+			select {
+			case b = <-r.ahead.blocks:
+				break wait
+			case <-ctx.Done():
+				return
+			}
 		}
 		if b == nil {
 			r.err = r.ahead.err
@@ -264,9 +309,10 @@ func (r *Reader) step(ctx context.Context) {
 	for i := range b.pre {
 		r.apply(&b.pre[i], nil)
 	}
-	for k, recs := range b.recs[:len(b.pieces)] {
-		for i := range recs {
-			r.apply(&recs[i], b.dels[k])
+	for k := range b.parsed[:len(b.pieces)] {
+		pc := &b.parsed[k]
+		for i := range pc.recs {
+			r.apply(&pc.recs[i], pc)
 		}
 	}
 	for i := range b.post {
@@ -292,15 +338,20 @@ func (r *Reader) Close() error {
 
 // parseBlock parses all of b on every worker.
 func (r *source) parseBlock(b *block) {
+	if len(r.parsers) > 1 {
+		r.cur.Store(b)
+	}
 	wg := r.startHelpers(b)
 	r.parsePieces(b, r.parsers[0])
+	r.cur.Store(nil)
 	wg.Wait()
+	b.left.Wait() // the pieces Next took
 }
 
-// startHelpers starts the other workers on b's pieces.
+// startHelpers starts the helper workers on b's pieces.
 func (r *source) startHelpers(b *block) *sync.WaitGroup {
 	wg := &sync.WaitGroup{}
-	for _, lp := range r.parsers[1:max(1, min(len(r.parsers), len(b.pieces)))] {
+	for _, lp := range r.parsers[1:max(1, min(len(r.parsers)-1, len(b.pieces)))] {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -135,14 +135,17 @@ type dest struct {
 	statuses                []statusCount
 	first, last             time.Time
 	firstLogged, lastLogged string
-	latest                  Delivery
-	lastSeq, sentSeq        int64
-	sentLog                 string
-	rcpts                   []uint64 // hashes of the distinct recipients (at most maxRecipients)
-	moreRcpt, failed        bool
-	// tried is the newest failed delivery with connection attempts; when it is latest
-	// itself (as it mostly is), triedIsLatest is set and tried is nil.
-	tried         *Delivery
+	// latest is the newest delivery that failed (the newest at all while none failed;
+	// nil then unless ExplainOptions.All: it is never shown), lastSeq its Seq.
+	latest           packed
+	lastSeq, sentSeq int64
+	sentLog          string
+	rcpts            []uint64 // hashes of the distinct recipients (at most maxRecipients)
+	moreRcpt, failed bool
+	// tried is the newest failed delivery with connection attempts, triedAt its Seq; when
+	// it is latest itself (as it mostly is), triedIsLatest is set and tried is nil.
+	tried         packed
+	triedAt       int64
 	triedIsLatest bool
 }
 
@@ -156,9 +159,9 @@ type statusCount struct {
 func (e *dest) triedSeq() int64 {
 	switch {
 	case e.triedIsLatest:
-		return e.latest.Seq
+		return e.lastSeq
 	case e.tried != nil:
-		return e.tried.Seq
+		return e.triedAt
 	}
 	return -1
 }
@@ -168,12 +171,16 @@ func (e *dest) explanation() Explanation {
 	x := Explanation{Destination: e.key, Domains: e.domains, Deliveries: e.deliveries,
 		Statuses: make(map[string]int, len(e.statuses)), Recipients: len(e.rcpts), RecipientsAtLeast: e.moreRcpt,
 		FirstLogged: e.firstLogged, LastLogged: e.lastLogged, First: e.first, Last: e.last,
-		Latest: e.latest, sentSeq: e.sentSeq, sentLog: e.sentLog, tried: e.tried}
+		Latest: e.latest.unpack(), sentSeq: e.sentSeq, sentLog: e.sentLog}
 	for _, st := range e.statuses {
 		x.Statuses[st.word] = st.n
 	}
-	if e.triedIsLatest {
-		t := e.latest
+	switch {
+	case e.triedIsLatest:
+		t := x.Latest
+		x.tried = &t
+	case e.tried != nil:
+		t := e.tried.unpack()
 		x.tried = &t
 	}
 	return x
@@ -204,6 +211,7 @@ type Collector struct {
 	ndrop   int
 	stats   CollectorStats
 	seed    maphash.Seed
+	scratch []byte // pack's buffer
 }
 
 // NewCollector returns an empty Collector.
@@ -351,19 +359,22 @@ func (c *Collector) Add(ctx context.Context, d Delivery) {
 	newer := d.Seq >= e.lastSeq
 	latest := (fail && (!e.failed || newer)) || (!e.failed && newer)
 	if latest && e.triedIsLatest && !tried {
-		t := e.latest // the tried delivery stays: it needs a copy of its own now
-		e.tried, e.triedIsLatest = &t, false
+		// the tried delivery stays (packed buffers are never changed: it is shared)
+		e.tried, e.triedAt, e.triedIsLatest = e.latest, e.lastSeq, false
 	}
 	if latest {
-		e.latest, e.lastSeq = d, d.Seq
+		e.latest, e.lastSeq = nil, d.Seq
+		if fail || c.opt.All {
+			e.latest, c.scratch = pack(c.scratch, &d)
+		}
 		e.failed = e.failed || fail
 	}
 	if tried {
 		if latest {
 			e.tried, e.triedIsLatest = nil, true
 		} else {
-			t := d
-			e.tried, e.triedIsLatest = &t, false
+			e.tried, c.scratch = pack(c.scratch, &d)
+			e.triedAt, e.triedIsLatest = d.Seq, false
 		}
 	}
 }

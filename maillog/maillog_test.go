@@ -260,7 +260,7 @@ func TestBounds(t *testing.T) {
 	require.Len(t, ds, 2, "%v", ds)
 	require.Equal(t, "line longer than 100 bytes skipped", ds[0].Text)
 	require.Equal(t, int64(3001), ds[0].Count)
-	require.Contains(t, ds[1].Text, "queue IDs kept: forgot the")
+	require.Contains(t, ds[1].Text, "queue IDs kept at most: forgot the 50 least recently seen")
 	require.Greater(t, ds[1].Count, int64(10))
 	require.Greater(t, ds[1].LastLine, ds[1].Line)
 	require.Equal(t, ds[0].Count+ds[1].Count, r.Stats().Diagnostics)

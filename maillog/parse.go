@@ -73,7 +73,8 @@ type smtpOp struct {
 	qid     string
 	tls     *TLSSummary
 	subj    *subjectFields
-	di      int // opStatus: 1 + the index of the delivery in its piece's deliveries
+	di      int   // opStatus: 1 + the index of the delivery in its piece's deliveries
+	err     error // recNotLog: why the line is not a log line
 }
 
 // subjectFields are the parts of "subject_CN=X, issuer_CN=Y, fingerprint=F,
@@ -83,14 +84,21 @@ type subjectFields struct {
 	hasIssuer, hasFP, hasPK bool
 }
 
-// rec is one parsed line.
+// rec is one parsed line as apply needs it. It holds no pointers: the recs of a block
+// (one per line, most of them noise) are written without write barriers and never
+// scanned by the garbage collector; what a line carries beyond its kind lives in its
+// piece's headers and ops, which only the lines that differ from the previous one, or
+// that do something, add to.
 type rec struct {
-	kind recKind
-	n    int64 // bytes of the line, its line end included
-	line Line  // the header (no Text)
-	err  error // recNotLog
-	op   smtpOp
+	n     int64   // bytes of the line, its line end included
+	hdr   int32   // the index of its header in piece.hdrs (recOther and after)
+	op    int32   // 1 + the index of its op in piece.ops (0: none, an opNone line)
+	kind  recKind // what the line asks of the state machine
+	flags uint8   // recPostfix
 }
+
+// rec.flags
+const recPostfix = 1 // the line's tag is "syslog_name/service" (Stats.Postfix)
 
 // lineParser parses lines into recs. Each goroutine has its own: it caches the names the
 // lines repeat (host, timestamp, program) so that equal names share one string.
@@ -103,29 +111,45 @@ type lineParser struct {
 	hdr       header
 	hostStr   string
 	loggedStr string
-	progs     map[string]Line
-	// prevHdr is the last line's header bytes, prevLine its parsed header (see parseHeader)
+	progs     map[string]progNames
+	recent    [8]progNames // the programs seen last (recent[next] the newest)
+	next      int
+	// prevHdr is the last line's header bytes, prevLine its parsed header; pre is the
+	// stamp and host of the last line parsed whole, preLine its header (see parseHeader)
 	prevHdr  []byte
 	prevLine Line
+	pre      []byte
+	preLine  Line
 	version  string // the last master version
-	// dels holds the deliveries of the piece being parsed (smtpOp.di)
-	dels *[]Delivery
+	// pc is the piece being parsed; prevIdx the index in pc.hdrs of prevLine (-1: not
+	// there yet)
+	pc      *piece
+	prevIdx int32
 }
 
 func newLineParser(year int) *lineParser {
-	return &lineParser{year: year, progs: map[string]Line{}}
+	return &lineParser{year: year, progs: map[string]progNames{}}
 }
 
-// parse fills rc from one line (its line end removed, not empty).
+// parse fills rc from one line (its line end removed, not empty), adding to lp.pc's
+// headers, ops and deliveries what the line carries.
 func (lp *lineParser) parse(b []byte, rc *rec) {
-	l := &rc.line
-	p, err := lp.parseHeader(b, l)
+	pc := lp.pc
+	hi, p, err := lp.header(b)
 	if err != nil {
-		rc.kind, rc.err = recNotLog, err
+		rc.kind = recNotLog
+		pc.ops = append(pc.ops, smtpOp{err: err})
+		rc.op = int32(len(pc.ops))
 		return
+	}
+	rc.hdr = hi
+	l := &pc.hdrs[hi] // valid until the next header is added
+	if l.SyslogName != "" {
+		rc.flags |= recPostfix
 	}
 	text := b[p:]
 	rc.kind = recOther
+	var op smtpOp
 	switch l.Service {
 	case "master":
 		if v, ok := bytes.CutPrefix(text, []byte("daemon started -- version ")); ok {
@@ -134,28 +158,51 @@ func (lp *lineParser) parse(b []byte, rc *rec) {
 				if string(v[:i]) != lp.version {
 					lp.version = string(v[:i])
 				}
-				rc.op.text = lp.version
+				op.text = lp.version
 			}
 		}
 	case "smtp", "lmtp":
 		rc.kind = recSMTP
-		lp.parseSMTP(l, text, &rc.op)
-		lp.own(&rc.op, text)
+		lp.parseSMTP(l, text, &op)
+		lp.own(&op, text)
 	case "qmgr", "error", "retry":
 		rc.kind = recQueue
 		qid, rest, ok := splitQID(text)
 		if !ok {
-			return
+			break
 		}
 		if string(rest) == "removed" {
-			rc.op.kind, rc.op.qid = opRemoved, view(qid) // only looked up
-			return
+			op.kind, op.qid = opRemoved, view(qid) // only looked up in apply, before the block is reused
+			break
 		}
 		if bytes.HasPrefix(rest, []byte("to=<")) {
 			t := string(text)
-			lp.parseStatus(l, t[:len(qid)], t[len(text)-len(rest):], &rc.op)
+			lp.parseStatus(l, t[:len(qid)], t[len(text)-len(rest):], &op)
 		}
 	}
+	if op.kind != opNone || rc.kind == recVersion {
+		pc.ops = append(pc.ops, op)
+		rc.op = int32(len(pc.ops))
+	}
+}
+
+// header reads the header of b into lp.pc.hdrs and returns its index and the offset of
+// the text. A line whose header is the previous line's shares its entry.
+func (lp *lineParser) header(b []byte) (idx int32, p int, err error) {
+	if n := len(lp.prevHdr); n > 0 && lp.prevIdx >= 0 && len(b) >= n && string(b[:n]) == string(lp.prevHdr) {
+		return lp.prevIdx, n, nil
+	}
+	var l Line
+	if p, err = lp.parseHeader(b, &l); err != nil {
+		return -1, 0, err
+	}
+	pc := lp.pc
+	pc.hdrs = append(pc.hdrs, l)
+	lp.prevIdx = -1
+	if len(lp.prevHdr) > 0 {
+		lp.prevIdx = int32(len(pc.hdrs) - 1)
+	}
+	return int32(len(pc.hdrs) - 1), p, nil
 }
 
 // maxCachedHeader bounds the header bytes parseHeader compares with the next line's.
@@ -172,31 +219,69 @@ func (lp *lineParser) parseHeader(b []byte, l *Line) (int, error) {
 	}
 	lp.prevHdr = lp.prevHdr[:0]
 	h := &lp.hdr
-	p, err := parseLine(b, lp.year, h)
-	if err != nil {
-		return 0, err
-	}
-	if string(h.host) != lp.hostStr {
-		lp.hostStr = string(h.host)
-	}
-	if string(h.logged) != lp.loggedStr {
-		lp.loggedStr = string(h.logged)
-	}
-	pl, ok := lp.progs[string(h.prog)]
-	if !ok {
-		setProgram(&pl, string(h.prog))
-		if len(lp.progs) >= 256 {
-			clear(lp.progs)
+	var p int
+	if n := len(lp.pre); n > 0 && len(b) > n && b[n] != ' ' && string(b[:n]) == string(lp.pre) {
+		// The stamp and host of the last line parsed whole (the tag is another process's):
+		// only the tag is read.
+		h.prog, h.pid = nil, 0
+		var err error
+		if p, err = parseTag(b, n, h); err != nil {
+			return 0, err
 		}
-		lp.progs[pl.Program] = pl
+		l.Time, l.Logged, l.Host = lp.preLine.Time, lp.preLine.Logged, lp.preLine.Host
+	} else {
+		lp.pre = lp.pre[:0]
+		var err error
+		if p, err = parseLine(b, lp.year, h); err != nil {
+			return 0, err
+		}
+		if string(h.host) != lp.hostStr {
+			lp.hostStr = string(h.host)
+		}
+		if string(h.logged) != lp.loggedStr {
+			lp.loggedStr = string(h.logged)
+		}
+		l.Time, l.Logged, l.Host = h.time, lp.loggedStr, lp.hostStr
+		// The stamp and host (and the spaces after it) end where the tag starts; not for
+		// RFC 5424 frames or lines without a host field.
+		if tag := cap(b) - cap(h.prog); b[0] != '<' && h.host != nil && tag <= maxCachedHeader {
+			lp.pre, lp.preLine = append(lp.pre, b[:tag]...), *l
+		}
 	}
-	l.Time, l.Logged, l.Host, l.PID = h.time, lp.loggedStr, lp.hostStr, h.pid
+	pl := lp.program(h.prog)
+	l.PID = h.pid
 	l.Program, l.SyslogName, l.Service = pl.Program, pl.SyslogName, pl.Service
 	if b[0] != '<' && p > 0 && p <= maxCachedHeader && b[p-1] == ' ' {
 		lp.prevHdr, lp.prevLine = append(lp.prevHdr, b[:p]...), *l
 	}
 	return p, nil
 }
+
+// program returns the program, syslog name and service of the tag prog, one string for
+// each name: a log has few programs, most of them among the last few seen.
+func (lp *lineParser) program(prog []byte) *progNames {
+	for i := range lp.recent {
+		if pl := &lp.recent[i]; pl.Program == string(prog) && pl.Program != "" {
+			return pl
+		}
+	}
+	pl, ok := lp.progs[string(prog)]
+	if !ok {
+		var l Line
+		setProgram(&l, string(prog))
+		pl = progNames{l.Program, l.SyslogName, l.Service}
+		if len(lp.progs) >= 256 {
+			clear(lp.progs)
+		}
+		lp.progs[pl.Program] = pl
+	}
+	lp.next = (lp.next + 1) % len(lp.recent)
+	lp.recent[lp.next] = pl
+	return &lp.recent[lp.next]
+}
+
+// progNames are the parts of a syslog tag (see Line).
+type progNames struct{ Program, SyslogName, Service string }
 
 // parseSMTP reads one line of an smtp(8) or lmtp(8) process. The strings it puts in op
 // may point into b (lineParser.own copies them).
@@ -308,7 +393,7 @@ func (lp *lineParser) own(op *smtpOp, b []byte) {
 		same(&lp.last[7], &f.pk)
 	}
 	if op.di > 0 {
-		d := &(*lp.dels)[op.di-1]
+		d := &lp.pc.dels[op.di-1]
 		for _, s := range []*string{&d.QueueID, &d.Recipient, &d.OrigRecipient, &d.Domain, &d.Relay,
 			&d.Delay, &d.Delays, &d.TLSFeature, &d.DSN, &d.Status, &d.Reason} {
 			own(s)
@@ -495,13 +580,14 @@ func (lp *lineParser) parseStatus(l *Line, qid, s string, op *smtpOp) {
 		op.num, op.text = badStatusNoTo, clip([]byte(s))
 		return
 	}
-	*lp.dels = append(*lp.dels, Delivery{QueueID: qid, Time: l.Time, Logged: l.Logged, Host: l.Host, Program: l.Program, PID: l.PID})
-	d := &(*lp.dels)[len(*lp.dels)-1]
+	dels := &lp.pc.dels
+	*dels = append(*dels, Delivery{QueueID: qid, Time: l.Time, Logged: l.Logged, Host: l.Host, Program: l.Program, PID: l.PID})
+	d := &(*dels)[len(*dels)-1]
 	d.Recipient = s[len("to=<"):i]
 	rest := s[i+3:]
 	st := strings.Index(rest, "status=")
 	if st < 0 {
-		*lp.dels = (*lp.dels)[:len(*lp.dels)-1]
+		*dels = (*dels)[:len(*dels)-1]
 		op.num, op.text = badStatusNoStatus, clip([]byte(s))
 		return
 	}
@@ -538,5 +624,5 @@ func (lp *lineParser) parseStatus(l *Line, qid, s string, op *smtpOp) {
 	if at := strings.LastIndexByte(d.Recipient, '@'); at >= 0 {
 		d.Domain = strings.ToLower(d.Recipient[at+1:])
 	}
-	op.di = len(*lp.dels)
+	op.di = len(*dels)
 }

@@ -17,8 +17,10 @@ type Options struct {
 	MaxLineLength int
 	// MaxOpenQueueIDs caps the queue IDs the reader keeps (default 2000: Postfix runs at
 	// most default_process_limit = 100 delivery agents at once, each on one queue ID);
-	// MaxProcesses caps the smtp(8)/lmtp(8) processes it keeps (default 1000). Beyond a
-	// cap the least recently seen half is forgotten. Forgetting a queue ID whose pass has
+	// MaxProcesses caps the smtp(8)/lmtp(8) processes it keeps (default 1000). The entries
+	// are kept in two generations: a new entry, or one seen again, is in the newer one;
+	// when that holds half the cap, the older generation (what was not seen since) is
+	// forgotten, at most half the cap, all of it less recently seen than what is kept. Forgetting a queue ID whose pass has
 	// ended, or a process with no unclaimed lines, loses nothing (Stats.Retired...);
 	// forgetting one with lines still waiting for their status line is counted in
 	// Stats.Evicted... and reported with a diagnostic.
@@ -33,9 +35,10 @@ type Options struct {
 	// Workers is the number of goroutines that parse lines (default runtime.GOMAXPROCS(0),
 	// at most 8). With 1, Next reads and parses in the caller's goroutine. With more, a
 	// goroutine of the Reader's reads the input and parses it a few blocks ahead (a block is
-	// about 256 KiB) while Next applies the parsed lines, in their order, to the state
-	// machine in the caller's goroutine; it ends at the input's end, with Close, or when
-	// the Reader is dropped.
+	// about 256 KiB; Workers-2 helper goroutines parse with it) while Next applies the
+	// parsed lines, in their order, to the state machine in the caller's goroutine, and
+	// parses pieces of the block under way while it has nothing to apply. The goroutine
+	// ends at the input's end, with Close, or when the Reader is dropped.
 	Workers int
 }
 
@@ -64,11 +67,11 @@ type Stats struct {
 type Reader struct {
 	opt   Options
 	seq   int64
-	procs map[procKey]*proc
+	procs recentMap[procKey, *proc]
 	// lastProc is procs[lastKey], the process of the last smtp/lmtp line (nil when unknown)
 	lastProc *proc
 	lastKey  procKey
-	qids     map[string]*queue
+	qids     recentMap[string, *queue]
 	ready    []Delivery // ready[head:] are not yet returned
 	head     int
 	diags    []Diagnostic
@@ -90,14 +93,12 @@ type proc struct {
 	pending  []Attempt // the newest last; pointers into it are used at once, never kept
 	warnings []string
 	lastQID  string
-	seen     int64
 }
 
 type queue struct {
 	attempts   []Attempt
 	warnings   []string
 	statusSeen bool
-	seen       int64
 }
 
 const (
@@ -138,8 +139,8 @@ func NewReader(r io.Reader, opt Options) *Reader {
 	rd := &Reader{
 		src:     &source{src: r, maxLine: opt.MaxLineLength, free: make(chan *block, aheadBlocks+2)},
 		opt:     opt,
-		procs:   map[procKey]*proc{},
-		qids:    map[string]*queue{},
+		procs:   newRecentMap[procKey, *proc](opt.MaxProcesses),
+		qids:    newRecentMap[string, *queue](opt.MaxOpenQueueIDs),
 		diagIdx: map[string]int{},
 	}
 	for range opt.Workers {
@@ -180,7 +181,7 @@ func (r *Reader) Version() string { return r.version }
 func (r *Reader) Stats() Stats { return r.stats }
 
 // Open returns the number of open queue IDs and processes (for memory checks).
-func (r *Reader) Open() (queueIDs, processes int) { return len(r.qids), len(r.procs) }
+func (r *Reader) Open() (queueIDs, processes int) { return r.qids.len(), r.procs.len() }
 
 // diag records a diagnostic whose kind is its format.
 func (r *Reader) diag(format string, a ...any) { r.diagKind(format, format, a...) }
@@ -201,8 +202,9 @@ func (r *Reader) diagKind(kind, format string, a ...any) {
 	r.diags = append(r.diags, Diagnostic{Line: r.seq, Text: fmt.Sprintf(format, a...), Count: 1, LastLine: r.seq})
 }
 
-// apply hands one parsed line to the state machine; dels are the deliveries of its piece.
-func (r *Reader) apply(rc *rec, dels []Delivery) {
+// apply hands one parsed line of the piece pc to the state machine (pc is nil for the
+// recLong recs of a block's start and end).
+func (r *Reader) apply(rc *rec, pc *piece) {
 	r.seq++
 	r.stats.Lines++
 	r.stats.Bytes += rc.n
@@ -214,118 +216,194 @@ func (r *Reader) apply(rc *rec, dels []Delivery) {
 		return
 	case recNotLog:
 		r.stats.NotLog++
+		err := pc.ops[rc.op-1].err
 		// the kind is the error without its quoted part ("bad RFC 3164 timestamp")
-		msg := rc.err.Error()
+		msg := err.Error()
 		if i := strings.IndexByte(msg, '"'); i > 0 && !strings.HasSuffix(msg, "comment") {
 			msg = msg[:i]
 		}
-		r.diagKind(msg, "%v", rc.err)
+		r.diagKind(msg, "%v", err)
 		return
 	}
 	r.stats.Parsed++
-	l := &rc.line
-	if l.SyslogName != "" {
+	if rc.flags&recPostfix != 0 {
 		r.stats.Postfix++
 	}
 	switch rc.kind {
 	case recVersion:
-		r.version = rc.op.text
+		r.version = pc.ops[rc.op-1].text
 	case recSMTP:
 		r.stats.Relevant++
-		r.applySMTP(l, &rc.op, dels)
+		l := &pc.hdrs[rc.hdr]
+		if rc.op == 0 {
+			r.proc(l) // noise: the process is seen, nothing else
+			return
+		}
+		r.applySMTP(l, &pc.ops[rc.op-1], pc.dels)
 	case recQueue:
 		r.stats.Relevant++
-		switch rc.op.kind {
+		if rc.op == 0 {
+			return
+		}
+		switch op := &pc.ops[rc.op-1]; op.kind {
 		case opRemoved:
-			delete(r.qids, rc.op.qid)
+			r.qids.delete(op.qid)
 		case opStatus:
-			r.status(l, &rc.op, dels)
+			r.status(&pc.hdrs[rc.hdr], op, pc.dels)
 		}
 	}
 }
 
 func (r *Reader) proc(l *Line) *proc {
 	if p := r.lastProc; p != nil && l.PID == r.lastKey.pid && l.Host == r.lastKey.host {
-		p.seen = r.seq // a process logs in bursts: most lines are its previous line's
-		return p
+		return p // a process logs in bursts: most lines are its previous line's
 	}
 	k := procKey{l.Host, l.PID}
-	p := r.procs[k]
-	if p == nil {
-		if len(r.procs) >= r.opt.MaxProcesses {
-			r.evictProcs()
+	p, ok := r.procs.get(k)
+	if !ok {
+		if p, ok = r.procs.take(); ok {
+			*p = proc{}
+		} else {
+			p = &proc{}
 		}
-		p = &proc{}
-		r.procs[k] = p
+		rotated, n, lost := r.procs.put(k, p, func(p *proc) bool { return len(p.pending) > 0 || len(p.warnings) > 0 })
+		if rotated {
+			// r.lastProc is the old generation's now (and proc's fast path would not make
+			// it recent again)
+			r.lastProc = nil
+			r.stats.EvictedProcesses += int64(lost)
+			r.stats.RetiredProcesses += int64(n - lost)
+			if lost > 0 {
+				r.diag("%d smtp/lmtp processes kept at most: forgot the %d least recently seen, %d of them with connection lines no queue ID had claimed", r.opt.MaxProcesses, n, lost)
+			}
+		}
 	}
-	p.seen = r.seq
 	r.lastProc, r.lastKey = p, k
 	return p
 }
 
-func (r *Reader) evictProcs() {
-	r.lastProc = nil
-	n, lost := evictOldestHalf(r.procs, func(p *proc) int64 { return p.seen },
-		func(p *proc) bool { return len(p.pending) > 0 || len(p.warnings) > 0 })
-	r.stats.EvictedProcesses += int64(lost)
-	r.stats.RetiredProcesses += int64(n - lost)
-	if lost > 0 {
-		r.diag("more than %d smtp/lmtp processes kept: forgot the %d least recently seen, %d of them with connection lines no queue ID had claimed", r.opt.MaxProcesses, n, lost)
-	}
-}
-
-func (r *Reader) evictQIDs() {
-	n, lost := evictOldestHalf(r.qids, func(q *queue) int64 { return q.seen },
-		func(q *queue) bool { return !q.statusSeen && len(q.attempts) > 0 })
-	r.stats.EvictedQueueIDs += int64(lost)
-	r.stats.RetiredQueueIDs += int64(n - lost)
-	if lost > 0 {
-		r.diag("more than %d queue IDs kept: forgot the %d least recently seen, %d of them with connection lines and no status line yet", r.opt.MaxOpenQueueIDs, n, lost)
-	}
-}
-
-// evictOldestHalf deletes the entries of m whose "seen" value is at or below the median
-// and returns how many it deleted and how many of those were lost (pending work).
-func evictOldestHalf[K comparable, V any](m map[K]V, seen func(V) int64, lost func(V) bool) (n, nlost int) {
-	v := make([]int64, 0, len(m))
-	for _, e := range m {
-		v = append(v, seen(e))
-	}
-	if len(v) == 0 {
-		return 0, 0
-	}
-	slices.Sort(v)
-	cut := v[len(v)/2]
-	for k, e := range m {
-		if seen(e) <= cut {
-			if lost(e) {
-				nlost++
+func (r *Reader) queue(qid string) *queue {
+	q, ok := r.qids.get(qid)
+	if !ok {
+		if q, ok = r.qids.take(); ok {
+			*q = queue{}
+		} else {
+			q = &queue{}
+		}
+		if rotated, n, lost := r.qids.put(qid, q, func(q *queue) bool { return !q.statusSeen && len(q.attempts) > 0 }); rotated {
+			r.stats.EvictedQueueIDs += int64(lost)
+			r.stats.RetiredQueueIDs += int64(n - lost)
+			if lost > 0 {
+				r.diag("%d queue IDs kept at most: forgot the %d least recently seen, %d of them with connection lines and no status line yet", r.opt.MaxOpenQueueIDs, n, lost)
 			}
-			delete(m, k)
-			n++
 		}
 	}
+	return q
+}
+
+// recentMap is a map of at most max entries in two generations (see
+// Options.MaxProcesses): new entries, and entries looked up, are in young; when young
+// holds max/2 entries, old is forgotten and young becomes old. Forgetting a generation
+// costs a pass over it, not a deletion per entry. The values forgotten or deleted are
+// kept (up to max/2 of them) for take, so that new entries reuse them.
+type recentMap[K comparable, V any] struct {
+	young, old map[K]V
+	half, max  int
+	spare      []V
+}
+
+// take returns a value forgotten or deleted earlier, to be reset and reused.
+func (m *recentMap[K, V]) take() (V, bool) {
+	var v V
+	n := len(m.spare)
+	if n == 0 {
+		return v, false
+	}
+	v = m.spare[n-1]
+	m.spare[n-1] = *new(V)
+	m.spare = m.spare[:n-1]
+	return v, true
+}
+
+// forget counts the entries of the old generation (and those lost says were lost),
+// keeps their values for take, and empties it.
+func (m *recentMap[K, V]) forget(lost func(V) bool) (n, nlost int) {
+	for _, e := range m.old {
+		if lost(e) {
+			nlost++
+		}
+		if len(m.spare) < m.half {
+			m.spare = append(m.spare, e)
+		}
+	}
+	n = len(m.old)
+	clear(m.old)
 	return n, nlost
 }
 
-func (r *Reader) queue(qid string) *queue {
-	q := r.qids[qid]
-	if q == nil {
-		if len(r.qids) >= r.opt.MaxOpenQueueIDs {
-			r.evictQIDs()
-		}
-		q = &queue{}
-		r.qids[qid] = q
+func newRecentMap[K comparable, V any](limit int) recentMap[K, V] {
+	return recentMap[K, V]{young: map[K]V{}, old: map[K]V{}, half: max(1, limit/2), max: limit}
+}
+
+func (m *recentMap[K, V]) len() int { return len(m.young) + len(m.old) }
+
+// get looks k up; an entry of the old generation moves to the young one.
+func (m *recentMap[K, V]) get(k K) (V, bool) {
+	if v, ok := m.young[k]; ok {
+		return v, true
 	}
-	q.seen = r.seq
-	return q
+	v, ok := m.old[k]
+	if ok {
+		delete(m.old, k)
+		m.young[k] = v
+	}
+	return v, ok
+}
+
+// peek looks k up without making it recent.
+func (m *recentMap[K, V]) peek(k K) (V, bool) {
+	if v, ok := m.young[k]; ok {
+		return v, true
+	}
+	v, ok := m.old[k]
+	return v, ok
+}
+
+// put adds k (not in m). When young is full, old is forgotten first and young becomes
+// old: put then reports rotated, and how many entries were forgotten and how many of
+// them lost says were lost.
+func (m *recentMap[K, V]) put(k K, v V, lost func(V) bool) (rotated bool, n, nlost int) {
+	if len(m.young) >= m.half || m.len() >= m.max {
+		rotated = true
+		n, nlost = m.forget(lost)
+		m.old, m.young = m.young, m.old
+		if len(m.old) >= m.max { // a cap of 1: nothing stays
+			n2, l2 := m.forget(lost)
+			n, nlost = n+n2, nlost+l2
+		}
+	}
+	m.young[k] = v
+	return rotated, n, nlost
+}
+
+// delete removes k; its value is kept for take (the caller no longer uses it).
+func (m *recentMap[K, V]) delete(k K) {
+	v, ok := m.young[k]
+	if ok {
+		delete(m.young, k)
+	} else if v, ok = m.old[k]; ok {
+		delete(m.old, k)
+	}
+	if ok && len(m.spare) < m.half {
+		m.spare = append(m.spare, v)
+	}
 }
 
 // attach moves the process's pending attempts and warnings to the queue ID's pass.
 func (r *Reader) attach(p *proc, qid string) *queue {
 	if p.lastQID != "" && p.lastQID != qid {
-		if old := r.qids[p.lastQID]; old != nil && old.statusSeen {
-			delete(r.qids, p.lastQID) // that pass is over
+		if old, ok := r.qids.peek(p.lastQID); ok && old.statusSeen {
+			r.qids.delete(p.lastQID) // that pass is over
 		}
 	}
 	p.lastQID = qid

@@ -86,6 +86,9 @@ func appendName(n []PeerName, x PeerName) []PeerName {
 	if len(n) >= maxPerList {
 		return n
 	}
+	if n == nil {
+		n = make([]PeerName, 0, 4) // a certificate's names come a few at a time
+	}
 	return append(n, x)
 }
 
@@ -230,7 +233,7 @@ func (r *Reader) status(l *Line, op *smtpOp, dels []Delivery) {
 		d.Warnings = nil
 	}
 	if l.Service != "smtp" && l.Service != "lmtp" {
-		delete(r.qids, qid)
+		r.qids.delete(qid)
 	}
 	r.stats.Deliveries++
 	r.ready = append(r.ready, d)
