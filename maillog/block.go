@@ -21,6 +21,7 @@ const (
 	blockSize   = 256 << 10
 	pieceSize   = 32 << 10
 	aheadBlocks = 2
+	maxSpins    = 200
 )
 
 // source reads and parses blocks. Its state belongs to one goroutine at a time: the
@@ -231,6 +232,9 @@ func (r *source) parseOne(b *block, lp *lineParser) bool {
 	pc.reset()
 	lp.pc, lp.prevIdx = pc, -1
 	r.parsePiece(lp, b.buf[start:b.pieces[i]])
+	if lp.prevIdx >= 0 {
+		lp.prevLine = pc.hdrs[lp.prevIdx] // for the next piece's first line (see header)
+	}
 	lp.pc = nil
 	return true
 }
@@ -281,6 +285,7 @@ func (r *Reader) step(ctx context.Context) {
 			runtime.AddCleanup(r, (*ahead).stop, r.ahead)
 		}
 		lp := r.src.parsers[len(r.src.parsers)-1]
+		spins := 0
 	wait:
 		for {
 			select {
@@ -292,6 +297,12 @@ func (r *Reader) step(ctx context.Context) {
 			}
 			// Nothing parsed yet: help with the block being parsed, a piece at a time.
 			if cb := r.src.cur.Load(); cb != nil && r.src.parseOne(cb, lp) {
+				spins = 0
+				continue
+			}
+			if spins < maxSpins {
+				spins++
+				runtime.Gosched()
 				continue
 			}
 			select {

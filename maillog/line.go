@@ -169,11 +169,14 @@ func parseHost(b []byte, i int, l *header) (int, error) {
 
 // parseTag reads "program[pid]: " at b[i:].
 func parseTag(b []byte, i int, l *header) (int, error) {
-	j := bytes.IndexByte(b[i:min(len(b), i+256)], '[')
-	if j <= 0 || bytes.IndexByte(b[i:i+j], ' ') >= 0 || bytes.IndexByte(b[i:i+j], ':') >= 0 {
+	// the program: up to '[' (within 256 bytes), without a space or colon
+	j, end := i, min(len(b), i+256)
+	for j < end && b[j] != '[' && b[j] != ' ' && b[j] != ':' {
+		j++
+	}
+	if j == i || j == end || b[j] != '[' {
 		return 0, fmt.Errorf("%w: no \"program[pid]: \" tag", ErrNotLog)
 	}
-	j += i
 	k := j + 1
 	pid := 0
 	for k < len(b) && b[k] >= '0' && b[k] <= '9' {

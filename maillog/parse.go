@@ -192,12 +192,12 @@ func (lp *lineParser) header(b []byte) (idx int32, p int, err error) {
 	if n := len(lp.prevHdr); n > 0 && lp.prevIdx >= 0 && len(b) >= n && string(b[:n]) == string(lp.prevHdr) {
 		return lp.prevIdx, n, nil
 	}
-	var l Line
-	if p, err = lp.parseHeader(b, &l); err != nil {
+	pc := lp.pc
+	pc.hdrs = append(pc.hdrs, Line{})
+	if p, err = lp.readHeader(b, &pc.hdrs[len(pc.hdrs)-1], false); err != nil {
+		pc.hdrs = pc.hdrs[:len(pc.hdrs)-1]
 		return -1, 0, err
 	}
-	pc := lp.pc
-	pc.hdrs = append(pc.hdrs, l)
 	lp.prevIdx = -1
 	if len(lp.prevHdr) > 0 {
 		lp.prevIdx = int32(len(pc.hdrs) - 1)
@@ -210,6 +210,13 @@ const maxCachedHeader = 160
 
 // parseHeader is parseLine with interning of host, timestamp and program names.
 func (lp *lineParser) parseHeader(b []byte, l *Line) (int, error) {
+	return lp.readHeader(b, l, true)
+}
+
+// readHeader is parseHeader; with keepPrev unset it leaves lp.prevLine to the caller
+// (header: the previous header is in the piece's table, copied to prevLine when the
+// piece ends).
+func (lp *lineParser) readHeader(b []byte, l *Line, keepPrev bool) (int, error) {
 	// A process logs in bursts: lines whose header (stamp, host, tag and the space after
 	// it) is byte for byte the previous line's have its header. Not for RFC 5424 frames,
 	// whose text starts after a run of spaces of any length.
@@ -252,7 +259,10 @@ func (lp *lineParser) parseHeader(b []byte, l *Line) (int, error) {
 	l.PID = h.pid
 	l.Program, l.SyslogName, l.Service = pl.Program, pl.SyslogName, pl.Service
 	if b[0] != '<' && p > 0 && p <= maxCachedHeader && b[p-1] == ' ' {
-		lp.prevHdr, lp.prevLine = append(lp.prevHdr, b[:p]...), *l
+		lp.prevHdr = append(lp.prevHdr, b[:p]...)
+		if keepPrev {
+			lp.prevLine = *l
+		}
 	}
 	return p, nil
 }
@@ -417,6 +427,14 @@ func parseWarning(s string, op *smtpOp) {
 
 // parseTLSLine reads the lines that name the server after a fixed prefix.
 func parseTLSLine(s string, op *smtpOp) bool {
+	if s == "" {
+		return false
+	}
+	switch s[0] { // the first letters of the prefixes below
+	case 's', 'c', 'S', 'A', 'U', 'T', 'V', 'C':
+	default:
+		return false
+	}
 	if rest, ok := strings.CutPrefix(s, "setting up TLS connection to "); ok {
 		op.kind, op.server, op.fresh = opSession, rest, true
 		return true

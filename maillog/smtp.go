@@ -127,7 +127,7 @@ func plainNoise(b []byte) bool {
 		return false
 	}
 	for _, p := range noisePrefixes {
-		if len(b) >= len(p) && string(b[:len(p)]) == p {
+		if p[0] == b[0] && len(b) >= len(p) && string(b[:len(p)]) == p {
 			return bytes.IndexByte(b[len(p):], '[') < 0
 		}
 	}
