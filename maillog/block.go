@@ -301,6 +301,9 @@ func (r *Reader) step(ctx context.Context) {
 				continue
 			}
 			if spins < maxSpins {
+				// Nothing to take yet: yield for a while before sleeping (a sleeping Next
+				// looks for pieces again only once a whole block has come, and waking it
+				// takes longer than a piece).
 				spins++
 				runtime.Gosched()
 				continue

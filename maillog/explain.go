@@ -420,8 +420,9 @@ func (c *Collector) Explanations(ctx context.Context) []Explanation {
 }
 
 // Each calls fn with the explanations of Explanations, in the same order, one at a time:
-// only the one passed to fn is explained in memory. It stops at fn's first error and
-// returns it.
+// only the one passed to fn and the few explained ahead of it (on a goroutine of Each's,
+// ended before Each returns) are in memory. It stops at fn's first error and returns it.
+// fn must not add to the Collector.
 func (c *Collector) Each(ctx context.Context, fn func(*Explanation) error) error {
 	var keep []*dest
 	for _, e := range c.dests {
@@ -439,10 +440,27 @@ func (c *Collector) Each(ctx context.Context, fn func(*Explanation) error) error
 		}
 		return a.key < b.key
 	})
-	for _, e := range keep {
-		x := e.explanation()
-		explainOne(ctx, &x, c.opt.Settings)
-		if err := fn(&x); err != nil {
+	// The explanations are made on a goroutine of their own, a few ahead of fn (which
+	// mostly prints them): the two take about as long.
+	out := make(chan *Explanation, 32)
+	stop := make(chan struct{})
+	go func() {
+		defer close(out)
+		for _, e := range keep {
+			x := e.explanation()
+			explainOne(ctx, &x, c.opt.Settings)
+			select {
+			case out <- &x:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	for x := range out {
+		if err := fn(x); err != nil {
+			close(stop)
+			for range out { // the goroutine has ended when out is closed
+			}
 			return err
 		}
 	}

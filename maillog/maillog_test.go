@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -639,4 +640,35 @@ func TestCollectorCaps(t *testing.T) {
 	for _, e := range ex {
 		require.Equal(t, 2, e.Deliveries)
 	}
+}
+
+// TestCollectorEachStops: Each hands the explanations over in order, stops at fn's first
+// error and returns it, with the goroutine that explains ahead of fn ended.
+func TestCollectorEachStops(t *testing.T) {
+	ctx := context.Background()
+	c := NewCollector(ExplainOptions{})
+	for i := 0; i < 200; i++ {
+		dom := fmt.Sprintf("d%03d.example", i)
+		c.Add(ctx, Delivery{Recipient: "u@" + dom, Domain: dom, Status: "deferred", Reason: "x", Seq: int64(i + 1)})
+	}
+	before := runtime.NumGoroutine()
+	var got []string
+	stop := errors.New("enough")
+	err := c.Each(ctx, func(e *Explanation) error {
+		got = append(got, e.Destination)
+		if len(got) == 3 {
+			return stop
+		}
+		return nil
+	})
+	require.ErrorIs(t, err, stop)
+	require.Equal(t, []string{"d199.example", "d198.example", "d197.example"}, got, "newest first")
+	// (require.Eventually checks on a goroutine of its own: counted)
+	for i := 0; runtime.NumGoroutine() > before; i++ {
+		require.Less(t, i, 1000, "the goroutine explaining ahead did not end")
+		time.Sleep(time.Millisecond)
+	}
+	all := c.Explanations(ctx)
+	require.Len(t, all, 200)
+	require.Equal(t, "d000.example", all[199].Destination)
 }

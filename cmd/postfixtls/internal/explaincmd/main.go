@@ -450,8 +450,12 @@ type cleanWriter struct{ w io.Writer }
 
 func (c cleanWriter) Write(b []byte) (int, error) {
 	plain := true // printable ASCII (and the line end): written as it is
-	for i, x := range b {
-		if (x < ' ' || x > '~') && !(x == '\n' && i == len(b)-1) {
+	body := b
+	if len(body) > 0 && body[len(body)-1] == '\n' {
+		body = body[:len(body)-1]
+	}
+	for _, x := range body {
+		if x-' ' > '~'-' ' { // below ' ' or above '~' (x-' ' wraps around below ' ')
 			plain = false
 			break
 		}
