@@ -46,21 +46,24 @@
 // Warnings (policy table syntax, "TLS policy lookup for ...", DANE configuration) are
 // claimed the same way. A queue ID's pass ends with its status lines; the state of a
 // queue ID is dropped when qmgr logs "removed", when its process moves on to another
-// queue ID, or when the caps of Options are reached (least recently seen first, counted in
-// Stats.EvictedQueueIDs and Stats.EvictedProcesses), so memory is bounded by the open
-// queue IDs and processes, not by the log's length. Diagnostics are kept one per kind,
-// with a count.
+// queue ID, or when the caps of Options are reached (the entries not seen for longest
+// first, counted in Stats.EvictedQueueIDs and Stats.EvictedProcesses when they held
+// unclaimed lines), so memory is bounded by the open queue IDs and processes, not by the
+// log's length. Diagnostics are kept one per kind, with a count.
 //
 // # Reading fast
 //
 // Most of the work is per line and needs nothing but the line: the header, which kind of
 // line it is, the names and reasons it carries. The Reader reads its input in blocks of
 // whole lines (about 256 KiB), parses each block's lines on Options.Workers goroutines a
-// few blocks ahead, and applies the parsed lines, in the log's order, to the per-process
-// and per-queue-ID state in the goroutine that calls Next. How the input arrives (a byte
-// per Read or a block) and the number of workers change nothing it reports. A line's
-// strings are copied only where the state keeps them, and a connection's repeated names
-// (server, certificate names, cipher) share one copy.
+// few blocks ahead (Next parses too while it has nothing to apply), and applies the parsed
+// lines, in the log's order, to the per-process and per-queue-ID state in the goroutine
+// that calls Next. How the input arrives (a byte per Read or a block) and the number of
+// workers change nothing it reports. A parsed line holds no pointers (its header and what
+// it does live in tables of its block, added to only when they change), a line's strings
+// are copied only where the state keeps them, and a connection's repeated names (server,
+// certificate names, cipher) share one copy. The Collector keeps its deliveries packed in
+// pointer-free buffers, which the garbage collector does not trace.
 //
 // # Explaining
 //
