@@ -672,3 +672,40 @@ func TestCollectorEachStops(t *testing.T) {
 	require.Len(t, all, 200)
 	require.Equal(t, "d000.example", all[199].Destination)
 }
+
+// TestRecentMap: at most max entries; a looked-up entry survives the next generation; the
+// forgotten are counted (and those lost), and their values come back from take.
+func TestRecentMap(t *testing.T) {
+	for _, limit := range []int{1, 2, 3, 10, 101} {
+		m := newRecentMap[int, *int](limit)
+		lost := func(v *int) bool { return *v%3 == 0 }
+		forgotten, nlost, rotations := 0, 0, 0
+		keep := 0 // looked up after every put: never forgotten (from a cap of 3: it and a new entry fit beside the newest)
+		put := func(k int) {
+			v := k
+			rot, n, l := m.put(k, &v, lost)
+			if rot {
+				rotations++
+			}
+			forgotten, nlost = forgotten+n, nlost+l
+			require.LessOrEqual(t, m.len(), limit, "limit %d after %d", limit, k)
+		}
+		put(keep)
+		for k := 1; k <= 1000; k++ {
+			put(k)
+			if limit >= 3 {
+				_, ok := m.get(keep)
+				require.True(t, ok, "limit %d: the entry looked up each time was forgotten at %d", limit, k)
+			}
+		}
+		require.Equal(t, 1001, forgotten+m.len(), "limit %d: every entry kept or counted", limit)
+		require.Positive(t, rotations)
+		require.Positive(t, nlost)
+		v, ok := m.take()
+		require.True(t, ok)
+		require.NotNil(t, v)
+		m.delete(1000)
+		_, ok = m.peek(1000)
+		require.False(t, ok)
+	}
+}

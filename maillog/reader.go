@@ -19,11 +19,11 @@ type Options struct {
 	// most default_process_limit = 100 delivery agents at once, each on one queue ID);
 	// MaxProcesses caps the smtp(8)/lmtp(8) processes it keeps (default 1000). The entries
 	// are kept in two generations: a new entry, or one seen again, is in the newer one;
-	// when that holds half the cap, the older generation (what was not seen since) is
-	// forgotten, at most half the cap, all of it less recently seen than what is kept. Forgetting a queue ID whose pass has
-	// ended, or a process with no unclaimed lines, loses nothing (Stats.Retired...);
-	// forgetting one with lines still waiting for their status line is counted in
-	// Stats.Evicted... and reported with a diagnostic.
+	// when that holds half the cap, the older generation (what was not seen since, all of
+	// it less recently seen than what is kept) is forgotten.
+	// Forgetting a queue ID whose pass has ended, or a process with no unclaimed lines,
+	// loses nothing (Stats.Retired...); forgetting one with lines still waiting for their
+	// status line is counted in Stats.Evicted... and reported with a diagnostic.
 	MaxOpenQueueIDs int
 	MaxProcesses    int
 	// MaxDiagnostics caps the kinds of diagnostics kept (default 100; repeats of a kind are
