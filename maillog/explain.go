@@ -422,7 +422,7 @@ func (c *Collector) Explanations(ctx context.Context) []Explanation {
 // Each calls fn with the explanations of Explanations, in the same order, one at a time:
 // only the one passed to fn and the few explained ahead of it (on a goroutine of Each's,
 // ended before Each returns) are in memory. It stops at fn's first error and returns it.
-// fn must not add to the Collector.
+// fn must not call the Collector's Add or SetSettings.
 func (c *Collector) Each(ctx context.Context, fn func(*Explanation) error) error {
 	var keep []*dest
 	for _, e := range c.dests {
@@ -444,6 +444,12 @@ func (c *Collector) Each(ctx context.Context, fn func(*Explanation) error) error
 	// mostly prints them): the two take about as long.
 	out := make(chan *Explanation, 32)
 	stop := make(chan struct{})
+	defer func() {
+		// fn failed (or panicked): stop the goroutine; it has ended once out is closed
+		close(stop)
+		for range out {
+		}
+	}()
 	go func() {
 		defer close(out)
 		for _, e := range keep {
@@ -458,9 +464,6 @@ func (c *Collector) Each(ctx context.Context, fn func(*Explanation) error) error
 	}()
 	for x := range out {
 		if err := fn(x); err != nil {
-			close(stop)
-			for range out { // the goroutine has ended when out is closed
-			}
 			return err
 		}
 	}

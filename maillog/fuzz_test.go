@@ -33,6 +33,9 @@ func FuzzParseLine(f *testing.F) {
 		"<22>1 - - postfix/smtp - - - x",
 		"<22>1 2026-11-22T03:00:00Z - postfix/smtp 9 - - x",
 		"2026-11-22T03:00:00Z postfix/smtp[9]: x",
+		"<22>1 - h postfix/smtp 1 - [a",    // structured data without its "]"
+		"<22>1 - h postfix/smtp 1 - [a\\]", // ... its "]" escaped
+		"<22>1 - h postfix/smtp 1 - [a][b",
 	} {
 		f.Add(s)
 	}

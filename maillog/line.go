@@ -209,9 +209,12 @@ func parse5424Tail(b []byte, i int, l *header) (int, error) {
 		for i < len(b) && b[i] == '[' {
 			for i < len(b) && b[i] != ']' {
 				if b[i] == '\\' {
-					i++
+					i++ // an escaped character ("\]" does not end the element)
 				}
 				i++
+			}
+			if i >= len(b) {
+				return 0, fmt.Errorf("%w: RFC 5424 structured data without its closing \"]\"", ErrNotLog)
 			}
 			i++
 		}

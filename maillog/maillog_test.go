@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -261,7 +262,7 @@ func TestBounds(t *testing.T) {
 	require.Len(t, ds, 2, "%v", ds)
 	require.Equal(t, "line longer than 100 bytes skipped", ds[0].Text)
 	require.Equal(t, int64(3001), ds[0].Count)
-	require.Contains(t, ds[1].Text, "queue IDs kept at most: forgot the 50 least recently seen")
+	require.Contains(t, ds[1].Text, "queue IDs kept: forgot the")
 	require.Greater(t, ds[1].Count, int64(10))
 	require.Greater(t, ds[1].LastLine, ds[1].Line)
 	require.Equal(t, ds[0].Count+ds[1].Count, r.Stats().Diagnostics)
@@ -673,39 +674,109 @@ func TestCollectorEachStops(t *testing.T) {
 	require.Equal(t, "d000.example", all[199].Destination)
 }
 
-// TestRecentMap: at most max entries; a looked-up entry survives the next generation; the
-// forgotten are counted (and those lost), and their values come back from take.
-func TestRecentMap(t *testing.T) {
-	for _, limit := range []int{1, 2, 3, 10, 101} {
-		m := newRecentMap[int, *int](limit)
-		lost := func(v *int) bool { return *v%3 == 0 }
-		forgotten, nlost, rotations := 0, 0, 0
-		keep := 0 // looked up after every put: never forgotten (from a cap of 3: it and a new entry fit beside the newest)
-		put := func(k int) {
-			v := k
-			rot, n, l := m.put(k, &v, lost)
-			if rot {
-				rotations++
+// TestNth: the selection finds what a sort puts at k, duplicates and order whatever.
+func TestNth(t *testing.T) {
+	rnd := rand.New(rand.NewSource(1))
+	for n := 1; n < 300; n += 1 + n/7 {
+		for _, spread := range []int64{1, 3, 1000} {
+			v := make([]int64, n)
+			for i := range v {
+				v[i] = rnd.Int63n(spread)
 			}
-			forgotten, nlost = forgotten+n, nlost+l
-			require.LessOrEqual(t, m.len(), limit, "limit %d after %d", limit, k)
-		}
-		put(keep)
-		for k := 1; k <= 1000; k++ {
-			put(k)
-			if limit >= 3 {
-				_, ok := m.get(keep)
-				require.True(t, ok, "limit %d: the entry looked up each time was forgotten at %d", limit, k)
+			sorted := slices.Clone(v)
+			slices.Sort(sorted)
+			for _, k := range []int{0, n / 2, n - 1} {
+				w := slices.Clone(v)
+				require.Equal(t, sorted[k], nth(w, k), "n %d spread %d k %d", n, spread, k)
 			}
 		}
-		require.Equal(t, 1001, forgotten+m.len(), "limit %d: every entry kept or counted", limit)
-		require.Positive(t, rotations)
-		require.Positive(t, nlost)
-		v, ok := m.take()
-		require.True(t, ok)
-		require.NotNil(t, v)
-		m.delete(1000)
-		_, ok = m.peek(1000)
-		require.False(t, ok)
+	}
+}
+
+// TestCapsForgetOnlyAtTheCap: processes are forgotten only when the cap is reached, and
+// then the least recently seen half: a process with a connection line kept waiting while
+// 600 others deliver twice (under the default cap of 1000) keeps it for its status line.
+func TestCapsForgetOnlyAtTheCap(t *testing.T) {
+	var sb strings.Builder
+	line := func(pid int, text string) {
+		fmt.Fprintf(&sb, "Nov 22 03:00:00 h postfix/smtp[%d]: %s\n", pid, text)
+	}
+	line(1, "connect to mx.slow.test[192.0.2.1]:25: Connection timed out")
+	for round := 0; round < 2; round++ {
+		for pid := 100; pid < 700; pid++ {
+			line(pid, "setting up TLS connection to mx.example.test[192.0.2.9]:25")
+			line(pid, fmt.Sprintf("%06X%d: to=<u@example.test>, relay=mx.example.test[192.0.2.9]:25, dsn=2.0.0, status=sent (ok)", pid, round))
+		}
+	}
+	for pid := 800; pid < 803; pid++ {
+		line(pid, "initializing the client-side TLS engine")
+	}
+	line(1, "ABCDEF1: to=<u@slow.test>, relay=none, delay=30, dsn=4.4.1, status=deferred (connect to mx.slow.test[192.0.2.1]:25: Connection timed out)")
+	ds, r := readAll(t, sb.String(), Options{})
+	last := ds[len(ds)-1]
+	require.Equal(t, "u@slow.test", last.Recipient)
+	require.Len(t, last.Attempts, 1, "the waiting connection line was forgotten")
+	require.Contains(t, last.Attempts[0].ConnectError, "Connection timed out")
+	require.Zero(t, r.Stats().EvictedProcesses+r.Stats().RetiredProcesses, "nothing forgotten under the cap")
+
+	// Over a cap of 10: the least recently seen half goes (at or below the median: pids 1
+	// to 6), the rest stays.
+	sb.Reset()
+	for pid := 1; pid <= 10; pid++ {
+		line(pid, "connect to mx.slow.test[192.0.2.1]:25: Connection timed out")
+	}
+	for pid := 6; pid <= 10; pid++ {
+		line(pid, "initializing the client-side TLS engine") // seen again: recent
+	}
+	line(11, "initializing the client-side TLS engine")
+	for _, pid := range []int{7, 8, 9, 10, 1, 2, 3, 4, 5, 6} {
+		line(pid, fmt.Sprintf("ABCDE%d: to=<u@slow.test>, relay=none, dsn=4.4.1, status=deferred (x)", pid))
+	}
+	ds, r = readAll(t, sb.String(), Options{MaxProcesses: 10})
+	require.Len(t, ds, 10)
+	for i, d := range ds {
+		require.Equal(t, i < 4, len(d.Attempts) == 1, "%s", d.QueueID)
+	}
+	require.Equal(t, int64(6), r.Stats().EvictedProcesses)
+}
+
+// TestRFC5424UnterminatedSD: structured data that never closes is not a log line (it
+// read past the line's end and panicked).
+func TestRFC5424UnterminatedSD(t *testing.T) {
+	for _, in := range []string{
+		"<22>1 - h postfix/smtp 1 - [a",
+		"<22>1 - h postfix/smtp 1 - [a\\]",
+		"<22>1 - h postfix/smtp 1 - [a][b x=\"1\"",
+		"<22>1 2026-11-22T03:00:00Z h postfix/smtp 1 - [a b=\"\\\\\"",
+	} {
+		_, err := ParseLine([]byte(in), 2026)
+		require.ErrorIs(t, err, ErrNotLog, in)
+		require.ErrorContains(t, err, "structured data", in)
+		for _, w := range []int{1, 2} {
+			ds, r := readAll(t, in+"\n"+in, Options{Workers: w})
+			require.Empty(t, ds)
+			require.Equal(t, int64(2), r.Stats().NotLog, in)
+		}
+	}
+	l, err := ParseLine([]byte("<22>1 - h postfix/smtp 1 - [a b=\"\\]\"][c] x"), 2026)
+	require.NoError(t, err)
+	require.Equal(t, "x", l.Text)
+}
+
+// TestCollectorEachPanic: a panicking fn leaves no goroutine behind.
+func TestCollectorEachPanic(t *testing.T) {
+	ctx := context.Background()
+	c := NewCollector(ExplainOptions{})
+	for i := 0; i < 100; i++ {
+		dom := fmt.Sprintf("p%03d.example", i)
+		c.Add(ctx, Delivery{Recipient: "u@" + dom, Domain: dom, Status: "deferred", Seq: int64(i + 1)})
+	}
+	before := runtime.NumGoroutine()
+	require.Panics(t, func() {
+		c.Each(ctx, func(*Explanation) error { panic("fn") })
+	})
+	for i := 0; runtime.NumGoroutine() > before; i++ {
+		require.Less(t, i, 1000, "the goroutine explaining ahead did not end")
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -17,13 +17,11 @@ type Options struct {
 	MaxLineLength int
 	// MaxOpenQueueIDs caps the queue IDs the reader keeps (default 2000: Postfix runs at
 	// most default_process_limit = 100 delivery agents at once, each on one queue ID);
-	// MaxProcesses caps the smtp(8)/lmtp(8) processes it keeps (default 1000). The entries
-	// are kept in two generations: a new entry, or one seen again, is in the newer one;
-	// when that holds half the cap, the older generation (what was not seen since, all of
-	// it less recently seen than what is kept) is forgotten.
-	// Forgetting a queue ID whose pass has ended, or a process with no unclaimed lines,
-	// loses nothing (Stats.Retired...); forgetting one with lines still waiting for their
-	// status line is counted in Stats.Evicted... and reported with a diagnostic.
+	// MaxProcesses caps the smtp(8)/lmtp(8) processes it keeps (default 1000). Beyond a
+	// cap the least recently seen half is forgotten. Forgetting a queue ID whose pass has
+	// ended, or a process with no unclaimed lines, loses nothing (Stats.Retired...);
+	// forgetting one with lines still waiting for their status line is counted in
+	// Stats.Evicted... and reported with a diagnostic.
 	MaxOpenQueueIDs int
 	MaxProcesses    int
 	// MaxDiagnostics caps the kinds of diagnostics kept (default 100; repeats of a kind are
@@ -67,11 +65,11 @@ type Stats struct {
 type Reader struct {
 	opt   Options
 	seq   int64
-	procs recentMap[procKey, *proc]
+	procs map[procKey]*proc
 	// lastProc is procs[lastKey], the process of the last smtp/lmtp line (nil when unknown)
 	lastProc *proc
 	lastKey  procKey
-	qids     recentMap[string, *queue]
+	qids     map[string]*queue
 	ready    []Delivery // ready[head:] are not yet returned
 	head     int
 	diags    []Diagnostic
@@ -79,6 +77,10 @@ type Reader struct {
 	stats    Stats
 	err      error // returned once ready is empty
 	version  string
+	// values of forgotten processes and queue IDs, for reuse; seenBuf evictOldestHalf's
+	spareProcs  spare[proc]
+	spareQueues spare[queue]
+	seenBuf     []int64
 	// The input is read and parsed in blocks of whole lines (block.go).
 	src   *source
 	ahead *ahead // the read-ahead goroutine (nil until the first block with several workers)
@@ -93,12 +95,14 @@ type proc struct {
 	pending  []Attempt // the newest last; pointers into it are used at once, never kept
 	warnings []string
 	lastQID  string
+	seen     int64
 }
 
 type queue struct {
 	attempts   []Attempt
 	warnings   []string
 	statusSeen bool
+	seen       int64
 }
 
 const (
@@ -139,10 +143,11 @@ func NewReader(r io.Reader, opt Options) *Reader {
 	rd := &Reader{
 		src:     &source{src: r, maxLine: opt.MaxLineLength, free: make(chan *block, aheadBlocks+2)},
 		opt:     opt,
-		procs:   newRecentMap[procKey, *proc](opt.MaxProcesses),
-		qids:    newRecentMap[string, *queue](opt.MaxOpenQueueIDs),
+		procs:   map[procKey]*proc{},
+		qids:    map[string]*queue{},
 		diagIdx: map[string]int{},
 	}
+	rd.spareProcs.max, rd.spareQueues.max = opt.MaxProcesses/2+1, opt.MaxOpenQueueIDs/2+1
 	for range opt.Workers {
 		rd.src.parsers = append(rd.src.parsers, newLineParser(opt.Year))
 	}
@@ -181,7 +186,7 @@ func (r *Reader) Version() string { return r.version }
 func (r *Reader) Stats() Stats { return r.stats }
 
 // Open returns the number of open queue IDs and processes (for memory checks).
-func (r *Reader) Open() (queueIDs, processes int) { return r.qids.len(), r.procs.len() }
+func (r *Reader) Open() (queueIDs, processes int) { return len(r.qids), len(r.procs) }
 
 // diag records a diagnostic whose kind is its format.
 func (r *Reader) diag(format string, a ...any) { r.diagKind(format, format, a...) }
@@ -247,7 +252,7 @@ func (r *Reader) apply(rc *rec, pc *piece) {
 		}
 		switch op := &pc.ops[rc.op-1]; op.kind {
 		case opRemoved:
-			r.qids.delete(op.qid)
+			r.dropQID(op.qid)
 		case opStatus:
 			r.status(&pc.hdrs[rc.hdr], op, pc.dels)
 		}
@@ -256,154 +261,164 @@ func (r *Reader) apply(rc *rec, pc *piece) {
 
 func (r *Reader) proc(l *Line) *proc {
 	if p := r.lastProc; p != nil && l.PID == r.lastKey.pid && l.Host == r.lastKey.host {
-		return p // a process logs in bursts: most lines are its previous line's
+		p.seen = r.seq // a process logs in bursts: most lines are its previous line's
+		return p
 	}
 	k := procKey{l.Host, l.PID}
-	p, ok := r.procs.get(k)
-	if !ok {
-		if p, ok = r.procs.take(); ok {
-			*p = proc{}
-		} else {
-			p = &proc{}
+	p := r.procs[k]
+	if p == nil {
+		if len(r.procs) >= r.opt.MaxProcesses {
+			r.evictProcs()
 		}
-		rotated, n, lost := r.procs.put(k, p, func(p *proc) bool { return len(p.pending) > 0 || len(p.warnings) > 0 })
-		if rotated {
-			// r.lastProc is the old generation's now (and proc's fast path would not make
-			// it recent again)
-			r.lastProc = nil
-			r.stats.EvictedProcesses += int64(lost)
-			r.stats.RetiredProcesses += int64(n - lost)
-			if lost > 0 {
-				r.diag("%d smtp/lmtp processes kept at most: forgot the %d least recently seen, %d of them with connection lines no queue ID had claimed", r.opt.MaxProcesses, n, lost)
-			}
-		}
+		p = r.spareProcs.get()
+		r.procs[k] = p
 	}
+	p.seen = r.seq
 	r.lastProc, r.lastKey = p, k
 	return p
 }
 
-func (r *Reader) queue(qid string) *queue {
-	q, ok := r.qids.get(qid)
-	if !ok {
-		if q, ok = r.qids.take(); ok {
-			*q = queue{}
-		} else {
-			q = &queue{}
-		}
-		if rotated, n, lost := r.qids.put(qid, q, func(q *queue) bool { return !q.statusSeen && len(q.attempts) > 0 }); rotated {
-			r.stats.EvictedQueueIDs += int64(lost)
-			r.stats.RetiredQueueIDs += int64(n - lost)
-			if lost > 0 {
-				r.diag("%d queue IDs kept at most: forgot the %d least recently seen, %d of them with connection lines and no status line yet", r.opt.MaxOpenQueueIDs, n, lost)
+func (r *Reader) evictProcs() {
+	r.lastProc = nil
+	n, lost := evictOldestHalf(r.procs, &r.seenBuf, func(p *proc) int64 { return p.seen },
+		func(p *proc) bool { return len(p.pending) > 0 || len(p.warnings) > 0 }, r.spareProcs.put)
+	r.stats.EvictedProcesses += int64(lost)
+	r.stats.RetiredProcesses += int64(n - lost)
+	if lost > 0 {
+		r.diag("more than %d smtp/lmtp processes kept: forgot the %d least recently seen, %d of them with connection lines no queue ID had claimed", r.opt.MaxProcesses, n, lost)
+	}
+}
+
+func (r *Reader) evictQIDs() {
+	n, lost := evictOldestHalf(r.qids, &r.seenBuf, func(q *queue) int64 { return q.seen },
+		func(q *queue) bool { return !q.statusSeen && len(q.attempts) > 0 }, r.spareQueues.put)
+	r.stats.EvictedQueueIDs += int64(lost)
+	r.stats.RetiredQueueIDs += int64(n - lost)
+	if lost > 0 {
+		r.diag("more than %d queue IDs kept: forgot the %d least recently seen, %d of them with connection lines and no status line yet", r.opt.MaxOpenQueueIDs, n, lost)
+	}
+}
+
+// evictOldestHalf deletes the entries of m whose "seen" value is at or below the median
+// (found in buf, which it reuses), hands their values to free, and returns how many it
+// deleted and how many of those were lost (pending work).
+func evictOldestHalf[K comparable, V any](m map[K]V, buf *[]int64, seen func(V) int64, lost func(V) bool, free func(V)) (n, nlost int) {
+	v := (*buf)[:0]
+	for _, e := range m {
+		v = append(v, seen(e))
+	}
+	*buf = v
+	if len(v) == 0 {
+		return 0, 0
+	}
+	cut := nth(v, len(v)/2)
+	for k, e := range m {
+		if seen(e) <= cut {
+			if lost(e) {
+				nlost++
 			}
+			delete(m, k)
+			free(e)
+			n++
 		}
 	}
-	return q
-}
-
-// recentMap is a map of at most max entries in two generations (see
-// Options.MaxProcesses): new entries, and entries looked up, are in young; when young
-// holds max/2 entries, old is forgotten and young becomes old. Forgetting a generation
-// costs a pass over it, not a deletion per entry. The values forgotten or deleted are
-// kept (up to max/2 of them) for take, so that new entries reuse them.
-type recentMap[K comparable, V any] struct {
-	young, old map[K]V
-	half, max  int
-	spare      []V
-}
-
-// take returns a value forgotten or deleted earlier, to be reset and reused.
-func (m *recentMap[K, V]) take() (V, bool) {
-	var v V
-	n := len(m.spare)
-	if n == 0 {
-		return v, false
-	}
-	v = m.spare[n-1]
-	m.spare[n-1] = *new(V)
-	m.spare = m.spare[:n-1]
-	return v, true
-}
-
-// forget counts the entries of the old generation (and those lost says were lost),
-// keeps their values for take, and empties it.
-func (m *recentMap[K, V]) forget(lost func(V) bool) (n, nlost int) {
-	for _, e := range m.old {
-		if lost(e) {
-			nlost++
-		}
-		if len(m.spare) < m.half {
-			m.spare = append(m.spare, e)
-		}
-	}
-	n = len(m.old)
-	clear(m.old)
 	return n, nlost
 }
 
-func newRecentMap[K comparable, V any](limit int) recentMap[K, V] {
-	return recentMap[K, V]{young: map[K]V{}, old: map[K]V{}, half: max(1, limit/2), max: limit}
-}
-
-func (m *recentMap[K, V]) len() int { return len(m.young) + len(m.old) }
-
-// get looks k up; an entry of the old generation moves to the young one.
-func (m *recentMap[K, V]) get(k K) (V, bool) {
-	if v, ok := m.young[k]; ok {
-		return v, true
-	}
-	v, ok := m.old[k]
-	if ok {
-		delete(m.old, k)
-		m.young[k] = v
-	}
-	return v, ok
-}
-
-// peek looks k up without making it recent.
-func (m *recentMap[K, V]) peek(k K) (V, bool) {
-	if v, ok := m.young[k]; ok {
-		return v, true
-	}
-	v, ok := m.old[k]
-	return v, ok
-}
-
-// put adds k (not in m). When young is full, old is forgotten first and young becomes
-// old: put then reports rotated, and how many entries were forgotten and how many of
-// them lost says were lost.
-func (m *recentMap[K, V]) put(k K, v V, lost func(V) bool) (rotated bool, n, nlost int) {
-	if len(m.young) >= m.half || m.len() >= m.max {
-		rotated = true
-		n, nlost = m.forget(lost)
-		m.old, m.young = m.young, m.old
-		if len(m.old) >= m.max { // a cap of 1: nothing stays
-			n2, l2 := m.forget(lost)
-			n, nlost = n+n2, nlost+l2
+// nth returns the value that would be v[k] if v were sorted (v is reordered): Hoare's
+// selection, in linear time on average instead of a sort's n log n.
+func nth(v []int64, k int) int64 {
+	lo, hi := 0, len(v)-1
+	for lo < hi {
+		mid := lo + (hi-lo)/2 // the median of three as the pivot
+		if v[mid] < v[lo] {
+			v[mid], v[lo] = v[lo], v[mid]
+		}
+		if v[hi] < v[lo] {
+			v[hi], v[lo] = v[lo], v[hi]
+		}
+		if v[hi] < v[mid] {
+			v[hi], v[mid] = v[mid], v[hi]
+		}
+		p := v[mid]
+		i, j := lo, hi
+		for i <= j {
+			for v[i] < p {
+				i++
+			}
+			for v[j] > p {
+				j--
+			}
+			if i <= j {
+				v[i], v[j] = v[j], v[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return v[k] // j < k < i: equal to the pivot
 		}
 	}
-	m.young[k] = v
-	return rotated, n, nlost
+	return v[k]
 }
 
-// delete removes k; its value is kept for take (the caller no longer uses it).
-func (m *recentMap[K, V]) delete(k K) {
-	v, ok := m.young[k]
-	if ok {
-		delete(m.young, k)
-	} else if v, ok = m.old[k]; ok {
-		delete(m.old, k)
+func (r *Reader) queue(qid string) *queue {
+	q := r.qids[qid]
+	if q == nil {
+		if len(r.qids) >= r.opt.MaxOpenQueueIDs {
+			r.evictQIDs()
+		}
+		q = r.spareQueues.get()
+		r.qids[qid] = q
 	}
-	if ok && len(m.spare) < m.half {
-		m.spare = append(m.spare, v)
+	q.seen = r.seq
+	return q
+}
+
+// dropQID forgets the queue ID's state (its pass is over); the caller no longer uses it.
+func (r *Reader) dropQID(qid string) {
+	if q := r.qids[qid]; q != nil {
+		delete(r.qids, qid)
+		r.spareQueues.put(q)
+	}
+}
+
+// spare keeps values of forgotten entries (at most max) for reuse.
+type spare[V any] struct {
+	l   []*V
+	max int
+}
+
+// get returns a zero V, reused when there is one.
+func (s *spare[V]) get() *V {
+	n := len(s.l)
+	if n == 0 {
+		return new(V)
+	}
+	v := s.l[n-1]
+	s.l[n-1] = nil
+	s.l = s.l[:n-1]
+	*v = *new(V)
+	return v
+}
+
+// put keeps v, which nothing uses any more, for get.
+func (s *spare[V]) put(v *V) {
+	if len(s.l) < s.max {
+		s.l = append(s.l, v)
 	}
 }
 
 // attach moves the process's pending attempts and warnings to the queue ID's pass.
 func (r *Reader) attach(p *proc, qid string) *queue {
 	if p.lastQID != "" && p.lastQID != qid {
-		if old, ok := r.qids.peek(p.lastQID); ok && old.statusSeen {
-			r.qids.delete(p.lastQID) // that pass is over
+		if old := r.qids[p.lastQID]; old != nil && old.statusSeen {
+			r.dropQID(p.lastQID) // that pass is over
 		}
 	}
 	p.lastQID = qid

@@ -233,7 +233,7 @@ func (r *Reader) status(l *Line, op *smtpOp, dels []Delivery) {
 		d.Warnings = nil
 	}
 	if l.Service != "smtp" && l.Service != "lmtp" {
-		r.qids.delete(qid)
+		r.dropQID(qid)
 	}
 	r.stats.Deliveries++
 	r.ready = append(r.ready, d)
