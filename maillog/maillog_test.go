@@ -664,7 +664,7 @@ func TestCollectorEachStops(t *testing.T) {
 	})
 	require.ErrorIs(t, err, stop)
 	require.Equal(t, []string{"d199.example", "d198.example", "d197.example"}, got, "newest first")
-	goroutinesBack(t, before)
+	require.True(t, settles(before, false), "the goroutine explaining ahead did not end")
 	all := c.Explanations(ctx)
 	require.Len(t, all, 200)
 	require.Equal(t, "d000.example", all[199].Destination)
@@ -771,15 +771,5 @@ func TestCollectorEachPanic(t *testing.T) {
 	require.Panics(t, func() {
 		c.Each(ctx, func(*Explanation) error { panic("fn") })
 	})
-	goroutinesBack(t, before)
-}
-
-// goroutinesBack waits (a second at most) for the goroutine count to come back to n.
-// (require.Eventually checks on a goroutine of its own, which would be counted.)
-func goroutinesBack(t *testing.T, n int) {
-	t.Helper()
-	for i := 0; runtime.NumGoroutine() > n; i++ {
-		require.Less(t, i, 1000, "a goroutine did not end")
-		time.Sleep(time.Millisecond)
-	}
+	require.True(t, settles(before, false), "the goroutine explaining ahead did not end")
 }
