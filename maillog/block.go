@@ -228,14 +228,9 @@ func (r *source) parseOne(b *block, lp *lineParser) bool {
 	if i > 0 {
 		start = b.pieces[i-1]
 	}
-	pc := &b.parsed[i]
-	pc.reset()
-	lp.pc, lp.prevIdx = pc, -1
+	lp.startPiece(&b.parsed[i])
 	r.parsePiece(lp, b.buf[start:b.pieces[i]])
-	if lp.prevIdx >= 0 {
-		lp.prevLine = pc.hdrs[lp.prevIdx] // for the next piece's first line (see header)
-	}
-	lp.pc = nil
+	lp.endPiece()
 	return true
 }
 

@@ -111,9 +111,9 @@ func FuzzLineForms(f *testing.F) {
 	})
 }
 
-// FuzzHeaderCache: a line's header read after another line (which may share its first
-// bytes: parseHeader then reuses the earlier header, or its stamp and host) is the header
-// read on its own.
+// FuzzHeaderCache: a line's header read after another line, in the same piece or as the
+// first line of the next one (which may share its first bytes: header then reuses the
+// earlier header, or its stamp and host), is the header read on its own.
 func FuzzHeaderCache(f *testing.F) {
 	f.Add("Nov 22 03:00:00 h postfix/smtp[1]: a", "Nov 22 03:00:00 h postfix/smtp[1]: b")
 	f.Add("Nov 22 03:00:00 h postfix/smtp[1]:a", "Nov 22 03:00:00 h postfix/smtp[1]: b")
@@ -127,14 +127,35 @@ func FuzzHeaderCache(f *testing.F) {
 	f.Add("Nov 22 03:00:00 h postfix/smtp[1]: a", "Nov 22 03:00:00 h qmgr: b")
 	f.Add("Nov 22 03:00:00 postfix/smtp[1]: a", "Nov 22 03:00:00 postfix/qmgr[2]: b")
 	f.Add("2026-11-22T03:00:00.5+01:00 h postfix/qmgr[2]: x", "2026-11-22T03:00:00.5+01:00 h postfix/smtp[3]: y")
+	// read returns the header of the last of lines, each line after the first in a new
+	// piece when pieces is set.
+	read := func(pieces bool, lines ...string) (Line, int, error) {
+		lp := newLineParser(2026)
+		ps := make([]piece, len(lines))
+		var i int32
+		var p int
+		var err error
+		for k, l := range lines {
+			if k == 0 || pieces {
+				if k > 0 {
+					lp.endPiece()
+				}
+				lp.startPiece(&ps[k])
+			}
+			i, p, err = lp.header([]byte(l))
+		}
+		if err != nil {
+			return Line{}, 0, err
+		}
+		return lp.pc.hdrs[i], p, nil
+	}
 	f.Fuzz(func(t *testing.T, a, b string) {
-		warm := newLineParser(2026)
-		var la, lb, lc Line
-		warm.parseHeader([]byte(a), &la)
-		pb, errb := warm.parseHeader([]byte(b), &lb)
-		pc, errc := newLineParser(2026).parseHeader([]byte(b), &lc)
-		if (errb == nil) != (errc == nil) || pb != pc || !sameHeader(lb, lc) {
-			t.Fatalf("after %q, %q reads as %+v at %d (%v); alone %+v at %d (%v)", a, b, lb, pb, errb, lc, pc, errc)
+		lc, pc, errc := read(false, b)
+		for _, pieces := range []bool{false, true} {
+			lb, pb, errb := read(pieces, a, b)
+			if (errb == nil) != (errc == nil) || pb != pc || !sameHeader(lb, lc) {
+				t.Fatalf("after %q (new piece: %v), %q reads as %+v at %d (%v); alone %+v at %d (%v)", a, pieces, b, lb, pb, errb, lc, pc, errc)
+			}
 		}
 	})
 }

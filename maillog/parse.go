@@ -114,15 +114,16 @@ type lineParser struct {
 	progs     map[string]progNames
 	recent    [8]progNames // the programs seen last (recent[next] the newest)
 	next      int
-	// prevHdr is the last line's header bytes, prevLine its parsed header; pre is the
-	// stamp and host of the last line parsed whole, preLine its header (see parseHeader)
+	// prevHdr is the last line's header bytes, prevLine the previous piece's last header
+	// (see header); pre is the stamp and host of the last line parsed whole, preLine its
+	// header (see parseHeader)
 	prevHdr  []byte
 	prevLine Line
 	pre      []byte
 	preLine  Line
 	version  string // the last master version
-	// pc is the piece being parsed; prevIdx the index in pc.hdrs of prevLine (-1: not
-	// there yet)
+	// pc is the piece being parsed; prevIdx the index in pc.hdrs of the previous line's
+	// header (-1: not there yet)
 	pc      *piece
 	prevIdx int32
 }
@@ -187,14 +188,21 @@ func (lp *lineParser) parse(b []byte, rc *rec) {
 }
 
 // header reads the header of b into lp.pc.hdrs and returns its index and the offset of
-// the text. A line whose header is the previous line's shares its entry.
+// the text. A process logs in bursts: a line whose header (stamp, host, tag and the space
+// after it) is byte for byte the previous line's shares its entry (the first line of a
+// piece gets a copy of the previous piece's, see endPiece). Not for RFC 5424 frames,
+// whose text starts after a run of spaces of any length.
 func (lp *lineParser) header(b []byte) (idx int32, p int, err error) {
-	if n := len(lp.prevHdr); n > 0 && lp.prevIdx >= 0 && len(b) >= n && string(b[:n]) == string(lp.prevHdr) {
+	pc := lp.pc
+	if n := len(lp.prevHdr); n > 0 && len(b) >= n && string(b[:n]) == string(lp.prevHdr) {
+		if lp.prevIdx < 0 {
+			pc.hdrs = append(pc.hdrs, lp.prevLine)
+			lp.prevIdx = int32(len(pc.hdrs) - 1)
+		}
 		return lp.prevIdx, n, nil
 	}
-	pc := lp.pc
 	pc.hdrs = append(pc.hdrs, Line{})
-	if p, err = lp.readHeader(b, &pc.hdrs[len(pc.hdrs)-1], false); err != nil {
+	if p, err = lp.parseHeader(b, &pc.hdrs[len(pc.hdrs)-1]); err != nil {
 		pc.hdrs = pc.hdrs[:len(pc.hdrs)-1]
 		return -1, 0, err
 	}
@@ -205,25 +213,26 @@ func (lp *lineParser) header(b []byte) (idx int32, p int, err error) {
 	return int32(len(pc.hdrs) - 1), p, nil
 }
 
-// maxCachedHeader bounds the header bytes parseHeader compares with the next line's.
-const maxCachedHeader = 160
-
-// parseHeader is parseLine with interning of host, timestamp and program names.
-func (lp *lineParser) parseHeader(b []byte, l *Line) (int, error) {
-	return lp.readHeader(b, l, true)
+// startPiece makes pc the piece the next lines are parsed into.
+func (lp *lineParser) startPiece(pc *piece) {
+	pc.reset()
+	lp.pc, lp.prevIdx = pc, -1
 }
 
-// readHeader is parseHeader; with keepPrev unset it leaves lp.prevLine to the caller
-// (header: the previous header is in the piece's table, copied to prevLine when the
-// piece ends).
-func (lp *lineParser) readHeader(b []byte, l *Line, keepPrev bool) (int, error) {
-	// A process logs in bursts: lines whose header (stamp, host, tag and the space after
-	// it) is byte for byte the previous line's have its header. Not for RFC 5424 frames,
-	// whose text starts after a run of spaces of any length.
-	if n := len(lp.prevHdr); n > 0 && len(b) >= n && string(b[:n]) == string(lp.prevHdr) {
-		*l = lp.prevLine
-		return n, nil
+// endPiece ends the piece: its last header is kept for the next piece's first line.
+func (lp *lineParser) endPiece() {
+	if lp.prevIdx >= 0 {
+		lp.prevLine = lp.pc.hdrs[lp.prevIdx]
 	}
+	lp.pc = nil
+}
+
+// maxCachedHeader bounds the header bytes header compares with the next line's.
+const maxCachedHeader = 160
+
+// parseHeader is parseLine with interning of host, timestamp and program names; it
+// records the header bytes (lp.prevHdr) for header.
+func (lp *lineParser) parseHeader(b []byte, l *Line) (int, error) {
 	lp.prevHdr = lp.prevHdr[:0]
 	h := &lp.hdr
 	var p int
@@ -260,9 +269,6 @@ func (lp *lineParser) readHeader(b []byte, l *Line, keepPrev bool) (int, error) 
 	l.Program, l.SyslogName, l.Service = pl.Program, pl.SyslogName, pl.Service
 	if b[0] != '<' && p > 0 && p <= maxCachedHeader && b[p-1] == ' ' {
 		lp.prevHdr = append(lp.prevHdr, b[:p]...)
-		if keepPrev {
-			lp.prevLine = *l
-		}
 	}
 	return p, nil
 }
